@@ -1,0 +1,19 @@
+# lfpk: kernel predictions of extracellular signals versus a ground-truth multicompartment network.
+# Wiring only: the science is in the lfpk package, the stages in workflow/rules/*.smk.
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/mechanisms.smk"
+include: "workflow/rules/morphology.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,3 @@
+from lfpk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""Logging set-up shared by the CLI and the workflow scripts."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def log_to(path=None, level=logging.INFO):
+    """Send the ``lfpk`` logger, stdout and stderr to ``path`` (or keep them on the console).
+
+    Exceptions raised inside the block are written to the log with their traceback, then
+    re-raised, so a failing Snakemake job's reason is in its log file.
+    """
+    logger = logging.getLogger("lfpk")
+    logger.setLevel(level)
+    if path is None:
+        handler = logging.StreamHandler(sys.stderr)
+        stream = None
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        stream = open(path, "w")
+        handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    old = sys.stdout, sys.stderr
+    if stream is not None:
+        sys.stdout = sys.stderr = stream
+    try:
+        yield logger
+    except BaseException:
+        logger.exception("failed")
+        raise
+    finally:
+        sys.stdout, sys.stderr = old
+        logger.removeHandler(handler)
+        if stream is not None:
+            stream.close()

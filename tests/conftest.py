@@ -1,0 +1,36 @@
+"""Shared fixtures: configuration paths and compiled mechanisms (built by the tests themselves)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo():
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def _laptop_config_raw():
+    with open(REPO / "config" / "config.yaml") as f:
+        return yaml.safe_load(f)
+
+
+@pytest.fixture
+def config(_laptop_config_raw):
+    """A fresh, mutable copy of the validated laptop configuration."""
+    return copy.deepcopy(_laptop_config_raw)
+
+
+@pytest.fixture(scope="session")
+def mechanisms():
+    """Compile ``mod/`` into ``build/mechanisms`` if stale, and load it into this process."""
+    from lfpk.mechanisms import ensure_loaded
+
+    return ensure_loaded()

@@ -1,0 +1,54 @@
+"""The Snakemake workflow: dry runs of both configs, lint, and early rejection of bad configs."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+BIN = Path(sys.executable).parent
+
+
+def _snakemake(repo, *args, timeout=300):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run(
+        [str(BIN / "snakemake"), *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml"])
+def test_dry_run_whole_dag(repo, configfile):
+    proc = _snakemake(repo, "-n", "--configfile", configfile)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    out = proc.stdout + proc.stderr
+    assert "morphology" in out and "morphology_figure" in out
+
+
+def test_lint_is_clean(repo):
+    proc = _snakemake(repo, "--lint")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "Lints for" not in out, out
+
+
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (lambda c: c["connections"][0]["synapse"].update(tau2=0.1), "connections[0].synapse.tau2"),
+        (lambda c: c["populations"]["E"].update(size=-1), "populations.E.size"),
+        (lambda c: c.update(unknown_key=1), "unknown key unknown_key"),
+    ],
+)
+def test_bad_config_fails_fast_naming_key(repo, config, tmp_path, edit, key):
+    edit(config)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    start = time.monotonic()
+    proc = _snakemake(repo, "-n", "--configfile", str(path))
+    elapsed = time.monotonic() - start
+    assert proc.returncode != 0
+    assert key in proc.stdout + proc.stderr
+    assert elapsed < 10.0, f"rejection took {elapsed:.1f} s"

@@ -1,0 +1,6 @@
+# Snakemake script: figure of all populations' morphologies with segment boundaries.
+from lfpk.logs import log_to
+from lfpk.stages import morphology_figure
+
+with log_to(snakemake.log[0]):
+    morphology_figure(snakemake.input, [snakemake.output.png, snakemake.output.pdf])
