@@ -1,0 +1,79 @@
+COMMENT
+Ih: hyperpolarisation-activated cation (HCN) current of Hay et al. (2011), PLoS Comput Biol
+7:e1002107, after Kole et al. (2006), J Neurosci 26:1677 (fitted at 34 degC). Written for lfpk
+from the published equations (units: v mV, t ms, rates 1/ms):
+
+    i       = gIhbar * m * (v - ehcn)            (nonspecific cation current)
+    m_alpha = 0.00643 * (v + 154.9) / (exp((v + 154.9)/11.9) - 1)
+    m_beta  = 0.193 * exp(v/33.1)
+    m_inf = m_alpha / (m_alpha + m_beta),  m_tau = 1 / (m_alpha + m_beta)
+
+No temperature factor (as in Hay et al.). The removable singularity of m_alpha at v = -154.9 mV is
+replaced by the Taylor series of x / (1 - exp(-x/k)) (x = -(v + 154.9), k = 11.9) for |x/k| < 1e-4.
+The reversal ehcn is a RANGE parameter (default -45 mV, Hay et al.).
+ENDCOMMENT
+
+NEURON {
+    SUFFIX Ih
+    NONSPECIFIC_CURRENT ihcn
+    RANGE gIhbar, gIh, ehcn, ihcn
+    RANGE mInf, mTau
+}
+
+UNITS {
+    (S) = (siemens)
+    (mV) = (millivolt)
+    (mA) = (milliamp)
+}
+
+PARAMETER {
+    gIhbar = 0.00001 (S/cm2)
+    ehcn = -45.0 (mV)
+}
+
+ASSIGNED {
+    v (mV)
+    ihcn (mA/cm2)
+    gIh (S/cm2)
+    mInf (1)
+    mTau (ms)
+}
+
+STATE {
+    m
+}
+
+INITIAL {
+    rates(v)
+    m = mInf
+}
+
+BREAKPOINT {
+    SOLVE states METHOD cnexp
+    gIh = gIhbar * m
+    ihcn = gIh * (v - ehcn)
+}
+
+DERIVATIVE states {
+    rates(v)
+    m' = (mInf - m) / mTau
+}
+
+FUNCTION xlinexp(x, k) {
+    : x / (1 - exp(-x/k)), continuous through x = 0 where it equals k
+    if (fabs(x / k) < 1e-4) {
+        xlinexp = k + x / 2 + x * x / (12 * k)
+    } else {
+        xlinexp = x / (1 - exp(-x / k))
+    }
+}
+
+PROCEDURE rates(vm (mV)) {
+    LOCAL ma, mb
+    UNITSOFF
+    ma = 0.00643 * xlinexp(-(vm + 154.9), 11.9)
+    mb = 0.193 * exp(vm / 33.1)
+    mInf = ma / (ma + mb)
+    mTau = 1 / (ma + mb)
+    UNITSON
+}

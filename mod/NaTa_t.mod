@@ -1,0 +1,94 @@
+COMMENT
+NaTa_t: fast-inactivating (transient) sodium current of Hay et al. (2011), PLoS Comput Biol
+7:e1002107, fitted by them to the somatic recordings of Colbert & Pan (2002), Nat Neurosci 5:533.
+Written for lfpk from the published equations (units: v mV, t ms, rates 1/ms):
+
+    i_na   = gNaTa_tbar * m^3 * h * (v - ena)
+    m_alpha =  0.182 * (v + 38) / (1 - exp(-(v + 38)/6))
+    m_beta  =  0.124 * (-v - 38) / (1 - exp(-(-v - 38)/6))
+    h_alpha = -0.015 * (v + 66) / (1 - exp((v + 66)/6))
+    h_beta  = -0.015 * (-v - 66) / (1 - exp((-v - 66)/6))
+    x_inf = x_alpha / (x_alpha + x_beta),  x_tau = 1 / ((x_alpha + x_beta) * qt)
+    qt = 2.3^((celsius - 21)/10)
+
+Hay et al. evaluate qt at a fixed 34 degC; here qt follows the global `celsius` (identical at the
+study's 34 degC). Each rate has the form c * x / (1 - exp(-x/k)), whose removable singularity at
+x = 0 (v = -38 mV for m, v = -66 mV for h) is replaced by its Taylor series k + x/2 + x^2/(12 k)
+for |x/k| < 1e-4, so rates are finite and continuous for every v.
+ENDCOMMENT
+
+NEURON {
+    SUFFIX NaTa_t
+    USEION na READ ena WRITE ina
+    RANGE gNaTa_tbar, gNaTa_t, ina
+    RANGE mInf, mTau, hInf, hTau
+}
+
+UNITS {
+    (S) = (siemens)
+    (mV) = (millivolt)
+    (mA) = (milliamp)
+}
+
+PARAMETER {
+    gNaTa_tbar = 0.00001 (S/cm2)
+}
+
+ASSIGNED {
+    v (mV)
+    celsius (degC)
+    ena (mV)
+    ina (mA/cm2)
+    gNaTa_t (S/cm2)
+    mInf (1)
+    mTau (ms)
+    hInf (1)
+    hTau (ms)
+}
+
+STATE {
+    m
+    h
+}
+
+INITIAL {
+    rates(v)
+    m = mInf
+    h = hInf
+}
+
+BREAKPOINT {
+    SOLVE states METHOD cnexp
+    gNaTa_t = gNaTa_tbar * m * m * m * h
+    ina = gNaTa_t * (v - ena)
+}
+
+DERIVATIVE states {
+    rates(v)
+    m' = (mInf - m) / mTau
+    h' = (hInf - h) / hTau
+}
+
+FUNCTION xlinexp(x, k) {
+    : x / (1 - exp(-x/k)), continuous through x = 0 where it equals k
+    if (fabs(x / k) < 1e-4) {
+        xlinexp = k + x / 2 + x * x / (12 * k)
+    } else {
+        xlinexp = x / (1 - exp(-x / k))
+    }
+}
+
+PROCEDURE rates(vm (mV)) {
+    LOCAL qt, ma, mb, ha, hb
+    UNITSOFF
+    qt = 2.3^((celsius - 21) / 10)
+    ma = 0.182 * xlinexp(vm + 38, 6)
+    mb = 0.124 * xlinexp(-(vm + 38), 6)
+    ha = 0.015 * xlinexp(-(vm + 66), 6)
+    hb = 0.015 * xlinexp(vm + 66, 6)
+    mInf = ma / (ma + mb)
+    mTau = 1 / ((ma + mb) * qt)
+    hInf = ha / (ha + hb)
+    hTau = 1 / ((ha + hb) * qt)
+    UNITSON
+}

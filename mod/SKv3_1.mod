@@ -1,0 +1,64 @@
+COMMENT
+SKv3_1: fast non-inactivating Kv3.1-like potassium current of Hay et al. (2011), PLoS Comput Biol
+7:e1002107, after Rettig et al. (1992), EMBO J 11:2473. Written for lfpk from the published
+equations (units: v mV, t ms):
+
+    i_k   = gSKv3_1bar * m * (v - ek)
+    m_inf = 1 / (1 + exp(-(v - 18.7)/9.7))
+    m_tau = 4 / (1 + exp(-(v + 46.56)/44.14))     (0.2 * 20 ms in Hay et al.)
+
+No temperature factor (as in Hay et al.).
+ENDCOMMENT
+
+NEURON {
+    SUFFIX SKv3_1
+    USEION k READ ek WRITE ik
+    RANGE gSKv3_1bar, gSKv3_1, ik
+    RANGE mInf, mTau
+}
+
+UNITS {
+    (S) = (siemens)
+    (mV) = (millivolt)
+    (mA) = (milliamp)
+}
+
+PARAMETER {
+    gSKv3_1bar = 0.00001 (S/cm2)
+}
+
+ASSIGNED {
+    v (mV)
+    ek (mV)
+    ik (mA/cm2)
+    gSKv3_1 (S/cm2)
+    mInf (1)
+    mTau (ms)
+}
+
+STATE {
+    m
+}
+
+INITIAL {
+    rates(v)
+    m = mInf
+}
+
+BREAKPOINT {
+    SOLVE states METHOD cnexp
+    gSKv3_1 = gSKv3_1bar * m
+    ik = gSKv3_1 * (v - ek)
+}
+
+DERIVATIVE states {
+    rates(v)
+    m' = (mInf - m) / mTau
+}
+
+PROCEDURE rates(vm (mV)) {
+    UNITSOFF
+    mInf = 1 / (1 + exp(-(vm - 18.7) / 9.7))
+    mTau = 4 / (1 + exp(-(vm + 46.56) / 44.14))
+    UNITSON
+}
