@@ -11,6 +11,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/mechanisms.smk"
 include: "workflow/rules/morphology.smk"
+include: "workflow/rules/kernels.smk"
 
 
 rule all:

@@ -31,3 +31,101 @@ def morphology_figure(nc_paths, figure_paths):
         ds = read_dataset(p)
         tables[ds.attrs["population"]] = ds
     figures.morphologies(tables, figure_paths)
+
+
+def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
+    """V_rest (per population) and presynaptic rates for kernels, with their provenance.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    membrane : path-like, optional
+        Ground-truth ``membrane.nc``; without it ``kernel.V_rest`` and ``kernel.rates`` of the
+        config are used (prospective use without ground truth).
+    v_rest_mode : str
+        ``scalar`` (median somatic potential of each population) or ``segment`` (median
+        potential of every segment).
+
+    Returns
+    -------
+    V_rest : dict
+        Population -> float or ndarray (mV).
+    rates : dict
+        Population -> rate (1/s).
+    provenance : dict
+    """
+    import numpy as np
+
+    from lfpk.io import read_dataset
+
+    if v_rest_mode not in ("scalar", "segment"):
+        raise ValueError(f"v_rest_mode: must be 'scalar' or 'segment', got {v_rest_mode!r}")
+    pops = list(cfg["populations"])
+    if membrane is None:
+        if v_rest_mode == "segment":
+            raise ValueError("v_rest_mode: 'segment' needs a ground-truth membrane file (--membrane)")
+        return ({p: float(cfg["kernel"]["V_rest"]) for p in pops}, dict(cfg["kernel"]["rates"]),
+                {"V_rest": "config kernel.V_rest", "rates": "config kernel.rates"})
+    ds = read_dataset(membrane)
+    for var in ("v_soma", "v_segment", "nseg", "rate"):
+        if var not in ds:
+            raise ValueError(f"{membrane}: missing variable {var!r} of the membrane data contract")
+    have = [str(p) for p in ds["population"].values]
+    missing = [p for p in pops if p not in have]
+    if missing:
+        raise ValueError(f"{membrane}: no membrane data for population(s) {missing}")
+    V = {}
+    for p in pops:
+        if v_rest_mode == "scalar":
+            V[p] = float(ds["v_soma"].sel(population=p))
+        else:
+            n = int(ds["nseg"].sel(population=p))
+            V[p] = np.asarray(ds["v_segment"].sel(population=p).values[:n], dtype=float)
+    rates = {p: float(ds["rate"].sel(population=p)) for p in pops}
+    return V, rates, {"V_rest": f"{membrane} ({v_rest_mode})", "rates": str(membrane)}
+
+
+def kernel_parameters(cfg, post, pre):
+    """The configuration subset a kernel H_post,pre depends on (stored with it, and Snakemake params)."""
+    return {
+        "populations": cfg["populations"],
+        "connections": [c for c in cfg["connections"] if c["post"] == post],
+        "connection": next(c for c in cfg["connections"] if c["post"] == post and c["pre"] == pre),
+        "biophysics": cfg["biophysics"],
+        "kernel": cfg["kernel"],
+        "probes": cfg["probes"],
+        "weight_scaling": cfg["weight_scaling"],
+        "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius")},
+    }
+
+
+def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **options):
+    """Compute kernels for ``pairs`` of (post, pre) and write one netCDF file each.
+
+    ``options`` override the config's kernel options (``biophysics``, ``g_eff``, ``form``, ``tau``).
+    Returns the wall time (s) per kernel.
+    """
+    import time
+
+    from lfpk.kernel import KernelEngine, kernel_dataset
+
+    V_rest, rates, provenance = kernel_inputs(cfg, membrane, v_rest_mode)
+    engine = KernelEngine.from_config(cfg, **options)
+    timings = {}
+    for (post, pre), out in zip(pairs, outputs):
+        start = time.perf_counter()
+        result = engine.kernel(post, pre, V_rest[post], rates=rates)
+        ds = kernel_dataset(engine, post, pre, result, V_rest[post], rates,
+                            parameters=kernel_parameters(cfg, post, pre), provenance=provenance)
+        write_dataset(ds, out)
+        timings[(post, pre)] = time.perf_counter() - start
+    return timings
+
+
+def gather_kernel_files(paths, output):
+    """Gather per-connection kernel files into one ``kernels.nc`` (dims ``post``, ``pre``)."""
+    from lfpk.io import read_dataset
+    from lfpk.kernel import gather_kernels
+
+    write_dataset(gather_kernels(read_dataset(p) for p in paths), output)

@@ -18,4 +18,16 @@ def all_targets_for(cfg) -> list[str]:
     targets = ["build/mechanisms/lfpk-mechanisms.json"]
     targets += [f"{res}/morphology/{p}.{ext}" for p in pops for ext in ("hoc", "nc")]
     targets += [f"{res}/figures/morphology.{ext}" for ext in ("png", "pdf")]
+    targets += [f"{res}/kernels/{CONFIG_RUN}/kernels.nc"]
     return targets
+
+
+#: Kernel run whose V_rest and rates come from the config (no ground truth needed).
+CONFIG_RUN = "config"
+
+
+def kernel_membrane_for(cfg, run) -> list[str]:
+    """Ground-truth membrane file a kernel run takes V_rest and rates from (none for ``config``)."""
+    if run == CONFIG_RUN:
+        return []
+    return [f"{results_dir(cfg)}/network/{run}/membrane.nc"]

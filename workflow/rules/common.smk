@@ -2,7 +2,8 @@
 import glob
 
 from lfpk.config import validate_config
-from lfpk.workflow import all_targets_for
+from lfpk.stages import kernel_parameters
+from lfpk.workflow import all_targets_for, kernel_membrane_for
 
 validate_config(config)
 
@@ -15,7 +16,14 @@ POPULATIONS = list(config["populations"])
 
 wildcard_constraints:
     population="|".join(POPULATIONS),
+    post="|".join(POPULATIONS),
+    pre="|".join(POPULATIONS),
+    run="[A-Za-z0-9_.-]+",
 
 
 def all_targets():
     return all_targets_for(config)
+
+
+def kernel_membrane_input(wildcards):
+    return kernel_membrane_for(config, wildcards.run)

@@ -1,0 +1,98 @@
+"""Kernel files: data contract, netCDF round trip, gathering, CLI."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lfpk.config import validate_config
+from lfpk.io import read_dataset
+from lfpk.stages import gather_kernel_files, kernel_inputs, write_kernels
+
+PAIRS = [("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")]
+
+
+@pytest.fixture(scope="module")
+def kernel_files(tmp_path_factory, mechanisms, _laptop_config_raw):
+    cfg = validate_config(_laptop_config_raw)
+    out = tmp_path_factory.mktemp("kernels")
+    paths = [out / f"{post}_{pre}.nc" for post, pre in PAIRS]
+    write_kernels(cfg, PAIRS, paths)
+    gather_kernel_files(paths, out / "kernels.nc")
+    return cfg, out, paths
+
+
+def test_contract_units_and_attributes(kernel_files):
+    cfg, out, paths = kernel_files
+    for path, (post, pre) in zip(paths, PAIRS):
+        ds = read_dataset(path)
+        assert ds.attrs["post"] == post and ds.attrs["pre"] == pre
+        for name in ("lfp", "csd", "cdm", "eeg", "meg", "transmembrane_current"):
+            assert name in ds, name
+            assert ds[name].attrs["units"] and ds[name].attrs["long_name"]
+        assert ds["lfp"].attrs["units"] == "mV"
+        assert ds["csd"].attrs["units"] == "uA/mm3"
+        assert ds["cdm"].attrs["units"] == "nA um"
+        assert ds["lag"].attrs["units"] == "ms"
+        np.testing.assert_allclose(ds["channel_z"].values, cfg["probes"]["channel_z"])
+        assert ds.sizes["lag"] == 2 * round(cfg["kernel"]["tau"] / cfg["simulation"]["dt"]) + 1
+        for key in ("parameters", "rates_used", "V_rest_used", "software_versions", "provenance"):
+            assert key in ds.attrs
+        # causal: nothing at negative lags
+        assert np.all(ds["lfp"].values[:, ds["lag"].values < 0] == 0)
+        # the dipole kernel is the dipole of the transmembrane-current kernel
+        z = ds["segment_z"].values
+        np.testing.assert_allclose(ds["cdm"].sel(component="z").values,
+                                   z @ ds["transmembrane_current"].values, rtol=1e-9,
+                                   atol=1e-9 * np.abs(ds["cdm"].values).max())
+
+
+def test_round_trip_values(kernel_files, tmp_path):
+    cfg, out, paths = kernel_files
+    ds = read_dataset(paths[1])
+    again = tmp_path / "again.nc"
+    write_kernels(cfg, [PAIRS[1]], [again])
+    ds2 = read_dataset(again)
+    for name in ds.data_vars:
+        np.testing.assert_array_equal(ds[name].values, ds2[name].values)
+    assert ds.attrs["parameters"] == ds2.attrs["parameters"]
+
+
+def test_gathered_file(kernel_files):
+    cfg, out, paths = kernel_files
+    g = read_dataset(out / "kernels.nc")
+    assert list(g["post"].values) == ["E", "I"] and list(g["pre"].values) == ["E", "I"]
+    for path, (post, pre) in zip(paths, PAIRS):
+        ds = read_dataset(path)
+        np.testing.assert_array_equal(g["lfp"].sel(post=post, pre=pre).values, ds["lfp"].values)
+        assert float(g["k_out"].sel(post=post, pre=pre)) == pytest.approx(ds.attrs["k_out"])
+
+
+def test_kernel_inputs_from_config(config):
+    V, rates, prov = kernel_inputs(validate_config(config))
+    assert V == {"E": config["kernel"]["V_rest"], "I": config["kernel"]["V_rest"]}
+    assert rates == config["kernel"]["rates"]
+    with pytest.raises(ValueError, match="segment"):
+        kernel_inputs(config, None, "segment")
+
+
+def _lfpk(*args):
+    return subprocess.run([str(Path(sys.executable).with_name("lfpk")), *args], capture_output=True, text=True)
+
+
+def test_cli_single_kernel_and_errors(tmp_path, repo):
+    out = tmp_path / "E_I.nc"
+    proc = _lfpk("kernel", "--config", str(repo / "config/config.yaml"), "--post", "E", "--pre", "I",
+                 "--output", str(out), "--no-g-eff", "--biophysics", "passive")
+    assert proc.returncode == 0, proc.stderr
+    ds = read_dataset(out)
+    assert ds.attrs["biophysics"] == "passive" and ds.attrs["g_eff_on"] == 0
+    proc = _lfpk("kernel", "--post", "E", "--pre", "X", "--output", str(tmp_path / "x.nc"))
+    assert proc.returncode == 2 and "X -> E" in proc.stderr
+    proc = _lfpk("kernel", "--tau", "0.01", "--outdir", str(tmp_path / "bad"))
+    assert proc.returncode == 2 and "tau" in proc.stderr
+    proc = _lfpk("kernel", "--rate", "E:3", "--outdir", str(tmp_path / "bad"))
+    assert proc.returncode != 0 and "--rate" in proc.stderr
+    assert not (tmp_path / "bad").exists() or not list((tmp_path / "bad").iterdir())

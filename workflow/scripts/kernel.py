@@ -1,0 +1,10 @@
+# Snakemake script: kernel H_{post,pre} of one connection for one run.
+from lfpk.logs import log_to
+from lfpk.stages import write_kernels
+
+with log_to(snakemake.log[0]) as log:
+    post, pre = snakemake.wildcards.post, snakemake.wildcards.pre
+    membrane = snakemake.input.membrane or None
+    timings = write_kernels(snakemake.config, [(post, pre)], [snakemake.output[0]],
+                            membrane=membrane[0] if membrane else None)
+    log.info("H_%s%s written in %.3f s", post, pre, timings[(post, pre)])
