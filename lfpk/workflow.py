@@ -18,7 +18,7 @@ def all_targets_for(cfg) -> list[str]:
     targets = ["build/mechanisms/lfpk-mechanisms.json"]
     targets += [f"{res}/morphology/{p}.{ext}" for p in pops for ext in ("hoc", "nc")]
     targets += [f"{res}/figures/morphology.{ext}" for ext in ("png", "pdf")]
-    targets += [f"{res}/kernels/{CONFIG_RUN}/kernels.nc"]
+    targets += [f"{res}/kernels/{CONFIG_RUN}/{primary_variant(cfg)}/kernels.nc"]
     return targets
 
 
@@ -31,3 +31,33 @@ def kernel_membrane_for(cfg, run) -> list[str]:
     if run == CONFIG_RUN:
         return []
     return [f"{results_dir(cfg)}/network/{run}/membrane.nc"]
+
+
+#: Kernel variant names: <biophysics>-<geff|nogeff>-<scalar|segment>.
+VARIANT_PARTS = (("passive", "frozen", "quasi_linear"), ("geff", "nogeff"), ("scalar", "segment"))
+
+
+def parse_variant(name) -> dict:
+    """Kernel options of a variant name, e.g. ``frozen-geff-scalar``.
+
+    Returns
+    -------
+    dict
+        ``biophysics`` (str), ``g_eff`` (bool), ``v_rest_mode`` (``scalar``/``segment``).
+    """
+    parts = str(name).split("-")
+    if len(parts) != 3 or any(p not in allowed for p, allowed in zip(parts, VARIANT_PARTS)):
+        raise ValueError(
+            f"kernel variant {name!r}: expected <biophysics>-<geff|nogeff>-<scalar|segment> with "
+            f"biophysics in {VARIANT_PARTS[0]}"
+        )
+    return {"biophysics": parts[0], "g_eff": parts[1] == "geff", "v_rest_mode": parts[2]}
+
+
+def variant_name(biophysics, g_eff, v_rest_mode="scalar") -> str:
+    return f"{biophysics}-{'geff' if g_eff else 'nogeff'}-{v_rest_mode}"
+
+
+def primary_variant(cfg) -> str:
+    """The config's own kernel options (``kernel.biophysics``, ``kernel.g_eff``) as a variant name."""
+    return variant_name(cfg["kernel"]["biophysics"], cfg["kernel"]["g_eff"], "scalar")

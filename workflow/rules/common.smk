@@ -3,7 +3,7 @@ import glob
 
 from lfpk.config import validate_config
 from lfpk.stages import kernel_parameters
-from lfpk.workflow import all_targets_for, kernel_membrane_for
+from lfpk.workflow import all_targets_for, kernel_membrane_for, parse_variant
 
 validate_config(config)
 
@@ -18,7 +18,8 @@ wildcard_constraints:
     population="|".join(POPULATIONS),
     post="|".join(POPULATIONS),
     pre="|".join(POPULATIONS),
-    run="[A-Za-z0-9_.-]+",
+    run="[A-Za-z0-9_.]+",
+    variant="(passive|frozen|quasi_linear)-(geff|nogeff)-(scalar|segment)",
 
 
 def all_targets():

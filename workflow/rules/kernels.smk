@@ -3,13 +3,14 @@ rule kernel:
         mechanisms="build/mechanisms/lfpk-mechanisms.json",
         membrane=kernel_membrane_input,
     output:
-        f"{RESULTS}/kernels/{{run}}/{{post}}_{{pre}}.nc",
+        f"{RESULTS}/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.nc",
     params:
         parameters=lambda wc: kernel_parameters(config, wc.post, wc.pre),
+        options=lambda wc: parse_variant(wc.variant),
     log:
-        f"{RESULTS}/logs/kernels/{{run}}/{{post}}_{{pre}}.log",
+        f"{RESULTS}/logs/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/kernels/{{run}}/{{post}}_{{pre}}.tsv"
+        f"{RESULTS}/benchmarks/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.tsv"
     conda:
         CONDA_ENV
     script:
@@ -19,17 +20,17 @@ rule kernel:
 rule kernels_gather:
     input:
         lambda wc: expand(
-            f"{RESULTS}/kernels/{wc.run}/{{post}}_{{pre}}.nc",
+            f"{RESULTS}/kernels/{wc.run}/{wc.variant}/{{post}}_{{pre}}.nc",
             zip,
             post=[c["post"] for c in config["connections"]],
             pre=[c["pre"] for c in config["connections"]],
         ),
     output:
-        f"{RESULTS}/kernels/{{run}}/kernels.nc",
+        f"{RESULTS}/kernels/{{run}}/{{variant}}/kernels.nc",
     log:
-        f"{RESULTS}/logs/kernels/{{run}}/gather.log",
+        f"{RESULTS}/logs/kernels/{{run}}/{{variant}}/gather.log",
     benchmark:
-        f"{RESULTS}/benchmarks/kernels/{{run}}/gather.tsv"
+        f"{RESULTS}/benchmarks/kernels/{{run}}/{{variant}}/gather.tsv"
     conda:
         CONDA_ENV
     script:
