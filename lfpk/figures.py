@@ -86,3 +86,50 @@ def morphologies(tables, paths):
         fig.suptitle("Ball-and-stick morphologies; ticks mark segment boundaries")
         fig.tight_layout()
         save(fig, paths)
+
+
+def kernels(ds, paths, title=None, lag_range=(-5.0, 40.0)):
+    """Kernels H_YX of every connection: LFP across depth (image + traces) and dipole moment (z).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Gathered kernels (dims ``post``, ``pre``, ``channel``, ``lag``; ``lfp`` mV, ``cdm`` nA um).
+    paths : sequence of path-like
+        Output files.
+    title : str, optional
+    lag_range : (float, float)
+        Lags shown (ms).
+    """
+    plt = _pyplot()
+    pairs = [(str(y), str(x)) for y in ds["post"].values for x in ds["pre"].values]
+    lags = ds["lag"].values
+    sel = (lags >= lag_range[0]) & (lags <= lag_range[1])
+    z = ds["channel_z"].values
+    dz = np.abs(np.diff(z)).min() if len(z) > 1 else 1.0
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(2, len(pairs), figsize=(2.3 * len(pairs), 5.2),
+                                 gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+        axes = np.asarray(axes).reshape(2, len(pairs))
+        for j, (post, pre) in enumerate(pairs):
+            lfp = ds["lfp"].sel(post=post, pre=pre).values[:, sel]
+            vmax = np.abs(lfp).max() or 1.0
+            ax = axes[0, j]
+            ax.imshow(lfp, aspect="auto", cmap="PRGn", vmin=-vmax, vmax=vmax, interpolation="nearest",
+                      extent=[lags[sel][0], lags[sel][-1], z.min() - dz / 2, z.max() + dz / 2],
+                      origin="lower" if z[0] < z[-1] else "upper")
+            for k, zk in enumerate(z):
+                ax.plot(lags[sel], zk + lfp[k] / vmax * dz * 0.9, color="k", lw=0.6)
+            ax.set_title(f"H$_{{{post}{pre}}}$ ({pre}$\\to${post})\nLFP, scale {vmax * 1e3:.3g} uV")
+            if j == 0:
+                ax.set_ylabel("depth z (um)")
+            cdm = ds["cdm"].sel(post=post, pre=pre, component="z").values[sel]
+            axes[1, j].plot(lags[sel], cdm, color="tab:purple", lw=0.8)
+            axes[1, j].axhline(0, color="0.7", lw=0.5)
+            axes[1, j].set_xlabel("lag (ms)")
+            if j == 0:
+                axes[1, j].set_ylabel("CDM z (nA um)")
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        save(fig, paths)
