@@ -102,6 +102,24 @@ def _cmd_kernel_gather(args):
     print(f"gathered {len(args.inputs)} kernels: {args.output}")
 
 
+def _cmd_predict(args):
+    from lfpk.predict import predict_files
+
+    ds = predict_files(args.spikes, args.kernels, args.output, populations=args.populations, tstop=args.tstop,
+                       dt=args.dt, duplicates="keep" if args.keep_duplicate_spikes else "error")
+    print(f"prediction: {args.output} ({ds.attrs['n_spikes']} spikes, {ds.sizes['time']} bins of "
+          f"{ds.attrs['dt']} ms, signals {ds.attrs['signals']})")
+
+
+def _cmd_compare(args):
+    from lfpk.compare import compare_files, format_table
+
+    _, table = compare_files(args.ground_truth, args.prediction, args.output, summary=args.summary,
+                             transient=args.transient, approximation=args.label, psd_segment=args.psd_segment)
+    print(format_table(table))
+    print(f"comparison: {args.output}" + (f", summary: {args.summary}" if args.summary else ""))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lfpk",
@@ -160,6 +178,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="per-connection kernel files")
     p.add_argument("--output", required=True, help="gathered file (.nc)")
     p.set_defaults(func=_cmd_kernel_gather)
+    p = sub.add_parser(
+        "predict",
+        help="predict LFP/CSD/CDM/EEG/MEG from population spike counts and gathered kernels",
+        description="Bin spikes per population (bins [k dt, (k+1) dt), time k dt, k = 0..floor(tstop/dt)) "
+        "and convolve causally with every kernel H_YX (lag 0 at the spike's bin). Writes, for every "
+        "signal the kernels carry, the total and per-postsynaptic-population prediction "
+        "(source, <channel>, time) and the per-connection contributions (post, pre, <channel>, time). "
+        "Spike input is validated first; on any error nothing is written (exit status 2).",
+    )
+    p.add_argument("--spikes", required=True,
+                   help="spikes: the network's spikes.nc (suffix .nc: spike_time, spike_unit, unit_population, "
+                   "attribute tstop) or a text/CSV file of unit id and spike time in ms (comma/whitespace "
+                   "separated, optional header such as 'sender,time_ms', '#' comments)")
+    p.add_argument("--populations", default=None,
+                   help="unit->population map for text spikes: CSV 'unit,population' (header optional)")
+    p.add_argument("--tstop", type=float, default=None,
+                   help="stop time (ms): defines the time axis 0..tstop and bounds spike times; required for "
+                   "text spikes, overrides the tstop attribute of spikes.nc")
+    p.add_argument("--dt", type=float, default=None,
+                   help="spike bin width (ms); default and required value: the kernels' dt")
+    p.add_argument("--kernels", required=True, help="gathered kernels (kernels.nc from kernel-gather)")
+    p.add_argument("--output", required=True, help="prediction file (.nc), written atomically")
+    p.add_argument("--keep-duplicate-spikes", action="store_true",
+                   help="count exact duplicate spikes (same unit and time) instead of rejecting the file")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare a prediction with the ground truth (R^2, r_STD, PSD, coherence)",
+        description="After the transient: per signal (lfp, csd, cdm_z, and eeg/meg when both files have them), "
+        "channel and source (total and each population), R^2 (squared Pearson correlation) and r_STD "
+        "(std prediction / std ground truth) on the raw signals and on both low-passed by a zero-phase "
+        "elliptic filter (order 4, 0.1 dB ripple, 40 dB attenuation, 100 Hz); Welch PSDs and coherence. "
+        "Prints the summary table (channel median and 10/90 %% quantiles).",
+    )
+    p.add_argument("--ground-truth", required=True, help="ground-truth signals.nc of the network")
+    p.add_argument("--prediction", required=True, help="prediction .nc from 'lfpk predict'")
+    p.add_argument("--transient", type=float, default=None,
+                   help="discard samples before this time (ms); default the ground truth's transient attribute")
+    p.add_argument("--output", required=True, help="comparison file (.nc), written atomically")
+    p.add_argument("--summary", default=None,
+                   help="also write the summary table (CSV: one row per signal x source x band)")
+    p.add_argument("--label", default=None,
+                   help="approximation label (default from the prediction, e.g. 'frozen+g_eff')")
+    p.add_argument("--psd-segment", type=float, default=256.0,
+                   help="Welch segment length (ms) for PSD and coherence (default 256; capped at the data length)")
+    p.set_defaults(func=_cmd_compare)
     return parser
 
 

@@ -1,0 +1,235 @@
+"""Prediction: exact lag-0 alignment, superposition, sums over connections, files and CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from lfpk.cli import main
+from lfpk.io import read_dataset, write_dataset
+from lfpk.predict import causal_convolve, predict, predict_files
+from lfpk.spikes import SpikeData, population_counts
+
+DT = 0.25
+TAU = 5.0
+POPS = ["E", "I"]
+MAP = {0: "E", 1: "E", 2: "I"}
+
+
+def make_kernels(form="causal", dt=DT, tau=TAU, seed=0, nchan=4):
+    """Random gathered kernels in the kernels.nc layout (non-zero at lag 0 to test alignment)."""
+    rng = np.random.default_rng(seed)
+    k = int(round(tau / dt))
+    lags = np.arange(-k, k + 1) * dt if form == "causal" else np.arange(1, k + 1) * dt
+    neg = lags < 0
+
+    def kern(nc):
+        h = rng.normal(size=(2, 2, nc, len(lags)))
+        h[..., neg] = 0.0
+        return h
+
+    ds = xr.Dataset(
+        {"lfp": (("post", "pre", "channel", "lag"), kern(nchan), {"units": "mV", "long_name": "kernel: LFP"}),
+         "csd": (("post", "pre", "channel", "lag"), kern(nchan), {"units": "uA/mm3", "long_name": "kernel: CSD"}),
+         "cdm": (("post", "pre", "component", "lag"), kern(3), {"units": "nA um", "long_name": "kernel: CDM"}),
+         "eeg": (("post", "pre", "electrode", "lag"), kern(1), {"units": "mV", "long_name": "kernel: EEG"}),
+         "k_in": (("post", "pre"), np.ones((2, 2)), {"units": "1", "long_name": "in-degree"})},
+        coords={"post": POPS, "pre": POPS, "channel": np.arange(nchan),
+                "channel_z": ("channel", -100.0 * np.arange(nchan), {"units": "um", "long_name": "depth"}),
+                "component": ["x", "y", "z"], "electrode": [0],
+                "lag": ("lag", lags, {"units": "ms", "long_name": "lag"})},
+        attrs={"dt": dt, "tau": tau, "form": form, "biophysics": "frozen", "g_eff_on": 1,
+               "rates_used": json.dumps({"E": 1.0})})
+    return ds
+
+
+def positive_part(ds, name):
+    """(post, pre, chan, K+1) kernel at lags 0..tau (zero at lag 0 for the fir form)."""
+    v = ds[name].values
+    lags = ds["lag"].values
+    k = np.round(lags / DT).astype(int)
+    out = np.zeros(v.shape[:-1] + (k.max() + 1,))
+    out[..., k[k >= 0]] = v[..., k >= 0]
+    return out
+
+
+def counts_of(times, units, tstop=20.0, dt=DT):
+    sp = SpikeData(times=np.asarray(times, float), units=np.asarray(units), unit_population=MAP,
+                   populations=POPS, tstop=tstop)
+    return population_counts(sp, dt)
+
+
+@pytest.mark.parametrize("form", ["causal", "fir"])
+@pytest.mark.parametrize("t0", [0.0, 7.3, 20.0 - 2 * DT, 20.0])
+def test_single_spike_reproduces_kernel_at_its_bin(form, t0):
+    kern = make_kernels(form)
+    unit, pre = 2, "I"  # one spike of one I neuron
+    c = counts_of([t0], [unit])
+    pred = predict(kern, c)
+    n = pred.sizes["time"]
+    assert n == 81 and np.allclose(pred["time"].values, np.arange(n) * DT)
+    n0 = int(np.floor(t0 / DT))
+    for name in ("lfp", "csd", "cdm", "eeg"):
+        H = positive_part(kern, name)  # lag 0 .. tau
+        scale = np.abs(H).max()
+        got = pred[f"{name}_contribution"].values
+        for y, post in enumerate(POPS):
+            expect = np.zeros(got.shape[2:])
+            m = min(H.shape[-1], n - n0)  # the kernel is cut off by the end of the record
+            expect[:, n0:n0 + m] = H[y, POPS.index(pre), :, :m]
+            np.testing.assert_allclose(got[y, POPS.index(pre)], expect, rtol=0, atol=1e-12 * scale)
+            # the other presynaptic population did not spike: its contributions are zero
+            np.testing.assert_allclose(got[y, POPS.index("E")], 0.0, atol=1e-12 * scale)
+        # sums: per post population over pre, total over everything
+        np.testing.assert_allclose(pred[name].sel(source="E").values, got[0].sum(axis=0), atol=1e-12 * scale)
+        np.testing.assert_allclose(pred[name].sel(source="total").values, got.sum(axis=(0, 1)),
+                                   atol=1e-12 * scale)
+        if form == "fir":  # implicit zero at lag 0: nothing in the spike's own bin
+            assert np.all(np.abs(got[:, :, :, n0]) < 1e-12 * scale)
+        else:  # lag-0 value lands exactly in the spike's bin
+            np.testing.assert_allclose(got[:, 1, :, n0], kern[name].sel(pre="I", lag=0.0).values,
+                                       atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("form", ["causal", "fir"])
+def test_matches_direct_convolution(form):
+    kern = make_kernels(form, seed=4)
+    rng = np.random.default_rng(1)
+    t = rng.uniform(0, 20, 400)
+    u = rng.integers(0, 3, 400)
+    c = counts_of(t, u)
+    pred = predict(kern, c)
+    H = positive_part(kern, "lfp")
+    n = c.sizes["time"]
+    for y in range(2):
+        for x, pre in enumerate(POPS):
+            nu = c.sel(population=pre).values.astype(float)
+            for ch in range(H.shape[2]):
+                direct = np.convolve(nu, H[y, x, ch])[:n]
+                np.testing.assert_allclose(pred["lfp_contribution"].values[y, x, ch], direct, atol=1e-10)
+
+
+def test_superposition_of_two_spike_trains():
+    kern = make_kernels(seed=2)
+    rng = np.random.default_rng(5)
+    ta, ua = rng.uniform(0, 20, 150), rng.integers(0, 3, 150)
+    tb, ub = rng.uniform(0, 20, 90), rng.integers(0, 3, 90)
+    pa = predict(kern, counts_of(ta, ua))
+    pb = predict(kern, counts_of(tb, ub))
+    pab = predict(kern, counts_of(np.r_[ta, tb], np.r_[ua, ub]))
+    for name in ("lfp", "csd", "cdm", "eeg", "lfp_contribution", "cdm_contribution"):
+        np.testing.assert_allclose(pab[name].values, pa[name].values + pb[name].values, atol=1e-10)
+    # and the trains are not trivially equal
+    assert not np.allclose(pa["lfp"].values, pb["lfp"].values)
+
+
+def test_fft_convolution_long_record_has_no_wraparound():
+    # a spike in the last bin must not leak into the first bins (zero padding)
+    H = np.zeros((1, 1, 1, 50))
+    H[..., :] = 1.0
+    nu = np.zeros((1, 1000))
+    nu[0, -1] = 1
+    out = causal_convolve(nu, H)
+    assert out.shape == (1, 1, 1, 1000)
+    assert np.all(np.abs(out[..., :-1]) < 1e-12) and np.isclose(out[..., -1], 1.0)
+
+
+def test_dt_mismatch_and_missing_population_rejected():
+    kern = make_kernels()
+    with pytest.raises(ValueError, match="bin width"):
+        predict(kern, counts_of([1.0], [0], dt=0.5))
+    c = counts_of([1.0], [0]).sel(population=["E"])
+    with pytest.raises(ValueError, match=r"population\(s\) \['I'\]"):
+        predict(kern, c)
+
+
+def test_nonzero_negative_lags_warned_and_ignored():
+    kern = make_kernels()
+    kern["lfp"].loc[dict(lag=-1.0)] = 1.0
+    with pytest.warns(UserWarning, match="negative lags"):
+        p = predict(kern, counts_of([5.0], [0]))
+    ref = predict(make_kernels(), counts_of([5.0], [0]))
+    np.testing.assert_allclose(p["lfp"].values, ref["lfp"].values, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# files and CLI
+# ---------------------------------------------------------------------------------------------
+
+
+def write_inputs(tmp_path, form="causal"):
+    kpath = write_dataset(make_kernels(form), tmp_path / "kernels.nc")
+    t = np.array([1.0, 3.3, 3.3, 12.0, 19.9])
+    u = np.array([0, 1, 2, 2, 0])
+    spikes = xr.Dataset(
+        {"spike_time": ("spike", t, {"units": "ms", "long_name": "spike time"}),
+         "spike_unit": ("spike", u, {"units": "1", "long_name": "unit"}),
+         "unit_population": ("unit", np.array(["E", "E", "I"]), {"units": "1", "long_name": "population"})},
+        coords={"unit": [0, 1, 2]}, attrs={"dt": DT, "tstop": 20.0, "transient": 0.0, "seed": 1})
+    spath = write_dataset(spikes, tmp_path / "spikes.nc")
+    csv = tmp_path / "spikes.csv"
+    csv.write_text("sender,time_ms\n" + "".join(f"{a},{b}\n" for a, b in zip(u[::-1], t[::-1])))
+    mp = tmp_path / "map.csv"
+    mp.write_text("unit,population\n0,E\n1,E\n2,I\n")
+    return kpath, spath, csv, mp
+
+
+def test_prediction_file_round_trip_with_units(tmp_path):
+    kpath, spath, _, _ = write_inputs(tmp_path)
+    out = tmp_path / "prediction" / "run.nc"
+    ds = predict_files(spath, kpath, out)
+    back = read_dataset(out)
+    for name, var in back.data_vars.items():
+        assert var.attrs["units"] and var.attrs["long_name"], name
+    for name in ("lfp", "csd", "cdm", "eeg"):
+        xr.testing.assert_allclose(back[name], ds[name])
+    assert back["lfp"].dims == ("source", "channel", "time")
+    assert back["cdm"].dims == ("source", "component", "time")
+    assert back["lfp_contribution"].dims == ("post", "pre", "channel", "time")
+    assert back["source"].values.tolist() == ["total", "E", "I"]
+    assert back["lfp"].attrs["units"] == "mV" and back["cdm"].attrs["units"] == "nA um"
+    np.testing.assert_allclose(back["channel_z"].values, -100.0 * np.arange(4))
+    assert json.loads(back.attrs["kernel_attrs"])["form"] == "causal"
+    assert back.attrs["spike_source"] == str(spath)
+    assert int(back["population_count"].sum()) == 5
+
+
+def test_cli_text_spikes_equal_netcdf_spikes(tmp_path):
+    kpath, spath, csv, mp = write_inputs(tmp_path, form="fir")
+    a, b = tmp_path / "a.nc", tmp_path / "b.nc"
+    assert main(["predict", "--spikes", str(spath), "--kernels", str(kpath), "--output", str(a)]) == 0
+    assert main(["predict", "--spikes", str(csv), "--populations", str(mp), "--tstop", "20",
+                 "--kernels", str(kpath), "--output", str(b)]) == 0
+    A, B = read_dataset(a), read_dataset(b)
+    for name in ("lfp", "csd", "cdm", "eeg", "lfp_contribution"):
+        np.testing.assert_array_equal(A[name].values, B[name].values)
+
+
+@pytest.mark.parametrize("body,extra,expect", [
+    ("0,1.0\n2,oops\n", [], "line 2"),
+    ("0,1.0\n9,2.0\n", [], "line 2"),
+    ("0,1.0\n2,25.0\n", [], "after the stop time"),
+    ("0,1.0\n", ["--dt", "0.5"], "differs from the kernels' dt"),
+])
+def test_cli_bad_spikes_exit_2_and_write_nothing(tmp_path, capsys, body, extra, expect):
+    kpath, _, _, mp = write_inputs(tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(body)
+    out = tmp_path / "out" / "prediction.nc"
+    rc = main(["predict", "--spikes", str(bad), "--populations", str(mp), "--tstop", "20",
+               "--kernels", str(kpath), "--output", str(out), *extra])
+    err = capsys.readouterr().err
+    assert rc == 2 and expect in err
+    assert not out.exists() and not (out.parent.exists() and any(out.parent.iterdir()))
+
+
+def test_unknown_population_in_map_rejected(tmp_path):
+    kpath, _, csv, _ = write_inputs(tmp_path)
+    mp = tmp_path / "map3.csv"
+    mp.write_text("unit,population\n0,E\n1,X\n2,I\n")
+    with pytest.raises(ValueError, match=r"population\(s\) \['X'\] have no kernels"):
+        predict_files(csv, kpath, tmp_path / "p.nc", populations=mp, tstop=20.0)
+    assert not (tmp_path / "p.nc").exists()
