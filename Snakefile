@@ -12,9 +12,15 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/mechanisms.smk"
 include: "workflow/rules/morphology.smk"
 include: "workflow/rules/kernels.smk"
+include: "workflow/rules/network.smk"
+include: "workflow/rules/predict.smk"
 
 
 rule all:
     input:
         all_targets(),
     default_target: True
+
+
+onsuccess:
+    print_metrics_summary()

@@ -95,6 +95,14 @@ def _cmd_kernel(args):
         print(f"H_{post}{pre} ({pre} -> {post}): {out} ({timings[(post, pre)] * 1e3:.0f} ms)")
 
 
+def _cmd_network(args):
+    from lfpk.network import main as network_main
+
+    status = network_main(args.args)
+    if status:
+        raise SystemExit(status)
+
+
 def _cmd_kernel_gather(args):
     from lfpk.stages import gather_kernel_files
 
@@ -174,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tau", type=float, default=None, help="kernel half-width (ms), default config kernel.tau")
     p.set_defaults(func=_cmd_kernel)
 
+    p = sub.add_parser(
+        "network", add_help=False,
+        help="simulate the ground-truth network (start under mpiexec for MPI); "
+        "`lfpk network --help` lists its options",
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_network)
+
     p = sub.add_parser("kernel-gather", help="gather per-connection kernel files into one (dims post, pre)")
     p.add_argument("inputs", nargs="+", help="per-connection kernel files")
     p.add_argument("--output", required=True, help="gathered file (.nc)")
@@ -232,6 +248,11 @@ def main(argv=None) -> int:
     from lfpk.config import ConfigError
     from lfpk.mechanisms import MechanismsError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["network"]:  # its own parser (argparse REMAINDER does not pass leading options)
+        from lfpk.network import main as network_main
+
+        return network_main(argv[1:]) or 0
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -129,3 +129,20 @@ def gather_kernel_files(paths, output):
     from lfpk.kernel import gather_kernels
 
     write_dataset(gather_kernels(read_dataset(p) for p in paths), output)
+
+
+#: Rows of the printed metrics table (the study's headline numbers).
+HEADLINE_SIGNALS = ("lfp", "csd", "cdm_z")
+
+
+def metrics_table(csv_paths, output):
+    """Concatenate per-variant comparison summaries into one CSV; return the headline table text."""
+    import pandas as pd
+
+    from lfpk.compare import format_table
+
+    table = pd.concat([pd.read_csv(p) for p in csv_paths], ignore_index=True)
+    with atomic_path(output) as tmp:
+        table.to_csv(tmp, index=False)
+    head = table[(table["source"] == "total") & table["signal"].isin(HEADLINE_SIGNALS)]
+    return format_table(head)

@@ -19,7 +19,33 @@ def all_targets_for(cfg) -> list[str]:
     targets += [f"{res}/morphology/{p}.{ext}" for p in pops for ext in ("hoc", "nc")]
     targets += [f"{res}/figures/morphology.{ext}" for ext in ("png", "pdf")]
     targets += [f"{res}/kernels/{CONFIG_RUN}/{primary_variant(cfg)}/kernels.nc"]
+    for run in ground_truth_runs(cfg):
+        targets += [f"{res}/comparison/{run}/summary.csv"]
     return targets
+
+
+def ground_truth_runs(cfg) -> list[str]:
+    """Names of the ground-truth network runs: ``default`` plus ``network.runs`` entries."""
+    return ["default"] + sorted(cfg.get("network", {}).get("runs", {}) or {})
+
+
+def metrics_summary_text(cfg) -> str:
+    """Headline metrics of every finished run (printed when the workflow succeeds)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from lfpk.compare import format_table
+    from lfpk.stages import HEADLINE_SIGNALS
+
+    out = []
+    for run in ground_truth_runs(cfg):
+        path = Path(results_dir(cfg)) / "comparison" / run / "summary.csv"
+        if path.is_file():
+            t = pd.read_csv(path)
+            t = t[(t["source"] == "total") & t["signal"].isin(HEADLINE_SIGNALS)]
+            out.append(f"Kernel prediction vs ground truth, run {run!r} ({path}):\n{format_table(t)}")
+    return "\n\n".join(out)
 
 
 #: Kernel run whose V_rest and rates come from the config (no ground truth needed).

@@ -3,7 +3,7 @@ import glob
 
 from lfpk.config import validate_config
 from lfpk.stages import kernel_parameters
-from lfpk.workflow import all_targets_for, kernel_membrane_for, parse_variant
+from lfpk.workflow import all_targets_for, kernel_membrane_for, metrics_summary_text, parse_variant
 
 validate_config(config)
 
@@ -28,3 +28,9 @@ def all_targets():
 
 def kernel_membrane_input(wildcards):
     return kernel_membrane_for(config, wildcards.run)
+
+
+def print_metrics_summary():
+    text = metrics_summary_text(config)
+    if text:
+        print(text)

@@ -1,0 +1,309 @@
+"""Vectorised, rank-independent connectivity and placement of the ground-truth network.
+
+Everything random here is drawn from per-cell streams: ``numpy.random.default_rng`` seeded with
+the :class:`numpy.random.SeedSequence` entropy ``[seed, stream, gid]``. A cell's position, its
+incoming connections and its extrinsic synapse counts therefore depend only on the config, its
+gid and the seed, never on how cells are distributed over MPI ranks or in which order they are
+built.
+
+Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference implementation):
+
+* gids: populations in config order, consecutive gids ``first_gid .. first_gid + size - 1``.
+* placement: soma centre uniform in the disc of radius ``placement.radius`` (x, y), depth
+  ``z ~ Normal(z_mean, z_sd)``; no rotation.
+* pairs: every presynaptic cell of population X connects to a postsynaptic cell of Y
+  independently with probability ``C_YX`` (``connections[].probability``); no autapses.
+* multapses: number of synapses per connected pair drawn from the config distribution evaluated
+  at the integers 1..99 (continuous: pdf normalised; discrete: pmf normalised), see
+  :func:`multapse_pmf`.
+* synapse positions: segment drawn with probability proportional to its membrane area times
+  ``sum_h weight_h * Normal(z_abs; mean_h, sd_h)`` at the segment centre's absolute depth
+  ``z_abs = z_soma + z_segment``, on the allowed sections only (:func:`segment_probability`).
+* delays: config distribution, rounded to the nearest multiple of ``dt``; a value rounded below
+  the distribution's lower support bound is moved up to the first grid point at or above it.
+* weights: ``Normal(w, weight_sd * w)``, values below 0 redrawn; excitatory synapses (reversal
+  ``e > -20 mV``) then scaled by ``weight_scaling.J``.
+* extrinsic drive: ``count`` synapses per cell distributed over segments by membrane area
+  (multinomial), see :func:`extrinsic_counts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.stats
+
+#: Stream ids of the per-cell generators (second entry of the SeedSequence entropy).
+STREAM_PLACEMENT = 0
+STREAM_CONNECT = 1
+STREAM_EXTRINSIC = 2
+
+#: Support of the multapse count distribution (LFPy's convention: 1..99).
+MULTAPSE_MAX = 99
+
+#: Reversal potential (mV) above which a synapse counts as excitatory for weight scaling.
+EXCITATORY_E_MIN = -20.0
+
+
+def cell_rng(seed, gid, stream):
+    """Independent generator of cell ``gid`` for one purpose (``stream``)."""
+    return np.random.default_rng([int(seed), int(stream), int(gid)])
+
+
+def frozen_distribution(spec):
+    """A frozen scipy.stats distribution from ``{distribution: name, params: {...}}``."""
+    name = spec["distribution"]
+    dist = getattr(scipy.stats, name, None)
+    if dist is None or not hasattr(dist, "rvs"):
+        raise ValueError(f"unknown scipy.stats distribution {name!r}")
+    params = {k: float(v) for k, v in spec.get("params", {}).items()}
+    return dist(**params)
+
+
+def multapse_pmf(spec, kmax=MULTAPSE_MAX):
+    """Probabilities of 1..kmax synapses per connection.
+
+    Parameters
+    ----------
+    spec : dict
+        ``{distribution, params}`` (config ``connections[].multapses``).
+
+    Returns
+    -------
+    k, p : ndarray
+        Counts ``1..kmax`` and their probabilities (sum 1). A continuous distribution's pdf and a
+        discrete one's pmf are evaluated at ``k`` and normalised.
+    """
+    d = frozen_distribution(spec)
+    k = np.arange(1, kmax + 1)
+    p = d.pmf(k) if hasattr(d.dist, "pmf") else d.pdf(k)
+    p = np.asarray(p, dtype=float)
+    if not np.all(np.isfinite(p)) or p.sum() <= 0:
+        raise ValueError(f"multapse distribution {spec} has no mass on 1..{kmax}")
+    return k, p / p.sum()
+
+
+def multapse_mean(spec):
+    """Expected number of synapses per connected pair."""
+    k, p = multapse_pmf(spec)
+    return float((k * p).sum())
+
+
+def gaussian_density(z, densities):
+    """``sum_h weight_h * Normal(z; mean_h, sd_h)`` (1/um) at depths ``z`` (um)."""
+    z = np.asarray(z, dtype=float)
+    out = np.zeros_like(z)
+    for d in densities:
+        out += float(d["weight"]) * scipy.stats.norm.pdf(z, float(d["mean"]), float(d["sd"]))
+    return out
+
+
+def segment_probability(segtable, z_soma, sections, densities):
+    """Probability of each segment receiving one synapse.
+
+    Parameters
+    ----------
+    segtable : dict
+        :meth:`lfpk.morphology.BallAndStick.segments` (``z`` (n, 2), ``area``, ``section``).
+    z_soma : float
+        Depth of the soma centre (um); segment depths are ``z_soma + segment centre z``.
+    sections : list of str
+        Allowed section names.
+    densities : list of dict
+        ``{weight, mean, sd}`` Gaussian depth densities (um) in absolute coordinates.
+
+    Returns
+    -------
+    ndarray (n,)
+        Probabilities ``∝ area * density(z_abs)`` on allowed sections, 0 elsewhere; sum 1.
+    """
+    zmid = segtable["z"].mean(axis=1) + float(z_soma)
+    allowed = np.isin(segtable["section"], list(sections))
+    p = segtable["area"] * gaussian_density(zmid, densities) * allowed
+    s = p.sum()
+    if not s > 0:
+        raise ValueError(f"no synapse placement possible on sections {sections} at z={z_soma}")
+    return p / s
+
+
+def round_delays(delays, dt, lower=None):
+    """Round delays (ms) to the ``dt`` grid, never below ``lower`` (moved up to the grid)."""
+    steps = np.rint(np.asarray(delays, dtype=float) / dt)
+    if lower is not None and np.isfinite(lower):
+        steps = np.maximum(steps, np.ceil(lower / dt - 1e-9))
+    steps = np.maximum(steps, 1.0)  # at least one step
+    return steps * dt
+
+
+def draw_weights(rng, w, sd, n):
+    """``n`` weights ``Normal(w, sd)``, values below 0 redrawn."""
+    out = rng.normal(w, sd, n)
+    bad = out < 0
+    while bad.any():
+        out[bad] = rng.normal(w, sd, int(bad.sum()))
+        bad = out < 0
+    return out
+
+
+def synapse_type(syn):
+    """Hashable key of a synapse model: (model, tau1, tau2, e). Equal keys can be lumped."""
+    return (str(syn.get("model", "Exp2Syn")), float(syn["tau1"]), float(syn["tau2"]), float(syn["e"]))
+
+
+@dataclass
+class Incoming:
+    """Synapses onto one postsynaptic cell (one row per synapse).
+
+    Attributes
+    ----------
+    pre : ndarray int
+        Presynaptic gid.
+    segment : ndarray int
+        Postsynaptic segment index (segment-table order).
+    delay : ndarray float
+        Delay (ms), on the dt grid.
+    weight : ndarray float
+        Peak conductance (uS), J applied.
+    connection : ndarray int
+        Index of the connection in ``cfg["connections"]``.
+    """
+
+    pre: np.ndarray
+    segment: np.ndarray
+    delay: np.ndarray
+    weight: np.ndarray
+    connection: np.ndarray
+
+    def __len__(self):
+        return len(self.pre)
+
+
+@dataclass
+class Layout:
+    """Populations, gids, positions and per-population segment tables of a network."""
+
+    names: list
+    sizes: dict
+    first_gid: dict
+    segtables: dict
+    positions: np.ndarray  # (n_cells, 3) um
+    population_of: np.ndarray  # (n_cells,) index into names
+    seed: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_cells(self):
+        return int(sum(self.sizes.values()))
+
+    def gids(self, name):
+        return np.arange(self.first_gid[name], self.first_gid[name] + self.sizes[name])
+
+    def population(self, gid):
+        return self.names[int(self.population_of[gid])]
+
+
+def place_cells(cfg, sizes=None, seed=None):
+    """Gids and soma positions of every cell (identical on every rank).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated config.
+    sizes : dict, optional
+        Population sizes overriding ``populations[].size``.
+    seed : int, optional
+        Overrides ``cfg["seed"]``.
+    """
+    from lfpk.morphology import BallAndStick
+
+    seed = int(cfg["seed"] if seed is None else seed)
+    names = list(cfg["populations"])
+    sizes = {n: int((sizes or {}).get(n, cfg["populations"][n]["size"])) for n in names}
+    first, g = {}, 0
+    for n in names:
+        first[n] = g
+        g += sizes[n]
+    pos = np.zeros((g, 3))
+    popidx = np.zeros(g, dtype=int)
+    segtables = {}
+    for i, n in enumerate(names):
+        pl = cfg["populations"][n]["placement"]
+        segtables[n] = BallAndStick.from_config(n, cfg["populations"][n]).segments()
+        for gid in range(first[n], first[n] + sizes[n]):
+            rng = cell_rng(seed, gid, STREAM_PLACEMENT)
+            r = float(pl["radius"]) * np.sqrt(rng.random())
+            phi = 2 * np.pi * rng.random()
+            pos[gid] = r * np.cos(phi), r * np.sin(phi), rng.normal(float(pl["z_mean"]), float(pl["z_sd"]))
+            popidx[gid] = i
+    return Layout(names, sizes, first, segtables, pos, popidx, seed)
+
+
+class Connectivity:
+    """Vectorised generator of every cell's incoming synapses.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated config (``connections``, ``weight_scaling``, ``simulation.dt``).
+    layout : Layout
+        From :func:`place_cells`.
+    probability_scale : dict, optional
+        ``{(pre, post): C}`` overriding the connection probabilities (e.g. for scaled-down tests).
+    """
+
+    def __init__(self, cfg, layout, probabilities=None):
+        self.cfg = cfg
+        self.layout = layout
+        self.dt = float(cfg["simulation"]["dt"])
+        self.J = float(cfg["weight_scaling"]["J"])
+        self.conns = []
+        for ci, c in enumerate(cfg["connections"]):
+            k, p = multapse_pmf(c["multapses"])
+            delay = frozen_distribution(c["delays"])
+            syn = c["synapse"]
+            w = float(syn["weight"])
+            scale = self.J if float(syn["e"]) > EXCITATORY_E_MIN else 1.0
+            C = float((probabilities or {}).get((c["pre"], c["post"]), c["probability"]))
+            self.conns.append(dict(
+                index=ci, pre=c["pre"], post=c["post"], C=C, k=k, p=p, delay=delay,
+                delay_lower=float(delay.support()[0]), w=w, w_sd=float(syn.get("weight_sd", 0.0)) * w,
+                scale=scale, sections=list(c["placement"]["sections"]),
+                densities=list(c["placement"]["densities"]), type=synapse_type(syn),
+            ))
+
+    def connections_to(self, post):
+        return [c for c in self.conns if c["post"] == post]
+
+    def incoming(self, gid):
+        """All synapses onto cell ``gid`` (an :class:`Incoming`), in connection then pre-gid order."""
+        lay = self.layout
+        post = lay.population(gid)
+        z_soma = lay.positions[gid, 2]
+        rng = cell_rng(lay.seed, gid, STREAM_CONNECT)
+        parts = []
+        for c in self.connections_to(post):
+            pre_gids = lay.gids(c["pre"])
+            mask = rng.random(len(pre_gids)) < c["C"]
+            if c["pre"] == post:
+                mask[gid - lay.first_gid[post]] = False  # no autapses
+            pre = pre_gids[mask]
+            m = rng.choice(c["k"], size=len(pre), p=c["p"])
+            n = int(m.sum())
+            pseg = segment_probability(lay.segtables[post], z_soma, c["sections"], c["densities"])
+            seg = rng.choice(len(pseg), size=n, p=pseg)
+            delay = round_delays(c["delay"].rvs(size=n, random_state=rng), self.dt, c["delay_lower"])
+            weight = draw_weights(rng, c["w"], c["w_sd"], n) * c["scale"]
+            parts.append(Incoming(np.repeat(pre, m), seg, delay, weight, np.full(n, c["index"])))
+        if not parts:
+            e = np.zeros(0)
+            return Incoming(e.astype(int), e.astype(int), e, e, e.astype(int))
+        return Incoming(*(np.concatenate([getattr(p, f) for p in parts])
+                          for f in ("pre", "segment", "delay", "weight", "connection")))
+
+
+def extrinsic_counts(layout, gid, count):
+    """Number of extrinsic synapses per segment of cell ``gid`` (multinomial by membrane area)."""
+    area = layout.segtables[layout.population(gid)]["area"]
+    rng = cell_rng(layout.seed, gid, STREAM_EXTRINSIC)
+    return rng.multinomial(int(count), area / area.sum())

@@ -1,0 +1,221 @@
+"""Ground-truth network (lfpk.network): lumping exactness, Poisson lumping, MPI reproducibility,
+current conservation and the netCDF data contract, on tiny networks."""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from lfpk.config import validate_config
+from lfpk.network import Network, find_mpiexec, poisson_source, run_network, scaled_probabilities
+
+SIZES = {"E": 16, "I": 4}
+
+
+@pytest.fixture(scope="module")
+def cfg(_laptop_config_raw):
+    c = copy.deepcopy(_laptop_config_raw)
+    validate_config(c)
+    return c
+
+
+def _net(cfg, mechanisms, **kw):
+    kw.setdefault("sizes", SIZES)
+    kw.setdefault("probabilities", scaled_probabilities(cfg, kw["sizes"]))
+    return Network(cfg, **kw)
+
+
+def test_lumping_is_exact(cfg, mechanisms):
+    """One Exp2Syn per (segment, type) fed by many NetCons == one Exp2Syn per synapse."""
+    out = {}
+    for lump in (True, False):
+        net = _net(cfg, mechanisms, tstop=150.0, lump=lump, record_signals=False, membrane_sample=4)
+        net.run()
+        out[lump] = (net.gather(), dict(net.counts))
+        net.close()
+    (a, ca), (b, cb) = out[True], out[False]
+    assert ca["synapses"] == cb["synapses"] and ca["netcons"] == cb["netcons"]
+    assert ca["point_processes"] < cb["point_processes"] / 2
+    assert len(a["spike_time"]) > 20, "the tiny network must spike for the test to mean something"
+    assert np.array_equal(a["spike_unit"], b["spike_unit"])
+    assert np.array_equal(a["spike_time"], b["spike_time"])
+    va, vb = a["sample"]["E"][1], b["sample"]["E"][1]
+    assert np.allclose(va, vb, rtol=0, atol=1e-6)  # mV; equal up to summation order
+
+
+def test_poisson_lumping_statistics(mechanisms):
+    """A segment's drive (one NetStim at count*rate) vs count independent NetStims at rate:
+    both are Poisson with mean = variance = count*rate*T per window."""
+    from neuron import h
+
+    count, rate, T, win, reps = 12, 40.0, 20000.0, 100.0, 20
+    recs, keep = {"lumped": [], "separate": []}, []
+    for r in range(reps):
+        s = poisson_source(count * rate, (10_000 + r, 0, 7))
+        v = h.Vector()
+        nc = h.NetCon(s, None)
+        nc.record(v)
+        keep += [s, nc]
+        recs["lumped"].append(v)
+        vs = []
+        for j in range(count):
+            s = poisson_source(rate, (20_000 + r, j, 7))
+            v = h.Vector()
+            nc = h.NetCon(s, None)
+            nc.record(v)
+            keep += [s, nc]
+            vs.append(v)
+        recs["separate"].append(vs)
+    h.dt = 0.0625
+    h.finitialize(-65)
+    h.ParallelContext().psolve(T)
+    edges = np.arange(0.0, T + win / 2, win)
+    mean_expected = count * rate * win / 1000.0  # 48 events per window
+    stats = {}
+    for kind in ("lumped", "separate"):
+        n = []
+        for item in recs[kind]:
+            t = np.concatenate([np.asarray(v) for v in item]) if isinstance(item, list) else np.asarray(item)
+            n.append(np.histogram(t, edges)[0])
+        n = np.concatenate(n).astype(float)
+        stats[kind] = n.mean(), n.var(ddof=1)
+        m = len(n)
+        assert n.mean() == pytest.approx(mean_expected, abs=4 * np.sqrt(mean_expected / m))
+        # sample variance of Poisson counts: sd ~ sqrt(2 mu^2 / m) for large mu
+        assert n.var(ddof=1) == pytest.approx(mean_expected, abs=4 * mean_expected * np.sqrt(2.0 / m))
+        # windows are independent (no correlation between consecutive counts)
+        assert abs(np.corrcoef(n[:-1], n[1:])[0, 1]) < 4 / np.sqrt(m)
+    # inter-event intervals of the lumped source are exponential with the summed rate
+    isi = np.diff(np.asarray(recs["lumped"][0]))
+    assert scipy.stats.kstest(isi, "expon", args=(0, 1000.0 / (count * rate))).pvalue > 1e-3
+    h.finitialize(-65)
+
+
+def test_current_conservation_and_probe_mapping(cfg, mechanisms):
+    """Per-cell transmembrane currents sum to ~0 (no monopole), the recorded dipole equals
+    sum_i r_i I_i and the LFP equals per-cell line-source matrices times the currents."""
+    from lfpk.recording import geometry, lfp_matrix, probe_settings
+
+    net = _net(cfg, mechanisms, tstop=40.0, membrane_sample=2)
+    net.run()
+    settings = probe_settings(cfg)
+    cdm = {p: np.zeros(3) for p in net.layout.names}
+    lfp = {p: np.zeros(len(settings["channel_z"])) for p in net.layout.names}
+    for gid, cell in net.cells.items():
+        i = np.array([s.i_membrane_ for s in cell.segments])
+        assert abs(i.sum()) < 1e-9 * np.abs(i).sum() + 1e-12
+        st = net.layout.segtables[cell.population]
+        x0, y0, z0 = net.layout.positions[gid]
+        mid = np.column_stack([st["x"].mean(1) + x0, st["y"].mean(1) + y0, st["z"].mean(1) + z0])
+        cdm[cell.population] += mid.T @ i
+        g = geometry(st["x"] + x0, st["y"] + y0, st["z"] + z0, st["diam"])
+        lfp[cell.population] += lfp_matrix(g, settings) @ i
+    for p in net.layout.names:
+        rec = net.signal[p]
+        assert np.allclose(rec[net.rows["cdm"], -1], cdm[p], rtol=1e-9, atol=1e-9 * np.abs(cdm[p]).max())
+        assert np.allclose(rec[net.rows["lfp"], -1], lfp[p], rtol=1e-9, atol=1e-12)
+        # monopole-free: shifting the origin does not change the recorded dipole, i.e. the
+        # dipole of the summed currents (sum_i I_i * a) is zero at every recorded step
+    net.close()
+
+
+def _run_cli(args, tmp, env_extra=None, mpi=0):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    env.update(env_extra or {})
+    cmd = [sys.executable, "-m", "lfpk.network", *args]
+    if mpi:
+        mpiexec = find_mpiexec()
+        if mpiexec is None:
+            pytest.skip("mpiexec not found (install the 'mpi' extra)")
+        cmd = [mpiexec, "-n", str(mpi), *cmd]
+    p = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    return p
+
+
+def test_one_vs_two_ranks_identical(repo, tmp_path):
+    pytest.importorskip("mpi4py")
+    from lfpk.io import read_dataset
+
+    common = ["--config", str(repo / "config" / "config.yaml"), "--population-sizes", "E=16,I=4",
+              "--tstop", "100", "--transient", "20", "--membrane-sample", "3"]
+    _run_cli([*common, "--outdir", str(tmp_path / "r1")], tmp_path)
+    p = _run_cli([*common, "--outdir", str(tmp_path / "r2"), "--log", str(tmp_path / "r2.log")],
+                 tmp_path, mpi=2)
+    a, b = (read_dataset(tmp_path / r / "spikes.nc") for r in ("r1", "r2"))
+    assert a.attrs["n_ranks"] == 1 and b.attrs["n_ranks"] == 2, p.stdout + p.stderr
+    assert a.sizes["spike"] > 10
+    assert np.array_equal(a["spike_time"].values, b["spike_time"].values)
+    assert np.array_equal(a["spike_unit"].values, b["spike_unit"].values)
+    assert np.array_equal(a["population_count"].values, b["population_count"].values)
+    sa, sb = (read_dataset(tmp_path / r / "signals.nc") for r in ("r1", "r2"))
+    for v in ("lfp", "csd", "cdm"):
+        x, y = sa[v].values, sb[v].values
+        assert np.allclose(x, y, rtol=1e-8, atol=1e-10 * np.abs(x).max()), v
+    ma, mb = (read_dataset(tmp_path / r / "membrane.nc") for r in ("r1", "r2"))
+    assert np.array_equal(ma["sample_unit"].values, mb["sample_unit"].values)
+    assert np.allclose(ma["v_soma_trace"].values, mb["v_soma_trace"].values, atol=1e-6, equal_nan=True)
+    assert np.allclose(ma["rate"].values, mb["rate"].values)
+
+
+def test_netcdf_contract(cfg, mechanisms, tmp_path, caplog):
+    import logging
+
+    from lfpk.io import read_dataset
+
+    caplog.set_level(logging.INFO, logger="lfpk")
+    probs = scaled_probabilities(cfg, SIZES)
+    assert probs[("E", "E")] == 1.0  # capped: 0.4 * 1024 / 16 > 1
+    paths, timings, rates = run_network(cfg, tmp_path, sizes=SIZES, tstop=100.0, transient=20.0,
+                                        membrane_sample=3)
+    assert set(paths) == {"spikes", "signals", "membrane"}
+    progress = [r for r in caplog.records if "simulated" in r.getMessage()]
+    assert len(progress) >= 10  # at least every 10 %
+    for name in ("spikes", "signals", "membrane"):
+        ds = read_dataset(tmp_path / f"{name}.nc")
+        for v in ds.data_vars.values():
+            assert v.attrs.get("units") is not None and v.attrs.get("long_name"), v.name
+        for a in ("dt", "tstop", "transient", "seed", "parameters", "timings", "software"):
+            assert a in ds.attrs, (name, a)
+        assert ds.attrs["dt"] == 0.0625 and ds.attrs["tstop"] == 100.0 and ds.attrs["transient"] == 20.0
+        t = json.loads(ds.attrs["timings"])
+        assert {"build", "connect", "simulate", "write"} <= set(t)
+        assert json.loads(ds.attrs["parameters"])["seed"] == cfg["seed"]
+    sp = read_dataset(tmp_path / "spikes.nc")
+    n = sum(SIZES.values())
+    assert sp.sizes["unit"] == n
+    assert list(sp["unit_population"].values) == ["E"] * 16 + ["I"] * 4
+    assert sp["spike_time"].attrs["units"] == "ms" and sp["x"].attrs["units"] == "um"
+    assert np.all(np.diff(sp["spike_time"].values) >= 0)
+    assert sp["population_count"].dims == ("population", "time")
+    assert sp.sizes["time"] == 1601
+    assert int(sp["population_count"].sum()) == sp.sizes["spike"]
+    for i, p in enumerate(["E", "I"]):
+        sel = sp["unit_population"].values[sp["spike_unit"].values] == p
+        assert int(sp["population_count"].values[i].sum()) == sel.sum()
+    sig = read_dataset(tmp_path / "signals.nc")
+    assert list(sig["source"].values) == ["total", "E", "I"]
+    assert sig["lfp"].dims == ("source", "channel", "time") and sig["lfp"].attrs["units"] == "mV"
+    assert sig["csd"].attrs["units"] == "uA/mm3" and sig["cdm"].attrs["units"] == "nA um"
+    assert sig["cdm"].dims == ("source", "component", "time")
+    assert np.allclose(sig["channel_z"].values, cfg["probes"]["channel_z"])
+    assert sig["channel_z"].attrs["units"] == "um"
+    assert np.array_equal(sig["time"].values, sp["time"].values)
+    for v in ("lfp", "csd", "cdm"):
+        x = sig[v].values
+        assert np.all(np.isfinite(x))
+        assert np.allclose(x[0], x[1] + x[2], rtol=1e-12, atol=1e-15)  # total = sum of populations
+        assert np.abs(x[1]).max() > 0
+    mem = read_dataset(tmp_path / "membrane.nc")
+    assert mem["v_soma"].attrs["units"] == "mV" and mem["rate"].attrs["units"] == "1/s"
+    assert list(mem["nseg"].values) == [27, 11]
+    vs = mem["v_segment"].values
+    assert np.all(np.isfinite(vs[0])) and np.all(np.isfinite(vs[1, :11])) and np.all(np.isnan(vs[1, 11:]))
+    assert np.all((mem["v_soma"].values > -90) & (mem["v_soma"].values < -40))
+    assert np.allclose(mem["rate"].values, [rates["E"], rates["I"]])
+    assert mem["rate"].values[1] > 0

@@ -1,0 +1,27 @@
+# Ground-truth network (lfpk.network): one run per ground-truth variant `run` ("default" = the
+# config as is). MPI through the `mpi` resource convention: a cluster profile can set
+# resources mpi="srun" (and tasks) to replace the local mpiexec of the mpich wheel.
+NETWORK_TASKS = int(config.get("network", {}).get("tasks", 2))
+
+
+rule network:
+    input:
+        mechanisms="build/mechanisms/lfpk-mechanisms.json",
+    output:
+        spikes=f"{RESULTS}/network/{{run}}/spikes.nc",
+        signals=f"{RESULTS}/network/{{run}}/signals.nc",
+        membrane=f"{RESULTS}/network/{{run}}/membrane.nc",
+    params:
+        config=config,
+    threads: NETWORK_TASKS
+    resources:
+        mpi="mpiexec",
+        tasks=lambda wc, threads: threads,
+    log:
+        f"{RESULTS}/logs/network/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/network/{{run}}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/network.py"
