@@ -688,6 +688,12 @@ class PopulationAveragedModel(_CellProbe):
         self.nodes = population_nodes(self.R, self.sigma_z, order)
         self.units = units or self._UNITS.get(self.model_name, "")
         self.long_name = long_name or f"population-averaged {self.model_name}"
+        self.channel_dim = f"{self.model_name}_channel"
+
+    @property
+    def channel_coord(self):
+        """Channel index (0..n_channels-1) of the model's output rows."""
+        return np.arange(self.get_transformation_matrix().shape[0])
 
     def get_transformation_matrix(self, geometry=None):
         """Quadrature average of the LFPykit model's matrix over population positions.
@@ -931,4 +937,15 @@ def probes_from_config(cfg, population, cell=None):
     )
     out["meg"] = MEG(sensor_locations=probes["meg"]["sensor_location"],
                      dipole_location=eeg["dipole_location"])
+    for name, spec in (probes.get("models") or {}).items():
+        if name in out:
+            raise ValueError(f"probes.models.{name}: name clashes with the built-in probe {name!r}")
+        kwargs = {k: np.asarray(v, dtype=float) if isinstance(v, list) else v
+                  for k, v in (spec.get("kwargs") or {}).items()}  # LFPykit wants arrays
+        model = PopulationAveragedModel(
+            spec["model"], cell, model_kwargs=kwargs, R=R, sigma_z=sigma_z,
+            order=tuple(spec.get("order", (8, 8, 16))),
+        )
+        model.channel_dim = f"{name}_channel"
+        out[name] = model
     return out

@@ -96,3 +96,22 @@ def test_cli_single_kernel_and_errors(tmp_path, repo):
     proc = _lfpk("kernel", "--rate", "E:3", "--outdir", str(tmp_path / "bad"))
     assert proc.returncode != 0 and "--rate" in proc.stderr
     assert not (tmp_path / "bad").exists() or not list((tmp_path / "bad").iterdir())
+
+
+def test_extra_lfpykit_model_probe(config, mechanisms, tmp_path):
+    """A probe given by LFPykit class name lands in the kernel file and is linear in I_m."""
+    config["probes"]["models"] = {
+        "point": {"model": "PointSourcePotential",
+                  "kwargs": {"x": [0.0, 0.0], "y": [0.0, 0.0], "z": [500.0, -100.0], "sigma": 0.3},
+                  "order": [4, 4, 6]},
+    }
+    cfg = validate_config(config)
+    write_kernels(cfg, [("E", "I")], [tmp_path / "E_I.nc"])
+    ds = read_dataset(tmp_path / "E_I.nc")
+    assert ds["point"].dims == ("point_channel", "lag") and ds["point"].attrs["units"] == "mV"
+    from lfpk.probes import probes_from_config
+    probe = probes_from_config(cfg, "E", cell=None)["point"]
+    from lfpk.kernel import PopulationSpec
+    M = probe.get_transformation_matrix(PopulationSpec.from_config("E", cfg["populations"]["E"]).geometry())
+    np.testing.assert_allclose(ds["point"].values, M @ ds["transmembrane_current"].values, rtol=1e-9,
+                               atol=1e-12 * np.abs(ds["point"].values).max())
