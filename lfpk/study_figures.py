@@ -46,6 +46,21 @@ def _window(ds, window, length):
     return t0, t1
 
 
+def _edges(v, half):
+    """Cell edges around grid values ``v`` (midpoints; ``half`` either side of a single value)."""
+    v = np.asarray(v, dtype=float)
+    if len(v) == 1:
+        return np.array([v[0] - half, v[0] + half])
+    mid = 0.5 * (v[1:] + v[:-1])
+    return np.concatenate([[2 * v[0] - mid[0]], mid, [2 * v[-1] - mid[-1]]])
+
+
+def _no_minor_labels(ax):
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def run_config(spikes):
     """The configuration of a ground-truth run from its ``spikes.nc`` attributes.
 
@@ -122,6 +137,7 @@ def network_overview(spikes, signals, paths, cfg=None, window=None, window_lengt
         Time window (ms) of raster and traces (default ``window_length`` ms from the transient).
     """
     from scipy import signal as sps
+    from scipy.stats import norm
 
     from lfpk.kernel import synapse_counts, synapse_probabilities
     from lfpk.morphology import BallAndStick
@@ -181,8 +197,6 @@ def network_overview(spikes, signals, paths, cfg=None, window=None, window_lengt
             dens = np.zeros(len(centres))
             for zi, w in zip(zc, k_in * p_i):
                 if w > 0:
-                    from scipy.stats import norm
-
                     dens += w * np.diff(norm.cdf(edges, loc=zi, scale=max(zsd, 1e-6)))
             ls = "-" if c["pre"] == pops[0] else "--"
             ax_syn.plot(dens, centres, ls, color=_pop_color(c["post"], j), lw=1.0,
@@ -212,7 +226,7 @@ def network_overview(spikes, signals, paths, cfg=None, window=None, window_lengt
         comps = [str(c) for c in cdm["component"].values]
         for i, comp in enumerate(comps):
             v = cdm.sel(component=comp).values[ts]
-            ax_cdm.plot(tt[ts], v - 0 * v.mean(), lw=0.7, color=("tab:gray", "tab:olive", "tab:purple")[i % 3],
+            ax_cdm.plot(tt[ts], v, lw=0.7, color=("tab:gray", "tab:olive", "tab:purple")[i % 3],
                         label=comp)
         ax_cdm.set_xlabel("time (ms)")
         ax_cdm.set_ylabel(f"CDM ({cdm.attrs.get('units', 'nA um')})")
@@ -263,6 +277,7 @@ def network_overview(spikes, signals, paths, cfg=None, window=None, window_lengt
             f, pxx = sps.welch(rate - rate.mean(), fs=fs, nperseg=nper, noverlap=nper // 2)
             keep = (f > 0) & (f <= 500)
             ax_psd.loglog(f[keep], np.maximum(pxx[keep], 1e-30), color=_pop_color(p, i), lw=0.8, label=p)
+        _no_minor_labels(ax_psd)
         ax_psd.set_xlabel("frequency (Hz)")
         ax_psd.set_ylabel("PSD ((1/s)$^2$/Hz)")
         ax_psd.set_title("population rate PSD\n(per cell)")
@@ -513,6 +528,7 @@ def metrics(comparisons, paths, source="total", fmax=500.0):
         for a in approx:
             pp = comp["psd_prediction"].sel(source=source, signal="cdm_z", channel=0, approximation=a).values
             ax.loglog(f[keep], pp[keep], color=colors[a], lw=0.8, label=a)
+        _no_minor_labels(ax)
         units = "nA um"
         if "signal_units" in comp.coords:
             units = str(comp["signal_units"].sel(signal="cdm_z").values)
@@ -525,6 +541,7 @@ def metrics(comparisons, paths, source="total", fmax=500.0):
             co = comp["coherence"].sel(source=source, signal="cdm_z", channel=0, approximation=a).values
             ax.semilogx(f[keep], co[keep], color=colors[a], lw=0.8, label=a)
         ax.set_ylim(0, 1.02)
+        _no_minor_labels(ax)
         ax.set_xlabel("frequency (Hz)")
         ax.set_ylabel("coherence (1)")
         ax.set_title(f"CDM z ({source}): coherence\nprediction vs ground truth")
@@ -588,13 +605,10 @@ def sensitivity_map(ds, paths, title=None):
                 kw = {"vmin": min(max(vmin, 0.0), 0.9), "vmax": 1.0}
             else:
                 kw = {"norm": norm}
-            if len(x) > 1 and len(y) > 1:
-                im = ax.pcolormesh(x, y, v, shading="nearest", cmap=cmap, **kw)
-                if levels:
-                    cs = ax.contour(x, y, v, levels=levels, colors="k", linewidths=0.6)
-                    ax.clabel(cs, fmt="%g", fontsize=6)
-            else:
-                im = ax.pcolormesh(x, y, v, shading="nearest", cmap=cmap, **kw)
+            im = ax.pcolormesh(_edges(x, 0.1), _edges(y, 1.0), v, shading="flat", cmap=cmap, **kw)
+            if len(x) > 1 and len(y) > 1 and levels:
+                cs = ax.contour(x, y, v, levels=levels, colors="k", linewidths=0.6)
+                ax.clabel(cs, fmt="%g", fontsize=6)
             cb = fig.colorbar(im, ax=ax)
             cb.set_label(label.split(" of")[0] + " (1)")
             if name == "r_std":
