@@ -8,12 +8,16 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/mechanisms.smk"
 include: "workflow/rules/morphology.smk"
 include: "workflow/rules/kernels.smk"
 include: "workflow/rules/network.smk"
 include: "workflow/rules/predict.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:

@@ -15,6 +15,15 @@ STYLE = {
     "axes.spines.right": False,
     "figure.dpi": 150,
 }
+
+
+def apply_style(figures_cfg=None):
+    """Apply the config's ``figures`` section (``dpi``) to :data:`STYLE` (in place)."""
+    if figures_cfg and "dpi" in figures_cfg:
+        STYLE["figure.dpi"] = int(figures_cfg["dpi"])
+    return STYLE
+
+
 SECTION_COLORS = {"soma": "k", "dend": "tab:blue", "apic": "tab:red"}
 
 

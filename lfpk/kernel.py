@@ -27,7 +27,8 @@ V_rest cost one short simulation each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import gc
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.stats
@@ -413,6 +414,21 @@ class KernelCell:
         h.steps_per_ms = 1.0 / self.dt
         h.celsius = self.celsius
         recs = [h.Vector().record(getattr(seg, f"_ref_{variable}")) for seg in self._segs]
+        gc_enabled = gc.isenabled()
+        gc.disable()  # no section of another model may be freed mid-run (see lfpk.network)
+        try:
+            self._advance(onset, weights, n_lags)
+        finally:
+            if gc_enabled:
+                gc.enable()
+        k0 = int(round(onset / self.dt))
+        out = np.array([np.asarray(r)[k0:k0 + n_lags] for r in recs])
+        if out.shape[1] != n_lags:
+            raise RuntimeError(f"kernel simulation returned {out.shape[1]} samples, expected {n_lags}")
+        return out
+
+    def _advance(self, onset, weights, n_lags):
+        h = self.h
         h.finitialize(float(np.mean(self.V_rest)))
         for seg, v in zip(self._segs, self.V_rest):
             seg.v = v
@@ -422,11 +438,6 @@ class KernelCell:
                 if w != 0:
                     nc.event(onset)
         h.continuerun(onset + (n_lags - 1) * self.dt + 0.5 * self.dt)
-        k0 = int(round(onset / self.dt))
-        out = np.array([np.asarray(r)[k0:k0 + n_lags] for r in recs])
-        if out.shape[1] != n_lags:
-            raise RuntimeError(f"kernel simulation returned {out.shape[1]} samples, expected {n_lags}")
-        return out
 
     def impulse_response(self, weights, synapse, n_lags, variable="i_membrane_"):
         """Transmembrane currents (nA) for lags 0..(n_lags-1)*dt after all synapses fire at once.

@@ -26,6 +26,7 @@ Outputs (``spikes.nc``, ``signals.nc``, ``membrane.nc``) follow ``docs/network.m
 from __future__ import annotations
 
 import argparse
+import gc
 import glob
 import logging
 import os
@@ -417,6 +418,12 @@ class Network:
         """Initialise and run to ``tstop``, logging progress every 5 % of the run."""
         h, pc = self.h, self.pc
         t0 = time.perf_counter()
+        # Free unreachable NEURON objects of earlier models in this process now, and keep the
+        # garbage collector off while simulating: deleting sections mid-run changes NEURON's
+        # node arrays and would leave the PtrVector pointers into i_membrane_ dangling.
+        gc.collect()
+        gc_enabled = gc.isenabled()
+        gc.disable()
         cvode = h.CVode()
         cvode.active(0)
         cvode.use_fast_imem(1)
@@ -447,6 +454,8 @@ class Network:
                     raise RuntimeError(f"{int((~self._filled).sum())} time steps were not recorded")
         finally:
             cvode.extra_scatter_gather_remove(self._callback)
+            if gc_enabled:
+                gc.enable()
         self.timings["simulate"] = time.perf_counter() - t0
         self._simulated = True
         return self
@@ -709,28 +718,6 @@ def datasets_rates(net, res):
         k = np.isin(res["spike_unit"], net.layout.gids(p)) & (res["spike_time"] >= net.transient)
         out.append(k.sum() / (net.layout.sizes[p] * dur) if dur > 0 else float("nan"))
     return out
-
-
-def _deep_merge(base, over):
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def run_overrides(cfg, run):
-    """Config of ground-truth variant ``run``: ``default`` is the config as is; any other name is
-    looked up in ``network.runs`` (a mapping run -> partial config deep-merged over the config,
-    e.g. ``{weight_scaling: {J: 1.2}}``)."""
-    import copy
-
-    cfg = copy.deepcopy(cfg)
-    runs = (cfg.get("network") or {}).get("runs") or {}
-    if run in runs:
-        return _deep_merge(cfg, runs[run] or {})
-    if run == "default":
-        return cfg
-    raise ValueError(f"network run {run!r} is not 'default' nor in network.runs ({sorted(runs)})")
 
 
 # ---------------------------------------------------------------------------------------------

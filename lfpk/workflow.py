@@ -21,12 +21,76 @@ def all_targets_for(cfg) -> list[str]:
     targets += [f"{res}/kernels/{CONFIG_RUN}/{primary_variant(cfg)}/kernels.nc"]
     for run in ground_truth_runs(cfg):
         targets += [f"{res}/comparison/{run}/summary.csv"]
+        figs = ["network", "traces", "metrics", "sensitivity"]
+        figs += [f"kernels_{v}" for v in cfg["kernel"]["variants"]]
+        targets += [f"{res}/figures/{run}/{f}.{ext}" for f in figs for ext in ("png", "pdf")]
     return targets
 
 
+def _deep_merge(base, over):
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def j_run_name(J) -> str:
+    """Run name of a weight-scaling scan value, e.g. ``J1.025``."""
+    return f"J{float(J):g}"
+
+
 def ground_truth_runs(cfg) -> list[str]:
-    """Names of the ground-truth network runs: ``default`` plus ``network.runs`` entries."""
-    return ["default"] + sorted(cfg.get("network", {}).get("runs", {}) or {})
+    """Names of the ground-truth network runs, in a stable order.
+
+    ``default`` (the config as is), one ``J<value>`` run per value of ``scans.J`` that differs
+    from ``weight_scaling.J``, and every entry of ``network.runs``.
+    """
+    runs = ["default"]
+    J0 = float(cfg["weight_scaling"]["J"])
+    runs += [j_run_name(J) for J in (cfg.get("scans") or {}).get("J", []) if float(J) != J0]
+    runs += sorted((cfg.get("network") or {}).get("runs") or {})
+    return list(dict.fromkeys(runs))
+
+
+def run_config(cfg, run) -> dict:
+    """Configuration of ground-truth run ``run`` (validated).
+
+    ``default`` and the kernel-only run ``config`` are the config as is; ``J<value>`` (from
+    ``scans.J``) sets ``weight_scaling.J``; a name in ``network.runs`` deep-merges its partial
+    config over the config.
+    """
+    import copy
+
+    from lfpk.config import validate_config
+
+    base = copy.deepcopy(cfg)
+    if run in ("default", CONFIG_RUN):
+        return base
+    runs = (cfg.get("network") or {}).get("runs") or {}
+    if run in runs:
+        return validate_config(_deep_merge(base, runs[run] or {}))
+    for J in (cfg.get("scans") or {}).get("J", []):
+        if run == j_run_name(J):
+            return validate_config(_deep_merge(base, {"weight_scaling": {"J": float(J)}}))
+    raise ValueError(
+        f"run {run!r} is not one of the configured ground-truth runs {ground_truth_runs(cfg)}"
+    )
+
+
+#: Config sections the ground-truth network depends on (its rerun trigger).
+NETWORK_KEYS = ("seed", "simulation", "populations", "connections", "biophysics", "weight_scaling",
+                "probes", "recording", "network")
+
+
+def network_parameters(cfg, run) -> dict:
+    """The part of run ``run``'s configuration that determines its network outputs."""
+    rc = run_config(cfg, run)
+    out = {k: rc[k] for k in NETWORK_KEYS if k in rc}
+    net = dict(out.get("network") or {})
+    net.pop("runs", None)  # other runs do not change this one
+    net.setdefault("tasks", 2)  # MPI ranks: results agree across rank counts to rounding only
+    out["network"] = net
+    return out
 
 
 def metrics_summary_text(cfg) -> str:
@@ -87,3 +151,12 @@ def variant_name(biophysics, g_eff, v_rest_mode="scalar") -> str:
 def primary_variant(cfg) -> str:
     """The config's own kernel options (``kernel.biophysics``, ``kernel.g_eff``) as a variant name."""
     return variant_name(cfg["kernel"]["biophysics"], cfg["kernel"]["g_eff"], "scalar")
+
+
+def sensitivity_parameters(cfg, run) -> dict:
+    """What a run's sensitivity map depends on besides its network outputs."""
+    from lfpk.stages import kernel_parameters
+
+    rc = run_config(cfg, run)
+    return {"sensitivity": rc["sensitivity"],
+            "kernels": [kernel_parameters(rc, c["post"], c["pre"]) for c in rc["connections"]]}

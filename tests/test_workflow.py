@@ -21,10 +21,14 @@ def _snakemake(repo, *args, timeout=300):
 
 @pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml"])
 def test_dry_run_whole_dag(repo, configfile):
-    proc = _snakemake(repo, "-n", "--configfile", configfile)
+    # a study name without results, so the whole DAG is scheduled
+    proc = _snakemake(repo, "-n", "--configfile", configfile, "--config", "study=pytest_dry_run")
     assert proc.returncode == 0, proc.stderr + proc.stdout
     out = proc.stdout + proc.stderr
-    assert "morphology" in out and "morphology_figure" in out
+    for rule in ("morphology", "morphology_figure", "network", "kernel", "kernels_gather", "predict",
+                 "compare", "metrics_table", "sensitivity", "figure_network", "figure_kernels",
+                 "figure_traces", "figure_metrics", "figure_sensitivity"):
+        assert f"rule {rule}:" in out or f"\n{rule} " in out, rule
 
 
 def test_lint_is_clean(repo):

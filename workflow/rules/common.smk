@@ -3,7 +3,15 @@ import glob
 
 from lfpk.config import validate_config
 from lfpk.stages import kernel_parameters
-from lfpk.workflow import all_targets_for, kernel_membrane_for, metrics_summary_text, parse_variant
+from lfpk.workflow import (
+    all_targets_for,
+    kernel_membrane_for,
+    metrics_summary_text,
+    network_parameters,
+    parse_variant,
+    run_config,
+    sensitivity_parameters,
+)
 
 validate_config(config)
 
@@ -12,6 +20,7 @@ CONDA_ENV = "../../environment.yml"
 STUDY = config["study"]
 RESULTS = f"results/{STUDY}"
 POPULATIONS = list(config["populations"])
+VARIANTS = list(config["kernel"]["variants"])
 
 
 wildcard_constraints:

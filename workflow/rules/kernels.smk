@@ -5,7 +5,7 @@ rule kernel:
     output:
         f"{RESULTS}/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.nc",
     params:
-        parameters=lambda wc: kernel_parameters(config, wc.post, wc.pre),
+        parameters=lambda wc: kernel_parameters(run_config(config, wc.run), wc.post, wc.pre),
         options=lambda wc: parse_variant(wc.variant),
     log:
         f"{RESULTS}/logs/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.log",

@@ -1,7 +1,7 @@
 # Ground-truth network (lfpk.network): one run per ground-truth variant `run` ("default" = the
 # config as is). MPI through the `mpi` resource convention: a cluster profile can set
 # resources mpi="srun" (and tasks) to replace the local mpiexec of the mpich wheel.
-NETWORK_TASKS = int(config.get("network", {}).get("tasks", 2))
+NETWORK_TASKS = int((config.get("network") or {}).get("tasks", 2))
 
 
 rule network:
@@ -12,11 +12,12 @@ rule network:
         signals=f"{RESULTS}/network/{{run}}/signals.nc",
         membrane=f"{RESULTS}/network/{{run}}/membrane.nc",
     params:
-        config=config,
+        parameters=lambda wc: network_parameters(config, wc.run),
+        tasks=NETWORK_TASKS,
     threads: NETWORK_TASKS
     resources:
         mpi="mpiexec",
-        tasks=lambda wc, threads: threads,
+        tasks=NETWORK_TASKS,
     log:
         f"{RESULTS}/logs/network/{{run}}.log",
     benchmark:

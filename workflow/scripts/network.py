@@ -11,16 +11,18 @@ from pathlib import Path
 import yaml
 
 from lfpk.logs import log_to
-from lfpk.network import find_mpiexec, run_overrides
+from lfpk.network import find_mpiexec
+from lfpk.workflow import run_config
 
 with log_to(snakemake.log[0]) as log:
     run = snakemake.wildcards.run
     outdir = Path(snakemake.output.spikes).parent
     outdir.mkdir(parents=True, exist_ok=True)
-    cfg = run_overrides(dict(snakemake.params.config), run)
+    cfg = run_config(snakemake.config, run)
     cfg_path = outdir / "config.yaml"
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    tasks = max(1, int(snakemake.threads))
+    # ranks come from the config (network.tasks), not from --cores, so outputs do not depend on it
+    tasks = int(snakemake.params.tasks)
     launcher = snakemake.resources.get("mpi", "mpiexec")
     if launcher == "mpiexec":
         launcher = find_mpiexec() or "mpiexec"

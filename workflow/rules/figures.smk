@@ -1,0 +1,142 @@
+# Figures of the study; each registered for `snakemake --report` with a caption.
+
+
+rule figure_network:
+    input:
+        spikes=f"{RESULTS}/network/{{run}}/spikes.nc",
+        signals=f"{RESULTS}/network/{{run}}/signals.nc",
+    output:
+        png=report(
+            f"{RESULTS}/figures/{{run}}/network.png",
+            caption="../report/network.rst",
+            category="Ground truth",
+            subcategory="{run}",
+        ),
+        pdf=f"{RESULTS}/figures/{{run}}/network.pdf",
+    params:
+        style=config["figures"],
+        config=lambda wc: run_config(config, wc.run),
+    log:
+        f"{RESULTS}/logs/figures/{{run}}/network.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{run}}/network.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_network.py"
+
+
+rule figure_kernels:
+    input:
+        f"{RESULTS}/kernels/{{run}}/{{variant}}/kernels.nc",
+    output:
+        png=report(
+            f"{RESULTS}/figures/{{run}}/kernels_{{variant}}.png",
+            caption="../report/kernels.rst",
+            category="Kernels",
+            subcategory="{run}",
+        ),
+        pdf=f"{RESULTS}/figures/{{run}}/kernels_{{variant}}.pdf",
+    params:
+        style=config["figures"],
+    log:
+        f"{RESULTS}/logs/figures/{{run}}/kernels_{{variant}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{run}}/kernels_{{variant}}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_kernels.py"
+
+
+rule figure_traces:
+    input:
+        signals=f"{RESULTS}/network/{{run}}/signals.nc",
+        predictions=lambda wc: expand(
+            f"{RESULTS}/prediction/{wc.run}/{{variant}}.nc", variant=VARIANTS
+        ),
+    output:
+        png=report(
+            f"{RESULTS}/figures/{{run}}/traces.png",
+            caption="../report/traces.rst",
+            category="Prediction",
+            subcategory="{run}",
+        ),
+        pdf=f"{RESULTS}/figures/{{run}}/traces.pdf",
+    params:
+        style=config["figures"],
+        labels=VARIANTS,
+    log:
+        f"{RESULTS}/logs/figures/{{run}}/traces.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{run}}/traces.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_traces.py"
+
+
+rule figure_metrics:
+    input:
+        lambda wc: expand(f"{RESULTS}/comparison/{wc.run}/{{variant}}.nc", variant=VARIANTS),
+    output:
+        png=report(
+            f"{RESULTS}/figures/{{run}}/metrics.png",
+            caption="../report/metrics.rst",
+            category="Prediction",
+            subcategory="{run}",
+        ),
+        pdf=f"{RESULTS}/figures/{{run}}/metrics.pdf",
+    params:
+        style=config["figures"],
+    log:
+        f"{RESULTS}/logs/figures/{{run}}/metrics.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{run}}/metrics.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_metrics.py"
+
+
+rule sensitivity:
+    input:
+        mechanisms="build/mechanisms/lfpk-mechanisms.json",
+        spikes=f"{RESULTS}/network/{{run}}/spikes.nc",
+        signals=f"{RESULTS}/network/{{run}}/signals.nc",
+        membrane=f"{RESULTS}/network/{{run}}/membrane.nc",
+    output:
+        f"{RESULTS}/sensitivity/{{run}}.nc",
+    params:
+        parameters=lambda wc: sensitivity_parameters(config, wc.run),
+    log:
+        f"{RESULTS}/logs/sensitivity/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/sensitivity/{{run}}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/sensitivity.py"
+
+
+rule figure_sensitivity:
+    input:
+        f"{RESULTS}/sensitivity/{{run}}.nc",
+    output:
+        png=report(
+            f"{RESULTS}/figures/{{run}}/sensitivity.png",
+            caption="../report/sensitivity.rst",
+            category="Sensitivity",
+            subcategory="{run}",
+        ),
+        pdf=f"{RESULTS}/figures/{{run}}/sensitivity.pdf",
+    params:
+        style=config["figures"],
+    log:
+        f"{RESULTS}/logs/figures/{{run}}/sensitivity.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{run}}/sensitivity.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_sensitivity.py"

@@ -1,0 +1,8 @@
+# Snakemake script: metrics of every kernel variant of one run.
+from lfpk.figures import apply_style
+from lfpk.logs import log_to
+from lfpk.study_figures import metrics_figure
+
+with log_to(snakemake.log[0]):
+    apply_style(snakemake.params.style)
+    metrics_figure(list(snakemake.input), [snakemake.output.png, snakemake.output.pdf])

@@ -1,0 +1,12 @@
+# Snakemake script: overview figure of one ground-truth run.
+from lfpk.figures import apply_style
+from lfpk.logs import log_to
+from lfpk.study_figures import network_overview_figure
+
+with log_to(snakemake.log[0]):
+    apply_style(snakemake.params.style)
+    t0 = float(snakemake.params.config["simulation"]["transient"])
+    network_overview_figure(
+        snakemake.input.spikes, snakemake.input.signals, [snakemake.output.png, snakemake.output.pdf],
+        config=snakemake.params.config, window=(t0, t0 + float(snakemake.params.style["window"])),
+    )

@@ -1,0 +1,14 @@
+# Snakemake script: ground truth versus predictions of every kernel variant of one run.
+from lfpk.figures import apply_style
+from lfpk.io import read_dataset
+from lfpk.logs import log_to
+from lfpk.study_figures import prediction_traces_figure
+
+with log_to(snakemake.log[0]):
+    apply_style(snakemake.params.style)
+    signals = snakemake.input.signals
+    t0 = float(read_dataset(signals).attrs["transient"])
+    prediction_traces_figure(
+        signals, list(snakemake.input.predictions), [snakemake.output.png, snakemake.output.pdf],
+        labels=list(snakemake.params.labels), window=(t0, t0 + float(snakemake.params.style["window"])),
+    )
