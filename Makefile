@@ -23,7 +23,7 @@ mechanisms: $(MECHANISMS)
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test,mpi]'
+	$(VENV)/bin/python -m pip install --quiet -e '.[test,mpi,slurm,lint]'
 	touch $@
 
 $(MECHANISMS): $(STAMP) $(wildcard mod/*.mod)

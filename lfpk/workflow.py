@@ -24,6 +24,7 @@ def all_targets_for(cfg) -> list[str]:
         figs = ["network", "traces", "metrics", "sensitivity"]
         figs += [f"kernels_{v}" for v in cfg["kernel"]["variants"]]
         targets += [f"{res}/figures/{run}/{f}.{ext}" for f in figs for ext in ("png", "pdf")]
+    targets += [f"{res}/scan/metrics.nc"] + [f"{res}/figures/jscan.{ext}" for ext in ("png", "pdf")]
     return targets
 
 

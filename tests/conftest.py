@@ -34,3 +34,16 @@ def mechanisms():
     from lfpk.mechanisms import ensure_loaded
 
     return ensure_loaded()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(mechanisms, tmp_path_factory, _laptop_config_raw):
+    """The tiny study run once per session with ``--cores 2``: (config, process, results folder)."""
+    from tinystudy import remove, results, snakemake, tiny_config, write_config
+
+    cfg = tiny_config(_laptop_config_raw, "pytest_e2e")
+    path = write_config(cfg, tmp_path_factory.mktemp("tiny"))
+    remove(cfg["study"])
+    proc = snakemake("--cores", "2", "--configfile", path)
+    yield cfg, proc, results(cfg["study"])
+    remove(cfg["study"])

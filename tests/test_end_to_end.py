@@ -4,21 +4,16 @@ The network is tiny (64 E / 16 I cells, 500 ms) so the test runs in about a minu
 else (kernels, predictions, comparisons, sensitivity map, figures) is the real workflow.
 """
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from lfpk.config import validate_config
 from lfpk.workflow import all_targets_for
 
-BIN = Path(sys.executable).parent
+from tinystudy import REPO, remove, results, snakemake, tiny_config, write_config  # noqa: F401
+
 STUDY = "pytest_e2e"
 
 #: Floor for R^2 of the current dipole moment (z) of the frozen, g_eff kernel prediction. The
@@ -29,34 +24,9 @@ STUDY = "pytest_e2e"
 R2_FLOOR = 0.5
 
 
-def tiny_config(base):
-    cfg = dict(base)
-    cfg["study"] = STUDY
-    cfg["simulation"] = dict(base["simulation"], tstop=500.0, transient=100.0)
-    cfg["populations"] = {name: dict(pop, size=size)
-                          for (name, pop), size in zip(base["populations"].items(), (64, 16))}
-    cfg["connections"] = [dict(c, probability=1.0) for c in base["connections"]]
-    cfg["scans"] = {"J": [1.0]}
-    cfg["kernel"] = dict(base["kernel"], variants=["frozen-geff-scalar", "passive-nogeff-scalar"])
-    cfg["sensitivity"] = dict(base["sensitivity"], rate_scales={"start": 0.5, "stop": 1.5, "num": 3},
-                              v_rest_offsets={"start": -5.0, "stop": 5.0, "num": 3})
-    cfg["network"] = {"tasks": 1}
-    cfg["recording"] = dict(base["recording"], membrane_sample=8)
-    return validate_config(cfg)
-
-
 @pytest.fixture(scope="module")
-def tiny_study(repo, mechanisms, tmp_path_factory, _laptop_config_raw):
-    cfg = tiny_config(_laptop_config_raw)
-    path = tmp_path_factory.mktemp("e2e") / "tiny.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    results = repo / "results" / STUDY
-    shutil.rmtree(results, ignore_errors=True)
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    proc = subprocess.run([str(BIN / "snakemake"), "--cores", "2", "--configfile", str(path)],
-                          cwd=repo, env=env, capture_output=True, text=True, timeout=1200)
-    yield cfg, proc, results
-    shutil.rmtree(results, ignore_errors=True)
+def tiny_study(mechanisms, tiny_run):
+    return tiny_run
 
 
 def test_every_output_exists(tiny_study, repo):
@@ -105,11 +75,9 @@ def test_cdm_prediction_quality(tiny_study):
     assert r2(p[::-1], g) < R2_FLOOR / 2
 
 
-def test_nothing_left_to_do(tiny_study, repo):
+def test_nothing_left_to_do(tiny_study):
     cfg, proc, results = tiny_study
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    path = next(Path(p) for p in proc.args if str(p).endswith("tiny.yaml"))
-    dry = subprocess.run([str(BIN / "snakemake"), "-n", "--configfile", str(path)], cwd=repo, env=env,
-                         capture_output=True, text=True, timeout=300)
+    path = next(Path(p) for p in proc.args if str(p).endswith(".yaml"))
+    dry = snakemake("-n", "--configfile", path)
     assert dry.returncode == 0, dry.stderr
     assert "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-3000:]

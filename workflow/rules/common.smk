@@ -5,10 +5,12 @@ from lfpk.config import validate_config
 from lfpk.stages import kernel_parameters
 from lfpk.workflow import (
     all_targets_for,
+    ground_truth_runs,
     kernel_membrane_for,
     metrics_summary_text,
     network_parameters,
     parse_variant,
+    primary_variant,
     run_config,
     sensitivity_parameters,
 )
@@ -21,6 +23,8 @@ STUDY = config["study"]
 RESULTS = f"results/{STUDY}"
 POPULATIONS = list(config["populations"])
 VARIANTS = list(config["kernel"]["variants"])
+RUNS = ground_truth_runs(config)
+PRIMARY_VARIANT = primary_variant(config)
 
 
 wildcard_constraints:

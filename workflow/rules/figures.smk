@@ -13,15 +13,15 @@ rule figure_network:
             subcategory="{run}",
         ),
         pdf=f"{RESULTS}/figures/{{run}}/network.pdf",
-    params:
-        style=config["figures"],
-        config=lambda wc: run_config(config, wc.run),
     log:
         f"{RESULTS}/logs/figures/{{run}}/network.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/{{run}}/network.tsv"
     conda:
         CONDA_ENV
+    params:
+        style=config["figures"],
+        config=lambda wc: run_config(config, wc.run),
     script:
         "../scripts/figure_network.py"
 
@@ -37,14 +37,14 @@ rule figure_kernels:
             subcategory="{run}",
         ),
         pdf=f"{RESULTS}/figures/{{run}}/kernels_{{variant}}.pdf",
-    params:
-        style=config["figures"],
     log:
         f"{RESULTS}/logs/figures/{{run}}/kernels_{{variant}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/{{run}}/kernels_{{variant}}.tsv"
     conda:
         CONDA_ENV
+    params:
+        style=config["figures"],
     script:
         "../scripts/figure_kernels.py"
 
@@ -63,22 +63,24 @@ rule figure_traces:
             subcategory="{run}",
         ),
         pdf=f"{RESULTS}/figures/{{run}}/traces.pdf",
-    params:
-        style=config["figures"],
-        labels=VARIANTS,
     log:
         f"{RESULTS}/logs/figures/{{run}}/traces.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/{{run}}/traces.tsv"
     conda:
         CONDA_ENV
+    params:
+        style=config["figures"],
+        labels=VARIANTS,
     script:
         "../scripts/figure_traces.py"
 
 
 rule figure_metrics:
     input:
-        lambda wc: expand(f"{RESULTS}/comparison/{wc.run}/{{variant}}.nc", variant=VARIANTS),
+        lambda wc: expand(
+            f"{RESULTS}/comparison/{wc.run}/{{variant}}.nc", variant=VARIANTS
+        ),
     output:
         png=report(
             f"{RESULTS}/figures/{{run}}/metrics.png",
@@ -87,14 +89,14 @@ rule figure_metrics:
             subcategory="{run}",
         ),
         pdf=f"{RESULTS}/figures/{{run}}/metrics.pdf",
-    params:
-        style=config["figures"],
     log:
         f"{RESULTS}/logs/figures/{{run}}/metrics.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/{{run}}/metrics.tsv"
     conda:
         CONDA_ENV
+    params:
+        style=config["figures"],
     script:
         "../scripts/figure_metrics.py"
 
@@ -107,14 +109,14 @@ rule sensitivity:
         membrane=f"{RESULTS}/network/{{run}}/membrane.nc",
     output:
         f"{RESULTS}/sensitivity/{{run}}.nc",
-    params:
-        parameters=lambda wc: sensitivity_parameters(config, wc.run),
     log:
         f"{RESULTS}/logs/sensitivity/{{run}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/sensitivity/{{run}}.tsv"
     conda:
         CONDA_ENV
+    params:
+        parameters=lambda wc: sensitivity_parameters(config, wc.run),
     script:
         "../scripts/sensitivity.py"
 
@@ -130,13 +132,64 @@ rule figure_sensitivity:
             subcategory="{run}",
         ),
         pdf=f"{RESULTS}/figures/{{run}}/sensitivity.pdf",
-    params:
-        style=config["figures"],
     log:
         f"{RESULTS}/logs/figures/{{run}}/sensitivity.log",
     benchmark:
         f"{RESULTS}/benchmarks/figures/{{run}}/sensitivity.tsv"
     conda:
         CONDA_ENV
+    params:
+        style=config["figures"],
     script:
         "../scripts/figure_sensitivity.py"
+
+
+rule scan_gather:
+    input:
+        comparisons=expand(
+            f"{RESULTS}/comparison/{{run}}/{{variant}}.nc", run=RUNS, variant=VARIANTS
+        ),
+        membranes=expand(f"{RESULTS}/network/{{run}}/membrane.nc", run=RUNS),
+    output:
+        f"{RESULTS}/scan/metrics.nc",
+    log:
+        f"{RESULTS}/logs/scan/gather.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/scan/gather.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        runs=RUNS,
+        variants=VARIANTS,
+        J=[run_config(config, r)["weight_scaling"]["J"] for r in RUNS],
+    script:
+        "../scripts/scan_gather.py"
+
+
+rule figure_jscan:
+    input:
+        scan=f"{RESULTS}/scan/metrics.nc",
+        spikes=expand(f"{RESULTS}/network/{{run}}/spikes.nc", run=RUNS),
+        signals=expand(f"{RESULTS}/network/{{run}}/signals.nc", run=RUNS),
+        predictions=expand(
+            f"{RESULTS}/prediction/{{run}}/{PRIMARY_VARIANT}.nc", run=RUNS
+        ),
+    output:
+        png=report(
+            f"{RESULTS}/figures/jscan.png",
+            caption="../report/jscan.rst",
+            category="Scans",
+        ),
+        pdf=f"{RESULTS}/figures/jscan.pdf",
+    log:
+        f"{RESULTS}/logs/figures/jscan.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/jscan.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        style=config["figures"],
+        runs=RUNS,
+        variant=PRIMARY_VARIANT,
+    script:
+        "../scripts/figure_jscan.py"

@@ -4,15 +4,17 @@ rule kernel:
         membrane=kernel_membrane_input,
     output:
         f"{RESULTS}/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.nc",
-    params:
-        parameters=lambda wc: kernel_parameters(run_config(config, wc.run), wc.post, wc.pre),
-        options=lambda wc: parse_variant(wc.variant),
     log:
         f"{RESULTS}/logs/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.tsv"
     conda:
         CONDA_ENV
+    params:
+        parameters=lambda wc: kernel_parameters(
+            run_config(config, wc.run), wc.post, wc.pre
+        ),
+        options=lambda wc: parse_variant(wc.variant),
     script:
         "../scripts/kernel.py"
 

@@ -2,14 +2,14 @@ rule morphology:
     output:
         hoc=f"{RESULTS}/morphology/{{population}}.hoc",
         nc=f"{RESULTS}/morphology/{{population}}.nc",
-    params:
-        population=lambda wc: config["populations"][wc.population],
     log:
         f"{RESULTS}/logs/morphology/{{population}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/morphology/{{population}}.tsv"
     conda:
         CONDA_ENV
+    params:
+        population=lambda wc: config["populations"][wc.population],
     script:
         "../scripts/morphology.py"
 
@@ -18,7 +18,11 @@ rule morphology_figure:
     input:
         expand(f"{RESULTS}/morphology/{{population}}.nc", population=POPULATIONS),
     output:
-        png=f"{RESULTS}/figures/morphology.png",
+        png=report(
+            f"{RESULTS}/figures/morphology.png",
+            caption="../report/morphology.rst",
+            category="Morphologies",
+        ),
         pdf=f"{RESULTS}/figures/morphology.pdf",
     log:
         f"{RESULTS}/logs/morphology_figure.log",
@@ -26,5 +30,7 @@ rule morphology_figure:
         f"{RESULTS}/benchmarks/morphology_figure.tsv"
     conda:
         CONDA_ENV
+    params:
+        style=config["figures"],
     script:
         "../scripts/morphology_figure.py"

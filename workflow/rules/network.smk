@@ -11,18 +11,18 @@ rule network:
         spikes=f"{RESULTS}/network/{{run}}/spikes.nc",
         signals=f"{RESULTS}/network/{{run}}/signals.nc",
         membrane=f"{RESULTS}/network/{{run}}/membrane.nc",
-    params:
-        parameters=lambda wc: network_parameters(config, wc.run),
-        tasks=NETWORK_TASKS,
-    threads: NETWORK_TASKS
-    resources:
-        mpi="mpiexec",
-        tasks=NETWORK_TASKS,
     log:
         f"{RESULTS}/logs/network/{{run}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/network/{{run}}.tsv"
     conda:
         CONDA_ENV
+    threads: NETWORK_TASKS
+    resources:
+        mpi="mpiexec",
+        tasks=NETWORK_TASKS,
+    params:
+        parameters=lambda wc: network_parameters(config, wc.run),
+        tasks=NETWORK_TASKS,
     script:
         "../scripts/network.py"

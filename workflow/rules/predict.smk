@@ -21,14 +21,14 @@ rule compare:
     output:
         nc=f"{RESULTS}/comparison/{{run}}/{{variant}}.nc",
         csv=f"{RESULTS}/comparison/{{run}}/{{variant}}.csv",
-    params:
-        transient=config["simulation"]["transient"],
     log:
         f"{RESULTS}/logs/comparison/{{run}}/{{variant}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/comparison/{{run}}/{{variant}}.tsv"
     conda:
         CONDA_ENV
+    params:
+        transient=config["simulation"]["transient"],
     script:
         "../scripts/compare.py"
 

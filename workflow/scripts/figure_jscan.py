@@ -1,0 +1,12 @@
+# Snakemake script: the weight-scaling scan figure.
+from lfpk.figures import apply_style
+from lfpk.logs import log_to
+from lfpk.study_figures import jscan_figure
+
+with log_to(snakemake.log[0]):
+    apply_style(snakemake.params.style)
+    runs = list(snakemake.params.runs)
+    jscan_figure(dict(zip(runs, snakemake.input.spikes)), dict(zip(runs, snakemake.input.signals)),
+                 dict(zip(runs, snakemake.input.predictions)), snakemake.input.scan,
+                 [snakemake.output.png, snakemake.output.pdf], snakemake.params.variant,
+                 window_length=float(snakemake.params.style["window"]))
