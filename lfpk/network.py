@@ -101,6 +101,14 @@ def init_parallel(mpi=None):
         from mpi4py import MPI
 
         size = MPI.COMM_WORLD.Get_size()
+    # srun with a PMI the MPI library does not speak (e.g. --mpi=none) starts N unconnected
+    # single-rank processes that would each simulate the whole network into the same files
+    step_tasks = int(os.environ.get("SLURM_STEP_NUM_TASKS", "1"))
+    if step_tasks > 1 and size != step_tasks:
+        raise RuntimeError(
+            f"srun started {step_tasks} tasks but MPI sees {size} rank(s): launch with a PMI this "
+            "MPI speaks (srun --mpi=pmi2 for MPICH)"
+        )
     from neuron import h
 
     if mpi:
