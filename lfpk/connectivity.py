@@ -51,17 +51,23 @@ def cell_rng(seed, gid, stream):
     return np.random.default_rng([int(seed), int(stream), int(gid)])
 
 
-def frozen_distribution(spec):
-    """A frozen scipy.stats distribution from ``{distribution: name, params: {...}}``."""
-    name = spec["distribution"]
-    dist = getattr(scipy.stats, name, None)
+def frozen_distribution(spec, what="distribution"):
+    """A frozen scipy.stats distribution from ``{distribution: name, params: {...}}``.
+
+    ``what`` names the config entry in error messages (e.g. ``connections[0].delays``).
+    """
+    name = spec.get("distribution") if isinstance(spec, dict) else None
+    dist = getattr(scipy.stats, str(name), None)
     if dist is None or not hasattr(dist, "rvs"):
-        raise ValueError(f"unknown scipy.stats distribution {name!r}")
+        raise ValueError(f"{what}.distribution: {name!r} is not a scipy.stats distribution")
     params = {k: float(v) for k, v in spec.get("params", {}).items()}
-    return dist(**params)
+    try:
+        return dist(**params)
+    except TypeError as exc:
+        raise ValueError(f"{what}.params: {exc}") from None
 
 
-def multapse_pmf(spec, kmax=MULTAPSE_MAX):
+def multapse_pmf(spec, kmax=MULTAPSE_MAX, what="multapses"):
     """Probabilities of 1..kmax synapses per connection.
 
     Parameters
@@ -75,18 +81,18 @@ def multapse_pmf(spec, kmax=MULTAPSE_MAX):
         Counts ``1..kmax`` and their probabilities (sum 1). A continuous distribution's pdf and a
         discrete one's pmf are evaluated at ``k`` and normalised.
     """
-    d = frozen_distribution(spec)
+    d = frozen_distribution(spec, what)
     k = np.arange(1, kmax + 1)
     p = d.pmf(k) if hasattr(d.dist, "pmf") else d.pdf(k)
     p = np.asarray(p, dtype=float)
     if not np.all(np.isfinite(p)) or p.sum() <= 0:
-        raise ValueError(f"multapse distribution {spec} has no mass on 1..{kmax}")
+        raise ValueError(f"{what}: the distribution {spec} has no mass on 1..{kmax}")
     return k, p / p.sum()
 
 
-def multapse_mean(spec):
+def multapse_mean(spec, what="multapses"):
     """Expected number of synapses per connected pair."""
-    k, p = multapse_pmf(spec)
+    k, p = multapse_pmf(spec, what=what)
     return float((k * p).sum())
 
 

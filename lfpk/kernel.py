@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.stats
 
+from lfpk import connectivity
+from lfpk.connectivity import frozen_distribution
 from lfpk.morphology import BallAndStick
 
-#: Largest multapse count evaluated for a continuous multapse distribution.
-MAX_MULTAPSES = 99
 #: Linearised variants the kernel cell accepts.
 KERNEL_BIOPHYSICS = ("passive", "frozen", "quasi_linear")
 #: Synapse models: conductance based (linearised) and current based (taken as is).
@@ -54,40 +54,26 @@ class KernelError(ValueError):
 
 def _distribution(spec, what):
     try:
-        dist = getattr(scipy.stats, spec["distribution"])
-    except (AttributeError, KeyError, TypeError):
-        raise KernelError(
-            f"{what}.distribution: {spec.get('distribution') if isinstance(spec, dict) else spec!r} "
-            "is not a scipy.stats distribution"
-        ) from None
-    params = {k: float(v) for k, v in spec.get("params", {}).items()}
-    try:
-        return dist(**params)
-    except TypeError as exc:
-        raise KernelError(f"{what}.params: {exc}") from None
+        return frozen_distribution(spec, what)
+    except ValueError as exc:
+        raise KernelError(str(exc)) from None
 
 
 def multapse_pmf(spec, what="multapses"):
-    """Probability of 1..99 synapses per connected pair.
+    """Probability of 1..99 synapses per connected pair (the network's rule, shared with it).
 
-    Continuous scipy.stats distributions are evaluated (pdf) at the integers 1..99 and normalised;
-    discrete ones (pmf) are used as they are (Hagen et al. 2022, Methods).
+    Continuous scipy.stats distributions are evaluated (pdf) at the integers 1..99, discrete ones
+    (pmf) likewise; both are normalised on 1..99 (Hagen et al. 2022, Methods).
 
     Returns
     -------
     counts : ndarray of int, shape (99,)
-    pmf : ndarray, shape (99,), sums to 1 (continuous) or to the mass on 1..99 (discrete)
+    pmf : ndarray, shape (99,), sums to 1
     """
-    dist = _distribution(spec, what)
-    counts = np.arange(1, MAX_MULTAPSES + 1)
-    if hasattr(dist, "pmf"):
-        pmf = dist.pmf(counts)
-    else:
-        pmf = dist.pdf(counts)
-        if pmf.sum() <= 0:
-            raise KernelError(f"{what}: the distribution has no mass on the integers 1..{MAX_MULTAPSES}")
-        pmf = pmf / pmf.sum()
-    return counts, pmf
+    try:
+        return connectivity.multapse_pmf(spec, connectivity.MULTAPSE_MAX, what)
+    except ValueError as exc:
+        raise KernelError(str(exc)) from None
 
 
 def mean_multapses(spec, what="multapses") -> float:
@@ -248,21 +234,17 @@ def synapse_probabilities(segments, placement, z_mean=0.0, z_sd=0.0):
     densities = placement.get("densities")
     if not sections or not densities:
         raise KernelError("placement: needs non-empty 'sections' and 'densities'")
-    z = segments["z"].mean(axis=1) + z_mean
-    allowed = np.isin(segments["section"], list(sections))
-    if not allowed.any():
+    if not np.isin(segments["section"], list(sections)).any():
         raise KernelError(f"placement.sections: {sections} match no segment of the cell")
-    density = np.zeros_like(z)
+    broadened = []
     for i, d in enumerate(densities):
         if d["sd"] <= 0:
             raise KernelError(f"placement.densities[{i}].sd: must be > 0 (um), got {d['sd']}")
-        width = np.hypot(d["sd"], z_sd)
-        density += d["weight"] * scipy.stats.norm.pdf(z, loc=d["mean"], scale=width)
-    p = segments["area"] * density * allowed
-    total = p.sum()
-    if not total > 0:
-        raise KernelError(f"placement: zero synapse probability on sections {sections}")
-    return p / total
+        broadened.append(dict(d, sd=float(np.hypot(d["sd"], z_sd))))
+    try:  # the network's placement rule at the mean depth, with broadened densities
+        return connectivity.segment_probability(segments, z_mean, sections, broadened)
+    except ValueError as exc:
+        raise KernelError(f"placement: {exc}") from None
 
 
 def effective_leak(segments, inputs, extrinsic=None):
@@ -626,6 +608,7 @@ class KernelEngine:
         self._probe_factory = probes
         self._cells = {}
         self._probes = {}
+        self._memo = {}
         for c in connections:
             for role in ("pre", "post"):
                 if getattr(c, role) not in populations:
@@ -660,10 +643,26 @@ class KernelEngine:
 
     # -- statistics --------------------------------------------------------------------------
 
-    def counts(self, post, pre) -> SynapseCounts:
+    def _memoised(self, kind, post, pre, compute):
+        """Cache statistics that do not depend on V_rest or rates (keyed by their inputs, so a
+        changed connection is recomputed)."""
+        from lfpk.io import to_json
+
         c = self._connection(post, pre)
-        return synapse_counts(c.probability, self.populations[pre].size,
-                              self.populations[post].size, c.multapses)
+        key = (kind, post, pre, c.probability, self.populations[pre].size, self.populations[post].size,
+               to_json([c.multapses, c.delays, c.placement]), self.options.dt, self.options.n_positive)
+        if key not in self._memo:
+            self._memo[key] = compute(c)
+        return self._memo[key]
+
+    def counts(self, post, pre) -> SynapseCounts:
+        return self._memoised("counts", post, pre, lambda c: synapse_counts(
+            c.probability, self.populations[pre].size, self.populations[post].size, c.multapses))
+
+    def delay_probabilities(self, post, pre):
+        """Delay mass per lag bin (lags 0..tau) of connection pre -> post."""
+        return self._memoised("delays", post, pre, lambda c: delay_probabilities(
+            c.delays, self.options.dt, self.options.n_positive))
 
     def _connection(self, post, pre):
         try:
@@ -674,8 +673,8 @@ class KernelEngine:
 
     def synapse_probabilities(self, post, pre):
         pop = self.populations[post]
-        return synapse_probabilities(pop.morphology.segments(), self._connection(post, pre).placement,
-                                     pop.z_mean, pop.z_sd)
+        return self._memoised("placement", post, pre, lambda c: synapse_probabilities(
+            pop.morphology.segments(), c.placement, pop.z_mean, pop.z_sd))
 
     def g_eff(self, post, rates):
         """Per-segment effective leak (S/cm2) of ``post`` for presynaptic ``rates`` (1/s)."""
@@ -752,10 +751,8 @@ class KernelEngine:
             one array (n_channels, n_lags) per probe.
         """
         o = self.options
-        c = self._connection(post, pre)
         response = self.transmembrane_response(post, pre, V_rest, rates, weight_scale)
-        delay_p = delay_probabilities(c.delays, o.dt, o.n_positive)
-        response = convolve_delays(response, delay_p)
+        response = convolve_delays(response, self.delay_probabilities(post, pre))
         response = response - response[:, :1]  # causal: value at lag 0 subtracted
         out = {"lags": o.lags(), "transmembrane_current": self._window(response)}
         cdm = None
