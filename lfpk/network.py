@@ -7,14 +7,18 @@ and reproducible for any number of ranks:
 * placement, connectivity and extrinsic synapse counts from per-cell random streams keyed by
   (seed, gid) (:mod:`lfpk.connectivity`); extrinsic Poisson trains from Random123 streams keyed
   by (gid, segment, seed) (``NetStim.noiseFromRandom123``);
-* exact lumping: one ``Exp2Syn`` per (cell, segment, synapse type (tau1, tau2, e)) fed by one
-  ``NetCon`` per synapse (own weight and delay); the extrinsic drive of one segment is one
-  Poisson ``NetStim`` at the summed rate ``count * rate`` (a sum of independent Poisson processes
-  is Poisson) on the same lumped synapse;
+* exact lumping: one ``Exp2SynSum`` (``mod/exp2synsum.mod``: Exp2Syn summing the weights of the
+  events of a time step before applying them, so the state does not depend on their delivery
+  order) per (cell, segment, synapse type (tau1, tau2, e)) fed by one ``NetCon`` per synapse (own
+  weight, quantised to multiples of :data:`WEIGHT_QUANTUM` so all sums of weights are exact, and
+  delay); the extrinsic drive of one segment is one Poisson ``NetStim`` at the summed rate
+  ``count * rate`` (a sum of independent Poisson processes is Poisson) on the same lumped synapse;
 * transmembrane currents (``cvode.use_fast_imem``) of all local segments gathered after every
   time step into a preallocated block buffer by one ``PtrVector.gather`` call
-  (``CVode.extra_scatter_gather`` callback), mapped to the probes every block by one matrix product
-  per population (:mod:`lfpk.recording`); per-segment currents are never stored beyond one block;
+  (``CVode.extra_scatter_gather`` callback), mapped to the probes every block per cell with a
+  fixed operation order, rounded to int64 fixed point and summed exactly over cells and ranks
+  (:func:`lfpk.recording.cell_sums`); per-segment currents are never stored beyond one block;
+* outputs (spikes, signals, membrane potentials) bitwise identical for any number of ranks;
 * spikes of every cell, membrane potentials of ``recording.membrane_sample`` cells per
   population (every segment, sampled every ``recording.membrane_dt`` ms, default 1 ms).
 
@@ -46,6 +50,11 @@ DEFAULT_SPIKE_THRESHOLD = -10.0
 DEFAULT_BLOCK = 256
 #: Number of progress reports per run (every 5 %).
 PROGRESS_CHUNKS = 20
+#: Synapse weights (uS) are rounded to multiples of this (relative change <= 2e-11 at 1e-4 uS) so
+#: that any sum of them is exact in float64 (below 2**53 quanta = 32 uS) and independent of order.
+WEIGHT_QUANTUM = 2.0**-48
+#: Order-independent point process used for each synapse model of the config.
+SUMMING_MODELS = {"Exp2Syn": "Exp2SynSum"}
 MPI_ENV_VARS = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
 
 
@@ -144,13 +153,18 @@ def poisson_source(rate, ids, start=0.0):
     return stim
 
 
+def quantise_weights(w):
+    """Weights (uS) rounded to multiples of :data:`WEIGHT_QUANTUM` (array or float)."""
+    return np.rint(np.asarray(w, dtype=float) / WEIGHT_QUANTUM) * WEIGHT_QUANTUM
+
+
 @dataclass
 class _Cell:
     gid: int
     population: str
     sections: dict
     segments: list
-    synapses: dict  # (segment, type) -> Exp2Syn
+    synapses: dict  # (segment, type) -> Exp2SynSum
 
 
 def scaled_probabilities(cfg, sizes):
@@ -193,7 +207,7 @@ class Network:
     seed : int, optional
         Overrides ``cfg["seed"]``.
     lump : bool
-        Exact synapse lumping (default). ``False`` creates one ``Exp2Syn`` per synapse (and one
+        Exact synapse lumping (default). ``False`` creates one point process per synapse (and one
         per extrinsic source), for the exactness test.
     biophysics : str
         Name in :data:`lfpk.biophysics.BIOPHYSICS` (``active`` is the ground truth).
@@ -282,7 +296,7 @@ class Network:
             ext = self.cfg["populations"][pop]["extrinsic"]
             counts = extrinsic_counts(self.layout, gid, ext["count"])
             key = synapse_type(ext["synapse"])
-            w = float(ext["synapse"]["weight"])
+            w = float(quantise_weights(float(ext["synapse"]["weight"])))
             for iseg in np.flatnonzero(counts):
                 stim = poisson_source(counts[iseg] * float(ext["rate"]), (gid, int(iseg), seed32))
                 syn = self._synapse(cell, int(iseg), key, ("ext",) if not self.lump else ())
@@ -298,7 +312,10 @@ class Network:
         return self
 
     def _synapse(self, cell, iseg, key, tag=()):
-        """The (lumped) Exp2Syn of ``key`` on segment ``iseg``; a new one per call if not lumping."""
+        """The (lumped) synapse of ``key`` on segment ``iseg``; a new one per call if not lumping.
+
+        Exp2Syn is created as its order-independent equivalent ``Exp2SynSum``.
+        """
         h = self.h
         k = (iseg, key) + tuple(tag)
         if self.lump or tag:
@@ -306,7 +323,7 @@ class Network:
             if syn is not None:
                 return syn
         model, tau1, tau2, e = key
-        syn = getattr(h, model)(cell.segments[iseg])
+        syn = getattr(h, SUMMING_MODELS.get(model, model))(cell.segments[iseg])
         syn.tau1, syn.tau2, syn.e = tau1, tau2, e
         self.counts["point_processes"] += 1
         if self.lump or tag:
@@ -323,7 +340,7 @@ class Network:
             cell = self.cells[gid]
             inc = self.conn.incoming(gid)
             for pre, seg, d, w, ci in zip(inc.pre.tolist(), inc.segment.tolist(), inc.delay.tolist(),
-                                          inc.weight.tolist(), inc.connection.tolist()):
+                                          quantise_weights(inc.weight).tolist(), inc.connection.tolist()):
                 nc = pc.gid_connect(pre, self._synapse(cell, seg, types[ci]))
                 nc.weight[0] = w
                 nc.delay = d
@@ -337,7 +354,7 @@ class Network:
     # --- recording ------------------------------------------------------------------------
 
     def _setup_recording(self):
-        from lfpk.recording import probe_matrix, probe_settings
+        from lfpk.recording import cell_matrices, probe_matrix, probe_settings, row_quanta
 
         h = self.h
         self.names = self.layout.names
@@ -361,12 +378,14 @@ class Network:
                 cat = (lambda a, shape: np.concatenate(a) if a else np.zeros(shape))
                 M, self.rows = probe_matrix(cat(xs, (0, 2)), cat(ys, (0, 2)), cat(zs, (0, 2)),
                                             cat(ds, (0,)), probe_settings(self.cfg))
-                self.blocks[name] = (self.blocks[name], np.ascontiguousarray(M))
+                self.blocks[name] = (self.blocks[name], cell_matrices(M, self._nseg(name)))
         self.n_local_segments = len(segs)
         nt = self.nstep + 1
         if self.record_signals:
             nrow = self.rows["cdm"].stop
-            self.signal = {n: np.zeros((nrow, nt)) for n in self.names}
+            self.quanta = row_quanta(self.rows["lfp"].stop)
+            # int64 fixed point (quanta of lfpk.recording.QUANTA); self.signal (float) after the run
+            self.isignal = {n: np.zeros((nrow, nt), dtype=np.int64) for n in self.names}
             self._pv = h.PtrVector(max(1, len(segs)))
             for i, seg in enumerate(segs):
                 self._pv.pset(i, seg._ref_i_membrane_)
@@ -396,11 +415,15 @@ class Network:
         j = int(self._filled[self._base:self._base + self.block].sum())
         if j == 0:
             return
+        from lfpk.recording import cell_sums
+
+        t0 = time.perf_counter()
         for name in self.names:
-            sl, M = self.blocks[name]
-            if M.shape[1]:
-                self.signal[name][:, self._base:self._base + j] += M @ self._buf[:j, sl].T
+            sl, Mt = self.blocks[name]
+            if Mt.shape[2]:
+                cell_sums(Mt, self._buf[:j, sl], self.quanta, self.isignal[name][:, self._base:self._base + j])
         self._base += j
+        self.timings["probes"] = self.timings.get("probes", 0.0) + time.perf_counter() - t0
 
     def _gather(self, idx):
         if self.record_signals:
@@ -460,6 +483,9 @@ class Network:
                 self._flush()
                 if not self._filled.all():
                     raise RuntimeError(f"{int((~self._filled).sum())} time steps were not recorded")
+                from lfpk.recording import to_float
+
+                self.signal = {n: to_float(v, self.quanta) for n, v in self.isignal.items()}
         finally:
             cvode.extra_scatter_gather_remove(self._callback)
             if gc_enabled:
@@ -484,6 +510,8 @@ class Network:
             getattr(self, phase)()
             if self.rank == 0:
                 log.info("%s: %.2f s", phase, self.timings[phase])
+        if self.rank == 0 and "probes" in self.timings:
+            log.info("probe mapping (part of simulate): %.2f s", self.timings["probes"])
         return self
 
     # --- results --------------------------------------------------------------------------
@@ -499,7 +527,7 @@ class Network:
             "counts": dict(self.counts),
         }
         if self.record_signals:
-            out["signal"] = self.signal
+            out["signal"] = self.isignal  # int64 fixed point: summed exactly over ranks
         return out
 
     def _nseg(self, name):
@@ -524,13 +552,16 @@ class Network:
 
 
 def combine(parts, net):
-    """Merge the per-rank results (in rank order, so sums are reproducible)."""
+    """Merge the per-rank results: spikes sorted by (time, gid), fixed-point signals summed
+    exactly (int64) and converted to float64, membrane samples ordered by gid."""
     t = np.concatenate([p["spike_time"] for p in parts])
     u = np.concatenate([p["spike_unit"] for p in parts])
     order = np.lexsort((u, t))
     res = {"spike_time": t[order], "spike_unit": u[order]}
     if "signal" in parts[0]:
-        res["signal"] = {n: sum(p["signal"][n] for p in parts) for n in net.layout.names}
+        from lfpk.recording import to_float
+
+        res["signal"] = {n: to_float(sum(p["signal"][n] for p in parts), net.quanta) for n in net.layout.names}
     res["sample"] = {}
     for n in net.layout.names:
         gids = np.concatenate([p["sample"][n][0] for p in parts])
@@ -762,7 +793,7 @@ def build_parser():
     p.add_argument("--seed", type=int, default=None, help="overrides the config seed")
     p.add_argument("--J", type=float, default=None, help="overrides weight_scaling.J")
     p.add_argument("--biophysics", default="active", help="active (ground truth), passive, frozen, quasi_linear")
-    p.add_argument("--no-lump", action="store_true", help="one Exp2Syn per synapse (slow; for checks)")
+    p.add_argument("--no-lump", action="store_true", help="one synapse point process per synapse (slow; for checks)")
     p.add_argument("--membrane-sample", type=int, default=None, help="overrides recording.membrane_sample")
     p.add_argument("--mechanisms", default=None, help="folder of the compiled mechanisms (default build/mechanisms)")
     p.add_argument("--log", default=None, help="log file (default: stderr)")
