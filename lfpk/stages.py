@@ -93,7 +93,8 @@ def kernel_parameters(cfg, post, pre):
         "connections": [c for c in cfg["connections"] if c["post"] == post],
         "connection": next(c for c in cfg["connections"] if c["post"] == post and c["pre"] == pre),
         "biophysics": cfg["biophysics"],
-        "kernel": cfg["kernel"],
+        # the list of variants to compute is workflow wiring, not an input of any one kernel
+        "kernel": {k: v for k, v in cfg["kernel"].items() if k != "variants"},
         "probes": cfg["probes"],
         "weight_scaling": cfg["weight_scaling"],
         "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius")},
