@@ -66,28 +66,9 @@ def run_inputs(cfg, membrane, v_rest_mode="scalar"):
     rates : dict
         Population -> rate (1/s).
     """
-    import xarray as xr
+    from lfpk.stages import kernel_inputs
 
-    if not isinstance(membrane, xr.Dataset):
-        from lfpk.stages import kernel_inputs
-
-        V, rates, _ = kernel_inputs(cfg, membrane, v_rest_mode)
-        return V, rates
-    if v_rest_mode not in ("scalar", "segment"):
-        raise ValueError(f"v_rest_mode: must be 'scalar' or 'segment', got {v_rest_mode!r}")
-    _require(membrane, ("v_soma", "v_segment", "nseg", "rate"), "membrane")
-    have = [str(p) for p in membrane["population"].values]
-    missing = [p for p in cfg["populations"] if p not in have]
-    if missing:
-        raise ValueError(f"membrane: no membrane data for population(s) {missing}")
-    V, rates = {}, {}
-    for p in cfg["populations"]:
-        if v_rest_mode == "scalar":
-            V[p] = float(membrane["v_soma"].sel(population=p))
-        else:
-            n = int(membrane["nseg"].sel(population=p))
-            V[p] = np.asarray(membrane["v_segment"].sel(population=p).values[:n], dtype=float)
-        rates[p] = float(membrane["rate"].sel(population=p))
+    V, rates, _ = kernel_inputs(cfg, membrane, v_rest_mode)
     return V, rates
 
 

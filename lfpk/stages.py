@@ -40,8 +40,8 @@ def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
     ----------
     cfg : dict
         Validated configuration.
-    membrane : path-like, optional
-        Ground-truth ``membrane.nc``; without it ``kernel.V_rest`` and ``kernel.rates`` of the
+    membrane : path-like or xarray.Dataset, optional
+        Ground-truth ``membrane.nc`` (or its loaded dataset); without it ``kernel.V_rest`` and ``kernel.rates`` of the
         config are used (prospective use without ground truth).
     v_rest_mode : str
         ``scalar`` (median somatic potential of each population) or ``segment`` (median
@@ -56,6 +56,7 @@ def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
     provenance : dict
     """
     import numpy as np
+    import xarray as xr
 
     from lfpk.io import read_dataset
 
@@ -67,7 +68,10 @@ def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
             raise ValueError("v_rest_mode: 'segment' needs a ground-truth membrane file (--membrane)")
         return ({p: float(cfg["kernel"]["V_rest"]) for p in pops}, dict(cfg["kernel"]["rates"]),
                 {"V_rest": "config kernel.V_rest", "rates": "config kernel.rates"})
-    ds = read_dataset(membrane)
+    if isinstance(membrane, xr.Dataset):
+        ds, membrane = membrane, membrane.attrs.get("source", "membrane dataset")
+    else:
+        ds = read_dataset(membrane)
     for var in ("v_soma", "v_segment", "nseg", "rate"):
         if var not in ds:
             raise ValueError(f"{membrane}: missing variable {var!r} of the membrane data contract")
