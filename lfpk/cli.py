@@ -1,13 +1,112 @@
 """Command-line interface: ``lfpk <command> ...`` (also ``python -m lfpk``).
 
-Each command validates its inputs first and exits with status 2 and a message naming the
-offending option, key or file when they are wrong.
+Every command runs inside one error boundary (:func:`run_command`, also used by
+``python -m lfpk.network``): bad input (options, configuration keys, input files) ends in one line
+``lfpk <command>: error: <what and where, and what was expected>`` on stderr and exit status 2,
+never a traceback; Ctrl-C and SIGTERM end in ``lfpk <command>: interrupted (SIGINT)`` and status
+130 / 143 with no temporary file left. Every output is written through :mod:`lfpk.io`'s guard, which
+refuses to overwrite any input of the command. ``LFPK_DEBUG=1`` shows tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+
+class Parser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose usage errors are one line (with a pointer to ``--help``), status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+_every_rank = False
+
+
+def report_from_every_rank():
+    """From now on every MPI rank reports its errors (called once MPI has started; before, every
+    rank checks the same input and only rank 0 reports, so a bad option prints one line)."""
+    global _every_rank
+    _every_rank = True
+
+
+def _launch_rank():
+    """MPI rank from the launcher's environment (0 when not under MPI)."""
+    for key in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
+        if key in os.environ:
+            try:
+                return int(os.environ[key])
+            except ValueError:
+                return 0
+    return 0
+
+
+def _message(exc) -> str:
+    """One-line text of an exception (file name and reason for OS errors)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def user_errors():
+    """Exception classes that mean bad input (reported in one line, status 2)."""
+    from lfpk.config import ConfigError
+    from lfpk.io import InputError, OutputError
+    from lfpk.mechanisms import MechanismsError
+
+    return (ConfigError, InputError, OutputError, MechanismsError, ValueError, OSError)
+
+
+def run_command(prog, func, *args, inputs=()):
+    """Run ``func(*args)`` inside the error boundary of command ``prog``; return the exit status.
+
+    Bad input (:func:`user_errors`) prints ``<prog>: error: <message>`` and returns 2; SIGINT /
+    SIGTERM print ``<prog>: interrupted (<signal>)`` and return 128 + signal number; MemoryError
+    returns 2 with the hint to reduce sizes; anything else is an internal error (status 1, the
+    exception in one line; ``LFPK_DEBUG=1`` re-raises it with its traceback). ``inputs`` are
+    protected from being overwritten by any output of the command (see :mod:`lfpk.io`).
+    Under MPI only rank 0 prints.
+    """
+    import signal
+
+    from lfpk.io import Interrupted, command_scope, terminate_as_interrupt
+
+    debug = os.environ.get("LFPK_DEBUG", "") not in ("", "0")
+    def report(text):
+        rank = _launch_rank()
+        if rank == 0:
+            print(f"{prog}: {text}", file=sys.stderr)
+        elif _every_rank:
+            print(f"{prog} (rank {rank}): {text}", file=sys.stderr)
+
+    try:
+        with terminate_as_interrupt(), command_scope(inputs):
+            status = func(*args)
+        return int(status or 0)
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        report(f"interrupted ({signal.Signals(signum).name}); outputs being written were removed")
+        return 128 + int(signum)
+    except MemoryError:
+        if debug:
+            raise
+        report("error: out of memory; reduce the sizes (population sizes, tstop / dt, kernel.tau)")
+        return 2
+    except SystemExit:
+        raise
+    except user_errors() as exc:
+        if debug:
+            raise
+        report(f"error: {_message(exc)}")
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        report(f"internal error: {type(exc).__name__}: {exc} (this is a bug in lfpk: please report it "
+               "with the command; LFPK_DEBUG=1 shows the traceback)")
+        return 1
 
 
 def _cmd_validate_config(args):
@@ -27,18 +126,19 @@ def _cmd_mechanisms(args):
 
 def _cmd_morphology(args):
     from lfpk.config import load_config
+    from lfpk.io import output_folder
     from lfpk.morphology import BallAndStick
     from lfpk.stages import morphology_figure, write_morphology
 
     cfg = load_config(args.config)
     pops = args.population or list(cfg["populations"])
-    out = []
     for name in pops:
         if name not in cfg["populations"]:
-            raise SystemExit(
-                f"lfpk morphology: --population {name!r} is not in {args.config} "
-                f"(populations: {', '.join(cfg['populations'])})"
-            )
+            raise ValueError(f"--population {name!r} is not in {args.config} "
+                             f"(populations: {', '.join(cfg['populations'])})")
+    output_folder(args.outdir)
+    out = []
+    for name in pops:
         m = BallAndStick.from_config(name, cfg["populations"][name])
         hoc, nc = f"{args.outdir}/{name}.hoc", f"{args.outdir}/{name}.nc"
         write_morphology(m, hoc, nc)
@@ -58,7 +158,7 @@ def _parse_rates(items):
                 raise ValueError
             rates[name] = float(value)
         except ValueError:
-            raise SystemExit(f"lfpk kernel: --rate expects NAME=VALUE (1/s), got {item!r}") from None
+            raise ValueError(f"--rate expects NAME=VALUE (1/s), got {item!r}") from None
     return rates
 
 
@@ -66,12 +166,16 @@ def _cmd_kernel(args):
     import copy
 
     from lfpk.config import load_config, validate_config
+    from lfpk.io import check_output, output_folder
     from lfpk.stages import write_kernels
 
     cfg = copy.deepcopy(load_config(args.config))
     if args.V_rest is not None:
         cfg["kernel"]["V_rest"] = args.V_rest
     cfg["kernel"]["rates"].update(_parse_rates(args.rate))
+    for opt, key in (("tau", "tau"), ("form", "form"), ("biophysics", "biophysics"), ("g_eff", "g_eff")):
+        if getattr(args, opt) is not None:
+            cfg["kernel"][key] = getattr(args, opt)
     validate_config(cfg)
     pops = list(cfg["populations"])
     pairs = []
@@ -86,21 +190,17 @@ def _cmd_kernel(args):
             pairs.append((post, pre))
     if args.output and len(pairs) != 1:
         raise ValueError("--output names one file: give exactly one --post and one --pre (or use --outdir)")
+    if args.outdir:
+        output_folder(args.outdir)
     outputs = [args.output] if args.output else [f"{args.outdir}/{post}_{pre}.nc" for post, pre in pairs]
+    for out in outputs:
+        check_output(out)
     options = {k: v for k, v in (("biophysics", args.biophysics), ("g_eff", args.g_eff),
                                  ("form", args.form), ("tau", args.tau)) if v is not None}
     timings = write_kernels(cfg, pairs, outputs, membrane=args.membrane, v_rest_mode=args.v_rest_mode,
                             **options)
     for (post, pre), out in zip(pairs, outputs):
         print(f"H_{post}{pre} ({pre} -> {post}): {out} ({timings[(post, pre)] * 1e3:.0f} ms)")
-
-
-def _cmd_network(args):
-    from lfpk.network import main as network_main
-
-    status = network_main(args.args)
-    if status:
-        raise SystemExit(status)
 
 
 def _cmd_kernel_gather(args):
@@ -128,8 +228,27 @@ def _cmd_compare(args):
     print(f"comparison: {args.output}" + (f", summary: {args.summary}" if args.summary else ""))
 
 
+def _run(args):
+    """Check the command's outputs against its inputs and each other, then run it."""
+    from lfpk.io import check_output, same_file
+
+    inputs = []
+    for name in args.inputs:
+        value = getattr(args, name, None)
+        inputs += value if isinstance(value, list) else [] if value is None else [value]
+    outputs = [(name, getattr(args, name, None)) for name in args.outputs]
+    outputs = [(name, value) for name, value in outputs if value is not None]
+    for i, (name, value) in enumerate(outputs):
+        check_output(value, inputs=inputs)
+        for other, v2 in outputs[:i]:
+            if same_file(value, v2):
+                raise ValueError(f"--{name.replace('_', '-')} {value} is the same file as --{other.replace('_', '-')} "
+                                 f"{v2}; expected two different files")
+    return args.func(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="lfpk",
         description="Spike-to-signal kernels and ground-truth networks (Hagen et al. 2022 framework).",
     )
@@ -137,20 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate-config", help="check configuration files against the schema")
     p.add_argument("config", nargs="+", help="YAML configuration file(s)")
-    p.set_defaults(func=_cmd_validate_config)
+    p.set_defaults(func=_cmd_validate_config, inputs=("config",), outputs=())
 
     p = sub.add_parser("mechanisms", help="compile mod/*.mod with nrnivmodl into a build folder")
     p.add_argument("--mod-dir", default=None, help="folder of .mod files (default: the repository's mod/)")
     p.add_argument("--build-dir", default=None, help="output folder (default: build/mechanisms)")
     p.add_argument("--force", action="store_true", help="recompile even if up to date")
-    p.set_defaults(func=_cmd_mechanisms)
+    p.set_defaults(func=_cmd_mechanisms, inputs=(), outputs=())
 
     p = sub.add_parser("morphology", help="write .hoc morphologies and segment tables (.nc)")
     p.add_argument("--config", default="config/config.yaml", help="configuration file")
     p.add_argument("--population", action="append", help="population name (repeatable; default all)")
-    p.add_argument("--outdir", required=True, help="output folder")
+    p.add_argument("--outdir", required=True, help="output folder (created if missing)")
     p.add_argument("--figure", default=None, help="also draw the morphologies to this file (.png/.pdf)")
-    p.set_defaults(func=_cmd_morphology)
+    p.set_defaults(func=_cmd_morphology, inputs=("config",), outputs=("figure",))
 
     p = sub.add_parser(
         "kernel",
@@ -164,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pre", action="append", help="presynaptic population X (repeatable; default all)")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--output", help="output file for a single connection (.nc)")
-    out.add_argument("--outdir", help="output folder: one <post>_<pre>.nc per connection")
+    out.add_argument("--outdir", help="output folder (created if missing): one <post>_<pre>.nc per connection")
     p.add_argument("--membrane", default=None,
                    help="ground-truth membrane.nc: take V_rest and rates from it instead of the config")
     p.add_argument("--v-rest-mode", choices=["scalar", "segment"], default="scalar",
@@ -180,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--form", choices=["causal", "fir"], default=None,
                    help="causal: lags [-tau, tau], zero for negative lags; fir: lags (0, tau]")
     p.add_argument("--tau", type=float, default=None, help="kernel half-width (ms), default config kernel.tau")
-    p.set_defaults(func=_cmd_kernel)
+    p.set_defaults(func=_cmd_kernel, inputs=("config", "membrane"), outputs=("output",))
 
     p = sub.add_parser(
         "network", add_help=False,
@@ -188,12 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
         "`lfpk network --help` lists its options",
     )
     p.add_argument("args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_cmd_network)
 
     p = sub.add_parser("kernel-gather", help="gather per-connection kernel files into one (dims post, pre)")
     p.add_argument("inputs", nargs="+", help="per-connection kernel files")
     p.add_argument("--output", required=True, help="gathered file (.nc)")
-    p.set_defaults(func=_cmd_kernel_gather)
+    p.set_defaults(func=_cmd_kernel_gather, inputs=("inputs",), outputs=("output",))
     p = sub.add_parser(
         "predict",
         help="predict LFP/CSD/CDM/EEG/MEG from population spike counts and gathered kernels",
@@ -218,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="prediction file (.nc), written atomically")
     p.add_argument("--keep-duplicate-spikes", action="store_true",
                    help="count exact duplicate spikes (same unit and time) instead of rejecting the file")
-    p.set_defaults(func=_cmd_predict)
+    p.set_defaults(func=_cmd_predict, inputs=("spikes", "populations", "kernels"), outputs=("output",))
 
     p = sub.add_parser(
         "compare",
@@ -240,26 +358,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="approximation label (default from the prediction, e.g. 'frozen+g_eff')")
     p.add_argument("--psd-segment", type=float, default=256.0,
                    help="Welch segment length (ms) for PSD and coherence (default 256; capped at the data length)")
-    p.set_defaults(func=_cmd_compare)
+    p.set_defaults(func=_cmd_compare, inputs=("ground_truth", "prediction"), outputs=("output", "summary"))
     return parser
 
 
 def main(argv=None) -> int:
-    from lfpk.config import ConfigError
-    from lfpk.mechanisms import MechanismsError
-
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["network"]:  # its own parser (argparse REMAINDER does not pass leading options)
         from lfpk.network import main as network_main
 
-        return network_main(argv[1:]) or 0
+        return network_main(argv[1:])
     args = build_parser().parse_args(argv)
-    try:
-        args.func(args)
-    except (ConfigError, MechanismsError, FileNotFoundError, ValueError) as exc:  # KernelError too
-        print(f"lfpk {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_command(f"lfpk {args.command}", _run, args)
 
 
 if __name__ == "__main__":

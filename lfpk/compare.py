@@ -42,6 +42,8 @@ BANDS = ("raw", "lowpass")
 LOWPASS = {"cutoff": 100.0, "order": 4, "rp": 0.1, "rs": 40.0}
 #: Welch segment length (ms)
 PSD_SEGMENT = 256.0
+#: Shortest Welch segment (samples): below it the spectral estimate has almost no frequencies
+MIN_PSD_SAMPLES = 8
 SIGNALS = ("lfp", "csd", "cdm", "eeg", "meg")
 
 
@@ -204,7 +206,11 @@ def compare(ground_truth, prediction, transient=None, approximation=None, psd_se
         raise ValueError("time axes must be increasing")
     fs = 1000.0 / dt  # Hz
     n = len(common)
-    nperseg = int(min(n, max(8, round(psd_segment / dt))))
+    seg = _check_psd_segment(psd_segment)
+    if round(seg / dt) < MIN_PSD_SAMPLES:
+        raise ValueError(f"psd_segment (--psd-segment): {seg:g} ms is shorter than {MIN_PSD_SAMPLES} samples "
+                         f"({MIN_PSD_SAMPLES * dt:g} ms at dt = {dt:g} ms); expected a longer Welch segment")
+    nperseg = int(min(n, round(seg / dt)))
 
     # which signals and sources
     names = []
@@ -361,27 +367,46 @@ def summary_table(comparison):
 def compare_files(ground_truth, prediction, output, summary=None, transient=None, approximation=None,
                   psd_segment=PSD_SEGMENT):
     """Stage: compare ``prediction`` (.nc) with ``ground_truth`` (signals.nc); write the comparison
-    (.nc) and, if given, the summary table (.csv), both atomically.
+    (.nc) and, if given, the summary table (.csv): both or neither (written to temporary files and
+    renamed together, see :func:`lfpk.io.atomic_paths`).
 
     Returns
     -------
     (xarray.Dataset, pandas.DataFrame)
     """
-    from lfpk.io import atomic_path, read_dataset, write_dataset
+    from lfpk.io import atomic_paths, check_dataset, check_output, dataset_to_netcdf, read_dataset
 
-    gt = read_dataset(ground_truth)
-    pr = read_dataset(prediction)
+    inputs = (ground_truth, prediction)
+    outputs = [output] + ([summary] if summary is not None else [])
+    for out in outputs:  # before minutes of work: the outputs can be written
+        check_output(out, inputs=inputs)
+    _check_psd_segment(psd_segment)
+    gt = read_dataset(ground_truth, kind="signals")
+    pr = read_dataset(prediction, kind="prediction")
     ds = compare(gt, pr, transient=transient, approximation=approximation, psd_segment=psd_segment,
                  gt_name=str(ground_truth), pred_name=str(prediction))
     ds.attrs["ground_truth"] = str(ground_truth)
     ds.attrs["prediction"] = str(prediction)
     table = summary_table(ds)
-    write_dataset(ds, output)
-    if summary is not None:
-        with atomic_path(summary) as tmp:
-            table.to_csv(tmp, index=False, float_format="%.6g")
+    check_dataset(ds, output)
+    with atomic_paths(outputs, inputs=inputs) as tmps:
+        dataset_to_netcdf(ds, tmps[0])
+        if summary is not None:
+            table.to_csv(tmps[1], index=False, float_format="%.6g")
     log.info("comparison: %s%s", output, f", summary {summary}" if summary else "")
     return ds, table
+
+
+def _check_psd_segment(psd_segment):
+    """The Welch segment length must be a positive, finite number of ms."""
+    try:
+        value = float(psd_segment)
+    except (TypeError, ValueError):
+        value = np.nan
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"psd_segment (--psd-segment): Welch segment length must be a positive, finite "
+                         f"number of ms, got {psd_segment!r}")
+    return value
 
 
 def format_table(table, signals=None):

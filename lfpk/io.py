@@ -1,19 +1,57 @@
-"""Labelled netCDF input/output shared by every stage.
+"""Labelled netCDF input/output shared by every stage, and the one output guard they write through.
 
-Every file is written to a temporary name in the destination folder and renamed into place, so a
-killed job never leaves a file a rerun could mistake for complete. Structured attributes are
-stored as JSON strings (netCDF attributes hold only scalars, strings and 1-d arrays).
+Every output file is written through :func:`atomic_path` (directly or via :func:`write_dataset`):
+
+* it is written to a hidden temporary name in the destination folder and renamed into place only
+  on success, so a killed job never leaves a file a rerun could mistake for complete;
+* an output that is the same file as an input (same resolved path, or same device and inode, e.g.
+  a hard link) is refused before anything is computed or written; inputs are those passed
+  explicitly and, inside a :func:`command_scope` (every ``lfpk`` command runs in one), every file
+  read through :func:`read_dataset` or registered with :func:`register_input`;
+* a missing parent folder is an error unless the caller documents that it creates it
+  (``create_parent=True``: the ``--outdir`` options); an output that is a folder, or a folder that
+  cannot be written (permissions, read-only file system), is an error naming the path;
+* SIGINT (Ctrl-C) and SIGTERM (what SLURM sends at its time limit) remove the temporary file; while
+  the netCDF library writes they are deferred to the end of the write (:func:`deferred_signals`),
+  so an interrupt never leaves the HDF5 library holding its lock; a second signal during a write
+  removes the temporaries and exits at once;
+* a full disk is reported as ``no space left on device: <path>`` (the netCDF library itself only
+  says "NetCDF: HDF error").
+
+Inputs are read with :func:`read_dataset`, which names the file and what was expected when a file
+is missing, a folder, not netCDF, truncated, or of the wrong kind (``kind=`` one of :data:`KINDS`).
+Structured attributes are stored as JSON strings (netCDF attributes hold only scalars, strings
+and 1-d arrays).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import signal
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+
+class InputError(ValueError):
+    """An input file that is missing, unreadable, truncated or not of the expected kind."""
+
+
+class OutputError(ValueError):
+    """An output that must not or cannot be written (an input, a folder, no such folder, full disk)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM received; ``signum`` says which (exit status ``128 + signum``)."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
 
 
 def software_versions() -> dict:
@@ -48,46 +86,427 @@ def to_json(obj) -> str:
     return json.dumps(_jsonable(obj), sort_keys=True)
 
 
-@contextmanager
-def atomic_path(path):
-    """Yield a temporary path next to ``path``; rename it to ``path`` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; final files get the usual permissions
+# ---------------------------------------------------------------------------------------------
+# Inputs of the running command
+# ---------------------------------------------------------------------------------------------
+
+_scopes: list[list] = []
+
+
+def _identity(path):
+    """(resolved path, (device, inode) or None) of ``path``."""
+    p = Path(path).expanduser()
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        st = os.stat(p)
+        ino = (st.st_dev, st.st_ino)
+    except OSError:
+        ino = None
+    return p.resolve(), ino
 
 
-def write_dataset(ds, path) -> Path:
-    """Write an xarray Dataset to netCDF atomically.
+def same_file(a, b) -> bool:
+    """True if ``a`` and ``b`` name the same file (resolved path, or device and inode)."""
+    ra, ia = _identity(a)
+    rb, ib = _identity(b)
+    return ra == rb or (ia is not None and ia == ib)
 
-    Every data variable must carry ``units`` and ``long_name`` attributes (the data contract);
-    a missing one raises ``ValueError`` naming the variable before anything is written.
+
+@contextmanager
+def command_scope(inputs=()):
+    """Record the inputs of one command: every output written inside must differ from all of them.
+
+    ``inputs`` are registered at once; files read later through :func:`read_dataset` (or
+    :func:`register_input`) are added as they are read.
     """
+    _scopes.append([])
+    try:
+        for p in inputs:
+            if p is not None:
+                register_input(p)
+        yield
+    finally:
+        _scopes.pop()
+
+
+def register_input(path):
+    """Declare ``path`` an input of the running command (no effect outside a :func:`command_scope`)."""
+    if _scopes:
+        _scopes[-1].append((str(path), _identity(path)))
+
+
+def _all_inputs(inputs):
+    out = [(str(p), _identity(p)) for p in inputs if p is not None]
+    for scope in _scopes:
+        out += scope
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The output guard
+# ---------------------------------------------------------------------------------------------
+
+
+def check_output(path, inputs=(), create_parent=False) -> Path:
+    """Check that ``path`` may be written; return it as a ``Path``.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+    inputs : sequence of path-like
+        Inputs of the computation (besides those registered in the running :func:`command_scope`).
+    create_parent : bool
+        Create a missing parent folder (only where the command documents it).
+
+    Raises
+    ------
+    OutputError
+        The output is an input, is a folder, or its folder is missing or not writable.
+    """
+    path = Path(path)
+    resolved, ino = _identity(path)
+    for name, (r_in, i_in) in _all_inputs(inputs):
+        if resolved == r_in or (ino is not None and ino == i_in):
+            raise OutputError(f"output {path} is the input {name}: refusing to overwrite an input; "
+                              "choose another output file")
+    if path.is_dir():
+        raise OutputError(f"output {path} is a folder; expected a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        if not create_parent:
+            raise OutputError(f"output folder {parent} does not exist (for {path}); create it first")
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create output folder {parent}: {exc.strerror.lower()}") from None
+    elif not parent.is_dir():
+        raise OutputError(f"output folder {parent} is not a folder (for {path})")
+    return path
+
+
+def output_folder(folder, inputs=()) -> Path:
+    """Create (if missing) and check an output folder given by an ``--outdir`` option: it must not
+    be a file and must accept a new file (probed by creating and removing one)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"output folder {folder} is a file; expected a folder")
+    check_output(folder / ".lfpk-probe", inputs=inputs, create_parent=True)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".lfpk-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if _disk_full(exc, folder) == errno.ENOSPC:
+            raise OutputError(f"no space left on device: {folder}") from None
+        raise OutputError(f"cannot write to output folder {folder}: {exc.strerror.lower()}") from None
+    return folder
+
+
+_temporaries: set[str] = set()
+_deferred: list[int] = []
+
+
+def _remove_temporaries():
+    for tmp in list(_temporaries):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        _temporaries.discard(tmp)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+def _defer(signum, frame):
+    if _deferred:  # a second signal while the netCDF library writes: leave now, without the lock
+        _remove_temporaries()
+        os._exit(128 + signum)
+    _deferred.append(signum)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def terminate_as_interrupt():
+    """Within the block SIGTERM raises :class:`Interrupted` (so ``finally`` clauses run), unless
+    another handler is installed already. Main thread only (elsewhere a no-op)."""
+    if not _main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def deferred_signals():
+    """Defer SIGINT and SIGTERM to the end of the block, then raise :class:`Interrupted`.
+
+    Wrap calls into the netCDF/HDF5 library (an exception raised inside them can leave HDF5's
+    lock held, so that closing the file hangs). A second signal inside the block removes the
+    temporary files of :func:`atomic_path` and exits at once with status ``128 + signum``.
+    Main thread only (elsewhere a no-op).
+    """
+    if not _main_thread() or _deferred or signal.getsignal(signal.SIGINT) is _defer:
+        yield
+        return
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in old:
+        signal.signal(s, _defer)
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        pending = list(_deferred)
+        _deferred.clear()
+    if pending:
+        raise Interrupted(pending[0])
+
+
+def _disk_full(exc, folder):
+    """errno of a full disk or quota behind ``exc`` (None if not), also when the netCDF library
+    hides it ("NetCDF: HDF error")."""
+    e = exc
+    while e is not None:
+        if getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+            return e.errno
+        e = e.__cause__ or e.__context__
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return None
+    return errno.ENOSPC if st.f_bavail == 0 else None
+
+
+def _write_error(exc, path, folder=None):
+    """The :class:`OutputError` that explains a failed write of ``path`` (text; its folder
+    ``folder``), or None if the failure is not about the output."""
+    if isinstance(exc, OutputError):
+        return exc
+    folder = Path(path).parent if folder is None else folder
+    code = _disk_full(exc, folder)
+    if code == errno.ENOSPC:
+        return OutputError(f"no space left on device: {path}")
+    if code == errno.EDQUOT:
+        return OutputError(f"disk quota exceeded: {path}")
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(f"cannot write {path}: {os.strerror(exc.errno).lower()} (folder {folder})")
+    return None
+
+
+@contextmanager
+def atomic_paths(paths, inputs=(), create_parent=False):
+    """Yield temporary paths next to ``paths``; rename them all into place only on success.
+
+    Every path is checked first (:func:`check_output`: not an input, not a folder, parent folder
+    present unless ``create_parent``; the paths must differ from each other). The temporary files
+    are removed on any error, on Ctrl-C and on SIGTERM. The renames at the end run with signals
+    deferred, and a failing rename restores the files replaced before it, so a set of outputs
+    (e.g. a comparison and its summary table) appears completely or not at all. A full disk raises
+    :class:`OutputError` ``no space left on device: <path>``.
+    """
+    paths = [check_output(p, inputs=inputs, create_parent=create_parent) for p in paths]
+    for i, p in enumerate(paths):
+        for q in paths[:i]:
+            if same_file(p, q):
+                raise OutputError(f"output {p} is given twice; expected different files")
+    tmps = []
+    with terminate_as_interrupt():
+        try:
+            for path in paths:
+                try:
+                    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                except OSError as exc:
+                    raise (_write_error(exc, path) or exc) from None
+                _temporaries.add(tmp)
+                tmps.append(tmp)
+                os.close(fd)
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)  # mkstemp: 0600; final files get the usual permissions
+            yield [Path(t) for t in tmps]
+            with deferred_signals():
+                _replace_all(tmps, paths)
+        except Exception as exc:
+            err = _write_error(exc, ", ".join(map(str, paths)), paths[0].parent)
+            if err is not None and err is not exc:
+                raise err from exc
+            raise
+        finally:
+            for tmp in tmps:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                _temporaries.discard(tmp)
+
+
+def _replace_all(tmps, paths):
+    """``os.replace`` each temporary onto its path; on a failure undo the replacements made."""
+    if len(paths) == 1:
+        os.replace(tmps[0], paths[0])
+        return
+    backups = {}
+    done = []
+    try:
+        for tmp, path in zip(tmps, paths):
+            if path.exists():
+                backup = f"{tmp}.previous"
+                try:
+                    os.link(path, backup)
+                    backups[path] = backup
+                except OSError:
+                    pass
+            os.replace(tmp, path)
+            done.append(path)
+    except BaseException:
+        for path in done:
+            if path in backups:
+                os.replace(backups.pop(path), path)
+            else:
+                os.unlink(path)
+        raise
+    finally:
+        for backup in backups.values():
+            if os.path.exists(backup):
+                os.unlink(backup)
+
+
+@contextmanager
+def atomic_path(path, inputs=(), create_parent=False):
+    """Yield a temporary path next to ``path``; rename it to ``path`` only on success.
+
+    The single-file case of :func:`atomic_paths` (same checks, clean-up and messages).
+    """
+    with atomic_paths([path], inputs=inputs, create_parent=create_parent) as (tmp,):
+        yield tmp
+
+
+def check_dataset(ds, path):
+    """Raise ``ValueError`` unless every data variable has ``units`` and ``long_name`` (the data
+    contract), naming the variable and the file ``path`` it was meant for."""
     for name, var in ds.data_vars.items():
         for attr in ("units", "long_name"):
             if attr not in var.attrs:
                 raise ValueError(f"variable {name!r} lacks the {attr!r} attribute required for {path}")
-    with atomic_path(path) as tmp:
+
+
+def dataset_to_netcdf(ds, tmp):
+    """Write ``ds`` to the (temporary) file ``tmp`` with SIGINT/SIGTERM deferred during the write."""
+    with deferred_signals():
         ds.to_netcdf(tmp, engine="netcdf4")
+
+
+def write_dataset(ds, path, inputs=(), create_parent=False) -> Path:
+    """Write an xarray Dataset to netCDF through :func:`atomic_path`.
+
+    Every data variable must carry ``units`` and ``long_name`` attributes (the data contract);
+    a missing one raises ``ValueError`` naming the variable before anything is written.
+    ``inputs`` and ``create_parent`` as for :func:`check_output`.
+    """
+    check_dataset(ds, path)
+    with atomic_path(path, inputs=inputs, create_parent=create_parent) as tmp:
+        dataset_to_netcdf(ds, tmp)
     return Path(path)
 
 
-def read_dataset(path):
-    """Open a netCDF file fully into memory (the file handle is closed on return)."""
+# ---------------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def _is(ds, *names):
+    return all(n in ds.variables for n in names)
+
+
+def _is_prediction(ds):
+    """Signals by source and time that came from kernels (per-connection contributions, or the
+    kernel attributes lfpk predict writes)."""
+    return ("source" in ds.dims and "time" in ds.dims
+            and (any(str(v).endswith("_contribution") for v in ds.data_vars)
+                 or "g_eff_on" in ds.attrs or "kernel_attrs" in ds.attrs))
+
+
+#: Kinds of files the stages exchange: name -> (description, test on the opened dataset).
+KINDS = {
+    "spikes": ("the network's spikes (spikes.nc of lfpk network: spike_time, spike_unit, unit_population)",
+               lambda ds: _is(ds, "spike_time", "spike_unit")),
+    "signals": ("ground-truth signals (signals.nc of lfpk network: lfp, csd, cdm by source and time)",
+                lambda ds: "cdm" in ds and "source" in ds.dims and "time" in ds.dims and not _is_prediction(ds)),
+    "membrane": ("ground-truth membrane potentials (membrane.nc of lfpk network: v_soma, v_segment, rate)",
+                 lambda ds: _is(ds, "v_soma", "v_segment", "rate")),
+    "kernel": ("a single-connection kernel (lfpk kernel: transmembrane_current by segment and lag, "
+               "attributes post and pre)",
+               lambda ds: "lag" in ds.dims and "segment" in ds.dims and "post" in ds.attrs and "pre" in ds.attrs),
+    "kernels": ("gathered kernels (kernels.nc of lfpk kernel-gather: dims post, pre, lag)",
+                lambda ds: {"post", "pre", "lag"} <= set(ds.dims)),
+    "prediction": ("a kernel prediction (lfpk predict: signals by source and time, from kernels)", _is_prediction),
+    "comparison": ("a comparison (lfpk compare: r2, r_std)", lambda ds: _is(ds, "r2", "r_std")),
+}
+
+
+def guess_kind(ds):
+    """Name of the first kind in :data:`KINDS` that ``ds`` looks like, or None."""
+    for name, (_, test) in KINDS.items():
+        try:
+            if test(ds):
+                return name
+        except Exception:  # a malformed file is simply of no known kind
+            continue
+    return None
+
+
+def require_kind(ds, kind, path):
+    """Raise :class:`InputError` unless ``ds`` (read from ``path``) is of ``kind``."""
+    description, test = KINDS[kind]
+    if not test(ds):
+        other = guess_kind(ds)
+        looks = f"it looks like {KINDS[other][0].split(' (')[0]}" if other else "it is no lfpk file of a known kind"
+        raise InputError(f"{path}: expected {description}; {looks}")
+
+
+def read_dataset(path, kind=None):
+    """Open a netCDF file fully into memory (the file handle is closed on return).
+
+    Parameters
+    ----------
+    path : path-like
+    kind : str, optional
+        Expected kind (a key of :data:`KINDS`); another kind raises :class:`InputError`.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist (message names it).
+    InputError
+        A folder, not a netCDF file, truncated or unreadable, or not of ``kind``.
+    """
     import xarray as xr
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"netCDF file {path} does not exist")
-    with xr.open_dataset(path, engine="netcdf4") as ds:
-        return ds.load()
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; expected a netCDF file")
+    register_input(path)
+    expected = f"; expected {KINDS[kind][0]}" if kind else ""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(8)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror}){expected}") from None
+    if not (magic[:3] == b"CDF" or magic[:8] == b"\x89HDF\r\n\x1a\n"):
+        raise InputError(f"{path}: not a netCDF file{expected}")
+    try:
+        with deferred_signals(), xr.open_dataset(path, engine="netcdf4") as ds:
+            ds = ds.load()
+    except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:
+        raise InputError(f"{path}: unreadable or truncated netCDF file ({exc}){expected}") from None
+    if kind is not None:
+        require_kind(ds, kind, path)
+    return ds

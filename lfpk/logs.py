@@ -12,8 +12,10 @@ from pathlib import Path
 def log_to(path=None, level=logging.INFO):
     """Send the ``lfpk`` logger, stdout and stderr to ``path`` (or keep them on the console).
 
-    Exceptions raised inside the block are written to the log with their traceback, then
-    re-raised, so a failing Snakemake job's reason is in its log file.
+    Exceptions raised inside the block are written to the log file with their traceback, then
+    re-raised, so a failing Snakemake job's reason is in its log file. On the console, bad input
+    (``ValueError``, ``OSError``) and interrupts are left to the caller's error boundary
+    (:func:`lfpk.cli.run_command` prints them in one line).
     """
     logger = logging.getLogger("lfpk")
     logger.setLevel(level)
@@ -31,8 +33,9 @@ def log_to(path=None, level=logging.INFO):
         sys.stdout = sys.stderr = stream
     try:
         yield logger
-    except BaseException:
-        logger.exception("failed")
+    except BaseException as exc:
+        if stream is not None or not isinstance(exc, (ValueError, OSError, KeyboardInterrupt, SystemExit)):
+            logger.exception("failed")
         raise
     finally:
         sys.stdout, sys.stderr = old

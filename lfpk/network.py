@@ -699,22 +699,29 @@ def datasets(net, res, timings=None):
 
 
 def write_outputs(net, res, outdir):
-    """Write spikes.nc, membrane.nc, signals.nc to ``outdir``; timings (incl. write) in attrs."""
+    """Write spikes.nc, membrane.nc, signals.nc to ``outdir``, all three or none (through
+    :func:`lfpk.io.atomic_paths`); timings (incl. write) in attrs."""
+    from pathlib import Path
+
     import netCDF4
 
-    from lfpk.io import to_json, write_dataset
+    from lfpk.io import atomic_paths, check_dataset, dataset_to_netcdf, deferred_signals, to_json
 
     t0 = time.perf_counter()
     timings = {k: max(t.get(k, 0.0) for t in res["timings_by_rank"]) for k in ("build", "connect", "simulate")}
     dsets = datasets(net, res, timings)
-    paths = {}
+    paths = {name: Path(outdir) / f"{name}.nc" for name in dsets}
     for name, ds in dsets.items():
-        paths[name] = write_dataset(ds, os.path.join(outdir, f"{name}.nc"))
-    timings["write"] = time.perf_counter() - t0
-    timings["total"] = sum(timings.values())
-    for p in paths.values():  # record the write phase too (attribute only)
-        with netCDF4.Dataset(p, "a") as f:
-            f.setncattr("timings", to_json(timings))
+        check_dataset(ds, paths[name])
+    with atomic_paths(list(paths.values())) as tmps:
+        for tmp, ds in zip(tmps, dsets.values()):
+            dataset_to_netcdf(ds, tmp)
+        timings["write"] = time.perf_counter() - t0
+        timings["total"] = sum(timings.values())
+        with deferred_signals():
+            for tmp in tmps:  # record the write phase too (attribute only)
+                with netCDF4.Dataset(tmp, "a") as f:
+                    f.setncattr("timings", to_json(timings))
     log.info("write: %.2f s (%s)", timings["write"], ", ".join(str(p) for p in paths.values()))
     return paths, timings
 
@@ -770,19 +777,23 @@ def _parse_sizes(text):
     out = {}
     for item in text.split(","):
         k, _, v = item.partition("=")
-        if not v:
-            raise argparse.ArgumentTypeError(f"--population-sizes: expected NAME=N[,NAME=N], got {text!r}")
-        out[k.strip()] = int(v)
+        try:
+            out[k.strip()] = int(v)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected NAME=N[,NAME=N] with integer N, got {text!r}") from None
     return out
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
-        prog="python -m lfpk.network",
+    from lfpk.cli import Parser
+
+    p = Parser(
+        prog="lfpk network",
         description="Simulate the ground-truth multicompartment network (run under mpiexec for MPI).",
     )
     p.add_argument("--config", default="config/config.yaml", help="configuration file (YAML)")
-    p.add_argument("--outdir", required=True, help="output folder for spikes.nc, signals.nc, membrane.nc")
+    p.add_argument("--outdir", required=True,
+                   help="output folder (created if missing) for spikes.nc, signals.nc, membrane.nc")
     p.add_argument("--tstop", type=float, default=None, help="simulated time (ms), overrides simulation.tstop")
     p.add_argument("--transient", type=float, default=None, help="transient (ms), overrides simulation.transient")
     p.add_argument("--population-sizes", type=_parse_sizes, default=None, metavar="E=N,I=M",
@@ -792,7 +803,8 @@ def build_parser():
                    help="with --population-sizes: keep the config's connection probabilities")
     p.add_argument("--seed", type=int, default=None, help="overrides the config seed")
     p.add_argument("--J", type=float, default=None, help="overrides weight_scaling.J")
-    p.add_argument("--biophysics", default="active", help="active (ground truth), passive, frozen, quasi_linear")
+    p.add_argument("--biophysics", default="active", choices=["active", "passive", "frozen", "quasi_linear"],
+                   help="active (ground truth, default), passive, frozen, quasi_linear")
     p.add_argument("--no-lump", action="store_true", help="one synapse point process per synapse (slow; for checks)")
     p.add_argument("--membrane-sample", type=int, default=None, help="overrides recording.membrane_sample")
     p.add_argument("--mechanisms", default=None, help="folder of the compiled mechanisms (default build/mechanisms)")
@@ -800,20 +812,66 @@ def build_parser():
     return p
 
 
-def main(argv=None):
-    """Entry point: ``[mpiexec -n N] python -m lfpk.network --config C --outdir D [options]``."""
-    args = build_parser().parse_args(argv)
-    pc = init_parallel()
-    from lfpk.config import load_config
+OUTPUT_FILES = ("spikes.nc", "signals.nc", "membrane.nc")
+
+
+def checked_config(args):
+    """The config of ``args.config`` with the command-line overrides applied, validated.
+
+    Every override is a config key (``--tstop`` simulation.tstop, ``--transient``
+    simulation.transient, ``--population-sizes`` populations.<name>.size, ``--seed``, ``--J``
+    weight_scaling.J, ``--membrane-sample`` recording.membrane_sample), so the config's rules
+    (finite positive tstop, transient < tstop, sizes >= 1, memory estimate) apply to the run as
+    given. Raises ``ValueError`` / ``ConfigError`` naming the option or key.
+    """
+    import copy
+
+    from lfpk.config import ConfigError, load_config, validate_config
+
+    cfg = load_config(args.config)
+    run = copy.deepcopy(cfg)
+    given = []
+    for name, n in (args.population_sizes or {}).items():
+        if name not in run["populations"]:
+            raise ValueError(f"--population-sizes: population {name!r} is not in {args.config} "
+                             f"(populations: {', '.join(run['populations'])})")
+        run["populations"][name]["size"] = n
+        given.append(f"--population-sizes {name}={n}")
+    for opt, keys, value in (("--tstop", ("simulation", "tstop"), args.tstop),
+                             ("--transient", ("simulation", "transient"), args.transient),
+                             ("--J", ("weight_scaling", "J"), args.J),
+                             ("--membrane-sample", ("recording", "membrane_sample"), args.membrane_sample)):
+        if value is not None:
+            run[keys[0]][keys[1]] = value
+            given.append(f"{opt} {value:g}")
+    if args.seed is not None:
+        run["seed"] = args.seed
+        given.append(f"--seed {args.seed}")
+    try:
+        validate_config(run)
+    except ConfigError as exc:
+        raise ConfigError(f"{args.config} with {' '.join(given)}: {exc}" if given else f"{args.config}: {exc}") from None
+    return cfg
+
+
+def _main(argv):
+    from lfpk.cli import report_from_every_rank
+    from lfpk.io import check_output, output_folder
     from lfpk.logs import log_to
     from lfpk.mechanisms import load
 
+    args = build_parser().parse_args(argv)
+    cfg = checked_config(args)  # every rank checks the same input before MPI starts
+    output_folder(args.outdir, inputs=[args.config])
+    for name in OUTPUT_FILES:
+        check_output(os.path.join(args.outdir, name), inputs=[args.config])
+    pc = init_parallel()
+    report_from_every_rank()
     rank = int(pc.id())
     logpath = args.log if rank == 0 else None
     level = logging.INFO if rank == 0 else logging.WARNING
     with log_to(logpath, level=level) as logger:
         load(build_dir=args.mechanisms)
-        cfg = load_config(args.config)
         if args.J is not None:
             cfg["weight_scaling"]["J"] = float(args.J)
         paths, timings, rates = run_network(
@@ -826,6 +884,15 @@ def main(argv=None):
     pc.barrier()
     pc.done()
     return 0
+
+
+def main(argv=None):
+    """Entry point: ``[mpiexec -n N] python -m lfpk.network --config C --outdir D [options]``
+    (also ``lfpk network ...``), inside the CLI's error boundary (:func:`lfpk.cli.run_command`):
+    bad input ends in one line and exit status 2."""
+    from lfpk.cli import run_command
+
+    return run_command("lfpk network", _main, sys.argv[1:] if argv is None else list(argv))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ connections and channels). The output has the count's time axis (= the ground tr
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import numpy as np
@@ -239,7 +240,7 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     from lfpk.io import read_dataset, write_dataset
     from lfpk.spikes import read_spikes, population_counts
 
-    kern = read_dataset(kernels)
+    kern = read_dataset(kernels, kind="kernels")
     kdt = float(kern.attrs["dt"]) if "dt" in kern.attrs else None
     if dt is None:
         if kdt is None:
@@ -267,7 +268,7 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     ds.attrs["n_spikes"] = sp.n_spikes
     if populations is not None and not isinstance(populations, dict):
         ds.attrs["population_map"] = str(populations)
-    write_dataset(ds, output)
+    write_dataset(ds, output, inputs=[p for p in (spikes, kernels, populations) if isinstance(p, (str, os.PathLike))])
     log.info("prediction: %s (%d spikes, %d bins, signals %s)", output, sp.n_spikes, ds.sizes["time"],
              ds.attrs["signals"])
     return ds

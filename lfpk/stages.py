@@ -71,7 +71,7 @@ def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
     if isinstance(membrane, xr.Dataset):
         ds, membrane = membrane, membrane.attrs.get("source", "membrane dataset")
     else:
-        ds = read_dataset(membrane)
+        ds = read_dataset(membrane, kind="membrane")
     for var in ("v_soma", "v_segment", "nseg", "rate"):
         if var not in ds:
             raise ValueError(f"{membrane}: missing variable {var!r} of the membrane data contract")
@@ -123,17 +123,18 @@ def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **op
         result = engine.kernel(post, pre, V_rest[post], rates=rates)
         ds = kernel_dataset(engine, post, pre, result, V_rest[post], rates,
                             parameters=kernel_parameters(cfg, post, pre), provenance=provenance)
-        write_dataset(ds, out)
+        write_dataset(ds, out, inputs=[membrane] if isinstance(membrane, (str, Path)) else ())
         timings[(post, pre)] = time.perf_counter() - start
     return timings
 
 
 def gather_kernel_files(paths, output):
     """Gather per-connection kernel files into one ``kernels.nc`` (dims ``post``, ``pre``)."""
-    from lfpk.io import read_dataset
+    from lfpk.io import check_output, read_dataset
     from lfpk.kernel import gather_kernels
 
-    write_dataset(gather_kernels(read_dataset(p) for p in paths), output)
+    check_output(output, inputs=paths)
+    write_dataset(gather_kernels(read_dataset(p, kind="kernel") for p in paths), output, inputs=paths)
 
 
 #: Rows of the printed metrics table (the study's headline numbers).

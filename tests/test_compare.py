@@ -205,6 +205,7 @@ def test_compare_files_round_trip_and_cli(tmp_path, capsys):
     g = write_dataset(gt, tmp_path / "signals.nc")
     p = write_dataset(pred, tmp_path / "prediction.nc")
     out, summ = tmp_path / "comparison" / "run.nc", tmp_path / "comparison" / "run.csv"
+    out.parent.mkdir()  # the output guard never creates a missing folder of an --output
     ds, table = compare_files(g, p, out, summary=summ)
     back = read_dataset(out)
     for name, var in back.data_vars.items():

@@ -180,6 +180,7 @@ def write_inputs(tmp_path, form="causal"):
 def test_prediction_file_round_trip_with_units(tmp_path):
     kpath, spath, _, _ = write_inputs(tmp_path)
     out = tmp_path / "prediction" / "run.nc"
+    out.parent.mkdir()  # the output guard never creates a missing folder of an --output
     ds = predict_files(spath, kpath, out)
     back = read_dataset(out)
     for name, var in back.data_vars.items():
@@ -219,6 +220,7 @@ def test_cli_bad_spikes_exit_2_and_write_nothing(tmp_path, capsys, body, extra, 
     bad = tmp_path / "bad.csv"
     bad.write_text(body)
     out = tmp_path / "out" / "prediction.nc"
+    out.parent.mkdir()
     rc = main(["predict", "--spikes", str(bad), "--populations", str(mp), "--tstop", "20",
                "--kernels", str(kpath), "--output", str(out), *extra])
     err = capsys.readouterr().err

@@ -97,6 +97,7 @@ def files(cfg, tmp_path, mechanisms):
     write_dataset(spikes_dataset(), tmp_path / "spikes.nc")
     pairs = [(c["post"], c["pre"]) for c in cfg["connections"]]
     outs = [tmp_path / f"k/{post}_{pre}.nc" for post, pre in pairs]
+    (tmp_path / "k").mkdir()
     write_kernels(cfg, pairs, outs, membrane=tmp_path / "membrane.nc", v_rest_mode="scalar",
                   biophysics="frozen", g_eff=True)
     gather_kernel_files(outs, tmp_path / "kernels.nc")

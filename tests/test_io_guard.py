@@ -1,0 +1,181 @@
+"""The output guard every command writes through (lfpk.io): inputs are never overwritten, no
+folder is created unless asked, interrupts leave nothing behind, full disks and read-only folders
+are named."""
+
+import os
+import signal
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from lfpk import io
+from lfpk.io import InputError, Interrupted, OutputError
+
+
+def dataset(n=10):
+    return xr.Dataset({"x": ("t", np.arange(n, dtype=float), {"units": "1", "long_name": "x"})})
+
+
+def test_output_equal_to_input_refused_by_path_symlink_and_inode(tmp_path):
+    src = io.write_dataset(dataset(), tmp_path / "in.nc")
+    before = src.read_bytes()
+    link = tmp_path / "link.nc"
+    link.symlink_to(src)
+    hard = tmp_path / "hard.nc"
+    os.link(src, hard)
+    for out in (src, tmp_path / "." / "in.nc", link, hard):
+        with pytest.raises(OutputError, match="refusing to overwrite an input"):
+            io.write_dataset(dataset(3), out, inputs=[src])
+    # an input read inside a command scope is protected without being named
+    with io.command_scope():
+        io.read_dataset(hard)
+        with pytest.raises(OutputError, match=r"is the input .*hard\.nc"):
+            io.write_dataset(dataset(3), src)
+    assert src.read_bytes() == before
+    # outside a scope the library may overwrite its own files
+    io.write_dataset(dataset(3), src)
+    assert io.read_dataset(src).sizes["t"] == 3
+
+
+def test_missing_folder_not_created_unless_documented(tmp_path):
+    out = tmp_path / "typo" / "deeper" / "x.nc"
+    with pytest.raises(OutputError, match=r"output folder .*typo/deeper does not exist"):
+        io.write_dataset(dataset(), out)
+    assert not (tmp_path / "typo").exists()
+    io.write_dataset(dataset(), out, create_parent=True)
+    assert out.is_file()
+
+
+def test_output_that_is_a_folder_or_under_a_file(tmp_path):
+    (tmp_path / "d").mkdir()
+    with pytest.raises(OutputError, match="is a folder; expected a file name"):
+        io.write_dataset(dataset(), tmp_path / "d")
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OutputError, match="is not a folder"):
+        io.write_dataset(dataset(), tmp_path / "f" / "x.nc")
+    with pytest.raises(OutputError, match="is a file; expected a folder"):
+        io.output_folder(tmp_path / "f")
+
+
+def test_error_inside_block_leaves_no_temporary(tmp_path):
+    with pytest.raises(RuntimeError):
+        with io.atomic_path(tmp_path / "x.nc") as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_signal_during_write_is_deferred_then_cleans_up(tmp_path):
+    """SIGINT or SIGTERM while the netCDF library writes: the write finishes, then the temporary
+    file is removed and Interrupted is raised (never inside HDF5, whose lock it could leave held)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        reached = []
+        with pytest.raises(Interrupted) as info:
+            with io.atomic_path(tmp_path / "x.nc") as tmp:
+                with io.deferred_signals():
+                    os.kill(os.getpid(), signum)
+                    dataset().to_netcdf(tmp, engine="netcdf4")
+                    reached.append(True)  # the signal did not interrupt the write
+        assert reached and info.value.signum == signum
+        assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+def test_sigterm_outside_the_write_also_cleans_up(tmp_path):
+    with pytest.raises(Interrupted):
+        with io.atomic_path(tmp_path / "x.nc") as tmp:
+            tmp.write_text("partial")
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):  # the handler runs between bytecodes
+                pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pair_written_both_or_neither(tmp_path, monkeypatch):
+    a, b = tmp_path / "a.nc", tmp_path / "b.csv"
+    # a failure while writing the second file: neither appears
+    with pytest.raises(RuntimeError):
+        with io.atomic_paths([a, b]) as (ta, tb):
+            ta.write_text("complete")
+            raise RuntimeError("second writer failed")
+    assert list(tmp_path.iterdir()) == []
+    # an older pair exists; the second rename fails: the first file is restored
+    a.write_text("old a")
+    b.write_text("old b")
+    real = os.replace
+    calls = []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(io.os, "replace", flaky)
+    with pytest.raises(OSError):
+        with io.atomic_paths([a, b]) as (ta, tb):
+            ta.write_text("new a")
+            tb.write_text("new b")
+    monkeypatch.setattr(io.os, "replace", real)
+    assert a.read_text() == "old a" and b.read_text() == "old b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nc", "b.csv"]
+    with pytest.raises(OutputError, match="given twice"):
+        with io.atomic_paths([a, tmp_path / "." / "a.nc"]):
+            pass
+
+
+def test_read_dataset_names_file_and_expectation(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.nc does not exist"):
+        io.read_dataset(tmp_path / "missing.nc")
+    with pytest.raises(InputError, match="is a folder; expected a netCDF file"):
+        io.read_dataset(tmp_path)
+    (tmp_path / "text.nc").write_text("sender,time_ms\n1,2.0\n")
+    with pytest.raises(InputError, match=r"text.nc: not a netCDF file; expected gathered kernels"):
+        io.read_dataset(tmp_path / "text.nc", kind="kernels")
+    good = io.write_dataset(dataset(100000), tmp_path / "good.nc")
+    (tmp_path / "trunc.nc").write_bytes(good.read_bytes()[:4000])
+    with pytest.raises(InputError, match="trunc.nc: unreadable or truncated netCDF file"):
+        io.read_dataset(tmp_path / "trunc.nc")
+    with pytest.raises(InputError, match="good.nc: expected the network's spikes"):
+        io.read_dataset(good, kind="spikes")
+
+
+def _unshare(folder):
+    """Prefix that runs a shell script in private user and mount namespaces (for tmpfs mounts),
+    or None where user namespaces are not available."""
+    exe = shutil.which("unshare")
+    if exe is None:
+        return None
+    probe = subprocess.run([exe, "-Urm", "sh", "-c", 'mount -t tmpfs tmpfs "$0"', str(folder)],
+                           capture_output=True)
+    return [exe, "-Urm", "sh", "-c"] if probe.returncode == 0 else None
+
+
+def test_full_disk_and_read_only_folder_are_named(tmp_path):
+    """A 64 kB tmpfs fills up, a read-only tmpfs refuses files: each gives one clear message."""
+    prefix = _unshare(tmp_path)
+    if prefix is None:
+        pytest.skip("needs unshare -Urm with tmpfs mounts (user namespaces) to fake a full disk")
+    full, ro = tmp_path / "full", tmp_path / "ro"
+    full.mkdir()
+    ro.mkdir()
+    code = ("import numpy as np, xarray as xr\n"
+            "from lfpk import io\n"
+            "ds = xr.Dataset({'x': ('t', np.random.default_rng(0).normal(size=200000), {'units': '1', 'long_name': 'x'})})\n"
+            "for out in ('full/x.nc', 'ro/x.nc'):\n"
+            "    try:\n"
+            "        io.write_dataset(ds, out)\n"
+            "    except io.OutputError as exc:\n"
+            "        print(exc)\n")
+    script = (f"mount -t tmpfs -o size=64k tmpfs full && mount -t tmpfs -o ro tmpfs ro && "
+              f"{sys.executable} -c \"$0\" && ls -A full ro")
+    proc = subprocess.run([*prefix, script, code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "no space left on device: full/x.nc", proc.stdout
+    assert lines[1] == "cannot write ro/x.nc: read-only file system (folder ro)", proc.stdout
+    assert "x.nc" not in proc.stdout.split("\n", 2)[2] and ".tmp" not in proc.stdout  # nothing left
