@@ -5,7 +5,8 @@ from snakemake.utils import min_version
 min_version("8.0")
 
 
-configfile: "config/config.yaml"
+# No `configfile:` directive: Snakemake would merge it under every --configfile. The study's
+# configuration is one file (default config/config.yaml), loaded in workflow/rules/common.smk.
 
 
 report: "workflow/report/workflow.rst"

@@ -112,9 +112,15 @@ def run_command(prog, func, *args, inputs=()):
 def _cmd_validate_config(args):
     from lfpk.config import load_config
 
+    from lfpk.resources import estimate_memory, format_bytes
+    from lfpk.workflow import ground_truth_runs
+
     for path in args.config:
         cfg = load_config(path)
-        print(f"{path}: valid (study {cfg['study']!r}, populations {', '.join(cfg['populations'])})")
+        memory = ", ".join(f"{stage} {format_bytes(need)}" + (" per rank" if stage == "network" else "")
+                           for stage, (need, _, _) in estimate_memory(cfg).items())
+        print(f"{path}: valid (study {cfg['study']!r}, populations {', '.join(cfg['populations'])}, "
+              f"runs {', '.join(ground_truth_runs(cfg))}; estimated peak memory: {memory})")
 
 
 def _cmd_mechanisms(args):
@@ -254,7 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("validate-config", help="check configuration files against the schema")
+    p = sub.add_parser(
+        "validate-config", help="check configuration files (extends resolved) as the workflow would run them",
+        description="Resolve each file's `extends:` chain and validate the result exactly as the workflow "
+        "does with --configfile FILE: schema, finite numbers, names, distributions, network.runs, and memory "
+        "estimates against LFPK_MEMORY_LIMIT or this machine's memory.")
     p.add_argument("config", nargs="+", help="YAML configuration file(s)")
     p.set_defaults(func=_cmd_validate_config, inputs=("config",), outputs=())
 

@@ -19,8 +19,12 @@ Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference i
 * synapse positions: segment drawn with probability proportional to its membrane area times
   ``sum_h weight_h * Normal(z_abs; mean_h, sd_h)`` at the segment centre's absolute depth
   ``z_abs = z_soma + z_segment``, on the allowed sections only (:func:`segment_probability`).
-* delays: config distribution, rounded to the nearest multiple of ``dt``; a value rounded below
-  the distribution's lower support bound is moved up to the first grid point at or above it.
+* delays: config distribution, which must put no probability on negative delays
+  (:func:`delay_distribution`, the one rule of the config, the network and the kernels), rounded
+  to the nearest multiple of ``dt``; a value rounded below the distribution's lower support bound
+  is moved up to the first grid point at or above it, and every delay is at least one step
+  (:func:`round_delays`; :func:`delay_step_probabilities` gives the resulting step probabilities,
+  which the kernels use).
 * weights: ``Normal(w, weight_sd * w)``, values below 0 redrawn; excitatory synapses (reversal
   ``e > -20 mV``) then scaled by ``weight_scaling.J``.
 * extrinsic drive: ``count`` synapses per cell distributed over segments by membrane area
@@ -131,6 +135,42 @@ def segment_probability(segtable, z_soma, sections, densities):
     if not s > 0:
         raise ValueError(f"no synapse placement possible on sections {sections} at z={z_soma}")
     return p / s
+
+
+#: Largest probability of a negative conduction delay that a delay distribution may have.
+NEGATIVE_DELAY_TOLERANCE = 1e-9
+
+
+def delay_distribution(spec, what="delays"):
+    """The frozen conduction-delay distribution of ``spec``; raises ``ValueError`` naming ``what``
+    when it puts more than :data:`NEGATIVE_DELAY_TOLERANCE` of its probability on negative delays
+    (a delay cannot be negative; the network would otherwise clamp such draws silently)."""
+    dist = frozen_distribution(spec, what)
+    with np.errstate(all="ignore"):
+        p_neg = float(dist.cdf(0.0))
+    if not p_neg <= NEGATIVE_DELAY_TOLERANCE:
+        raise ValueError(f"{what}: the distribution puts {p_neg:.3g} of its probability on negative delays; "
+                         "expected delays >= 0 ms (e.g. truncnorm with a >= -loc/scale)")
+    return dist
+
+
+def delay_step_probabilities(spec, dt, n_steps, what="delays"):
+    """Probability that a delay drawn by the network is ``k dt``, k = 0 .. n_steps - 1.
+
+    The network rounds a draw ``d`` to ``max(rint(d / dt), k0)`` steps with ``k0 = max(1,
+    ceil(lower / dt))`` and ``lower`` the distribution's lower support bound (:func:`round_delays`),
+    so ``P(k0) = F((k0 + 1/2) dt)`` and ``P(k) = F((k + 1/2) dt) - F((k - 1/2) dt)`` for ``k > k0``
+    (F the CDF). Mass beyond the last step is not included (the sum is below 1 then).
+    """
+    dist = delay_distribution(spec, what)
+    lower = float(dist.support()[0])
+    k0 = max(1, int(np.ceil(lower / dt - 1e-9))) if np.isfinite(lower) else 1
+    cdf = dist.cdf((np.arange(n_steps + 1) - 0.5) * dt)
+    p = np.zeros(n_steps)
+    if k0 < n_steps:
+        p[k0] = cdf[k0 + 1]
+        p[k0 + 1:] = np.diff(cdf)[k0 + 1:]
+    return p
 
 
 def round_delays(delays, dt, lower=None):
@@ -266,7 +306,7 @@ class Connectivity:
         self.conns = []
         for ci, c in enumerate(cfg["connections"]):
             k, p = multapse_pmf(c["multapses"])
-            delay = frozen_distribution(c["delays"])
+            delay = delay_distribution(c["delays"], f"connections[{ci}].delays")
             syn = c["synapse"]
             w = float(syn["weight"])
             scale = self.J if float(syn["e"]) > EXCITATORY_E_MIN else 1.0

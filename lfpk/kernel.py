@@ -278,17 +278,16 @@ def effective_leak(segments, inputs, extrinsic=None):
 
 
 def delay_probabilities(spec, dt, n_lags, what="delays"):
-    """Probability of a conduction delay in each lag bin ``[k dt - dt/2, k dt + dt/2)``, k = 0..n-1.
-
-    Bin masses come from the distribution's CDF (exact on the grid), renormalised to the mass
-    inside the window so the convolution preserves a kernel's integral; mass below ``-dt/2`` is
-    an error (delays must be non-negative).
+    """Probability of a conduction delay of ``k dt``, k = 0..n-1, as the network draws delays
+    (:func:`lfpk.connectivity.delay_step_probabilities`: rounded to the dt grid, at least one step,
+    not below the distribution's lower bound), renormalised to the mass inside the window so the
+    convolution preserves a kernel's integral. A distribution with mass on negative delays is an
+    error (:func:`lfpk.connectivity.delay_distribution`, the same rule as the config and network).
     """
-    dist = _distribution(spec, what)
-    edges = (np.arange(n_lags + 1) - 0.5) * dt
-    mass = np.diff(dist.cdf(edges))
-    if dist.cdf(-0.5 * dt) > 1e-9:
-        raise KernelError(f"{what}: the distribution puts mass on negative delays")
+    try:
+        mass = connectivity.delay_step_probabilities(spec, dt, n_lags, what)
+    except ValueError as exc:
+        raise KernelError(str(exc)) from None
     if mass.sum() <= 0:
         raise KernelError(f"{what}: no probability mass within the kernel window (0..{(n_lags - 1) * dt} ms)")
     return mass / mass.sum()

@@ -847,6 +847,8 @@ def checked_config(args):
     if args.seed is not None:
         run["seed"] = args.seed
         given.append(f"--seed {args.seed}")
+    launched = [os.environ.get(k) for k in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE") if os.environ.get(k)]
+    run.setdefault("network", {})["tasks"] = int(launched[0]) if launched else 1  # memory per rank
     try:
         validate_config(run)
     except ConfigError as exc:

@@ -5,6 +5,8 @@ Kept in the package (not the Snakefile) so the wiring stays declarative and test
 
 from __future__ import annotations
 
+from lfpk.config import deep_merge, j_run_name, scan_runs  # noqa: F401  (j_run_name: public here too)
+
 
 def results_dir(cfg) -> str:
     """Folder of a study's outputs, ``results/<study>``."""
@@ -28,27 +30,14 @@ def all_targets_for(cfg) -> list[str]:
     return targets
 
 
-def _deep_merge(base, over):
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def j_run_name(J) -> str:
-    """Run name of a weight-scaling scan value, e.g. ``J1.025``."""
-    return f"J{float(J):g}"
-
-
 def ground_truth_runs(cfg) -> list[str]:
     """Names of the ground-truth network runs, in a stable order.
 
     ``default`` (the config as is), one ``J<value>`` run per value of ``scans.J`` that differs
-    from ``weight_scaling.J``, and every entry of ``network.runs``.
+    from ``weight_scaling.J`` (:func:`lfpk.config.j_run_name`), and every entry of
+    ``network.runs`` (whose names :func:`lfpk.config.validate_config` keeps distinct from these).
     """
-    runs = ["default"]
-    J0 = float(cfg["weight_scaling"]["J"])
-    runs += [j_run_name(J) for J in (cfg.get("scans") or {}).get("J", []) if float(J) != J0]
+    runs = ["default", *scan_runs(cfg)]
     runs += sorted((cfg.get("network") or {}).get("runs") or {})
     return list(dict.fromkeys(runs))
 
@@ -58,21 +47,24 @@ def run_config(cfg, run) -> dict:
 
     ``default`` and the kernel-only run ``config`` are the config as is; ``J<value>`` (from
     ``scans.J``) sets ``weight_scaling.J``; a name in ``network.runs`` deep-merges its partial
-    config over the config.
+    config over the config (:func:`lfpk.config.deep_merge`). Errors name ``network.runs.<run>``.
     """
     import copy
 
-    from lfpk.config import validate_config
+    from lfpk.config import ConfigError, validate_config
 
     base = copy.deepcopy(cfg)
     if run in ("default", CONFIG_RUN):
         return base
     runs = (cfg.get("network") or {}).get("runs") or {}
     if run in runs:
-        return validate_config(_deep_merge(base, runs[run] or {}))
-    for J in (cfg.get("scans") or {}).get("J", []):
-        if run == j_run_name(J):
-            return validate_config(_deep_merge(base, {"weight_scaling": {"J": float(J)}}))
+        try:
+            return validate_config(deep_merge(base, runs[run] or {}), runs=False)
+        except ConfigError as exc:
+            raise ConfigError(f"network.runs.{run}: {exc}") from None
+    scans = scan_runs(cfg)
+    if run in scans:
+        return validate_config(deep_merge(base, {"weight_scaling": {"J": scans[run]}}), runs=False)
     raise ValueError(
         f"run {run!r} is not one of the configured ground-truth runs {ground_truth_runs(cfg)}"
     )

@@ -1,7 +1,7 @@
-# Shared wiring: configuration validation, output locations and wildcard constraints.
+# Shared wiring: the configuration, output locations and wildcard constraints.
 import glob
 
-from lfpk.config import validate_config
+from lfpk.config import load_study_config
 from lfpk.stages import kernel_parameters
 from lfpk.workflow import (
     all_targets_for,
@@ -15,7 +15,14 @@ from lfpk.workflow import (
     sensitivity_parameters,
 )
 
-validate_config(config)
+# The configuration is exactly one file (--configfile, default config/config.yaml) with its
+# `extends:` chain resolved and the --config KEY=VALUE overrides laid over it, validated by the
+# same loader as `lfpk validate-config`; Snakemake's own merge of the files is replaced by it.
+_study_config, CONFIG_SOURCE = load_study_config(
+    workflow.config_settings.configfiles, dict(workflow.config_settings.config)
+)
+config.clear()
+config.update(_study_config)
 
 # Software of every rule for --use-conda (the tested path installs it with pip into .venv).
 CONDA_ENV = "../../environment.yml"
@@ -31,7 +38,7 @@ wildcard_constraints:
     population="|".join(POPULATIONS),
     post="|".join(POPULATIONS),
     pre="|".join(POPULATIONS),
-    run="[A-Za-z0-9_.]+",
+    run="[A-Za-z0-9][A-Za-z0-9_.+-]*",
     variant="(passive|frozen|quasi_linear)-(geff|nogeff)-(scalar|segment)",
 
 

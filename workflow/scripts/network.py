@@ -19,6 +19,7 @@ with log_to(snakemake.log[0]) as log:
     outdir = Path(snakemake.output.spikes).parent
     outdir.mkdir(parents=True, exist_ok=True)
     cfg = run_config(snakemake.config, run)
+    cfg.get("network", {}).pop("runs", None)  # this run's own config: the other runs are not part of it
     cfg_path = outdir / "config.yaml"
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     # ranks come from the config (network.tasks), not from --cores, so outputs do not depend on it
