@@ -26,8 +26,8 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[test,mpi,slurm,lint]'
 	touch $@
 
-$(MECHANISMS): $(STAMP) $(wildcard mod/*.mod)
-	$(BIN)/lfpk mechanisms --mod-dir mod --build-dir build/mechanisms
+$(MECHANISMS): $(STAMP) $(wildcard lfpk/mod/*.mod)
+	$(BIN)/lfpk mechanisms --build-dir build/mechanisms
 
 clean:
 	rm -rf results build .snakemake

@@ -19,7 +19,7 @@ and the kernel engine, so the two cannot disagree about densities, reversals or 
 
 The kinetics are also written here in Python (:func:`nata_t_rates`, :func:`skv3_1_rates`,
 :func:`ih_rates`, :func:`ih_dminf_dv`), from the published equations, independently of the NMODL
-files in ``mod/``; ``frozen`` uses them, and the tests compare the NMODL against them.
+files in ``lfpk/mod/``; ``frozen`` uses them, and the tests compare the NMODL against them.
 
 Units throughout: potentials mV, times ms, specific conductances S/cm2, temperature degC.
 Segments are ordered as in :meth:`lfpk.morphology.BallAndStick.segments`: soma, dend, apic, each

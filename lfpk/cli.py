@@ -126,7 +126,7 @@ def _cmd_validate_config(args):
 def _cmd_mechanisms(args):
     from lfpk.mechanisms import compile_mechanisms
 
-    sentinel = compile_mechanisms(args.mod_dir, args.build_dir, force=args.force)
+    sentinel = compile_mechanisms(args.mod_dir, args.build_dir, force=args.force, extra_dirs=args.extra_dir)
     print(f"mechanisms up to date: {sentinel}")
 
 
@@ -268,9 +268,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", nargs="+", help="YAML configuration file(s)")
     p.set_defaults(func=_cmd_validate_config, inputs=("config",), outputs=())
 
-    p = sub.add_parser("mechanisms", help="compile mod/*.mod with nrnivmodl into a build folder")
-    p.add_argument("--mod-dir", default=None, help="folder of .mod files (default: the repository's mod/)")
-    p.add_argument("--build-dir", default=None, help="output folder (default: build/mechanisms)")
+    p = sub.add_parser(
+        "mechanisms", help="compile the NMODL mechanisms (lfpk/mod and extra folders) with nrnivmodl",
+        description="Compile lfpk's .mod files (and --extra-dir folders) into one library in a build folder. "
+        "An existing folder is replaced only if it is empty or an lfpk build (it carries lfpk-mechanisms.json). "
+        "Default folder: $LFPK_BUILD_DIR, else the per-user cache $LFPK_CACHE_DIR/mechanisms/<key> "
+        "(LFPK_CACHE_DIR defaults to ~/.cache/lfpk).")
+    p.add_argument("--mod-dir", default=None, help="base folder of .mod files (default: the package's lfpk/mod)")
+    p.add_argument("--extra-dir", action="append", default=[], metavar="DIR",
+                   help="further folder of .mod files compiled with the package's (repeatable)")
+    p.add_argument("--build-dir", default=None,
+                   help="output folder (default: $LFPK_BUILD_DIR or the per-user cache)")
     p.add_argument("--force", action="store_true", help="recompile even if up to date")
     p.set_defaults(func=_cmd_mechanisms, inputs=(), outputs=())
 

@@ -807,7 +807,7 @@ def build_parser():
                    help="active (ground truth, default), passive, frozen, quasi_linear")
     p.add_argument("--no-lump", action="store_true", help="one synapse point process per synapse (slow; for checks)")
     p.add_argument("--membrane-sample", type=int, default=None, help="overrides recording.membrane_sample")
-    p.add_argument("--mechanisms", default=None, help="folder of the compiled mechanisms (default build/mechanisms)")
+    p.add_argument("--mechanisms", default=None, help="folder of the compiled mechanisms (default $LFPK_BUILD_DIR, else the per-user cache; see lfpk.mechanisms)")
     p.add_argument("--log", default=None, help="log file (default: stderr)")
     return p
 

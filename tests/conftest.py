@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+#: the study's build of the package's mechanisms (made by `make mechanisms` or the fixture below);
+#: pinned for this process and every subprocess, so no test writes into the user's cache
+BUILD = REPO / "build" / "mechanisms"
+os.environ["LFPK_BUILD_DIR"] = str(BUILD)
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +35,10 @@ def config(_laptop_config_raw):
 
 @pytest.fixture(scope="session")
 def mechanisms():
-    """Compile ``mod/`` into ``build/mechanisms`` if stale, and load it into this process."""
+    """Compile ``lfpk/mod`` into ``build/mechanisms`` if stale, and load it into this process."""
     from lfpk.mechanisms import ensure_loaded
 
-    return ensure_loaded()
+    return ensure_loaded(build_dir=BUILD)
 
 
 @pytest.fixture(scope="session")

@@ -38,10 +38,10 @@ def write_config(cfg, folder):
 
 
 def isolated_workdir(folder):
-    """A working directory of its own (Snakemake locks, results) sharing config, mod and build."""
+    """A working directory of its own (Snakemake locks, results) sharing config and build."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("config", "mod", "build"):
+    for name in ("config", "build"):
         link = folder / name
         if not link.exists():
             link.symlink_to(REPO / name, target_is_directory=True)

@@ -1,7 +1,8 @@
 # Shared wiring: the configuration, output locations and wildcard constraints.
-import glob
+import os
 
 from lfpk.config import load_study_config
+from lfpk.mechanisms import ENV_BUILD_DIR, PACKAGE_MOD_DIR
 from lfpk.stages import kernel_parameters
 from lfpk.workflow import (
     all_targets_for,
@@ -28,6 +29,11 @@ config.update(_study_config)
 CONDA_ENV = "../../environment.yml"
 STUDY = config["study"]
 RESULTS = f"results/{STUDY}"
+# NMODL mechanisms: the package's .mod files compiled into the study's build folder, which every
+# job (kernels, network under MPI, sensitivity) loads through LFPK_BUILD_DIR.
+MECHANISMS_DIR = "build/mechanisms"
+MOD_FILES = sorted(str(p) for p in PACKAGE_MOD_DIR.glob("*.mod"))
+os.environ[ENV_BUILD_DIR] = os.path.abspath(MECHANISMS_DIR)
 POPULATIONS = list(config["populations"])
 VARIANTS = list(config["kernel"]["variants"])
 RUNS = ground_truth_runs(config)

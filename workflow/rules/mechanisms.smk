@@ -1,8 +1,10 @@
+# The package's NMODL files (lfpk/mod, package data) compiled into the study's build folder; every
+# job loads it through LFPK_BUILD_DIR (set in common.smk).
 rule mechanisms:
     input:
-        mod=sorted(glob.glob("mod/*.mod")),
+        mod=MOD_FILES,
     output:
-        "build/mechanisms/lfpk-mechanisms.json",
+        f"{MECHANISMS_DIR}/lfpk-mechanisms.json",
     log:
         f"{RESULTS}/logs/mechanisms.log",
     benchmark:
@@ -10,4 +12,4 @@ rule mechanisms:
     conda:
         CONDA_ENV
     shell:
-        "lfpk mechanisms --mod-dir mod --build-dir build/mechanisms > {log} 2>&1"
+        "lfpk mechanisms --build-dir {MECHANISMS_DIR} > {log} 2>&1"
