@@ -11,5 +11,7 @@ rule mechanisms:
         f"{RESULTS}/benchmarks/mechanisms.tsv"
     conda:
         CONDA_ENV
+    params:
+        build_dir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
-        "lfpk mechanisms --build-dir {MECHANISMS_DIR} > {log} 2>&1"
+        "lfpk mechanisms --build-dir {params.build_dir} > {log} 2>&1"
