@@ -1,4 +1,4 @@
-"""Physics checks of the channel mechanisms (mod/*.mod) and the biophysics registry.
+"""Physics checks of the channel mechanisms (lfpk/mod/*.mod) and the biophysics registry.
 
 The NMODL kinetics are compared against the published equations as written in Python in
 :mod:`lfpk.biophysics`; the linearised variants (passive, frozen, quasi_linear) are checked for their
