@@ -19,11 +19,22 @@ venv: $(STAMP)
 
 mechanisms: $(MECHANISMS)
 
-# Re-installs only when pyproject.toml changed since the last install.
+# A .venv whose python cannot import pip (a bootstrap interrupted during `python -m venv`, a
+# deleted interpreter) is not an install: forget the stamp so the rule below rebuilds it.
+VENV_OK := $(shell $(VENV)/bin/python -c "import pip" >/dev/null 2>&1 && echo yes)
+ifneq ($(VENV_OK),yes)
+$(shell rm -f $(STAMP))
+endif
+PIP_INSTALL ?= $(VENV)/bin/python -m pip install --quiet
+
+# Re-installs when pyproject.toml changed since the last install, or when .venv is broken; the
+# stamp is written only after a complete install.
 $(STAMP): pyproject.toml
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test,mpi,slurm,lint]'
+	@$(VENV)/bin/python -c "import pip" >/dev/null 2>&1 || { \
+		echo "$(VENV) has no working python with pip (interrupted set-up?): rebuilding it"; \
+		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -e '.[test,mpi,slurm,lint]'
 	touch $@
 
 $(MECHANISMS): $(STAMP) $(wildcard lfpk/mod/*.mod)

@@ -867,7 +867,10 @@ def _main(argv):
     output_folder(args.outdir, inputs=[args.config])
     for name in OUTPUT_FILES:
         check_output(os.path.join(args.outdir, name), inputs=[args.config])
-    pc = init_parallel()
+    try:
+        pc = init_parallel()
+    except RuntimeError as exc:  # a launch that cannot work (ranks NEURON and MPI disagree on)
+        raise ValueError(f"MPI launch: {exc}") from None
     report_from_every_rank()
     rank = int(pc.id())
     logpath = args.log if rank == 0 else None

@@ -128,13 +128,67 @@ def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **op
     return timings
 
 
+#: Attributes that must agree between the per-connection kernels gathered into one file.
+KERNEL_VARIANT_ATTRS = ("biophysics", "g_eff_on", "form", "tau", "dt", "celsius", "rates_used", "provenance")
+#: Sections of a kernel's stored ``parameters`` that every connection of one study shares.
+KERNEL_SHARED_PARAMETERS = ("populations", "biophysics", "kernel", "probes", "simulation", "weight_scaling")
+
+
+def check_kernel_set(datasets, paths):
+    """Raise ``ValueError`` naming two files unless ``datasets`` (read from ``paths``) are kernels
+    of one variant and one configuration: same biophysics, g_eff, form, tau, dt, celsius, rates,
+    V_rest source (:data:`KERNEL_VARIANT_ATTRS`), the same shared model parameters
+    (:data:`KERNEL_SHARED_PARAMETERS`), signals and lags, and each connection once."""
+    import json
+
+    import numpy as np
+
+    def shared(ds):
+        try:
+            params = json.loads(ds.attrs.get("parameters", "{}"))
+        except ValueError:
+            params = {}
+        return {k: params.get(k) for k in KERNEL_SHARED_PARAMETERS}
+
+    ref, ref_path = datasets[0], paths[0]
+    seen = {}
+    for ds, path in zip(datasets, paths):
+        conn = (str(ds.attrs["post"]), str(ds.attrs["pre"]))
+        if conn in seen:
+            raise ValueError(f"{seen[conn]} and {path} are both kernels of {conn[1]} -> {conn[0]}; expected each "
+                             "connection once")
+        seen[conn] = path
+        diffs = []
+        for key in KERNEL_VARIANT_ATTRS:
+            a, b = ref.attrs.get(key), ds.attrs.get(key)
+            same = np.array_equal(np.asarray(a), np.asarray(b)) if a is not None and b is not None else a is b
+            if not same:
+                diffs.append(f"{key} {a} vs {b}")
+        sa, sb = shared(ref), shared(ds)
+        diffs += [f"parameters.{k} differ" for k in KERNEL_SHARED_PARAMETERS if sa[k] != sb[k]]
+        if sorted(ref.data_vars) != sorted(ds.data_vars):
+            diffs.append(f"signals {sorted(ref.data_vars)} vs {sorted(ds.data_vars)}")
+        elif not np.array_equal(ref["lag"].values, ds["lag"].values):
+            diffs.append("lags differ")
+        if diffs:
+            raise ValueError(f"{ref_path} and {path} are kernels of different variants or configurations ("
+                             f"{'; '.join(diffs)}); expected kernels of one variant and one configuration")
+
+
 def gather_kernel_files(paths, output):
-    """Gather per-connection kernel files into one ``kernels.nc`` (dims ``post``, ``pre``)."""
+    """Gather per-connection kernel files into one ``kernels.nc`` (dims ``post``, ``pre``).
+
+    The files must be kernels of one variant and one configuration (:func:`check_kernel_set`);
+    ``output`` must not be one of them.
+    """
     from lfpk.io import check_output, read_dataset
     from lfpk.kernel import gather_kernels
 
+    paths = [str(p) for p in paths]
     check_output(output, inputs=paths)
-    write_dataset(gather_kernels(read_dataset(p, kind="kernel") for p in paths), output, inputs=paths)
+    datasets = [read_dataset(p, kind="kernel") for p in paths]
+    check_kernel_set(datasets, paths)
+    write_dataset(gather_kernels(datasets), output, inputs=paths)
 
 
 #: Rows of the printed metrics table (the study's headline numbers).

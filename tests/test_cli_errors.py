@@ -25,6 +25,9 @@ def files(mechanisms, tmp_path_factory, repo):
     cfg = repo / "config" / "config.yaml"
     assert main(["kernel", "--config", str(cfg), "--outdir", str(d / "k")]) == 0
     assert main(["kernel-gather", *map(str, sorted((d / "k").glob("*.nc"))), "--output", str(d / "kernels.nc")]) == 0
+    for folder, option in (("kp", ["--biophysics", "passive"]), ("kr", ["--rate", "E=3"])):
+        assert main(["kernel", "--config", str(cfg), "--post", "E", "--pre", "I", "--outdir", str(d / folder),
+                     *option]) == 0
     net = lfpk("network", "--config", cfg, "--outdir", d / "gt", "--population-sizes", "E=16,I=4",
                "--tstop", "150", "--transient", "50", cwd=d)
     assert net.returncode == 0, net.stderr[-3000:]
@@ -72,6 +75,14 @@ CASES = [
      "kernels.nc: expected a single-connection kernel"),
     (["kernel", "--config", "{config}", "--post", "E", "--pre", "E", "--output", "x.nc",
       "--membrane", "gt/signals.nc"], "gt/signals.nc: expected ground-truth membrane potentials"),
+    # kernels of different variants or parameters are not gathered into one file
+    (["kernel-gather", "k/E_E.nc", "kp/E_I.nc", "--output", "g.nc"],
+     "k/E_E.nc and kp/E_I.nc are kernels of different variants or configurations (biophysics frozen vs passive"),
+    (["kernel-gather", "k/E_E.nc", "kr/E_I.nc", "--output", "g.nc"],
+     'k/E_E.nc and kr/E_I.nc are kernels of different variants or configurations (rates_used {"E": 2.5, "I": 5.0} '
+     'vs {"E": 3.0, "I": 5.0}'),
+    (["kernel-gather", "k/E_E.nc", "k/E_I.nc", "./k/E_E.nc", "--output", "g.nc"],
+     "k/E_E.nc and ./k/E_E.nc are both kernels of E -> E; expected each connection once"),
     # an output that is an input
     (["predict", "--spikes", "gt/spikes.nc", "--kernels", "kernels.nc", "--output", "gt/spikes.nc"],
      "output gt/spikes.nc is the input gt/spikes.nc: refusing to overwrite an input"),
