@@ -8,6 +8,20 @@ from __future__ import annotations
 from lfpk.config import deep_merge, j_run_name, scan_runs  # noqa: F401  (j_run_name: public here too)
 
 
+def load_workflow_config(configfiles, overrides):
+    """The workflow's configuration (:func:`lfpk.config.load_study_config`); on a bad config print
+    one message naming the file and key and exit with status 2, as ``lfpk`` commands do."""
+    import sys
+
+    from lfpk.config import ConfigError, load_study_config
+
+    try:
+        return load_study_config(configfiles, overrides)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def results_dir(cfg) -> str:
     """Folder of a study's outputs, ``results/<study>``."""
     return f"results/{cfg['study']}"

@@ -1,13 +1,13 @@
 # Shared wiring: the configuration, output locations and wildcard constraints.
 import os
 
-from lfpk.config import load_study_config
 from lfpk.mechanisms import ENV_BUILD_DIR, PACKAGE_MOD_DIR
 from lfpk.stages import kernel_parameters
 from lfpk.workflow import (
     all_targets_for,
     ground_truth_runs,
     kernel_membrane_for,
+    load_workflow_config,
     metrics_summary_text,
     network_parameters,
     parse_variant,
@@ -19,7 +19,7 @@ from lfpk.workflow import (
 # The configuration is exactly one file (--configfile, default config/config.yaml) with its
 # `extends:` chain resolved and the --config KEY=VALUE overrides laid over it, validated by the
 # same loader as `lfpk validate-config`; Snakemake's own merge of the files is replaced by it.
-_study_config, CONFIG_SOURCE = load_study_config(
+_study_config, CONFIG_SOURCE = load_workflow_config(
     workflow.config_settings.configfiles, dict(workflow.config_settings.config)
 )
 config.clear()
