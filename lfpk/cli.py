@@ -216,13 +216,42 @@ def _cmd_kernel_gather(args):
     print(f"gathered {len(args.inputs)} kernels: {args.output}")
 
 
+def _pop_values(items, what, convert=int):
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name] = convert(value)
+        except ValueError:
+            raise ValueError(f"{what} expects POP=VALUE, got {item!r}") from None
+    return out
+
+
 def _cmd_predict(args):
+    import warnings
+
     from lfpk.predict import predict_files
 
-    ds = predict_files(args.spikes, args.kernels, args.output, populations=args.populations, tstop=args.tstop,
-                       dt=args.dt, duplicates="keep" if args.keep_duplicate_spikes else "error")
-    print(f"prediction: {args.output} ({ds.attrs['n_spikes']} spikes, {ds.sizes['time']} bins of "
-          f"{ds.attrs['dt']} ms, signals {ds.attrs['signals']})")
+    signals = None
+    if args.signals:
+        signals = [s.strip() for s in args.signals.split(",") if s.strip()]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = predict_files(
+            args.spikes, args.kernels, args.output, populations=args.populations, tstop=args.tstop, dt=args.dt,
+            duplicates="keep" if args.keep_duplicate_spikes else "error", time_unit=args.time_unit,
+            nest_resolution=args.nest_resolution, unit_offsets=_pop_values(args.unit_offset, "--unit-offset"),
+            allow_silent=args.allow_silent or False, signals=signals, contributions=args.contributions,
+            decimate=args.decimate, dtype="float32" if args.float32 else "float64", compress=args.compress,
+            kernel_config=args.kernel_config)
+    for line in res.report:
+        print(line)
+    for text in [*res.warnings, *(str(w.message) for w in caught if str(w.message) not in res.warnings)]:
+        print(f"lfpk predict: warning: {text}", file=sys.stderr)
+    print(f"prediction: {args.output} ({res.attrs['n_spikes']} spikes, {res.n_time} samples of "
+          f"{res.attrs['dt']:g} ms, signals {res.attrs['signals']})")
 
 
 def _cmd_compare(args):
@@ -337,24 +366,56 @@ def build_parser() -> argparse.ArgumentParser:
         "and convolve causally with every kernel H_YX (lag 0 at the spike's bin). Writes, for every "
         "signal the kernels carry, the total and per-postsynaptic-population prediction "
         "(source, <channel>, time) and the per-connection contributions (post, pre, <channel>, time). "
-        "Spike input is validated first; on any error nothing is written (exit status 2).",
+        "Streams: spikes are read and binned in chunks and the convolution runs block by block "
+        "(overlap-save), written block by block, so memory does not grow with the recording (besides 4 bytes "
+        "per population and bin). Every spike is validated first (empty input, a presynaptic population "
+        "without spikes, seconds read as ms and duplicates are refused); on any error nothing is written "
+        "(exit status 2). Prints per population the spikes, id range, units and mean rate, and warns when the "
+        "kernels' g_eff rates differ from the measured rates by more than 10%%.",
     )
-    p.add_argument("--spikes", required=True,
-                   help="spikes: the network's spikes.nc (suffix .nc: spike_time, spike_unit, unit_population, "
-                   "attribute tstop) or a text/CSV file of unit id and spike time in ms (comma/whitespace "
-                   "separated, optional header such as 'sender,time_ms', '#' comments)")
+    p.add_argument("--spikes", required=True, action="append", metavar="[POP=]PATH",
+                   help="spike file, glob or folder (repeatable; several files are one recording, e.g. NEST's "
+                   "<label>-<recorder>-<thread>.dat): the network's spikes.nc, or text/CSV/.gz as NEST and Brian2 "
+                   "write them (header 'sender time_ms', 'node_id', 'time_step time_offset', 'i t'; '#' comments "
+                   "and repeated headers skipped). POP=PATH: every spike of those files belongs to population POP "
+                   "(no unit map needed)")
     p.add_argument("--populations", default=None,
-                   help="unit->population map for text spikes: CSV 'unit,population' (header optional)")
+                   help="unit->population map: lines 'unit,population' and/or id ranges 'E: 1-8192' (or YAML)")
+    p.add_argument("--unit-offset", action="append", metavar="POP=N",
+                   help="add N to the unit ids of the files labelled POP= (Brian2 subgroup monitors count from 0)")
     p.add_argument("--tstop", type=float, default=None,
                    help="stop time (ms): defines the time axis 0..tstop and bounds spike times; required for "
                    "text spikes, overrides the tstop attribute of spikes.nc")
+    p.add_argument("--time-unit", choices=["ms", "s"], default=None,
+                   help="unit of spike times whose header states none ('t', 'times', no header); without it such "
+                   "times are ms, and refused if they all lie within the first 1%% of tstop (seconds read as ms)")
+    p.add_argument("--nest-resolution", type=float, default=None, metavar="MS",
+                   help="simulation resolution (ms) for NEST time_in_steps files (time = step * resolution - offset)")
     p.add_argument("--dt", type=float, default=None,
                    help="spike bin width (ms); default and required value: the kernels' dt")
-    p.add_argument("--kernels", required=True, help="gathered kernels (kernels.nc from kernel-gather)")
+    kern = p.add_mutually_exclusive_group(required=True)
+    kern.add_argument("--kernels", help="gathered kernels (kernels.nc from kernel-gather)")
+    kern.add_argument("--kernel-config", metavar="CONFIG",
+                      help="compute the kernels of this configuration (it must describe the spiking network) at "
+                      "the spikes' measured rates, in the same command")
     p.add_argument("--output", required=True, help="prediction file (.nc), written atomically")
     p.add_argument("--keep-duplicate-spikes", action="store_true",
-                   help="count exact duplicate spikes (same unit and time) instead of rejecting the file")
-    p.set_defaults(func=_cmd_predict, inputs=("spikes", "populations", "kernels"), outputs=("output",))
+                   help="count exact duplicate spikes (same unit and time) instead of rejecting the input")
+    p.add_argument("--allow-silent", action="append", metavar="POP",
+                   help="population allowed to have no spike (warning instead of error; repeatable)")
+    p.add_argument("--signals", default=None, metavar="LIST",
+                   help="comma-separated signals to predict (default all the kernels carry: lfp,csd,cdm,eeg,meg)")
+    p.add_argument("--no-contributions", dest="contributions", action="store_false",
+                   help="do not store the per-connection contributions <signal>_contribution")
+    p.add_argument("--float32", action="store_true",
+                   help="store signals as float32 (computed in float64; relative rounding <= 2^-24)")
+    p.add_argument("--decimate", type=int, default=1, metavar="Q",
+                   help="keep every Q-th sample after a zero-phase anti-alias FIR (pass band 0.8 of the new Nyquist "
+                   "frequency, >= 80 dB stop band); population_count then counts spikes per output bin")
+    p.add_argument("--compress", type=int, default=0, choices=range(10), metavar="LEVEL",
+                   help="zlib compression level 0 (none, default) .. 9")
+    p.set_defaults(func=_cmd_predict, inputs=("spikes", "populations", "kernels", "kernel_config"),
+                   outputs=("output",))
 
     p = sub.add_parser(
         "compare",

@@ -181,7 +181,7 @@ def test_prediction_file_round_trip_with_units(tmp_path):
     kpath, spath, _, _ = write_inputs(tmp_path)
     out = tmp_path / "prediction" / "run.nc"
     out.parent.mkdir()  # the output guard never creates a missing folder of an --output
-    ds = predict_files(spath, kpath, out)
+    ds = predict_files(spath, kpath, out).dataset()
     back = read_dataset(out)
     for name, var in back.data_vars.items():
         assert var.attrs["units"] and var.attrs["long_name"], name

@@ -101,7 +101,7 @@ def files(cfg, tmp_path, mechanisms):
     write_kernels(cfg, pairs, outs, membrane=tmp_path / "membrane.nc", v_rest_mode="scalar",
                   biophysics="frozen", g_eff=True)
     gather_kernel_files(outs, tmp_path / "kernels.nc")
-    pred = predict_files(tmp_path / "spikes.nc", tmp_path / "kernels.nc", tmp_path / "prediction.nc")
+    pred = predict_files(tmp_path / "spikes.nc", tmp_path / "kernels.nc", tmp_path / "prediction.nc").dataset()
     write_dataset(noisy_ground_truth(pred), tmp_path / "signals.nc")
     comp, _ = compare_files(tmp_path / "signals.nc", tmp_path / "prediction.nc", tmp_path / "comparison.nc")
     return tmp_path, comp

@@ -93,7 +93,7 @@ BAD_TEXT = [
     ("0,1.0\n1,100.5\n", "line 2", "after the stop time"),
     ("0,5.0\n1,2.0\n0,5.0\n", "line 3", "duplicate spike"),
     ("neuron,spiketime\n0,1.0\n", "line 1", "lacks a time column"),
-    ("sender,time_s\n0,0.001\n", "line 1", "expected spike times in ms"),
+    ("sender\ttime_ms\n0\t1.0\n# comment\nsender\ttime_s\n1\t2.0\n", "line 4", "not an integer unit id"),
 ]
 
 
@@ -135,10 +135,10 @@ def test_text_needs_map_and_tstop(tmp_path):
 def test_bad_population_map(tmp_path):
     m = tmp_path / "map.csv"
     m.write_text("unit,population\n0,E\n1\n")
-    with pytest.raises(SpikeInputError, match=r"map.csv, line 3: expected 2 columns"):
+    with pytest.raises(SpikeInputError, match=r"map.csv, line 3: expected 2 fields"):
         read_population_map(m)
     m.write_text("unit,population\n0,E\n0,I\n")
-    with pytest.raises(SpikeInputError, match=r"line 3: unit 0 is mapped to 'E'"):
+    with pytest.raises(SpikeInputError, match=r"line 3: unit 0 is mapped to 'I' here and to 'E' by .*line 2"):
         read_population_map(m)
     m.write_text("0,E\nzz,I\n")
     with pytest.raises(SpikeInputError, match=r"line 2, column 'unit'"):
