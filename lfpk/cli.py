@@ -133,8 +133,7 @@ def _cmd_mechanisms(args):
 def _cmd_morphology(args):
     from lfpk.config import load_config
     from lfpk.io import output_folder
-    from lfpk.morphology import BallAndStick
-    from lfpk.stages import morphology_figure, write_morphology
+    from lfpk.stages import morphology_figure, morphology_parameters, population_morphology, write_morphology
 
     cfg = load_config(args.config)
     pops = args.population or list(cfg["populations"])
@@ -145,7 +144,7 @@ def _cmd_morphology(args):
     output_folder(args.outdir)
     out = []
     for name in pops:
-        m = BallAndStick.from_config(name, cfg["populations"][name])
+        m = population_morphology(name, morphology_parameters(cfg, name))
         hoc, nc = f"{args.outdir}/{name}.hoc", f"{args.outdir}/{name}.nc"
         write_morphology(m, hoc, nc)
         out.append(nc)

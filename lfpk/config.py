@@ -271,6 +271,9 @@ def _cross_field_errors(cfg, runs=True) -> list[str]:
     if any(b <= a for a, b in zip(radii, radii[1:])):
         errors.append(f"probes.eeg.radii: {radii} must increase strictly (brain, CSF, skull, scalp)")
     errors += _distribution_errors(cfg)
+    from lfpk.model.validate import config_errors
+
+    errors += config_errors(cfg)  # section groups of connections and biophysics blocks
     if errors:
         return errors
     if runs:
@@ -314,12 +317,17 @@ def validate_config(cfg, runs=True) -> dict:
 def read_config_file(path, _chain=()) -> dict:
     """The configuration a file describes: its ``extends`` chain resolved, not validated.
 
+    Relative paths in it (morphology files, mechanism folders) are made absolute against the
+    file's folder (:func:`lfpk.model.resolve_paths`).
+
     Raises
     ------
     ConfigError
         Missing or unreadable file, not YAML, not a mapping, a bad ``extends`` or a cycle; the
         message names the file.
     """
+    from lfpk.model.paths import resolve_paths
+
     path = Path(path)
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
@@ -334,6 +342,7 @@ def read_config_file(path, _chain=()) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of configuration keys, got {type(data).__name__}")
     base = data.pop(EXTENDS, None)
+    data = resolve_paths(data, path.parent)  # each file's relative paths from its own folder
     if base is None:
         return data
     if not isinstance(base, str) or not base.strip():

@@ -10,7 +10,8 @@ Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference i
 
 * gids: populations in config order, consecutive gids ``first_gid .. first_gid + size - 1``.
 * placement: soma centre uniform in the disc of radius ``placement.radius`` (x, y), depth
-  ``z ~ Normal(z_mean, z_sd)``; no rotation.
+  ``z ~ Normal(z_mean, z_sd)``; with ``rotation.random_z`` each cell is also rotated about the z
+  axis through its soma by an angle uniform in [0, 2 pi) (stream :data:`STREAM_ROTATION`).
 * pairs: every presynaptic cell of population X connects to a postsynaptic cell of Y
   independently with probability ``C_YX`` (``connections[].probability``); no autapses.
 * multapses: number of synapses per connected pair drawn from the config distribution evaluated
@@ -18,15 +19,15 @@ Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference i
   :func:`multapse_pmf`.
 * synapse positions: segment drawn with probability proportional to its membrane area times
   ``sum_h weight_h * Normal(z_abs; mean_h, sd_h)`` at the segment centre's absolute depth
-  ``z_abs = z_soma + z_segment``, on the allowed sections only (:func:`segment_probability`).
+  ``z_abs = z_soma + z_segment``, on the allowed section groups only (:func:`segment_probability`).
 * delays: config distribution, which must put no probability on negative delays
   (:func:`delay_distribution`, the one rule of the config, the network and the kernels), rounded
   to the nearest multiple of ``dt``; a value rounded below the distribution's lower support bound
   is moved up to the first grid point at or above it, and every delay is at least one step
   (:func:`round_delays`; :func:`delay_step_probabilities` gives the resulting step probabilities,
   which the kernels use).
-* weights: ``Normal(w, weight_sd * w)``, values below 0 redrawn; excitatory synapses (reversal
-  ``e > -20 mV``) then scaled by ``weight_scaling.J``.
+* weights: ``Normal(w, weight_sd * w)``, values below 0 redrawn, then multiplied by the
+  connection's weight-scaling factor (:func:`lfpk.model.rules.weight_factors`).
 * extrinsic drive: ``count`` synapses per cell distributed over segments by membrane area
   (multinomial), see :func:`extrinsic_counts`.
 """
@@ -38,66 +39,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.stats
 
+from lfpk.model.rules import (  # noqa: F401 - the rules live in lfpk.model.rules; re-exported
+    EXCITATORY_E_MIN,
+    MULTAPSE_MAX,
+    frozen_distribution,
+    multapse_mean,
+    multapse_pmf,
+)
+
 #: Stream ids of the per-cell generators (second entry of the SeedSequence entropy).
 STREAM_PLACEMENT = 0
 STREAM_CONNECT = 1
 STREAM_EXTRINSIC = 2
-
-#: Support of the multapse count distribution (LFPy's convention: 1..99).
-MULTAPSE_MAX = 99
-
-#: Reversal potential (mV) above which a synapse counts as excitatory for weight scaling.
-EXCITATORY_E_MIN = -20.0
+STREAM_ROTATION = 3
 
 
 def cell_rng(seed, gid, stream):
     """Independent generator of cell ``gid`` for one purpose (``stream``)."""
     return np.random.default_rng([int(seed), int(stream), int(gid)])
-
-
-def frozen_distribution(spec, what="distribution"):
-    """A frozen scipy.stats distribution from ``{distribution: name, params: {...}}``.
-
-    ``what`` names the config entry in error messages (e.g. ``connections[0].delays``).
-    """
-    name = spec.get("distribution") if isinstance(spec, dict) else None
-    dist = getattr(scipy.stats, str(name), None)
-    if dist is None or not hasattr(dist, "rvs"):
-        raise ValueError(f"{what}.distribution: {name!r} is not a scipy.stats distribution")
-    params = {k: float(v) for k, v in spec.get("params", {}).items()}
-    try:
-        return dist(**params)
-    except TypeError as exc:
-        raise ValueError(f"{what}.params: {exc}") from None
-
-
-def multapse_pmf(spec, kmax=MULTAPSE_MAX, what="multapses"):
-    """Probabilities of 1..kmax synapses per connection.
-
-    Parameters
-    ----------
-    spec : dict
-        ``{distribution, params}`` (config ``connections[].multapses``).
-
-    Returns
-    -------
-    k, p : ndarray
-        Counts ``1..kmax`` and their probabilities (sum 1). A continuous distribution's pdf and a
-        discrete one's pmf are evaluated at ``k`` and normalised.
-    """
-    d = frozen_distribution(spec, what)
-    k = np.arange(1, kmax + 1)
-    p = d.pmf(k) if hasattr(d.dist, "pmf") else d.pdf(k)
-    p = np.asarray(p, dtype=float)
-    if not np.all(np.isfinite(p)) or p.sum() <= 0:
-        raise ValueError(f"{what}: the distribution {spec} has no mass on 1..{kmax}")
-    return k, p / p.sum()
-
-
-def multapse_mean(spec, what="multapses"):
-    """Expected number of synapses per connected pair."""
-    k, p = multapse_pmf(spec, what=what)
-    return float((k * p).sum())
 
 
 def gaussian_density(z, densities):
@@ -109,31 +68,42 @@ def gaussian_density(z, densities):
     return out
 
 
-def segment_probability(segtable, z_soma, sections, densities):
+def groups_mask(segtable, groups, custom=None):
+    """Segments (bool mask) in any of the section ``groups`` (:mod:`lfpk.morphology.groups`)."""
+    from lfpk.morphology.groups import group_mask
+
+    allowed = np.zeros(len(segtable["area"]), dtype=bool)
+    for g in groups:
+        allowed |= group_mask(segtable, g, custom)
+    return allowed
+
+
+def segment_probability(segtable, z_soma, allowed, densities):
     """Probability of each segment receiving one synapse.
 
     Parameters
     ----------
     segtable : dict
-        :meth:`lfpk.morphology.BallAndStick.segments` (``z`` (n, 2), ``area``, ``section``).
+        Segment table (:mod:`lfpk.morphology.table`: ``z`` (n, 2) um, ``area`` um2).
     z_soma : float
         Depth of the soma centre (um); segment depths are ``z_soma + segment centre z``.
-    sections : list of str
-        Allowed section names.
+    allowed : ndarray of bool or list of str
+        Segments that may receive synapses, or the allowed section groups.
     densities : list of dict
         ``{weight, mean, sd}`` Gaussian depth densities (um) in absolute coordinates.
 
     Returns
     -------
     ndarray (n,)
-        Probabilities ``∝ area * density(z_abs)`` on allowed sections, 0 elsewhere; sum 1.
+        Probabilities ``∝ area * density(z_abs)`` on allowed segments, 0 elsewhere; sum 1.
     """
+    if not isinstance(allowed, np.ndarray) or allowed.dtype != bool:
+        allowed = groups_mask(segtable, list(allowed))
     zmid = segtable["z"].mean(axis=1) + float(z_soma)
-    allowed = np.isin(segtable["section"], list(sections))
     p = segtable["area"] * gaussian_density(zmid, densities) * allowed
     s = p.sum()
     if not s > 0:
-        raise ValueError(f"no synapse placement possible on sections {sections} at z={z_soma}")
+        raise ValueError(f"no synapse placement possible on the allowed segments at z={z_soma}")
     return p / s
 
 
@@ -227,7 +197,15 @@ class Incoming:
 
 @dataclass
 class Layout:
-    """Populations, gids, positions and per-population segment tables of a network."""
+    """Populations, gids, positions, rotations and per-population segment tables of a network.
+
+    Attributes
+    ----------
+    angles : ndarray (n_cells,)
+        Each cell's random rotation about z (radians; 0 without ``rotation.random_z``).
+    model : lfpk.model.NetworkModel
+        The model description the layout was made from.
+    """
 
     names: list
     sizes: dict
@@ -237,6 +215,8 @@ class Layout:
     population_of: np.ndarray  # (n_cells,) index into names
     seed: int
     extra: dict = field(default_factory=dict)
+    angles: np.ndarray = None
+    model: object = None
 
     @property
     def n_cells(self):
@@ -261,28 +241,32 @@ def place_cells(cfg, sizes=None, seed=None):
     seed : int, optional
         Overrides ``cfg["seed"]``.
     """
-    from lfpk.morphology import BallAndStick
+    from lfpk.model import from_config
 
+    model = from_config(cfg)
     seed = int(cfg["seed"] if seed is None else seed)
-    names = list(cfg["populations"])
-    sizes = {n: int((sizes or {}).get(n, cfg["populations"][n]["size"])) for n in names}
+    names = list(model.populations)
+    sizes = {n: int((sizes or {}).get(n, model.populations[n].size)) for n in names}
     first, g = {}, 0
     for n in names:
         first[n] = g
         g += sizes[n]
     pos = np.zeros((g, 3))
+    angles = np.zeros(g)
     popidx = np.zeros(g, dtype=int)
     segtables = {}
     for i, n in enumerate(names):
-        pl = cfg["populations"][n]["placement"]
-        segtables[n] = BallAndStick.from_config(n, cfg["populations"][n]).segments()
+        pop = model.populations[n]
+        segtables[n] = pop.segments
         for gid in range(first[n], first[n] + sizes[n]):
             rng = cell_rng(seed, gid, STREAM_PLACEMENT)
-            r = float(pl["radius"]) * np.sqrt(rng.random())
+            r = pop.radius * np.sqrt(rng.random())
             phi = 2 * np.pi * rng.random()
-            pos[gid] = r * np.cos(phi), r * np.sin(phi), rng.normal(float(pl["z_mean"]), float(pl["z_sd"]))
+            pos[gid] = r * np.cos(phi), r * np.sin(phi), rng.normal(pop.z_mean, pop.z_sd)
             popidx[gid] = i
-    return Layout(names, sizes, first, segtables, pos, popidx, seed)
+            if pop.random_rotation:
+                angles[gid] = 2 * np.pi * cell_rng(seed, gid, STREAM_ROTATION).random()
+    return Layout(names, sizes, first, segtables, pos, popidx, seed, angles=angles, model=model)
 
 
 class Connectivity:
@@ -299,23 +283,29 @@ class Connectivity:
     """
 
     def __init__(self, cfg, layout, probabilities=None):
+        from lfpk.model import from_config
+
         self.cfg = cfg
         self.layout = layout
+        self.model = layout.model if layout.model is not None else from_config(cfg)
         self.dt = float(cfg["simulation"]["dt"])
         self.J = float(cfg["weight_scaling"]["J"])
         self.conns = []
-        for ci, c in enumerate(cfg["connections"]):
-            k, p = multapse_pmf(c["multapses"])
-            delay = delay_distribution(c["delays"], f"connections[{ci}].delays")
-            syn = c["synapse"]
+        for c in self.model.connections:
+            k, p = multapse_pmf(c.multapses, what=f"connections[{c.index}].multapses")
+            delay = delay_distribution(c.delays, f"connections[{c.index}].delays")
+            syn = c.synapse
             w = float(syn["weight"])
-            scale = self.J if float(syn["e"]) > EXCITATORY_E_MIN else 1.0
-            C = float((probabilities or {}).get((c["pre"], c["post"]), c["probability"]))
+            C = float((probabilities or {}).get((c.pre, c.post), c.probability))
+            post = self.model.populations[c.post]
+            allowed = np.zeros(post.n_segments, dtype=bool)
+            for group in c.groups:
+                allowed |= post.group_mask(group, f"connections[{c.index}].placement.sections")
             self.conns.append(dict(
-                index=ci, pre=c["pre"], post=c["post"], C=C, k=k, p=p, delay=delay,
+                index=c.index, pre=c.pre, post=c.post, C=C, k=k, p=p, delay=delay,
                 delay_lower=float(delay.support()[0]), w=w, w_sd=float(syn.get("weight_sd", 0.0)) * w,
-                scale=scale, sections=list(c["placement"]["sections"]),
-                densities=list(c["placement"]["densities"]), type=synapse_type(syn),
+                scale=c.weight_factor, sections=c.groups, allowed=allowed,
+                densities=list(c.placement["densities"]), type=synapse_type(syn),
             ))
 
     def connections_to(self, post):
@@ -336,7 +326,7 @@ class Connectivity:
             pre = pre_gids[mask]
             m = rng.choice(c["k"], size=len(pre), p=c["p"])
             n = int(m.sum())
-            pseg = segment_probability(lay.segtables[post], z_soma, c["sections"], c["densities"])
+            pseg = segment_probability(lay.segtables[post], z_soma, c["allowed"], c["densities"])
             seg = rng.choice(len(pseg), size=n, p=pseg)
             delay = round_delays(c["delay"].rvs(size=n, random_state=rng), self.dt, c["delay_lower"])
             weight = draw_weights(rng, c["w"], c["w_sd"], n) * c["scale"]

@@ -27,7 +27,7 @@ def gather_scan(comparisons, membranes, run_J):
     import xarray as xr
 
     from lfpk.io import read_dataset
-    from lfpk.workflow import parse_variant
+    from lfpk.model.rules import parse_variant
 
     runs = list(dict.fromkeys(r for r, _ in comparisons))
     variants = list(dict.fromkeys(v for _, v in comparisons))

@@ -155,7 +155,7 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
     membrane : xarray.Dataset or path-like
         ``membrane.nc`` of the run: reference V_rest and rates.
     variant : str
-        Kernel variant ``<biophysics>-<geff|nogeff>-<scalar|segment>`` (:func:`lfpk.workflow.parse_variant`).
+        Kernel variant ``<biophysics>-<geff|nogeff>-<scalar|segment>`` (:func:`lfpk.model.rules.parse_variant`).
     rate_scales : sequence of float
         Factors (>= 0) on the run's presynaptic rates used for g_eff.
     v_rest_offsets : sequence of float
@@ -183,7 +183,7 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
     from lfpk.compare import LOWPASS, band_metrics, r2 as r2_fn, r_std as r_std_fn
     from lfpk.io import software_versions, to_json
     from lfpk.kernel import KernelEngine
-    from lfpk.workflow import parse_variant
+    from lfpk.model.rules import parse_variant
 
     opts = parse_variant(variant)
     rate_scales = np.asarray(rate_scales, dtype=float).ravel()

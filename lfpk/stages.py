@@ -7,12 +7,29 @@ from pathlib import Path
 from lfpk.io import atomic_path, write_dataset
 
 
+def morphology_parameters(cfg, population):
+    """What one population's morphology depends on: its config entry and the biophysics block
+    whose ``cm`` / ``Ra`` groups override its cable parameters (Snakemake params)."""
+    pop = cfg["populations"][population]
+    return {"population": pop, "biophysics": pop.get("biophysics") or cfg["biophysics"]}
+
+
+def population_morphology(name, parameters):
+    """The morphology of population ``name`` from :func:`morphology_parameters`."""
+    from lfpk.biophysics import Biophysics
+    from lfpk.morphology import from_population
+
+    pop = parameters["population"]
+    what = f"populations.{name}.biophysics" if pop.get("biophysics") else "biophysics"
+    return from_population(name, pop, passive=Biophysics.from_config(parameters["biophysics"], what).passive)
+
+
 def write_morphology(morphology, hoc_path, nc_path):
     """Write one population's ``.hoc`` morphology and its segment table ``.nc``.
 
     Parameters
     ----------
-    morphology : lfpk.morphology.BallAndStick
+    morphology : lfpk.morphology.BallAndStick or lfpk.morphology.FileMorphology
     hoc_path, nc_path : path-like
         Output paths.
     """
@@ -92,7 +109,7 @@ def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
 
 def kernel_parameters(cfg, post, pre):
     """The configuration subset a kernel H_post,pre depends on (stored with it, and Snakemake params)."""
-    return {
+    out = {
         "populations": cfg["populations"],
         "connections": [c for c in cfg["connections"] if c["post"] == post],
         "connection": next(c for c in cfg["connections"] if c["post"] == post and c["pre"] == pre),
@@ -103,6 +120,9 @@ def kernel_parameters(cfg, post, pre):
         "weight_scaling": cfg["weight_scaling"],
         "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius")},
     }
+    if cfg.get("mechanisms"):
+        out["mechanisms"] = cfg["mechanisms"]
+    return out
 
 
 def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **options):

@@ -87,30 +87,28 @@ def run_config(spikes):
 # ---------------------------------------------------------------------------------------------
 
 
-def _draw_morphologies(ax, cfg, channel_z):
-    from lfpk.morphology import BallAndStick
+def _draw_morphologies(ax, model, channel_z):
+    from lfpk.figures import draw_cell
 
-    pops = list(cfg["populations"])
-    xs = {}
-    for i, p in enumerate(pops):
-        pc = cfg["populations"][p]
-        seg = BallAndStick.from_config(p, pc).segments()
-        z = seg["z"] + float(pc["placement"]["z_mean"])
-        x0 = 120.0 * i
-        xs[p] = x0
-        for k in range(len(seg["diam"])):
-            width = max(0.6, seg["diam"][k] / 3.0)
-            ax.plot([x0, x0], z[k], color=_pop_color(p, i), lw=width, solid_capstyle="butt")
-        ax.text(x0, z.max() + 30, p, ha="center", va="bottom", color=_pop_color(p, i), fontweight="bold")
-    xp = 120.0 * len(pops)
+    pops = list(model.populations)
+    widths = [max(60.0, float(np.abs(p.segments["x"]).max()) * 2.2) for p in model.populations.values()]
+    x0 = 0.0
+    for i, (name, pop) in enumerate(model.populations.items()):
+        x0 += widths[i] / 2
+        draw_cell(ax, pop.segments, x0=x0, z0=pop.z_mean, width_scale=0.35, color=_pop_color(name, i))
+        ax.text(x0, pop.z_mean + float(pop.segments["z"].max()) + 30, name, ha="center", va="bottom",
+                color=_pop_color(name, i), fontweight="bold")
+        x0 += widths[i] / 2
+    xp = x0 + 60.0
     cz = np.asarray(channel_z, dtype=float)
     ax.plot([xp, xp], [cz.min() - 50, cz.max() + 50], color="0.5", lw=2.5, solid_capstyle="butt")
     ax.plot(np.full(len(cz), xp), cz, "o", ms=2.5, color="k", label="contacts")
     ax.text(xp, cz.max() + 90, "probe", ha="center", va="bottom")
-    ax.set_xlim(-60, xp + 60)
+    ax.set_xlim(-20, xp + 60)
     ax.set_xticks([])
     ax.set_ylabel("depth z (um)")
-    ax.set_title("cells at mean soma depth\n(line width ~ diameter), probe")
+    ax.set_title("cells at mean soma depth\n(x-z projection), probe")
+    return pops
 
 
 def network_overview(spikes, signals, paths, cfg=None, window=None, window_length=400.0):
@@ -140,7 +138,7 @@ def network_overview(spikes, signals, paths, cfg=None, window=None, window_lengt
     from scipy.stats import norm
 
     from lfpk.kernel import synapse_counts, synapse_probabilities
-    from lfpk.morphology import BallAndStick
+    from lfpk.model import from_config
 
     _need(spikes, ("spike_time", "spike_unit", "unit_population", "z", "population_count"), "spikes")
     _need(signals, ("lfp", "cdm", "channel_z"), "signals")
@@ -169,7 +167,8 @@ def network_overview(spikes, signals, paths, cfg=None, window=None, window_lengt
         ax_h = fig.add_subplot(gs[0, 5])
         ax_psd = fig.add_subplot(gs[1, 5])
 
-        _draw_morphologies(ax_m, cfg, channel_z)
+        model = from_config(cfg)
+        _draw_morphologies(ax_m, model, channel_z)
 
         # soma depths
         zs = np.asarray(spikes["z"].values, dtype=float)
@@ -185,22 +184,24 @@ def network_overview(spikes, signals, paths, cfg=None, window=None, window_lengt
         # expected synapse depth profile per connection (kernel placement rule)
         edges = np.arange(channel_z.min() - 300, channel_z.max() + 350, 50.0)
         centres = 0.5 * (edges[1:] + edges[:-1])
-        for j, c in enumerate(cfg["connections"]):
-            pc = cfg["populations"][c["post"]]
-            seg = BallAndStick.from_config(c["post"], pc).segments()
-            zm, zsd = float(pc["placement"]["z_mean"]), float(pc["placement"]["z_sd"])
-            p_i = synapse_probabilities(seg, c["placement"], zm, zsd)
-            k_in = synapse_counts(float(c["probability"]), int(cfg["populations"][c["pre"]]["size"]),
-                                  int(pc["size"]), c["multapses"]).k_in
+        for j, c in enumerate(model.connections):
+            post = model.populations[c.post]
+            seg = post.segments
+            zm, zsd = post.z_mean, post.z_sd
+            allowed = np.zeros(post.n_segments, dtype=bool)
+            for g in c.groups:
+                allowed |= post.group_mask(g)
+            p_i = synapse_probabilities(seg, c.placement, zm, zsd, allowed=allowed)
+            k_in = synapse_counts(c.probability, model.populations[c.pre].size, post.size, c.multapses).k_in
             # spread every segment's synapses over its depth extent and the soma-depth spread
             zc = seg["z"].mean(axis=1) + zm
             dens = np.zeros(len(centres))
             for zi, w in zip(zc, k_in * p_i):
                 if w > 0:
                     dens += w * np.diff(norm.cdf(edges, loc=zi, scale=max(zsd, 1e-6)))
-            ls = "-" if c["pre"] == pops[0] else "--"
-            ax_syn.plot(dens, centres, ls, color=_pop_color(c["post"], j), lw=1.0,
-                        label=f"{c['pre']}$\\to${c['post']}")
+            ls = ("-", "--", ":", "-.")[list(model.populations).index(c.pre) % 4]
+            ax_syn.plot(dens, centres, ls, color=_pop_color(c.post, list(model.populations).index(c.post)), lw=1.0,
+                        label=f"{c.pre}$\\to${c.post}")
         ax_syn.set_xlabel("synapses per cell\nper 50 um")
         ax_syn.set_title("synapse depths\n(expected)")
         ax_syn.legend(frameon=False, loc="lower right")

@@ -85,8 +85,8 @@ def run_config(cfg, run) -> dict:
 
 
 #: Config sections the ground-truth network depends on (its rerun trigger).
-NETWORK_KEYS = ("seed", "simulation", "populations", "connections", "biophysics", "weight_scaling",
-                "probes", "recording", "network")
+NETWORK_KEYS = ("seed", "simulation", "populations", "connections", "biophysics", "mechanisms",
+                "weight_scaling", "probes", "recording", "network")
 
 
 def network_parameters(cfg, run) -> dict:
@@ -130,29 +130,8 @@ def kernel_membrane_for(cfg, run) -> list[str]:
     return [f"{results_dir(cfg)}/network/{run}/membrane.nc"]
 
 
-#: Kernel variant names: <biophysics>-<geff|nogeff>-<scalar|segment>.
-VARIANT_PARTS = (("passive", "frozen", "quasi_linear"), ("geff", "nogeff"), ("scalar", "segment"))
-
-
-def parse_variant(name) -> dict:
-    """Kernel options of a variant name, e.g. ``frozen-geff-scalar``.
-
-    Returns
-    -------
-    dict
-        ``biophysics`` (str), ``g_eff`` (bool), ``v_rest_mode`` (``scalar``/``segment``).
-    """
-    parts = str(name).split("-")
-    if len(parts) != 3 or any(p not in allowed for p, allowed in zip(parts, VARIANT_PARTS)):
-        raise ValueError(
-            f"kernel variant {name!r}: expected <biophysics>-<geff|nogeff>-<scalar|segment> with "
-            f"biophysics in {VARIANT_PARTS[0]}"
-        )
-    return {"biophysics": parts[0], "g_eff": parts[1] == "geff", "v_rest_mode": parts[2]}
-
-
-def variant_name(biophysics, g_eff, v_rest_mode="scalar") -> str:
-    return f"{biophysics}-{'geff' if g_eff else 'nogeff'}-{v_rest_mode}"
+#: The kernel-variant grammar lives in lfpk.model.rules (one place for the workflow, CLI and scans).
+from lfpk.model.rules import VARIANT_PARTS, VARIANT_PATTERN, parse_variant, variant_name  # noqa: E402,F401
 
 
 def primary_variant(cfg) -> str:

@@ -152,7 +152,7 @@ def test_workflow_and_validate_config_accept_and_reject_the_same_files(repo, con
     (["probes", "channel_z", 3], math.nan),
     (["kernel", "rates", "I"], math.inf),
     (["connections", 1, "delays", "params", "loc"], math.nan),
-    (["biophysics", "densities", "Ih", "apic"], math.inf),
+    (["biophysics", "groups", "soma", "mechanisms", "Ih", "gIhbar"], math.inf),
 ])
 def test_non_finite_numbers_rejected_naming_the_key(config, path, value):
     node = config

@@ -8,6 +8,7 @@ from lfpk.kernel import (
     KernelEngine, KernelError, KernelOptions, Synapse, convolve_delays, delay_probabilities,
     effective_leak, mean_multapses, synapse_counts, synapse_probabilities,
 )
+from lfpk.model import SynapseError
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_linearised_amplitude_sign_and_size():
     g = exc.peak_factor * (np.exp(-t / 1.8) - np.exp(-t / 0.2))
     assert g.max() == pytest.approx(1.0, rel=1e-6)
     assert np.trapezoid(g, t) == pytest.approx(exc.time_integral, rel=1e-6)
-    with pytest.raises(KernelError, match="tau2"):
+    with pytest.raises(SynapseError, match="tau2"):
         Synapse(2.0, 1.0, 1e-3)
 
 
@@ -108,19 +109,17 @@ def test_current_synapse_equals_linearised_conductance(engine_factory):
     eng = engine_factory(g_eff=False)
     cond = eng.kernel("E", "I", -65.0)["transmembrane_current"]
     c = eng.connections[("E", "I")]
-    amp = float(c.synapse.linearised_amplitude(-65.0))
-    c.synapse = Synapse(c.synapse.tau1, c.synapse.tau2, amp, model="Exp2SynI")
+    amp = float(c.scaled_synapse.linearised_amplitude(-65.0))
+    c.synapse = dict(c.synapse, model="Exp2SynI", weight=amp, weight_sd=0.0)
     curr = eng.kernel("E", "I", -65.0)["transmembrane_current"]
     np.testing.assert_allclose(curr, cond, rtol=1e-9, atol=1e-12 * np.abs(cond).max())
 
 
 def test_g_eff_with_current_synapses_is_rejected(config, mechanisms):
     config["connections"][0]["synapse"]["model"] = "Exp2SynI"
-    from lfpk.kernel import ConnectionSpec, PopulationSpec
-    pops = {n: PopulationSpec.from_config(n, p) for n, p in config["populations"].items()}
-    conns = [ConnectionSpec.from_config(c) for c in config["connections"]]
+    from lfpk.model import from_config
     with pytest.raises(KernelError, match="g_eff"):
-        KernelEngine(pops, conns, KernelOptions(g_eff=True), config["biophysics"])
+        KernelEngine(from_config(config), KernelOptions(g_eff=True))
 
 
 def test_linearised_kernel_matches_small_conductance_synapses(engine_factory, config):
@@ -128,20 +127,21 @@ def test_linearised_kernel_matches_small_conductance_synapses(engine_factory, co
     from neuron import h
 
     from lfpk import biophysics
-    from lfpk.morphology import BallAndStick
 
     eng = engine_factory(biophysics="passive", g_eff=False)
     lin = eng.transmembrane_response("E", "E", -65.0)
     c = eng.connections[("E", "E")]
-    weights = eng.counts("E", "E").k_out * eng.synapse_probabilities("E", "E") * c.synapse.mean_weight
+    syn = c.scaled_synapse
+    weights = eng.counts("E", "E").k_out * eng.synapse_probabilities("E", "E") * syn.mean_weight
     scale = 1e-3
-    cell = BallAndStick.from_config("E", config["populations"]["E"]).build(prefix="condcheck")
-    biophysics.apply("passive", cell, config["biophysics"], V_rest=-65.0, passive_g_pas=3e-4, celsius=34.0)
-    segs = biophysics.segments(cell)
+    pop = eng.populations["E"]
+    cell = pop.morphology.build(prefix="condcheck")
+    biophysics.apply("passive", cell, pop.cell_biophysics, V_rest=-65.0, passive_g_pas=3e-4)
+    segs = cell.segments
     syns, ncs = [], []
     for seg, w in zip(segs, weights):
         s = h.Exp2Syn(seg)
-        s.tau1, s.tau2, s.e = c.synapse.tau1, c.synapse.tau2, c.synapse.e
+        s.tau1, s.tau2, s.e = syn.tau1, syn.tau2, syn.e
         nc = h.NetCon(None, s)
         nc.weight[0] = w * scale
         syns.append(s)
@@ -234,9 +234,10 @@ def test_effective_leak_by_hand(config, engine_factory):
     total_uS = (g * seg["area"] / 100.0).sum()
     expected = 0.0
     for pre in ("E", "I"):
-        c = eng.connections[("I", pre)]
-        expected += eng.counts("I", pre).k_in * rates[pre] * 1e-3 * c.synapse.mean_weight * c.synapse.time_integral
-    n_ext, nu_ext, s_ext = eng.populations["I"].extrinsic
+        s = eng.connections[("I", pre)].scaled_synapse
+        expected += eng.counts("I", pre).k_in * rates[pre] * 1e-3 * s.mean_weight * s.time_integral
+    ext = eng.populations["I"].extrinsic
+    n_ext, nu_ext, s_ext = ext["count"], ext["rate"], eng.populations["I"].extrinsic_synapse
     expected += n_ext * nu_ext * 1e-3 * s_ext.mean_weight * s_ext.time_integral
     assert total_uS == pytest.approx(expected, rel=1e-12)
 

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import json
+
 import numpy as np
 import pytest
 
@@ -111,7 +113,8 @@ def test_extra_lfpykit_model_probe(config, mechanisms, tmp_path):
     assert ds["point"].dims == ("point_channel", "lag") and ds["point"].attrs["units"] == "mV"
     from lfpk.probes import probes_from_config
     probe = probes_from_config(cfg, "E", cell=None)["point"]
-    from lfpk.kernel import PopulationSpec
-    M = probe.get_transformation_matrix(PopulationSpec.from_config("E", cfg["populations"]["E"]).geometry())
+    from lfpk.model import from_config
+    M = probe.get_transformation_matrix(from_config(cfg).populations["E"].geometry())
+    assert json.loads(ds["point"].attrs["quadrature_order"]) == [4, 4, 6]
     np.testing.assert_allclose(ds["point"].values, M @ ds["transmembrane_current"].values, rtol=1e-9,
                                atol=1e-12 * np.abs(ds["point"].values).max())

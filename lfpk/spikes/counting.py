@@ -34,8 +34,8 @@ import numpy as np
 from lfpk.spikes.errors import SpikeInputError, SpikeWarning
 from lfpk.spikes.readers import fmt_num
 
-#: tolerance (in bins) of the bin assignment floor(t / dt + BIN_EPS)
-BIN_EPS = 1e-6
+# the binning rule (tolerance BIN_EPS, n_bins, bin_index) is lfpk.model.rules', shared with the network
+from lfpk.model.rules import BIN_EPS, bin_index, n_bins  # noqa: E402,F401
 #: spikes in a file whose time unit is not stated must not all lie in this fraction of tstop
 EARLY_FRACTION = 0.01
 #: bits of the duplicate filter per expected spike
@@ -43,17 +43,6 @@ _BLOOM_BITS_PER_SPIKE = 10
 _BLOOM_HASHES = 7
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-
-
-def n_bins(tstop, dt) -> int:
-    """Number of bins ``floor(tstop/dt) + 1``: bin times 0, dt, ..., up to and including tstop."""
-    return int(math.floor(float(tstop) / float(dt) + BIN_EPS)) + 1
-
-
-def bin_index(times, dt, n):
-    """Bin of each spike time (ms): ``floor(t/dt + BIN_EPS)``, capped at ``n - 1``."""
-    b = np.floor(np.asarray(times, dtype=float) / dt + BIN_EPS).astype(np.int64)
-    return np.minimum(b, n - 1)  # t within BIN_EPS below an edge past tstop: keep in the last bin
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 import os
 
 from lfpk.mechanisms import ENV_BUILD_DIR, PACKAGE_MOD_DIR
-from lfpk.stages import kernel_parameters
+from lfpk.model import input_files
+from lfpk.model.rules import VARIANT_PATTERN
+from lfpk.stages import kernel_parameters, morphology_parameters
 from lfpk.workflow import (
     all_targets_for,
     ground_truth_runs,
@@ -19,6 +21,7 @@ from lfpk.workflow import (
 # The configuration is exactly one file (--configfile, default config/config.yaml) with its
 # `extends:` chain resolved and the --config KEY=VALUE overrides laid over it, validated by the
 # same loader as `lfpk validate-config`; Snakemake's own merge of the files is replaced by it.
+# Relative morphology files and mechanism folders are taken from the folder of the file naming them.
 _study_config, CONFIG_SOURCE = load_workflow_config(
     workflow.config_settings.configfiles, dict(workflow.config_settings.config)
 )
@@ -45,7 +48,7 @@ wildcard_constraints:
     post="|".join(POPULATIONS),
     pre="|".join(POPULATIONS),
     run="[A-Za-z0-9][A-Za-z0-9_.+-]*",
-    variant="(passive|frozen|quasi_linear)-(geff|nogeff)-(scalar|segment)",
+    variant=VARIANT_PATTERN,
 
 
 def all_targets():
@@ -54,6 +57,18 @@ def all_targets():
 
 def kernel_membrane_input(wildcards):
     return kernel_membrane_for(config, wildcards.run)
+
+
+def morphology_files(wildcards):
+    """Morphology files of every population of a run: inputs of the rules that build cells."""
+    run = getattr(wildcards, "run", "default")
+    return input_files(run_config(config, run))
+
+
+def population_morphology_files(wildcards):
+    """Morphology file of one population (its rule reruns when the file changes)."""
+    population = getattr(wildcards, "population", None) or wildcards.post
+    return input_files(config, [population])
 
 
 def print_metrics_summary():

@@ -5,6 +5,7 @@ rule figure_network:
     input:
         spikes=f"{RESULTS}/network/{{run}}/spikes.nc",
         signals=f"{RESULTS}/network/{{run}}/signals.nc",
+        morphologies=morphology_files,
     output:
         png=report(
             f"{RESULTS}/figures/{{run}}/network.png",
@@ -107,6 +108,7 @@ rule sensitivity:
         spikes=f"{RESULTS}/network/{{run}}/spikes.nc",
         signals=f"{RESULTS}/network/{{run}}/signals.nc",
         membrane=f"{RESULTS}/network/{{run}}/membrane.nc",
+        morphologies=morphology_files,
     output:
         f"{RESULTS}/sensitivity/{{run}}.nc",
     log:

@@ -2,6 +2,7 @@ rule kernel:
     input:
         mechanisms="build/mechanisms/lfpk-mechanisms.json",
         membrane=kernel_membrane_input,
+        morphologies=population_morphology_files,
     output:
         f"{RESULTS}/kernels/{{run}}/{{variant}}/{{post}}_{{pre}}.nc",
     log:

@@ -1,4 +1,6 @@
 rule morphology:
+    input:
+        population_morphology_files,
     output:
         hoc=f"{RESULTS}/morphology/{{population}}.hoc",
         nc=f"{RESULTS}/morphology/{{population}}.nc",
@@ -9,7 +11,7 @@ rule morphology:
     conda:
         CONDA_ENV
     params:
-        population=lambda wc: config["populations"][wc.population],
+        parameters=lambda wc: morphology_parameters(config, wc.population),
     script:
         "../scripts/morphology.py"
 

@@ -7,6 +7,7 @@ NETWORK_TASKS = int((config.get("network") or {}).get("tasks", 2))
 rule network:
     input:
         mechanisms="build/mechanisms/lfpk-mechanisms.json",
+        morphologies=morphology_files,
     output:
         spikes=f"{RESULTS}/network/{{run}}/spikes.nc",
         signals=f"{RESULTS}/network/{{run}}/signals.nc",

@@ -1,11 +1,15 @@
 # Snakemake script: one population's morphology (.hoc) and segment table (.nc).
+import numpy as np
+
 from lfpk.logs import log_to
-from lfpk.morphology import BallAndStick
-from lfpk.stages import write_morphology
+from lfpk.stages import population_morphology, write_morphology
 
 with log_to(snakemake.log[0]) as log:
     name = snakemake.wildcards.population
-    morphology = BallAndStick.from_config(name, snakemake.params.population)
+    morphology = population_morphology(name, snakemake.params.parameters)
     write_morphology(morphology, snakemake.output.hoc, snakemake.output.nc)
-    log.info("%s: %d segments, nseg %s", name, len(morphology.segments()["area"]),
-             {s: morphology.nseg(s) for s in ("soma", "dend", "apic")})
+    seg = morphology.segments()
+    groups, counts = np.unique(seg["group"], return_counts=True)
+    log.info("%s: %d segments (%s)%s", name, len(seg["area"]),
+             ", ".join(f"{g} {n}" for g, n in zip(groups, counts)),
+             f", from {morphology.file}" if morphology.file else "")

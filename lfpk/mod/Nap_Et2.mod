@@ -1,0 +1,97 @@
+COMMENT
+Nap_Et2: persistent sodium current of Hay et al. (2011), PLoS Comput Biol 7:e1002107, after the
+kinetics of Magistretti & Alonso (1999), J Gen Physiol 114:491 (activation time constant six
+times that of NaTa_t's rate functions). Written for lfpk from the published equations (units:
+v mV, t ms, rates 1/ms):
+
+    i_na    = gNap_Et2bar * m^3 * h * (v - ena)
+    m_inf   = 1 / (1 + exp(-(v + 52.6)/4.6))
+    m_alpha = 0.182 * (v + 38) / (1 - exp(-(v + 38)/6))
+    m_beta  = 0.124 * (-v - 38) / (1 - exp(-(-v - 38)/6))
+    m_tau   = 6 / ((m_alpha + m_beta) * qt)
+    h_inf   = 1 / (1 + exp((v + 48.8)/10))
+    h_alpha = -2.88e-6 * (v + 17) / (1 - exp((v + 17)/4.63))
+    h_beta  =  6.94e-6 * (v + 64.4) / (1 - exp(-(v + 64.4)/2.63))
+    h_tau   = 1 / ((h_alpha + h_beta) * qt)
+    qt = 2.3^((celsius - 21)/10)
+
+As for NaTa_t.mod, qt follows the global `celsius` (Hay et al. fix it at 34 degC, the study's
+temperature). Rates of the form c * x / (1 - exp(-x/k)) use the Taylor series k + x/2 + x^2/(12 k)
+near their removable singularities (v = -38, -17, -64.4 mV).
+ENDCOMMENT
+
+NEURON {
+    SUFFIX Nap_Et2
+    USEION na READ ena WRITE ina
+    RANGE gNap_Et2bar, gNap_Et2, ina
+    RANGE mInf, mTau, hInf, hTau
+}
+
+UNITS {
+    (S) = (siemens)
+    (mV) = (millivolt)
+    (mA) = (milliamp)
+}
+
+PARAMETER {
+    gNap_Et2bar = 0.00001 (S/cm2)
+}
+
+ASSIGNED {
+    v (mV)
+    celsius (degC)
+    ena (mV)
+    ina (mA/cm2)
+    gNap_Et2 (S/cm2)
+    mInf (1)
+    mTau (ms)
+    hInf (1)
+    hTau (ms)
+}
+
+STATE {
+    m
+    h
+}
+
+INITIAL {
+    rates(v)
+    m = mInf
+    h = hInf
+}
+
+BREAKPOINT {
+    SOLVE states METHOD cnexp
+    gNap_Et2 = gNap_Et2bar * m * m * m * h
+    ina = gNap_Et2 * (v - ena)
+}
+
+DERIVATIVE states {
+    rates(v)
+    m' = (mInf - m) / mTau
+    h' = (hInf - h) / hTau
+}
+
+FUNCTION xlinexp(x, k) {
+    : x / (1 - exp(-x/k)), continuous through x = 0 where it equals k
+    if (fabs(x / k) < 1e-4) {
+        xlinexp = k + x / 2 + x * x / (12 * k)
+    } else {
+        xlinexp = x / (1 - exp(-x / k))
+    }
+}
+
+PROCEDURE rates(vm (mV)) {
+    LOCAL qt, ma, mb, ha, hb
+    UNITSOFF
+    qt = 2.3^((celsius - 21) / 10)
+    mInf = 1 / (1 + exp(-(vm + 52.6) / 4.6))
+    ma = 0.182 * xlinexp(vm + 38, 6)
+    mb = 0.124 * xlinexp(-(vm + 38), 6)
+    mTau = 6 / ((ma + mb) * qt)
+    hInf = 1 / (1 + exp((vm + 48.8) / 10))
+    ha = 2.88e-6 * xlinexp(-(vm + 17), 4.63)
+    hb = 6.94e-6 * xlinexp(vm + 64.4, 2.63)
+    hTau = 1 / ((ha + hb) * qt)
+    UNITSON
+}

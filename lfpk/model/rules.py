@@ -1,0 +1,166 @@
+"""The rules of the study that more than one stage applies, each written once.
+
+Ground truth (:mod:`lfpk.network`, :mod:`lfpk.connectivity`), kernels (:mod:`lfpk.kernel`),
+predictions, figures and the workflow all take these from here, so they cannot disagree:
+
+* which synapses are excitatory and how the weight scaling ``J`` scales them
+  (:func:`weight_factors`);
+* the multapse count distribution and its mean (:func:`multapse_pmf`, :func:`multapse_mean`);
+* spike binning on the simulation grid (:func:`n_bins`, :func:`bin_index`);
+* the kernel-variant grammar ``<biophysics>-<geff|nogeff>-<scalar|segment>``
+  (:func:`parse_variant`, :func:`variant_name`, :data:`VARIANT_PATTERN`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# Weight scaling
+# ---------------------------------------------------------------------------------------------
+
+#: Reversal potential (mV) above which a conductance synapse counts as excitatory.
+EXCITATORY_E_MIN = -20.0
+
+
+def is_excitatory(synapse) -> bool:
+    """True if a synapse (config mapping with ``e`` in mV) is excitatory: ``e > -20 mV``."""
+    return float(synapse["e"]) > EXCITATORY_E_MIN
+
+
+def weight_factors(connections, J) -> list[float]:
+    """Factor on the mean weight of every connection for the weight scaling ``J`` (dimensionless).
+
+    The rule (one place for the ground truth and the kernels): every excitatory recurrent
+    synapse (:func:`is_excitatory`) is multiplied by ``J``, inhibitory ones are unchanged.
+
+    Parameters
+    ----------
+    connections : list of dict
+        The config's ``connections`` (each with ``synapse.e`` in mV, ``synapse.weight`` in uS).
+    J : float
+        The config's ``weight_scaling.J``.
+
+    Returns
+    -------
+    list of float
+        One factor per connection, in config order.
+    """
+    J = float(J)
+    return [J if is_excitatory(c["synapse"]) else 1.0 for c in connections]
+
+
+# ---------------------------------------------------------------------------------------------
+# Multapses
+# ---------------------------------------------------------------------------------------------
+
+#: Support of the multapse count distribution (LFPy's convention: 1..99).
+MULTAPSE_MAX = 99
+
+
+def frozen_distribution(spec, what="distribution"):
+    """A frozen scipy.stats distribution from ``{distribution: name, params: {...}}``.
+
+    ``what`` names the config entry in error messages (e.g. ``connections[0].delays``).
+    """
+    import scipy.stats
+
+    name = spec.get("distribution") if isinstance(spec, dict) else None
+    dist = getattr(scipy.stats, str(name), None)
+    if dist is None or not hasattr(dist, "rvs"):
+        raise ValueError(f"{what}.distribution: {name!r} is not a scipy.stats distribution")
+    params = {k: float(v) for k, v in spec.get("params", {}).items()}
+    try:
+        return dist(**params)
+    except TypeError as exc:
+        raise ValueError(f"{what}.params: {exc}") from None
+
+
+def multapse_pmf(spec, kmax=MULTAPSE_MAX, what="multapses"):
+    """Probabilities of 1..kmax synapses per connected pair (Hagen et al. 2022, Methods).
+
+    Parameters
+    ----------
+    spec : dict
+        ``{distribution, params}`` (config ``connections[].multapses``).
+
+    Returns
+    -------
+    k, p : ndarray
+        Counts ``1..kmax`` and their probabilities (sum 1). A continuous distribution's pdf and a
+        discrete one's pmf are evaluated at ``k`` and normalised.
+    """
+    d = frozen_distribution(spec, what)
+    k = np.arange(1, kmax + 1)
+    p = d.pmf(k) if hasattr(d.dist, "pmf") else d.pdf(k)
+    p = np.asarray(p, dtype=float)
+    if not np.all(np.isfinite(p)) or p.sum() <= 0:
+        raise ValueError(f"{what}: the distribution {spec} has no mass on 1..{kmax}")
+    return k, p / p.sum()
+
+
+def multapse_mean(spec, what="multapses") -> float:
+    """Expected number of synapses per connected pair, ``sum_k k p_k`` (dimensionless)."""
+    k, p = multapse_pmf(spec, what=what)
+    return float((k * p).sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# Spike binning
+# ---------------------------------------------------------------------------------------------
+
+#: Tolerance (in bins) of the bin assignment ``floor(t / dt + BIN_EPS)``: absorbs the float
+#: representation of spike times that sit on a bin edge.
+BIN_EPS = 1e-6
+
+
+def n_bins(tstop, dt) -> int:
+    """Number of bins ``floor(tstop/dt) + 1``: bin times 0, dt, ..., up to and including tstop."""
+    return int(math.floor(float(tstop) / float(dt) + BIN_EPS)) + 1
+
+
+def bin_index(times, dt, n):
+    """Bin ``k`` (int64) of each spike time (ms): bin ``k`` is ``[k dt, (k+1) dt)``.
+
+    ``k = floor(t/dt + BIN_EPS)``, clipped to ``0 .. n - 1`` (a time within ``BIN_EPS`` below an
+    edge past the last bin stays in the last bin). Used by the network's spike counts and
+    :mod:`lfpk.spikes` (predictions), so both bin alike.
+    """
+    b = np.floor(np.asarray(times, dtype=float) / float(dt) + BIN_EPS).astype(np.int64)
+    return np.clip(b, 0, int(n) - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernel variants
+# ---------------------------------------------------------------------------------------------
+
+#: Kernel cell forms.
+KERNEL_FORMS = ("passive", "frozen", "quasi_linear")
+#: Parts of a kernel variant name: <biophysics>-<geff|nogeff>-<scalar|segment>.
+VARIANT_PARTS = (KERNEL_FORMS, ("geff", "nogeff"), ("scalar", "segment"))
+#: Regular expression of a variant name (schema patterns and Snakemake wildcard constraints).
+VARIANT_PATTERN = "(" + ")-(".join("|".join(p) for p in VARIANT_PARTS) + ")"
+
+
+def parse_variant(name) -> dict:
+    """Kernel options of a variant name, e.g. ``frozen-geff-scalar``.
+
+    Returns
+    -------
+    dict
+        ``biophysics`` (str), ``g_eff`` (bool), ``v_rest_mode`` (``scalar``/``segment``).
+    """
+    parts = str(name).split("-")
+    if len(parts) != 3 or any(p not in allowed for p, allowed in zip(parts, VARIANT_PARTS)):
+        raise ValueError(
+            f"kernel variant {name!r}: expected <biophysics>-<geff|nogeff>-<scalar|segment> with "
+            f"biophysics in {VARIANT_PARTS[0]}"
+        )
+    return {"biophysics": parts[0], "g_eff": parts[1] == "geff", "v_rest_mode": parts[2]}
+
+
+def variant_name(biophysics, g_eff, v_rest_mode="scalar") -> str:
+    """The variant name of kernel options (inverse of :func:`parse_variant`)."""
+    return f"{biophysics}-{'geff' if g_eff else 'nogeff'}-{v_rest_mode}"

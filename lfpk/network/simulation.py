@@ -1,0 +1,478 @@
+"""The ground-truth network on this process's share of the cells (build, connect, record, simulate)."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from lfpk.connectivity import Connectivity, extrinsic_counts, place_cells, synapse_type
+
+log = logging.getLogger("lfpk.network")
+
+#: Spike detection threshold on the somatic potential (mV), as LFPy's NetworkCell.
+DEFAULT_SPIKE_THRESHOLD = -10.0
+#: Time steps of transmembrane currents buffered before mapping them to the probes.
+DEFAULT_BLOCK = 256
+#: Number of progress reports per run (every 5 %).
+PROGRESS_CHUNKS = 20
+#: Synapse weights (uS) are rounded to multiples of this (relative change <= 2e-11 at 1e-4 uS) so
+#: that any sum of them is exact in float64 (below 2**53 quanta = 32 uS) and independent of order.
+WEIGHT_QUANTUM = 2.0**-48
+#: Order-independent point process used for each synapse model of the config.
+SUMMING_MODELS = {"Exp2Syn": "Exp2SynSum"}
+
+
+def poisson_source(rate, ids, start=0.0):
+    """A ``NetStim`` emitting a Poisson train of ``rate`` (1/s) from ``start`` (ms).
+
+    The train is drawn from the Random123 stream ``ids`` (three integers < 2**32; the network
+    uses (gid, segment, seed)), so it does not depend on the rank or on other streams.
+    """
+    from neuron import h
+
+    stim = h.NetStim()
+    stim.start = float(start)
+    stim.number = 1e9
+    stim.noise = 1.0
+    stim.interval = 1000.0 / float(rate)
+    stim.noiseFromRandom123(*(int(i) for i in ids))
+    return stim
+
+
+def quantise_weights(w):
+    """Weights (uS) rounded to multiples of :data:`WEIGHT_QUANTUM` (array or float)."""
+    return np.rint(np.asarray(w, dtype=float) / WEIGHT_QUANTUM) * WEIGHT_QUANTUM
+
+
+@dataclass
+class _Cell:
+    gid: int
+    population: str
+    sections: dict
+    segments: list
+    synapses: dict  # (segment, type) -> Exp2SynSum
+
+
+def scaled_probabilities(cfg, sizes):
+    """Connection probabilities keeping every in-degree ``C * N_pre`` of the config (capped at 1).
+
+    Parameters
+    ----------
+    cfg : dict
+        Config (its ``populations[].size`` and ``connections[].probability`` are the reference).
+    sizes : dict
+        New population sizes.
+
+    Returns
+    -------
+    dict
+        ``{(pre, post): C}``.
+    """
+    out = {}
+    for c in cfg["connections"]:
+        n0 = cfg["populations"][c["pre"]]["size"]
+        n1 = sizes.get(c["pre"], n0)
+        out[(c["pre"], c["post"])] = min(1.0, float(c["probability"]) * n0 / n1)
+    return out
+
+
+class Network:
+    """The ground-truth network of one config on this process's share of the cells.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated config.
+    sizes : dict, optional
+        Population sizes overriding the config's.
+    probabilities : dict, optional
+        ``{(pre, post): C}`` overriding the connection probabilities (see
+        :func:`scaled_probabilities`).
+    tstop : float, optional
+        Simulated time (ms) overriding ``simulation.tstop``.
+    seed : int, optional
+        Overrides ``cfg["seed"]``.
+    lump : bool
+        Exact synapse lumping (default). ``False`` creates one point process per synapse (and one
+        per extrinsic source), for the exactness test.
+    biophysics : str
+        Membrane form (:data:`lfpk.biophysics.FORMS`; ``active`` is the ground truth).
+    record_signals : bool
+        Map transmembrane currents to the probes.
+    membrane_sample : int, optional
+        Cells per population with recorded membrane potentials (default
+        ``recording.membrane_sample``).
+    pc : ParallelContext, optional
+        From :func:`init_parallel` (default ``h.ParallelContext()``).
+    """
+
+    def __init__(self, cfg, sizes=None, probabilities=None, tstop=None, seed=None, lump=True,
+                 biophysics="active", record_signals=True, membrane_sample=None, pc=None,
+                 block=DEFAULT_BLOCK, transient=None):
+        from neuron import h
+
+        self.h = h
+        self.cfg = cfg
+        sim = cfg["simulation"]
+        self.dt = float(sim["dt"])
+        self.tstop = float(sim["tstop"] if tstop is None else tstop)
+        self.nstep = int(round(self.tstop / self.dt))
+        self.tstop = self.nstep * self.dt
+        self.transient = min(float(sim["transient"] if transient is None else transient), self.tstop)
+        self.celsius = float(sim["celsius"])
+        self.v_init = float(sim["v_init"])
+        self.spike_threshold = float(sim.get("spike_threshold", DEFAULT_SPIKE_THRESHOLD))
+        self.layout = place_cells(cfg, sizes, seed)
+        self.seed = self.layout.seed
+        self.probabilities = probabilities
+        self.conn = Connectivity(cfg, self.layout, probabilities)
+        self.lump = bool(lump)
+        self.biophysics = biophysics
+        self.record_signals = record_signals
+        rec = cfg.get("recording", {})
+        self.membrane_sample = int(rec.get("membrane_sample", 50) if membrane_sample is None else membrane_sample)
+        self.membrane_dt = float(rec.get("membrane_dt", 1.0))
+        self.membrane_every = max(1, int(round(self.membrane_dt / self.dt)))
+        self.block = int(block)
+        self.pc = pc if pc is not None else h.ParallelContext()
+        self.rank = int(self.pc.id())
+        self.nhost = int(self.pc.nhost())
+        self.local_gids = list(range(self.rank, self.layout.n_cells, self.nhost))
+        self.cells = {}
+        self.netcons = []
+        self.stims = []
+        self.timings = {}
+        self.counts = {"netcons": 0, "synapses": 0, "point_processes": 0, "netstims": 0}
+        self._callback = None
+        self._built = self._connected = self._simulated = False
+
+    # --- construction ---------------------------------------------------------------------
+
+    def _biophysics_kwargs(self):
+        if self.biophysics == "active":
+            return {}
+        k = self.cfg.get("kernel", {})
+        return {"V_rest": float(k.get("V_rest", -65.0)), "passive_g_pas": k.get("passive_g_pas", 3e-4)}
+
+    def _linear_parameters(self, pop, V_rest):
+        """Frozen / quasi-linear parameters of a population's cell (measured once per population)."""
+        from lfpk import biophysics
+
+        if self.biophysics not in ("frozen", "quasi_linear"):
+            return None
+        model = self.layout.model
+        return biophysics.measure(pop.morphology, pop.cell_biophysics, V_rest, self.biophysics, self.celsius,
+                                  model.mod_dirs, model.quasi_linear)
+
+    def build(self):
+        """Create the local cells, their spike detectors and extrinsic Poisson drive."""
+        from lfpk import biophysics
+
+        h, pc, t0 = self.h, self.pc, time.perf_counter()
+        pc.gid_clear()
+        h.celsius = self.celsius
+        model = self.layout.model
+        bkw = self._biophysics_kwargs()
+        linear = {n: self._linear_parameters(model.populations[n], bkw.get("V_rest")) for n in self.layout.names}
+        seed32 = self.seed % (2**32)
+        self.tvec, self.idvec = h.Vector(), h.Vector()
+        for gid in self.local_gids:
+            pop = self.layout.population(gid)
+            population = model.populations[pop]
+            x, y, z = self.layout.positions[gid]
+            secs = population.morphology.build(prefix=f"{pop}_{gid}", x_offset=x, y_offset=y, z_offset=z,
+                                               angle_z=float(self.layout.angles[gid]))
+            biophysics.apply(self.biophysics, secs, population.cell_biophysics, linear=linear[pop], **bkw)
+            cell = _Cell(gid, pop, secs, secs.segments, {})
+            pc.set_gid2node(gid, self.rank)
+            soma = secs.soma  # the segment at the soma centre
+            nc = h.NetCon(soma._ref_v, None, sec=soma.sec)
+            nc.threshold = self.spike_threshold
+            pc.cell(gid, nc)
+            self.cells[gid] = cell
+            # extrinsic Poisson drive: one source per segment at the summed rate
+            ext = population.extrinsic
+            counts = extrinsic_counts(self.layout, gid, ext["count"])
+            key = synapse_type(ext["synapse"])
+            w = float(quantise_weights(float(ext["synapse"]["weight"])))
+            for iseg in np.flatnonzero(counts):
+                stim = poisson_source(counts[iseg] * float(ext["rate"]), (gid, int(iseg), seed32))
+                syn = self._synapse(cell, int(iseg), key, ("ext",) if not self.lump else ())
+                enc = h.NetCon(stim, syn)
+                enc.weight[0] = w
+                enc.delay = 0.0
+                self.stims.append(stim)
+                self.netcons.append(enc)
+            self.counts["netstims"] += int(np.count_nonzero(counts))
+        pc.spike_record(-1, self.tvec, self.idvec)
+        self.timings["build"] = time.perf_counter() - t0
+        self._built = True
+        return self
+
+    def _synapse(self, cell, iseg, key, tag=()):
+        """The (lumped) synapse of ``key`` on segment ``iseg``; a new one per call if not lumping.
+
+        Exp2Syn is created as its order-independent equivalent ``Exp2SynSum``.
+        """
+        h = self.h
+        k = (iseg, key) + tuple(tag)
+        if self.lump or tag:
+            syn = cell.synapses.get(k)
+            if syn is not None:
+                return syn
+        model, tau1, tau2, e = key
+        syn = getattr(h, SUMMING_MODELS.get(model, model))(cell.segments[iseg])
+        syn.tau1, syn.tau2, syn.e = tau1, tau2, e
+        self.counts["point_processes"] += 1
+        if self.lump or tag:
+            cell.synapses[k] = syn
+        else:
+            cell.synapses[(iseg, key, len(cell.synapses))] = syn
+        return syn
+
+    def connect(self):
+        """Create every local cell's incoming synapses (NetCons from presynaptic gids)."""
+        pc, t0 = self.pc, time.perf_counter()
+        types = [synapse_type(c["synapse"]) for c in self.cfg["connections"]]
+        for gid in self.local_gids:
+            cell = self.cells[gid]
+            inc = self.conn.incoming(gid)
+            for pre, seg, d, w, ci in zip(inc.pre.tolist(), inc.segment.tolist(), inc.delay.tolist(),
+                                          quantise_weights(inc.weight).tolist(), inc.connection.tolist()):
+                nc = pc.gid_connect(pre, self._synapse(cell, seg, types[ci]))
+                nc.weight[0] = w
+                nc.delay = d
+                self.netcons.append(nc)
+            self.counts["synapses"] += len(inc)
+        self.counts["netcons"] = len(self.netcons)
+        self.timings["connect"] = time.perf_counter() - t0
+        self._connected = True
+        return self
+
+    # --- recording ------------------------------------------------------------------------
+
+    def _setup_recording(self):
+        from lfpk.model import segment_positions
+        from lfpk.recording import cell_matrices, probe_matrix, probe_settings, row_quanta
+
+        h = self.h
+        self.names = self.layout.names
+        # local cells are in gid order, hence grouped by population
+        segs, self.blocks = [], {}
+        for name in self.names:
+            start = len(segs)
+            xs, ys, zs, ds = [], [], [], []
+            st = self.layout.segtables[name]
+            for gid in self.local_gids:
+                if self.layout.population(gid) != name:
+                    continue
+                segs += self.cells[gid].segments
+                x, y, z = segment_positions(st, self.layout.positions[gid], float(self.layout.angles[gid]))
+                xs.append(x)
+                ys.append(y)
+                zs.append(z)
+                ds.append(st["diam"])
+            self.blocks[name] = slice(start, len(segs))
+            if self.record_signals:
+                cat = (lambda a, shape: np.concatenate(a) if a else np.zeros(shape))
+                M, self.rows = probe_matrix(cat(xs, (0, 2)), cat(ys, (0, 2)), cat(zs, (0, 2)),
+                                            cat(ds, (0,)), probe_settings(self.cfg))
+                self.blocks[name] = (self.blocks[name], cell_matrices(M, self._nseg(name)))
+        self.n_local_segments = len(segs)
+        nt = self.nstep + 1
+        if self.record_signals:
+            nrow = self.rows["cdm"].stop
+            self.quanta = row_quanta(self.rows["lfp"].stop)
+            # int64 fixed point (quanta of lfpk.recording.QUANTA); self.signal (float) after the run
+            self.isignal = {n: np.zeros((nrow, nt), dtype=np.int64) for n in self.names}
+            self._pv = h.PtrVector(max(1, len(segs)))
+            for i, seg in enumerate(segs):
+                self._pv.pset(i, seg._ref_i_membrane_)
+            self._hv = h.Vector(max(1, len(segs)))
+            self._buf = np.zeros((self.block, max(1, len(segs))))
+            self._base = 0
+            self._filled = np.zeros(nt, dtype=bool)
+            self._segs_check = segs[: min(len(segs), 200)]
+        # membrane potential sample: first `membrane_sample` gids of each population
+        self.sample = {}
+        vsegs = []
+        for name in self.names:
+            gids = self.layout.gids(name)[: self.membrane_sample]
+            local = [g for g in gids if g % self.nhost == self.rank]
+            self.sample[name] = (np.array(local, dtype=int), len(vsegs))
+            for g in local:
+                vsegs += self.cells[g].segments
+        self.n_vt = self.nstep // self.membrane_every + 1
+        self._vbuf = np.zeros((self.n_vt, len(vsegs)))
+        self._vpv = h.PtrVector(max(1, len(vsegs)))
+        for i, seg in enumerate(vsegs):
+            self._vpv.pset(i, seg._ref_v)
+        self._vhv = h.Vector(max(1, len(vsegs)))
+        self._n_vsegs = len(vsegs)
+
+    def _flush(self):
+        j = int(self._filled[self._base:self._base + self.block].sum())
+        if j == 0:
+            return
+        from lfpk.recording import cell_sums
+
+        t0 = time.perf_counter()
+        for name in self.names:
+            sl, Mt = self.blocks[name]
+            if Mt.shape[2]:
+                cell_sums(Mt, self._buf[:j, sl], self.quanta, self.isignal[name][:, self._base:self._base + j])
+        self._base += j
+        self.timings["probes"] = self.timings.get("probes", 0.0) + time.perf_counter() - t0
+
+    def _gather(self, idx):
+        if self.record_signals:
+            j = idx - self._base
+            if j >= self.block:
+                self._flush()
+                j = idx - self._base
+            self._pv.gather(self._hv)
+            self._buf[j] = self._hv.as_numpy()[: self._buf.shape[1]]
+            self._filled[idx] = True
+        if self._n_vsegs and idx % self.membrane_every == 0:
+            self._vpv.gather(self._vhv)
+            self._vbuf[idx // self.membrane_every] = self._vhv.as_numpy()[: self._n_vsegs]
+
+    def _step_callback(self):
+        # called after every fixed step (h.t is not updated inside pc.psolve, so count the steps)
+        self._step += 1
+        self._gather(self._step)
+
+    # --- simulation -----------------------------------------------------------------------
+
+    def simulate(self):
+        """Initialise and run to ``tstop``, logging progress every 5 % of the run."""
+        h, pc = self.h, self.pc
+        t0 = time.perf_counter()
+        # Free unreachable NEURON objects of earlier models in this process now, and keep the
+        # garbage collector off while simulating: deleting sections mid-run changes NEURON's
+        # node arrays and would leave the PtrVector pointers into i_membrane_ dangling.
+        gc.collect()
+        gc_enabled = gc.isenabled()
+        gc.disable()
+        cvode = h.CVode()
+        cvode.active(0)
+        cvode.use_fast_imem(1)
+        self._setup_recording()
+        h.dt = self.dt
+        h.celsius = self.celsius
+        pc.set_maxstep(10)
+        self._callback = self._step_callback
+        cvode.extra_scatter_gather(0, self._callback)
+        try:
+            h.finitialize(self.v_init)
+            h.fcurrent()
+            self._step = 0
+            self._gather(0)
+            self._check_pointers()
+            for k in range(1, PROGRESS_CHUNKS + 1):
+                pc.psolve(self.tstop * k / PROGRESS_CHUNKS)
+                if self.rank == 0:
+                    wall = time.perf_counter() - t0
+                    log.info("simulated %.1f / %.1f ms (%3.0f %%), wall %.1f s (%.3g s per simulated s)",
+                             h.t, self.tstop, 100.0 * k / PROGRESS_CHUNKS, wall,
+                             wall / max(h.t, 1e-9) * 1000.0)
+            if self._step != self.nstep:
+                raise RuntimeError(f"ran {self._step} steps, expected {self.nstep}")
+            if self.record_signals:
+                self._flush()
+                if not self._filled.all():
+                    raise RuntimeError(f"{int((~self._filled).sum())} time steps were not recorded")
+                from lfpk.recording import to_float
+
+                self.signal = {n: to_float(v, self.quanta) for n, v in self.isignal.items()}
+        finally:
+            cvode.extra_scatter_gather_remove(self._callback)
+            if gc_enabled:
+                gc.enable()
+        self.timings["simulate"] = time.perf_counter() - t0
+        self._simulated = True
+        return self
+
+    def _check_pointers(self):
+        """The gathered currents must be the segments' i_membrane_ (guards against stale pointers)."""
+        if not self.record_signals or not self._segs_check:
+            return
+        self._pv.gather(self._hv)
+        got = self._hv.as_numpy()[: len(self._segs_check)]
+        want = np.array([s.i_membrane_ for s in self._segs_check])
+        if not np.array_equal(got, want):
+            raise RuntimeError("PtrVector gather does not match i_membrane_ (stale pointers)")
+
+    def run(self):
+        """build + connect + simulate."""
+        for phase in ("build", "connect", "simulate"):
+            getattr(self, phase)()
+            if self.rank == 0:
+                log.info("%s: %.2f s", phase, self.timings[phase])
+        if self.rank == 0 and "probes" in self.timings:
+            log.info("probe mapping (part of simulate): %.2f s", self.timings["probes"])
+        return self
+
+    # --- results --------------------------------------------------------------------------
+
+    def local_results(self):
+        """This rank's spikes, partial signals and membrane samples (picklable)."""
+        out = {
+            "spike_time": np.array(self.tvec.as_numpy(), copy=True),
+            "spike_unit": np.array(self.idvec.as_numpy(), copy=True).astype(np.int64),
+            "sample": {n: (g, self._vbuf[:, off:off + len(g) * self._nseg(n)]) for n, (g, off)
+                       in self.sample.items()},
+            "timings": dict(self.timings),
+            "counts": dict(self.counts),
+        }
+        if self.record_signals:
+            out["signal"] = self.isignal  # int64 fixed point: summed exactly over ranks
+        return out
+
+    def _nseg(self, name):
+        return len(self.layout.segtables[name]["area"])
+
+    def gather(self):
+        """Combine every rank's results on rank 0 (None elsewhere)."""
+        parts = self.pc.py_gather(self.local_results(), 0)
+        if self.rank != 0:
+            return None
+        return combine(parts, self)
+
+    def close(self):
+        """Release NEURON objects and gids so another network can be built in this process."""
+        self.pc.gid_clear()
+        self.netcons.clear()
+        self.stims.clear()
+        self.cells.clear()
+        for a in ("_pv", "_vpv", "_hv", "_vhv", "tvec", "idvec"):
+            if hasattr(self, a):
+                delattr(self, a)
+def combine(parts, net):
+    """Merge the per-rank results: spikes sorted by (time, gid), fixed-point signals summed
+    exactly (int64) and converted to float64, membrane samples ordered by gid."""
+    t = np.concatenate([p["spike_time"] for p in parts])
+    u = np.concatenate([p["spike_unit"] for p in parts])
+    order = np.lexsort((u, t))
+    res = {"spike_time": t[order], "spike_unit": u[order]}
+    if "signal" in parts[0]:
+        from lfpk.recording import to_float
+
+        res["signal"] = {n: to_float(sum(p["signal"][n] for p in parts), net.quanta) for n in net.layout.names}
+    res["sample"] = {}
+    for n in net.layout.names:
+        gids = np.concatenate([p["sample"][n][0] for p in parts])
+        nseg = net._nseg(n)
+        v = [p["sample"][n][1].reshape(net.n_vt, -1, nseg) for p in parts]
+        v = np.concatenate(v, axis=1) if v else np.zeros((net.n_vt, 0, nseg))
+        o = np.argsort(gids)
+        res["sample"][n] = (gids[o], v[:, o, :])  # (time, cell, segment)
+    res["timings_by_rank"] = [p["timings"] for p in parts]
+    res["counts"] = {k: int(sum(p["counts"][k] for p in parts)) for k in parts[0]["counts"]}
+    return res
+
+
