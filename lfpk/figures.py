@@ -144,12 +144,13 @@ def kernels(ds, paths, title=None, lag_range=(-5.0, 40.0)):
     dz = np.abs(np.diff(z)).min() if len(z) > 1 else 1.0
     with plt.rc_context(STYLE):
         # rows: one pair of rows (LFP, CDM) per postsynaptic population; columns: presynaptic
-        fig = plt.figure(figsize=(2.6 * len(pres) + 0.6, 3.4 * len(posts) + 0.4))
-        gs = fig.add_gridspec(2 * len(posts), len(pres), height_ratios=[3, 1] * len(posts), hspace=0.35)
+        fig = plt.figure(figsize=(2.6 * len(pres) + 0.8, 3.6 * len(posts) + 0.6))
+        outer = fig.add_gridspec(len(posts), len(pres), hspace=0.5, wspace=0.3)
         for i, post in enumerate(posts):
             for j, pre in enumerate(pres):
-                ax = fig.add_subplot(gs[2 * i, j])
-                ax_c = fig.add_subplot(gs[2 * i + 1, j], sharex=ax)
+                inner = outer[i, j].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.12)
+                ax = fig.add_subplot(inner[0])
+                ax_c = fig.add_subplot(inner[1], sharex=ax)
                 lfp = ds["lfp"].sel(post=post, pre=pre).values[:, sel]
                 if "K" in ds and not np.isfinite(float(ds["K"].sel(post=post, pre=pre))):
                     ax.set_title(f"{pre}$\\to${post}: no connection")
@@ -162,7 +163,8 @@ def kernels(ds, paths, title=None, lag_range=(-5.0, 40.0)):
                           origin="lower" if z[0] < z[-1] else "upper")
                 for k, zk in enumerate(z):
                     ax.plot(lags[sel], zk + lfp[k] / vmax * dz * 0.9, color="k", lw=0.6)
-                ax.set_title(f"H$_{{{post}{pre}}}$ ({pre}$\\to${post})\nLFP, scale {vmax * 1e3:.3g} uV")
+                ax.set_title(f"H$_{{{post}{pre}}}$ ({pre}$\\to${post})\nLFP, scale {vmax * 1e3:.3g} uV"
+                             if len(post) == len(pre) == 1 else f"{pre}$\\to${post}\nLFP, scale {vmax * 1e3:.3g} uV")
                 plt.setp(ax.get_xticklabels(), visible=False)
                 if j == 0:
                     ax.set_ylabel("depth z (um)")
@@ -175,5 +177,6 @@ def kernels(ds, paths, title=None, lag_range=(-5.0, 40.0)):
                     ax_c.set_ylabel("CDM z\n(nA um)")
         if title:
             fig.suptitle(title)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.6 / fig.get_figwidth() + 0.05, right=0.98, bottom=0.5 / fig.get_figheight(),
+                            top=1.0 - (1.0 if title else 0.5) / fig.get_figheight())
         save(fig, paths)

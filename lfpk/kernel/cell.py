@@ -67,10 +67,6 @@ class KernelCell:
         self.segments = population.segments
         self.sections = self.morphology.build(prefix=f"kernelcell{next(_count)}.{population.name}")
         self._segs = self.sections.segments
-        self.synapses = [h.Exp2SynI(seg) for seg in self._segs]
-        self.netcons = [h.NetCon(None, syn) for syn in self.synapses]
-        for nc in self.netcons:
-            nc.delay = 0.0
         self._configured = None
         self._linear = {}
 
@@ -120,9 +116,17 @@ class KernelCell:
 
     def _run(self, weights, tau1, tau2, n_lags, onset, variable="i_membrane_"):
         h = self.h
-        for syn, nc, w in zip(self.synapses, self.netcons, weights):
+        # the synapses exist only during a run: a cell without point processes survives another
+        # library deleting every section of the process (LFPy.Cell) up to the next check
+        synapses, netcons = [], []
+        for i in np.flatnonzero(weights):
+            syn = h.Exp2SynI(self._segs[i])
             syn.tau1, syn.tau2 = tau1, tau2
-            nc.weight[0] = w
+            nc = h.NetCon(None, syn)
+            nc.delay = 0.0
+            nc.weight[0] = weights[i]
+            synapses.append(syn)
+            netcons.append(nc)
         cvode = h.CVode()
         cvode.active(0)
         cvode.use_fast_imem(1)
@@ -133,26 +137,25 @@ class KernelCell:
         gc_enabled = gc.isenabled()
         gc.disable()  # no section of another model may be freed mid-run (see lfpk.network)
         try:
-            self._advance(onset, weights, n_lags)
+            self._advance(onset, netcons, n_lags)
         finally:
             if gc_enabled:
                 gc.enable()
+            del netcons, synapses
         k0 = int(round(onset / self.dt))
         out = np.array([np.asarray(r)[k0:k0 + n_lags] for r in recs])
         if out.shape[1] != n_lags:
             raise RuntimeError(f"kernel simulation returned {out.shape[1]} samples, expected {n_lags}")
         return out
 
-    def _advance(self, onset, weights, n_lags):
+    def _advance(self, onset, netcons, n_lags):
         h = self.h
         h.finitialize(float(np.mean(self.V_rest)))
         for seg, v in zip(self._segs, self.V_rest):
             seg.v = v
         h.fcurrent()
-        if np.any(weights != 0):
-            for nc, w in zip(self.netcons, weights):
-                if w != 0:
-                    nc.event(onset)
+        for nc in netcons:
+            nc.event(onset)
         h.continuerun(onset + (n_lags - 1) * self.dt + 0.5 * self.dt)
 
     def impulse_response(self, weights, synapse, n_lags, variable="i_membrane_"):

@@ -140,9 +140,10 @@ def _read_import3d(h, path, fmt):
         gui = h.Import3d_GUI(reader, 0)
         obj = h.LfpkImport3d()
         gui.instantiate(obj)
-    except RuntimeError as exc:
+        # sections of the file; the template's placeholder arrays of types the file lacks stay empty
+        secs = [sec for sec in obj.all if sec.n3d() > 0]
+    except (RuntimeError, TypeError) as exc:  # Import3d's parse errors surface in either form
         raise MorphologyError(f"{path}: not a readable {fmt} morphology ({exc})") from None
-    secs = [sec for sec in obj.all]
     try:
         return _copy_sections(h, secs)
     finally:

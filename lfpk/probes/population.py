@@ -11,12 +11,19 @@ import lfpykit
 from lfpk.probes.geometry import _CellProbe, _real_scalar
 
 
+#: Largest depth order of the Gauss-Hermite rule.
+MAX_HERMITE = 200
+
+
 def population_nodes(R, sigma_z, order=(8, 8, 16)):
     """Fixed quadrature of the population distribution (uniform disc x Gaussian depth).
 
     Radial: Gauss-Legendre in r on [0, R] with weight 2 r / R^2 (the radial density of a
     uniform disc); angular: ``n_phi`` equally spaced angles (trapezoid, exact for trigonometric
-    polynomials of degree < n_phi); depth: probabilists' Gauss-Hermite scaled by ``sigma_z``.
+    polynomials of degree < n_phi); depth: probabilists' Gauss-Hermite scaled by ``sigma_z`` for
+    ``n_z <= 200``, above that (where NumPy's Hermite weights underflow) a composite 8-node
+    Gauss-Legendre rule on +-9 ``sigma_z`` weighted by the normal density (``n_z`` rounded up to a
+    multiple of 8; the truncated mass, 2e-19, is renormalised away).
 
     Parameters
     ----------
@@ -48,9 +55,16 @@ def population_nodes(R, sigma_z, order=(8, 8, 16)):
         wphi = np.full(n_phi, 1.0 / n_phi)
     else:
         r, wr, phi, wphi = np.zeros(1), np.ones(1), np.zeros(1), np.ones(1)
-    if sigma_z > 0:
+    if sigma_z > 0 and n_z <= MAX_HERMITE:
         xz, wz = hermegauss(n_z)
         zz, wz = sigma_z * xz, wz / np.sqrt(2.0 * np.pi)
+    elif sigma_z > 0:
+        xg, wg = leggauss(8)
+        edges = np.linspace(-9.0, 9.0, -(-n_z // 8) + 1)
+        lo, hi = edges[:-1, None], edges[1:, None]
+        xz = (0.5 * (lo + hi) + 0.5 * (hi - lo) * xg).ravel()
+        wz = (0.5 * (hi - lo) * wg).ravel() * np.exp(-0.5 * xz**2)
+        zz, wz = sigma_z * xz, wz / wz.sum()
     else:
         zz, wz = np.zeros(1), np.ones(1)
     rr, pp, zn = np.meshgrid(r, phi, zz, indexing="ij")
@@ -58,6 +72,8 @@ def population_nodes(R, sigma_z, order=(8, 8, 16)):
     return (rr * np.cos(pp)).ravel(), (rr * np.sin(pp)).ravel(), zn.ravel(), ww.ravel()
 
 
+#: Segments (cell copies x segments) per LFPykit call of the quadrature.
+CHUNK_SEGMENTS = 200_000
 #: Start of the order refinement (radial, angular, depth) and its node budget.
 START_ORDER = (4, 4, 8)
 MAX_NODES = 2**16
@@ -191,15 +207,27 @@ class PopulationAveragedModel(_CellProbe):
             angles = 2.0 * np.pi * (np.arange(n_rot) + 0.5) / n_rot
         else:
             angles = np.zeros(1)
+        # every (rotation, position) node is a translated copy of the cell; copies are evaluated
+        # together in chunks of about CHUNK_SEGMENTS segments (one LFPykit call per chunk)
+        nodes = [(a, x0, y0, z0, wi / len(angles)) for a in angles for x0, y0, z0, wi in zip(dx, dy, dz, w)]
+        n_seg = geom.x.shape[0]
+        per_chunk = max(1, CHUNK_SEGMENTS // n_seg)
+        d = np.asarray(geom.d)
         M = None
-        for a in angles:
-            c, s = np.cos(a), np.sin(a)
-            xr, yr = c * geom.x - s * geom.y, s * geom.x + c * geom.y
-            for x0, y0, z0, wi in zip(dx, dy, dz, w):
-                moved = lfpykit.CellGeometry(x=xr + x0, y=yr + y0, z=geom.z + z0, d=geom.d)
-                Mi = self.model(cell=moved, **self.model_kwargs).get_transformation_matrix()
-                Mi = Mi * (wi / len(angles))
-                M = Mi if M is None else M + Mi
+        for k in range(0, len(nodes), per_chunk):
+            chunk = nodes[k:k + per_chunk]
+            xs, ys, zs = [], [], []
+            for a, x0, y0, z0, _ in chunk:
+                c, s_ = np.cos(a), np.sin(a)
+                xs.append(c * geom.x - s_ * geom.y + x0)
+                ys.append(s_ * geom.x + c * geom.y + y0)
+                zs.append(geom.z + z0)
+            moved = lfpykit.CellGeometry(x=np.concatenate(xs), y=np.concatenate(ys), z=np.concatenate(zs),
+                                         d=np.concatenate([d] * len(chunk)))
+            Mc = self.model(cell=moved, **self.model_kwargs).get_transformation_matrix()
+            wts = np.array([node[4] for node in chunk])
+            part = (Mc.reshape(Mc.shape[0], len(chunk), n_seg) * wts[None, :, None]).sum(axis=1)
+            M = part if M is None else M + part
         self._cache[key] = M
         return M
 
