@@ -154,12 +154,12 @@ def measure(morphology, bio, V_rest, form, celsius, mod_dirs, registry=None):
     quasi = linearised(bio, registry) if form == "quasi_linear" else {}
     n = len(morphology.segments()["area"])
     V = np.broadcast_to(np.asarray(V_rest, dtype=float), (n,)).copy()
-    info = _mechanism_info(mod_dirs, [m for m in bio.mechanisms if m not in quasi], bio.what)
     h.celsius = float(celsius)
     cell = morphology.build(prefix=f"lfpk_linearise{next(_count)}")
     try:
         # quasi-linear parameters and ion variables, read from the full active cell
         insert_active(cell, bio)
+        info = _mechanism_info(mod_dirs, [m for m in bio.mechanisms if m not in quasi], bio.what)
         qparams = {}
         for mech, qmech in quasi.items():
             mask = bio.inserted[mech]

@@ -51,7 +51,8 @@ class KernelCell:
             raise KernelError(f"biophysics: {biophysics!r} is not one of {KERNEL_BIOPHYSICS}")
         if not dt > 0:
             raise KernelError(f"dt: must be > 0 (ms), got {dt}")
-        mechanisms.load()
+        self.mod_dirs = list(mod_dirs) if mod_dirs is not None else [str(mechanisms.PACKAGE_MOD_DIR)]
+        mechanisms.load(extra_dirs=self.mod_dirs[1:] or None)  # the package's and the config's extra folders
         from neuron import h
 
         h.load_file("stdrun.hoc")
@@ -62,7 +63,6 @@ class KernelCell:
         self.passive_g_pas = passive_g_pas
         self.celsius = celsius
         self.dt = dt
-        self.mod_dirs = list(mod_dirs) if mod_dirs is not None else [str(mechanisms.PACKAGE_MOD_DIR)]
         self.quasi_linear = dict(quasi_linear or {})
         self.segments = population.segments
         self.sections = self.morphology.build(prefix=f"kernelcell{next(_count)}.{population.name}")

@@ -198,6 +198,17 @@ class NetworkModel:
         raise ValueError(f"connection {pre}->{post} is not configured (known: {known})")
 
     @property
+    def extra_dirs(self):
+        """The config's ``mechanisms.extra_dirs`` (absolute), compiled with the package's."""
+        return list(self.mod_dirs[1:])
+
+    def load_mechanisms(self, build_dir=None):
+        """Load the compiled mechanisms (the package's and ``extra_dirs``) into NEURON."""
+        from lfpk import mechanisms
+
+        return mechanisms.load(build_dir=build_dir, extra_dirs=self.extra_dirs or None)
+
+    @property
     def files(self):
         """Morphology files of the populations."""
         return sorted({p.file for p in self.populations.values() if p.file})

@@ -116,7 +116,10 @@ def _main(argv):
     logpath = args.log if rank == 0 else None
     level = logging.INFO if rank == 0 else logging.WARNING
     with log_to(logpath, level=level) as logger:
-        load(build_dir=args.mechanisms)
+        from lfpk.model import from_config
+
+        extra = from_config(cfg).extra_dirs  # the config's mechanisms.extra_dirs
+        load(build_dir=args.mechanisms, extra_dirs=extra or None)
         if args.J is not None:
             cfg["weight_scaling"]["J"] = float(args.J)
         paths, timings, rates = run_network(

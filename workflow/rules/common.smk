@@ -1,5 +1,6 @@
 # Shared wiring: the configuration, output locations and wildcard constraints.
 import os
+from pathlib import Path
 
 from lfpk.mechanisms import ENV_BUILD_DIR, PACKAGE_MOD_DIR
 from lfpk.model import input_files
@@ -35,7 +36,11 @@ RESULTS = f"results/{STUDY}"
 # NMODL mechanisms: the package's .mod files compiled into the study's build folder, which every
 # job (kernels, network under MPI, sensitivity) loads through LFPK_BUILD_DIR.
 MECHANISMS_DIR = "build/mechanisms"
-MOD_FILES = sorted(str(p) for p in PACKAGE_MOD_DIR.glob("*.mod"))
+# the config's mechanisms.extra_dirs (absolute) are compiled with the package's
+EXTRA_MOD_DIRS = list((config.get("mechanisms") or {}).get("extra_dirs") or [])
+MOD_FILES = sorted(
+    str(p) for d in [PACKAGE_MOD_DIR, *EXTRA_MOD_DIRS] for p in Path(d).glob("*.mod")
+)
 os.environ[ENV_BUILD_DIR] = os.path.abspath(MECHANISMS_DIR)
 POPULATIONS = list(config["populations"])
 VARIANTS = list(config["kernel"]["variants"])
