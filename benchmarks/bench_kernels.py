@@ -44,13 +44,14 @@ def reference_inputs(cfg, eng, post, pre):
     V_rest = cfg["kernel"]["V_rest"]
     ecell = eng.cell(post)
     ecell.configure(V_rest, eng.g_eff(post, cfg["kernel"]["rates"]))
-    c = eng.connections[(post, pre)]
-    amp = float(c.synapse.linearised_amplitude(V_rest))
+    syn = eng.connections[(post, pre)].scaled_synapse
+    amp = float(syn.linearised_amplitude(V_rest))
     pop = eng.populations[post]
+    c = eng.connections[(post, pre)]
     return {
         "g_leak": np.array([seg.pas.g for seg in ecell._segs]),
         "weights": eng.counts(post, pre).k_out * eng.synapse_probabilities(post, pre) * amp,
-        "tau1": c.synapse.tau1, "tau2": c.synapse.tau2,
+        "tau1": syn.tau1, "tau2": syn.tau2,
         "delay_p": delay_probabilities(c.delays, eng.options.dt, eng.options.n_positive),
         "z_mean": pop.z_mean, "R": pop.radius, "z_sd": pop.z_sd,
         "dt": eng.options.dt, "n": eng.options.n_positive, "celsius": eng.options.celsius,

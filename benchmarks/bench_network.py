@@ -60,9 +60,11 @@ def lfpy_worker(config, sizes, tstop, out):
     from neuron import h
 
     from lfpk import biophysics
-    from lfpk.morphology import BallAndStick
+    from lfpk.model import from_config
+    from lfpk.morphology import BallAndStick, CellSections
 
     cfg = load_config(config)
+    model = from_config(cfg)
     sim = cfg["simulation"]
     rank = int(pc.id())
     np.random.seed(1234 + rank)
@@ -73,10 +75,11 @@ def lfpy_worker(config, sizes, tstop, out):
     net = LFPy.Network(dt=sim["dt"], tstart=0.0, tstop=tstop, v_init=sim["v_init"],
                        celsius=sim["celsius"], OUTPUTPATH=str(tmp))
 
-    def set_biophysics(cell):
+    def set_biophysics(cell, population):
         t = cell.template
-        biophysics.apply("active", {"soma": t.soma[0], "dend": t.dend[0], "apic": t.apic[0]},
-                         cfg["biophysics"], celsius=sim["celsius"])
+        h.celsius = sim["celsius"]
+        sections = CellSections({"soma": t.soma[0], "dend": t.dend[0], "apic": t.apic[0]}, soma_index=0)
+        biophysics.apply("active", sections, model.populations[population].cell_biophysics)
 
     for name, pop in cfg["populations"].items():
         m = BallAndStick.from_config(name, pop)
@@ -88,7 +91,7 @@ def lfpy_worker(config, sizes, tstop, out):
         cell_args = dict(morphology=str(hoc), templatefile=str(tfile), templatename=tname,
                          templateargs=None, delete_sections=False, nsegs_method=None, passive=False,
                          v_init=sim["v_init"], dt=sim["dt"], tstart=0.0, tstop=tstop,
-                         custom_fun=[set_biophysics], custom_fun_args=[{}])
+                         custom_fun=[set_biophysics], custom_fun_args=[{"population": name}])
         pl = pop["placement"]
         net.create_population(Cell=LFPy.NetworkCell, POP_SIZE=sizes[name], name=name,
                               cell_args=cell_args,
@@ -110,7 +113,7 @@ def lfpy_worker(config, sizes, tstop, out):
         C = probs[(c["pre"], c["post"])]
         conn = net.get_connectivity_rand(pre=c["pre"], post=c["post"], connprob=C)
         dens = c["placement"]["densities"]
-        w = s["weight"] * (cfg["weight_scaling"]["J"] if s["e"] > -20 else 1.0)
+        w = model.connection(c["post"], c["pre"]).weight  # the weight-scaling rule of lfpk.model.rules
         net.connect(pre=c["pre"], post=c["post"], connectivity=conn, syntype=h.Exp2Syn,
                     synparams=dict(tau1=s["tau1"], tau2=s["tau2"], e=s["e"]),
                     weightfun=np.random.normal, weightargs=dict(loc=w, scale=w * s["weight_sd"]),

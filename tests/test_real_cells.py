@@ -352,3 +352,27 @@ def test_user_mechanism_from_extra_dirs(config, tmp_path):
     p = subprocess.run([*common, "--output", str(tmp_path / "missing.nc")], capture_output=True, text=True,
                        timeout=900, cwd=tmp_path, env=env)
     assert p.returncode == 2 and "mechanism 'Missing' is not loaded" in p.stderr, p.stderr[-2000:]
+
+
+def test_worked_example(tmp_path):
+    """docs/examples/own_cell.yaml with the made-up cell: validates, segments, gives a kernel."""
+    import yaml
+
+    src = Path(__file__).resolve().parents[1] / "docs" / "examples" / "own_cell.yaml"
+    cfg = yaml.safe_load(src.read_text())
+    cfg["extends"] = str(src.parents[2] / "config" / "config.yaml")
+    (tmp_path / "own_cell.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    synthetic.write(tmp_path / "pyramidal.swc")
+    run = [sys.executable, "-m", "lfpk.cli"]
+    for args in (["validate-config", "own_cell.yaml"],
+                 ["morphology", "--config", "own_cell.yaml", "--outdir", "m", "--population", "E"],
+                 ["kernel", "--config", "own_cell.yaml", "--post", "E", "--pre", "I", "--biophysics",
+                  "quasi_linear", "--output", "E_I.nc"]):
+        p = subprocess.run(run + args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert p.returncode == 0, (args, p.stdout[-2000:], p.stderr[-2000:])
+    from lfpk.io import read_dataset
+
+    ds = read_dataset(tmp_path / "E_I.nc")
+    assert json.loads(ds.attrs["quasi_linear"]) == {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2"}
+    m = read_dataset(tmp_path / "m" / "E.nc")
+    assert m.sizes["segment"] > 800  # cm = 2 in the dendrites: more segments than with cm = 1

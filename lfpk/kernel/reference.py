@@ -177,12 +177,27 @@ def run_isolated(inp, timeout=1800):
         src, dst = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
         np.savez(src, **inp)
         env = dict(os.environ, MPLBACKEND="Agg")
+        build = _loaded_build_dir()
+        if build is not None:  # the same compiled mechanisms as this process (no compile)
+            env["LFPK_BUILD_DIR"] = str(build)
         proc = subprocess.run([sys.executable, "-m", "lfpk.kernel.reference", str(src), str(dst)],
                               capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp)
         if proc.returncode != 0:
             raise RuntimeError(f"reference kernel failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         with np.load(dst) as f:
             return {k: f[k] for k in f.files}
+
+
+def _loaded_build_dir():
+    from lfpk import mechanisms
+
+    lib = mechanisms.loaded_library()
+    if lib is None:
+        return None
+    for folder in Path(lib).parents:
+        if (folder / mechanisms.SENTINEL).is_file():
+            return folder
+    return None
 
 
 def main(argv=None):
