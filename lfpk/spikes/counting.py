@@ -25,7 +25,6 @@ states that all lie within the first 1 % of tstop -- seconds taken as ms (a 2 s 
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
