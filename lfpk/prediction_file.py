@@ -105,11 +105,13 @@ class PredictionWriter:
                 aux = " ".join(c for c, (dims, _, _) in bank.coords.items() if c != cdim and set(dims) <= {cdim})
                 extra = {"coordinates": aux} if aux else {}  # CF: auxiliary coordinates (e.g. channel_z)
                 v = ds.createVariable(name, self.dtype, ("source", cdim, "time"), chunksizes=(1, nch, tc), **zlib)
+                _small_cache(v, (len(bank.posts) + 1) * nch * tc * self.dtype.itemsize)
                 v.setncatts({"units": a["units"], "long_name": f"predicted {a['long_name']}", **extra})
                 self._vars[name] = v
                 if self.contributions:
                     v = ds.createVariable(f"{name}_contribution", self.dtype, ("post", "pre", cdim, "time"),
                                           chunksizes=(1, 1, nch, tc), **zlib)
+                    _small_cache(v, len(bank.posts) * len(bank.pres) * nch * tc * self.dtype.itemsize)
                     v.setncatts({"units": a["units"], "long_name": f"predicted {a['long_name']}: contribution of "
                                  "connection pre -> post", **extra})
                     self._contrib[name] = v
@@ -152,6 +154,12 @@ class PredictionWriter:
             self.ds.close()
         except Exception:  # closing a half-written file on an error path: the file is removed anyway
             pass
+
+
+def _small_cache(var, row_bytes):
+    """HDF5 chunk cache of a variable: two rows of chunks along time (a block write touches at most
+    that many partial chunks), instead of the library's default per variable."""
+    var.set_var_chunk_cache(size=int(2 * row_bytes) + (1 << 16), nelems=1009, preemption=0.75)
 
 
 def _attr(v):

@@ -102,11 +102,11 @@ def anti_alias_filter(q):
     ndarray
         Taps (``h[m]`` is the centre), for the input sampling rate.
     """
-    from scipy import signal
-
     q = int(q)
     if q < 2:
         return np.ones(1)
+    from scipy import signal
+
     nyq_out = 0.5 / q  # in units of the input sampling rate
     width = (1.0 - AA_PASS) * nyq_out
     numtaps, beta = signal.kaiserord(AA_ATTENUATION_DB, width / 0.5)

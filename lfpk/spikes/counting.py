@@ -316,7 +316,7 @@ def count_recording(recording, dt, duplicates="error", populations=None):
     n = n_bins(recording.tstop, dt)
     counts = np.zeros((len(pops), n), dtype=np.int32)
     n_spikes = np.zeros(len(pops), dtype=np.int64)
-    seen_units = [[] for _ in pops]
+    seen_units = [UnitSet() for _ in pops]
     filt = DuplicateFilter(recording.estimated_spikes()) if duplicates == "error" else None
     early = {}
     for chunk in recording.chunks():
@@ -326,20 +326,15 @@ def count_recording(recording, dt, duplicates="error", populations=None):
         b = bin_index(chunk.times, dt, n)
         _accumulate(counts, r, b)
         n_spikes += np.bincount(r, minlength=len(pops))
-        for k in np.unique(r):
-            seen_units[k].append(np.unique(chunk.units[r == k]))
-            if len(seen_units[k]) > 64:
-                seen_units[k] = [np.unique(np.concatenate(seen_units[k]))]
+        if len(pops) == 1:
+            seen_units[0].add(chunk.units)
+        else:
+            for k in np.unique(r):
+                seen_units[k].add(chunk.units[r == k])
         track_early(early, recording, chunk)
         if filt is not None:
             keys = spike_keys(chunk.population, chunk.units, chunk.times)
-            inside = _first_duplicate(chunk.population, chunk.units, chunk.times,
-                                      np.full(len(chunk), chunk.source), chunk.locations)
-            if inside is not None:
-                a, c = inside
-                raise SpikeInputError(duplicate_message(
-                    recording, int(chunk.population[a]), int(chunk.units[a]), float(chunk.times[a]),
-                    (chunk.source, chunk.locations[a]), (chunk.source, chunk.locations[c])))
+            _check_chunk_duplicates(recording, chunk, keys)
             filt.add(keys)
     if filt is not None:
         candidates = filt.candidate_keys()
@@ -348,7 +343,7 @@ def count_recording(recording, dt, duplicates="error", populations=None):
             _locate_duplicates(recording, candidates)
     stats = {}
     for k, p in enumerate(pops):
-        units = np.unique(np.concatenate(seen_units[k])) if seen_units[k] else np.zeros(0, np.int64)
+        units = seen_units[k].values()
         size, origin = recording.population_size(p) if p in recording.populations else (None, "")
         stats[p] = PopulationStats(p, int(n_spikes[k]), units, size, origin,
                                    recording.id_range(p) if p in recording.populations else None)
@@ -357,6 +352,51 @@ def count_recording(recording, dt, duplicates="error", populations=None):
         f" (+{len(recording.sources) - 3} files)" if len(recording.sources) > 3 else "")
     return SpikeCounts(counts, pops, float(dt), recording.tstop, stats, used,
                        0 if duplicates == "error" else -1, source, early)
+
+
+def _check_chunk_duplicates(recording, chunk, keys):
+    """Exact duplicates inside one chunk: equal keys first (one sort), then the exact comparison."""
+    order = np.argsort(keys, kind="stable")
+    same = np.diff(keys[order]) == 0
+    if not same.any():
+        return
+    idx = np.unique(np.r_[order[:-1][same], order[1:][same]])
+    found = _first_duplicate(chunk.population[idx], chunk.units[idx], chunk.times[idx],
+                             np.full(len(idx), chunk.source), chunk.locations[idx])
+    if found is not None:
+        a, c = idx[found[0]], idx[found[1]]
+        raise SpikeInputError(duplicate_message(
+            recording, int(chunk.population[a]), int(chunk.units[a]), float(chunk.times[a]),
+            (chunk.source, chunk.locations[a]), (chunk.source, chunk.locations[c])))
+
+
+class UnitSet:
+    """Distinct unit ids seen: a bitmap while ids lie in [0, 2^26), sorted unique ids otherwise."""
+
+    LIMIT = 1 << 26
+
+    def __init__(self):
+        self.bits = np.zeros(0, dtype=bool)
+        self.other = []
+
+    def add(self, units):
+        if not len(units):
+            return
+        lo, hi = int(units.min()), int(units.max())
+        if lo >= 0 and hi < self.LIMIT:
+            if hi >= len(self.bits):
+                self.bits = np.concatenate([self.bits, np.zeros(max(hi + 1, 2 * len(self.bits)) - len(self.bits), bool)])
+            self.bits[units] = True
+        else:
+            self.other.append(np.unique(units))
+            if len(self.other) > 64:
+                self.other = [np.unique(np.concatenate(self.other))]
+
+    def values(self):
+        ids = np.flatnonzero(self.bits).astype(np.int64)
+        if self.other:
+            ids = np.unique(np.concatenate([ids, *self.other]))
+        return ids
 
 
 def _accumulate(counts, rows, bins):
