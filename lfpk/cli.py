@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         "per population and bin). Every spike is validated first (empty input, a presynaptic population "
         "without spikes, seconds read as ms and duplicates are refused); on any error nothing is written "
         "(exit status 2). Prints per population the spikes, id range, units and mean rate, and warns when the "
-        "kernels' g_eff rates differ from the measured rates by more than 10%%.",
+        "kernels' g_eff rates differ from the measured rates by more than 10 percent.",
     )
     p.add_argument("--spikes", required=True, action="append", metavar="[POP=]PATH",
                    help="spike file, glob or folder (repeatable; several files are one recording, e.g. NEST's "

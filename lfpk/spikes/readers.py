@@ -368,9 +368,10 @@ class TextSpikeFile:
                     if self.columns is None:
                         if self._first_line(s, int(numbers[k])):
                             continue
-                        self._sep = _separator(s)
                     elif self.columns.header is not None and s == self.columns.header.strip():
                         continue  # a repeated header (files concatenated)
+                    if self._sep is None:
+                        self._sep = _separator(s)  # from the first data line
                     keep.append(k)
                 lines = [lines[k] for k in keep]
                 numbers = numbers[keep]
