@@ -26,8 +26,14 @@
     conductance frozen as above. A mechanism named in ``quasi_linear`` without a counterpart is an
     error naming it.
 
-Concentration-dependent conductances are frozen at the concentrations the mechanisms' INITIAL
-blocks set.
+Concentration-dependent conductances (e.g. the calcium-gated ``SK_E2``) are frozen at the
+concentrations at rest: when a mechanism of the cell writes an ion concentration (``cai``, ...;
+``CaDynamics_E2``), the copy is first held at ``V_rest`` -- every segment's capacitance raised to
+:data:`HOLD_CM`, so its potential cannot move -- and run until the concentrations and every gate
+have settled (the frozen conductances change by less than :data:`RELAX_TOL` relative per
+:data:`RELAX_CHUNK`; error after :data:`RELAX_MAX`). The calcium of Hay et al.'s cell thus reaches
+the steady state of its shell at ``V_rest`` (:func:`lfpk.biophysics.calcium.resting_calcium`),
+whatever concentration the mechanisms' INITIAL blocks start from.
 """
 
 from __future__ import annotations
@@ -45,6 +51,11 @@ QUASI_LINEAR = {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2"}
 FORMS = ("active", "passive", "frozen", "quasi_linear")
 #: Voltage step of the central difference (mV).
 DV = 0.01
+#: Capacitance (uF/cm2) that holds a segment at its potential while concentrations settle.
+HOLD_CM = 1e12
+#: Time step (ms), convergence check interval (ms), relative tolerance and time limit (ms) of
+#: the relaxation of concentrations at V_rest.
+RELAX_DT, RELAX_CHUNK, RELAX_TOL, RELAX_MAX = 1.0, 200.0, 1e-10, 120000.0
 
 _count = itertools.count()
 
@@ -126,6 +137,66 @@ def _mechanism_info(mod_dirs, mechanisms, what):
     return info
 
 
+def concentration_writers(info, mechanisms):
+    """Mechanisms among ``mechanisms`` that write an ion concentration (e.g. ``cai``)."""
+    out = []
+    for m in mechanisms:
+        ions = info[m].ions if m in info else {}
+        if any(name in (f"{ion}i", f"{ion}o") for ion, io in ions.items() for name in io["write"]):
+            out.append(m)
+    return out
+
+
+def _frozen_slope(h, cell, V, info):
+    """Slope (S/cm2) of each segment's total ionic current at ``V`` with the states held."""
+    currents = []
+    for sign in (1.0, -1.0):
+        for seg, v in zip(cell.segments, V):
+            seg.v = v + sign * DV
+        h.fcurrent()
+        currents.append(_total_ionic_current(cell, info))
+    for seg, v in zip(cell.segments, V):
+        seg.v = v
+    return (currents[0] - currents[1]) / (2.0 * DV)  # (mA/cm2)/mV = S/cm2
+
+
+def _relax_at(h, cell, V, info, what):
+    """Hold every segment at ``V`` (capacitance :data:`HOLD_CM`) and integrate until the frozen
+    conductances settle; returns them (S/cm2)."""
+    cvode = h.CVode()
+    was_active, dt0 = int(cvode.active()), float(h.dt)
+    cms = [(sec, sec.cm) for sec in cell.values()]
+    try:
+        cvode.active(0)
+        for sec in cell.values():
+            sec.cm = HOLD_CM
+        h.dt = RELAX_DT
+        g = _frozen_slope(h, cell, V, info)
+        steps = int(round(RELAX_CHUNK / RELAX_DT))
+        t = 0.0
+        while True:
+            for _ in range(steps):
+                h.fadvance()
+            for seg, v in zip(cell.segments, V):
+                seg.v = v
+            t += RELAX_CHUNK
+            g_new = _frozen_slope(h, cell, V, info)
+            change = np.abs(g_new - g)
+            g = g_new
+            if np.all(change <= RELAX_TOL * np.abs(g)):
+                return g
+            if t >= RELAX_MAX:
+                raise MechanismError(
+                    f"{what}: the ion concentrations did not settle at V_rest within {RELAX_MAX:g} ms "
+                    f"(relative change of the frozen conductance {np.max(change / np.abs(g)):.2g} per "
+                    f"{RELAX_CHUNK:g} ms)")
+    finally:
+        for sec, cm in cms:
+            sec.cm = cm
+        h.dt = dt0
+        cvode.active(was_active)
+
+
 def measure(morphology, bio, V_rest, form, celsius, mod_dirs, registry=None):
     """Frozen conductances and quasi-linear parameters at ``V_rest`` (:class:`LinearParameters`).
 
@@ -174,19 +245,24 @@ def measure(morphology, bio, V_rest, form, celsius, mod_dirs, registry=None):
                 has = ion in _ions(sec)
                 vals += [getattr(seg, f"e{ion}") if has else np.nan for seg in sec]
             ions[f"e{ion}"] = np.array(vals)
-        # frozen conductance of everything that is not linearised
+        # frozen conductance of everything that is not linearised, concentrations at rest
         strip(cell)
         insert_active(cell, bio, exclude=quasi)
         for seg, v in zip(cell.segments, V):
             seg.v = v
         h.finitialize()
-        currents = []
-        for sign in (1.0, -1.0):
-            for seg, v in zip(cell.segments, V):
-                seg.v = v + sign * DV
-            h.fcurrent()
-            currents.append(_total_ionic_current(cell, info))
-        g = (currents[0] - currents[1]) / (2.0 * DV)  # (mA/cm2)/mV = S/cm2
+        frozen = [m for m in bio.mechanisms if m not in quasi]
+        if concentration_writers(info, frozen):
+            g = _relax_at(h, cell, V, info, bio.what)
+            for name in ions:  # reversal potentials at the settled concentrations (e.g. eca)
+                i = 0
+                for sec in cell.values():
+                    if name[1:] in _ions(sec):
+                        for k, seg in enumerate(sec):
+                            ions[name][i + k] = getattr(seg, name)
+                    i += sec.nseg
+        else:
+            g = _frozen_slope(h, cell, V, info)
     finally:
         for sec in list(cell.values()):
             h.delete_section(sec=sec)
