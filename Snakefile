@@ -14,11 +14,13 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/mechanisms.smk"
+include: "workflow/rules/fetch.smk"
 include: "workflow/rules/morphology.smk"
 include: "workflow/rules/kernels.smk"
 include: "workflow/rules/network.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/cellcheck.smk"
 
 
 rule all:

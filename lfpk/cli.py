@@ -154,6 +154,36 @@ def _cmd_morphology(args):
         print(f"figure: {args.figure}")
 
 
+def _cmd_fetch(args):
+    from lfpk.config import load_config
+    from lfpk.morphology import fetch
+
+    cfg = load_config(args.config)
+    for name in args.population or []:
+        if name not in cfg["populations"]:
+            raise ValueError(f"--population {name!r} is not in {args.config} "
+                             f"(populations: {', '.join(cfg['populations'])})")
+    srcs = fetch.sources(cfg, args.population)
+    if not srcs:
+        print(f"{args.config}: no population names a morphology url (nothing to fetch)")
+        return
+    fetch.fetch_all(cfg, args.population, timeout=args.timeout)
+    for src in srcs:
+        print(f"{src.population}: {src.file} (sha256 {src.sha256} verified)")
+
+
+def _cmd_cell_check(args):
+    from lfpk.cellcheck import run, summary
+    from lfpk.config import load_config
+
+    cfg = load_config(args.config)
+    if args.population not in cfg["populations"]:
+        raise ValueError(f"--population {args.population!r} is not in {args.config} "
+                         f"(populations: {', '.join(cfg['populations'])})")
+    ds = run(cfg, args.population, args.output, [args.figure] if args.figure else [])
+    print(summary(ds))
+
+
 def _parse_rates(items):
     rates = {}
     for item in items or []:
@@ -309,6 +339,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output folder (default: $LFPK_BUILD_DIR or the per-user cache)")
     p.add_argument("--force", action="store_true", help="recompile even if up to date")
     p.set_defaults(func=_cmd_mechanisms, inputs=(), outputs=())
+
+    p = sub.add_parser(
+        "fetch", help="download the morphology files a configuration names by url (pinned sha256)",
+        description="Download every populations.<name>.morphology.url whose file is missing to its "
+        "morphology.file, verify its sha256 and only then store it; an existing file is verified, never "
+        "replaced. Without network access, the message says what to download and where to put it.")
+    p.add_argument("--config", default="config/config.yaml", help="configuration file")
+    p.add_argument("--population", action="append", help="population name (repeatable; default all)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per download attempt (default 60)")
+    p.set_defaults(func=_cmd_fetch, inputs=("config",), outputs=())
+
+    p = sub.add_parser(
+        "cell-check", help="single-cell check: somatic step-current firing and back-propagating AP",
+        description="Simulate a population's active cell under prolonged somatic current steps and a brief "
+        "somatic pulse (protocols of Hay et al. 2011, or the config's cell_check block) and write the somatic "
+        "and apical responses, firing rates and the back-propagating AP's amplitude and latency per apical "
+        "segment (netCDF), optionally with a figure.")
+    p.add_argument("--config", default="config/config.yaml", help="configuration file")
+    p.add_argument("--population", required=True, help="population name")
+    p.add_argument("--output", required=True, help="output netCDF file")
+    p.add_argument("--figure", default=None, help="also draw the responses to this file (.png/.pdf)")
+    p.set_defaults(func=_cmd_cell_check, inputs=("config",), outputs=("output", "figure"))
 
     p = sub.add_parser("morphology", help="write .hoc morphologies and segment tables (.nc)")
     p.add_argument("--config", default="config/config.yaml", help="configuration file")

@@ -274,6 +274,9 @@ def _cross_field_errors(cfg, runs=True) -> list[str]:
     from lfpk.model.validate import config_errors
 
     errors += config_errors(cfg)  # section groups of connections and biophysics blocks
+    from lfpk.cellcheck import config_errors as cell_check_errors
+
+    errors += cell_check_errors(cfg)
     if errors:
         return errors
     if runs:

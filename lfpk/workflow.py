@@ -41,6 +41,8 @@ def all_targets_for(cfg) -> list[str]:
         figs += [f"kernels_{v}" for v in cfg["kernel"]["variants"]]
         targets += [f"{res}/figures/{run}/{f}.{ext}" for f in figs for ext in ("png", "pdf")]
     targets += [f"{res}/scan/metrics.nc"] + [f"{res}/figures/jscan.{ext}" for ext in ("png", "pdf")]
+    for p in (cfg.get("cell_check") or {}).get("populations") or []:
+        targets += [f"{res}/cell_check/{p}.nc"] + [f"{res}/figures/cell_check_{p}.{ext}" for ext in ("png", "pdf")]
     return targets
 
 

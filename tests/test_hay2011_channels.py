@@ -311,3 +311,52 @@ def test_generic_frozen_conductance_with_calcium_at_rest(h, compartment, V_rest)
     sk_init = bp.frozen_conductance("SK_E2", dens["SK_E2"], V_rest, cai=calcium.CAI0)
     assert abs(g_initial[0] - g[0]) == pytest.approx(float(sk_rest - sk_init), rel=1e-4)
     assert sk_rest > 10 * sk_init
+
+
+def test_quasi_skv3_1_coefficients_and_linear_response(h, compartment):
+    """QuasiSKv3_1 (the optional quasi-linear Kv3.1) against the published kinetics: steady state,
+    time constant and dm_inf/dV at V_r; no current at V_r; under a small clamp step its current
+    equals the linearisation of SKv3_1's, and the active channel's to second order."""
+    sec = compartment("QuasiSKv3_1")
+    q = sec(0.5).QuasiSKv3_1
+    vr = np.array([-90.0, -75.0, -65.0, -50.0, -30.0, 0.0, 18.7, 30.0])
+    got = []
+    for v in vr:
+        q.V_r = v
+        h.finitialize(v)
+        got.append((q.mInf, q.mTau, q.dmInf))
+        assert q.i == 0.0
+    got = np.array(got)
+    m, mt = bp.skv3_1_rates(vr)
+    np.testing.assert_allclose(got[:, 0], m, rtol=1e-12)
+    np.testing.assert_allclose(got[:, 1], mt, rtol=1e-12)
+    np.testing.assert_allclose(got[:, 2], bp.skv3_1_dminf_dv(vr), rtol=1e-12)
+    d = 1e-4
+    np.testing.assert_allclose(bp.skv3_1_dminf_dv(vr), (bp.skv3_1_rates(vr + d)[0] - bp.skv3_1_rates(vr - d)[0]) / (2 * d),
+                               rtol=1e-6)
+    # clamp from V_r = -60 mV to -59.8 mV: i(t) = g (m_inf dV + (V_r - ek) dm_inf dV (1 - exp(-t/tau)))
+    act = compartment("SKv3_1")
+    for seg in (sec(0.5), act(0.5)):
+        seg.ek = -85.0
+    q.gSKv3_1bar = act(0.5).SKv3_1.gSKv3_1bar = 0.5
+    q.V_r, dv = -60.0, 0.2
+    clamps = []
+    for s in (sec, act):
+        c = h.SEClamp(s(0.5))
+        c.rs, c.dur1, c.amp1 = 1e-6, 1e9, -60.0 + dv
+        clamps.append(c)
+    iq = h.Vector().record(q._ref_i)
+    ia = h.Vector().record(act(0.5)._ref_ik)
+    t = h.Vector().record(h._ref_t)
+    h.dt = 0.005
+    h.finitialize(-60.0)
+    h.continuerun(10.0)
+    t, iq, ia = np.array(t)[2:], np.array(iq)[2:], np.array(ia)[2:]
+    m0, tau = bp.skv3_1_rates(-60.0)
+    dm = bp.skv3_1_dminf_dv(-60.0)
+    # the current recorded at t is evaluated from the states of the previous step (t - dt)
+    expected = 0.5 * (m0 * dv + (-60.0 + 85.0) * dm * dv * (1 - np.exp(-(t - h.dt) / tau)))
+    np.testing.assert_allclose(iq, expected, rtol=2e-3)  # the clamp settles within one step
+    i0 = 0.5 * m0 * (-60.0 + 85.0)  # the active channel's static current at V_r
+    np.testing.assert_allclose(ia - i0, iq, rtol=0.02)  # second-order terms of a 0.2 mV step
+    del clamps

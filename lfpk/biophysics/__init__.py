@@ -29,15 +29,16 @@ from lfpk.biophysics.kinetics import (
     nap_et2_rates,
     nata_t_rates,
     sk_e2_zinf,
+    skv3_1_dminf_dv,
     skv3_1_rates,
 )
-from lfpk.biophysics.linear import FORMS, QUASI_LINEAR, LinearParameters, apply, combine_leak, linearised, measure
+from lfpk.biophysics.linear import DEFAULT_QUASI_LINEAR, FORMS, QUASI_LINEAR, LinearParameters, apply, combine_leak, linearised, measure
 from lfpk.biophysics.spec import Biophysics, CellBiophysics, DistanceFunction
 
 __all__ = [
     "Biophysics", "CellBiophysics", "DistanceFunction", "MechanismError", "insert_active", "strip",
-    "apply", "measure", "linearised", "combine_leak", "LinearParameters", "FORMS", "QUASI_LINEAR",
+    "apply", "measure", "linearised", "combine_leak", "LinearParameters", "FORMS", "QUASI_LINEAR", "DEFAULT_QUASI_LINEAR",
     "CHANNELS", "Channel", "frozen_conductance", "ih_dminf_dv", "ih_rates", "nap_et2_dinf_dv",
     "nap_et2_rates", "nata_t_rates", "skv3_1_rates", "k_pst_rates", "k_tst_rates", "im_rates", "ca_hva_rates",
-    "ca_lvast_rates", "sk_e2_zinf", "cadynamics_steady_state", "nernst", "resting_calcium",
+    "ca_lvast_rates", "sk_e2_zinf", "skv3_1_dminf_dv", "cadynamics_steady_state", "nernst", "resting_calcium",
 ]

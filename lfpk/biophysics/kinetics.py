@@ -85,6 +85,13 @@ def skv3_1_rates(v):
     return m_inf, m_tau
 
 
+def skv3_1_dminf_dv(v):
+    """Derivative ``d m_inf/dV = m_inf (1 - m_inf) / 9.7`` (1/mV) of ``SKv3_1``'s steady state
+    (used by ``QuasiSKv3_1``)."""
+    m_inf, _ = skv3_1_rates(v)
+    return m_inf * (1.0 - m_inf) / 9.7
+
+
 def _ih_alpha_beta(v):
     v = np.asarray(v, dtype=float)
     # m_alpha = 0.00643 (v+154.9)/(exp((v+154.9)/11.9)-1),  m_beta = 0.193 exp(v/33.1)  (1/ms)

@@ -20,11 +20,13 @@
     leak ``g_i`` per segment reversing at ``V_rest,i``, so it rests exactly at a uniform
     ``V_rest``.
 ``quasi_linear``
-    The mechanisms with a quasi-linear counterpart (:data:`QUASI_LINEAR`, extended by the
-    config's ``mechanisms.quasi_linear``; Remme & Rinzel 2011, Ness et al. 2016) replaced by it --
-    with the original's parameters of the same name and ``V_r = V_rest`` -- and every other
-    conductance frozen as above. A mechanism named in ``quasi_linear`` without a counterpart is an
-    error naming it.
+    The mechanisms of the block's ``quasi_linear`` list -- by default those of
+    :data:`DEFAULT_QUASI_LINEAR` (the study's: ``Ih`` and ``Nap_Et2``) and of the config's
+    ``mechanisms.quasi_linear`` -- replaced by their quasi-linear counterparts (:data:`QUASI_LINEAR`;
+    Remme & Rinzel 2011, Ness et al. 2016) with the original's parameters of the same name and
+    ``V_r = V_rest``, and every other conductance frozen as above. ``SKv3_1`` has a counterpart too,
+    used only when listed. A mechanism named in ``quasi_linear`` without a counterpart is an error
+    naming it.
 
 Concentration-dependent conductances (e.g. the calcium-gated ``SK_E2``) are frozen at the
 concentrations at rest: when a mechanism of the cell writes an ion concentration (``cai``, ...;
@@ -45,8 +47,11 @@ import numpy as np
 
 from lfpk.biophysics.insert import MechanismError, insert_active, strip
 
-#: Quasi-linear counterpart of each mechanism that has one (mod/QuasiIh.mod, mod/QuasiNap_Et2.mod).
-QUASI_LINEAR = {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2"}
+#: Quasi-linear counterpart of each mechanism that has one (mod/QuasiIh.mod, QuasiNap_Et2.mod, QuasiSKv3_1.mod).
+QUASI_LINEAR = {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2", "SKv3_1": "QuasiSKv3_1"}
+#: Mechanisms the quasi_linear form linearises when a block does not list them: the study's
+#: (Hagen et al. 2022: Ih in Model A; Ih and Nap_Et2 in Model B).
+DEFAULT_QUASI_LINEAR = ("Ih", "Nap_Et2")
 #: Cell forms.
 FORMS = ("active", "passive", "frozen", "quasi_linear")
 #: Voltage step of the central difference (mV).
@@ -92,9 +97,11 @@ def linearised(bio, registry=None):
     MechanismError
         A mechanism listed in the block's ``quasi_linear`` has no quasi-linear counterpart.
     """
-    registry = {**QUASI_LINEAR, **(registry or {})}
+    extra = dict(registry or {})
+    registry = {**QUASI_LINEAR, **extra}
     if bio.quasi_linear is None:
-        return {m: registry[m] for m in bio.mechanisms if m in registry}
+        default = set(DEFAULT_QUASI_LINEAR) | set(extra)
+        return {m: registry[m] for m in bio.mechanisms if m in default}
     missing = [m for m in bio.quasi_linear if m not in registry]
     if missing:
         raise MechanismError(

@@ -16,6 +16,7 @@ groups override earlier ones (as a hoc template's ``forsec`` statements)::
         mechanisms:
           Ih: {gIhbar: {function: exponential, a: -0.8696, b: 2.087, c: 0.00345, scale: 2.0e-4}}
     quasi_linear: [Ih]                       # optional: mechanisms the quasi_linear form linearises
+    distance_points: centres                 # optional: or hoc_for_x (see below)
 
 A mechanism listed for a group is inserted in that group's sections; each value is a constant or
 a function of the path distance ``d`` (um) from the soma centre to the segment centre:
@@ -27,9 +28,16 @@ a function of the path distance ``d`` (um) from the soma centre to the segment c
 ``window``       ``scale * (inside if start <= d <= stop else outside)``
 =============== ============================================================
 
-with ``normalise: true`` replacing ``d`` by ``d / max(d over the group's segments)`` (the
-distribution types of Hay et al. 2011's template that use relative distance). Defaults: ``a = 0``,
-``d0 = 0``, ``scale = 1``, ``outside = 0``.
+with ``normalise: true`` replacing ``d`` by ``d / d_max``, ``d_max`` the path distance of the
+group's farthest point (the far end of its farthest segment: the tip of the longest branch, as the
+relative distances of Hay et al. 2011's template). Defaults: ``a = 0``, ``d0 = 0``, ``scale = 1``,
+``outside = 0``.
+
+``distance_points`` (block level) says where the functions are evaluated: ``centres`` (default)
+at every segment centre; ``hoc_for_x`` as the hoc loop ``for (x) { range_variable(x) = f(...) }``
+of Hay et al.'s ``distribute_channels`` (ModelDB 139653) does, whose last assignment, at ``x = 1``,
+gives the last segment of every section the value at the section's far end (path distance of its
+centre plus half its length), the others the value at their centres.
 
 :meth:`Biophysics.evaluate` turns a block into per-segment arrays for one cell
 (:class:`CellBiophysics`), which :mod:`lfpk.biophysics.neuron` inserts into NEURON.
@@ -49,6 +57,32 @@ FUNCTIONS = {
     "window": ("start", "stop", "inside"),
 }
 _DEFAULTS = {"a": 0.0, "d0": 0.0, "scale": 1.0, "outside": 0.0}
+#: Where distance functions are evaluated (see the module docstring).
+DISTANCE_POINTS = ("centres", "hoc_for_x")
+
+
+def evaluation_distances(segments, points="centres"):
+    """Path distance (um) at which each segment's distance-function value is evaluated, and the
+    path distance of each segment's far end.
+
+    Parameters
+    ----------
+    segments : dict
+        Segment table (``section`` in order, ``path_distance`` and ``length`` um).
+    points : str
+        ``centres`` or ``hoc_for_x`` (the last segment of each section at the section's end).
+
+    Returns
+    -------
+    d, d_end : ndarray (n,)
+    """
+    d = np.asarray(segments["path_distance"], dtype=float)
+    d_end = d + 0.5 * np.asarray(segments["length"], dtype=float)
+    if points == "centres":
+        return d, d_end
+    names = np.asarray(segments["section"]).astype(str)
+    last = np.r_[names[1:] != names[:-1], True]
+    return np.where(last, d_end, d), d_end
 
 
 @dataclass(frozen=True)
@@ -148,6 +182,7 @@ class Biophysics:
     groups: tuple
     quasi_linear: tuple | None = None
     what: str = "biophysics"
+    distance_points: str = "centres"
 
     @classmethod
     def from_config(cls, block, what="biophysics"):
@@ -167,7 +202,10 @@ class Biophysics:
                     raise ValueError(f"{w}.ions.{k}: ion variables are constants per group")
             out.append(GroupSettings(str(gname), s.get("cm"), s.get("Ra"), ions, mechs))
         ql = block.get("quasi_linear")
-        return cls(tuple(out), None if ql is None else tuple(str(m) for m in ql), what)
+        points = block.get("distance_points") or "centres"
+        if points not in DISTANCE_POINTS:
+            raise ValueError(f"{what}.distance_points: {points!r} is not one of {', '.join(DISTANCE_POINTS)}")
+        return cls(tuple(out), None if ql is None else tuple(str(m) for m in ql), what, points)
 
     @property
     def passive(self):
@@ -193,13 +231,13 @@ class Biophysics:
         from lfpk.morphology.groups import group_mask
 
         n = len(segments["section"])
-        d = np.asarray(segments["path_distance"], dtype=float)
+        d, d_end = evaluation_distances(segments, self.distance_points)
         inserted, params, ions = {}, {}, {}
         for g in self.groups:
             mask = group_mask(segments, g.group, custom_groups, what=f"{self.what}.groups.{g.group}")
             if not mask.any():
                 continue
-            dmax = d[mask].max()
+            dmax = d_end[mask].max()
             for mech, values in g.mechanisms.items():
                 inserted.setdefault(mech, np.zeros(n, dtype=bool))
                 inserted[mech] |= mask

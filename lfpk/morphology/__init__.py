@@ -1,5 +1,6 @@
 """Cell morphologies: ball-and-stick cells and reconstructed cells from files, their section
-groups, rotations, d_lambda segmentation and the segment table contract.
+groups, rotations, segmentation (d_lambda or length rule), axon stubs and the segment table
+contract.
 
 * :class:`BallAndStick` -- the study's generated cells (soma, dend, apic on the z axis);
 * :class:`FileMorphology` -- SWC, Neurolucida ASC or hoc files through NEURON's Import3d;
@@ -14,7 +15,7 @@ groups, rotations, d_lambda segmentation and the segment table contract.
 from __future__ import annotations
 
 from lfpk.morphology.ballstick import SECTIONS, BallAndStick
-from lfpk.morphology.cable import d_lambda_nseg, lambda_ac
+from lfpk.morphology.cable import d_lambda_nseg, lambda_ac, length_nseg, segmentation_options
 from lfpk.morphology.cell import CellSections
 from lfpk.morphology.groups import BUILTIN_GROUPS, TYPE_GROUPS, group_mask, type_group
 from lfpk.morphology.imported import FileMorphology, MorphologyError
@@ -22,7 +23,7 @@ from lfpk.morphology.rotation import rotation_matrix
 
 __all__ = [
     "SECTIONS", "BallAndStick", "FileMorphology", "MorphologyError", "CellSections", "lambda_ac",
-    "d_lambda_nseg", "rotation_matrix", "group_mask", "type_group", "TYPE_GROUPS", "BUILTIN_GROUPS",
+    "d_lambda_nseg", "length_nseg", "rotation_matrix", "group_mask", "type_group", "TYPE_GROUPS", "BUILTIN_GROUPS",
     "from_population", "from_config",
 ]
 
@@ -45,11 +46,11 @@ def from_population(name, population, passive=(), what=None):
     what = what or f"populations.{name}.morphology"
     morph = population["morphology"]
     if "file" in morph:
-        seg = population["segmentation"]
-        return FileMorphology(name, morph["file"], Ra=population["Ra"], cm=population["cm"],
-                              d_lambda=seg["d_lambda"], frequency=seg["frequency"],
+        seg = segmentation_options(population["segmentation"], f"populations.{name}.segmentation")
+        return FileMorphology(name, morph["file"], Ra=population["Ra"], cm=population["cm"], **seg,
                               rotation=population.get("rotation"), groups=morph.get("groups"),
-                              passive=passive, what=f"{what}.file")
+                              passive=passive, what=f"{what}.file", axon_stub=morph.get("axon_stub"),
+                              sha256=morph.get("sha256"), url=morph.get("url"))
     from lfpk.morphology.groups import compile_groups, section_settings
 
     custom = compile_groups(morph.get("groups"), f"{what}.groups")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lfpk.morphology import table
-from lfpk.morphology.cable import d_lambda_nseg
+from lfpk.morphology.cable import d_lambda_nseg, length_nseg, segmentation_attrs, segmentation_options
 from lfpk.morphology.cell import CellSections
 from lfpk.morphology.rotation import is_identity, rotate_points, rotate_segments, rotation_matrix
 
@@ -42,6 +42,8 @@ class BallAndStick:
         Maximum segment length as a fraction of the AC length constant (dimensionless).
     frequency : float
         Frequency of the AC length constant (Hz).
+    segment_length : float, optional
+        Length rule instead of the d_lambda rule: ``nseg = 1 + 2 int(L / segment_length)`` (um).
     section_Ra, section_cm : dict
         Per-section overrides of ``Ra`` (ohm cm) and ``cm`` (uF/cm2) (biophysics group values).
     rotation : dict
@@ -57,6 +59,7 @@ class BallAndStick:
     cm: float = 1.0
     d_lambda: float = 0.1
     frequency: float = 100.0
+    segment_length: float | None = None
     section_Ra: dict = field(default_factory=dict)
     section_cm: dict = field(default_factory=dict)
     rotation: dict = field(default_factory=dict)
@@ -78,8 +81,7 @@ class BallAndStick:
             diam={s: float(morph[s]["diam"]) for s in SECTIONS},
             Ra=float(population["Ra"]),
             cm=float(population["cm"]),
-            d_lambda=float(population["segmentation"]["d_lambda"]),
-            frequency=float(population["segmentation"]["frequency"]),
+            **segmentation_options(population["segmentation"], f"populations.{name}.segmentation"),
             section_Ra=dict(section_Ra or {}),
             section_cm=dict(section_cm or {}),
             rotation={k: float(v) for k, v in (population.get("rotation") or {}).items()
@@ -105,7 +107,9 @@ class BallAndStick:
         return (float(self.section_Ra.get(section, self.Ra)), float(self.section_cm.get(section, self.cm)))
 
     def nseg(self, section) -> int:
-        """Number of segments of ``section`` by the d_lambda rule."""
+        """Number of segments of ``section`` (d_lambda or length rule)."""
+        if self.segment_length is not None:
+            return length_nseg(self.length[section], self.segment_length)
         Ra, cm = self.section_Ra_cm(section)
         return d_lambda_nseg(self.length[section], self.diam[section], Ra, cm, self.d_lambda, self.frequency)
 
@@ -168,9 +172,7 @@ class BallAndStick:
             "Ra_units": "ohm cm",
             "cm": self.cm,
             "cm_units": "uF/cm2",
-            "d_lambda": self.d_lambda,
-            "frequency": self.frequency,
-            "frequency_units": "Hz",
+            **segmentation_attrs(self),
             "nseg": to_json({s: self.nseg(s) for s in SECTIONS}),
             "geometry": to_json({"length": self.length, "diam": self.diam}),
             "rotation": to_json(self.rotation),

@@ -11,7 +11,14 @@ As in LFPy (Hagen et al. 2018, Front Neuroinform 12:92), the segment end points 
 points interpolated at the segment boundaries, the areas NEURON's, the soma centre the mean of the
 soma segments' midpoints; rotations act about the soma centre (:mod:`lfpk.morphology.rotation`)
 and the segment table is relative to it. Segmentation follows the d_lambda rule with NEURON's
-``lambda_f`` (which accounts for diameter changes along a section).
+``lambda_f`` (which accounts for diameter changes along a section), or the length rule of Hay et
+al.'s (2011) template (:mod:`lfpk.morphology.cable`).
+
+Axon stub: like the template of Hay et al. (2011, PLoS Comput Biol 7:e1002107; ModelDB 139653),
+``axon_stub`` replaces the file's axon -- every section of the type group ``axon`` and what hangs
+from it -- by a chain of cylinders ``axon[0], axon[1], ...`` of the given lengths and diameter,
+attached at the middle of the first soma section. They are given no 3-d points: NEURON's
+``define_shape`` lays them out, as it does for the template's stub in LFPy.
 
 Caution: loading a ``.hoc`` morphology executes it at NEURON's top level, where its ``create``
 statements replace top-level sections of the same names (e.g. of an ``LFPy.Cell`` built from a
@@ -29,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from lfpk.morphology import table
-from lfpk.morphology.cable import nseg_from_length_constants
+from lfpk.morphology.cable import length_nseg, nseg_from_length_constants, segmentation_attrs
 from lfpk.morphology.cell import CellSections
 from lfpk.morphology.groups import compile_groups, section_settings, type_group
 from lfpk.morphology.rotation import is_identity, rotation_matrix
@@ -80,6 +87,8 @@ class SectionGeometry:
     logical_point : ndarray (3,) or None
         NEURON's logical connection point (``pt3dstyle(1, x, y, z)``, um): Import3d sets it
         where a tree leaves a soma contour, so the tree is not moved onto the soma's centre line.
+    cylinder : tuple or None
+        ``(L, diam)`` (um) of a section given without 3-d points (an axon stub; ``points`` None).
     """
 
     name: str
@@ -88,6 +97,59 @@ class SectionGeometry:
     orientation: float
     points: np.ndarray
     logical_point: np.ndarray = None
+    cylinder: tuple = None
+
+
+def replace_axon(sections, lengths, diam, what="morphology.axon_stub"):
+    """The sections of a morphology with its axon replaced by a stub (Hay et al. 2011's template).
+
+    Parameters
+    ----------
+    sections : sequence of SectionGeometry
+        The file's sections.
+    lengths : sequence of float
+        Length (um) of each stub section ``axon[0], axon[1], ...``, connected in a chain.
+    diam : float
+        Diameter of the stub (um).
+
+    Returns
+    -------
+    tuple of SectionGeometry
+        The sections without the file's axon (and anything attached to it), then the stub, its
+        first section attached at the middle (x = 0.5) of the first soma section.
+    """
+    lengths = [float(x) for x in lengths]
+    if not lengths or min(lengths) <= 0 or not diam > 0:
+        raise MorphologyError(f"{what}: expected positive lengths and diam (um)")
+    drop = set()
+    for i, sec in enumerate(sections):
+        if type_group(sec.name) == "axon" or (sec.parent >= 0 and sec.parent in drop):
+            drop.add(i)
+    # a child listed before its parent: close the set over the tree
+    changed = True
+    while changed:
+        changed = False
+        for i, sec in enumerate(sections):
+            if i not in drop and sec.parent in drop:
+                drop.add(i)
+                changed = True
+    keep = [i for i in range(len(sections)) if i not in drop]
+    new_index = {old: new for new, old in enumerate(keep)}
+    out = []
+    for i in keep:
+        sec = sections[i]
+        parent = new_index[sec.parent] if sec.parent >= 0 else -1
+        out.append(SectionGeometry(sec.name, parent, sec.parent_x, sec.orientation, sec.points,
+                                   sec.logical_point, sec.cylinder))
+    somas = [k for k, sec in enumerate(out) if type_group(sec.name) == "soma"]
+    names = {sec.name for sec in out}
+    for k, L in enumerate(lengths):
+        name = f"axon[{k}]"
+        if name in names:
+            raise MorphologyError(f"{what}: the morphology keeps a section named {name} (not of the axon group)")
+        parent, px = (somas[0], 0.5) if k == 0 else (len(out) - 1, 1.0)
+        out.append(SectionGeometry(name, parent, px, 0.0, None, None, (L, float(diam))))
+    return tuple(out)
 
 
 def file_digest(path) -> str:
@@ -217,6 +279,22 @@ def _interpolate_ends(sec, arc_norm, pts):
             for k in range(3)]
 
 
+def _check_pinned(file, sha256, url, what):
+    """A file with a pinned digest exists (else say how to fetch it) and has that digest."""
+    from lfpk.morphology.fetch import FetchError, Source, verify
+
+    key = what.rsplit(".", 1)[0]
+    if url and not Path(file).exists():
+        src = Source(key.split(".")[1] if key.startswith("populations.") else key, file, url, sha256 or "")
+        raise MorphologyError(f"{what}: morphology file {file} does not exist: fetch it with `lfpk fetch --config "
+                              f"<config>` (the workflow's rule fetch_morphologies does), or {src.manual()}")
+    if sha256 and Path(file).is_file():
+        try:
+            verify(file, sha256, key)
+        except FetchError as exc:
+            raise MorphologyError(str(exc)) from None
+
+
 class FileMorphology:
     """A population's cell from a morphology file (SWC, Neurolucida ASC or hoc).
 
@@ -231,6 +309,14 @@ class FileMorphology:
         ``passive`` overrides them per group.
     d_lambda, frequency : float
         d_lambda rule: segments at most ``d_lambda`` AC length constants at ``frequency`` (Hz).
+    segment_length : float, optional
+        Length rule instead: ``nseg = 1 + 2 int(L / segment_length)`` (um; Hay et al.'s 40 um).
+    axon_stub : dict, optional
+        ``{length: [um, ...], diam: um}``: the file's axon replaced by this stub (see the module
+        docstring).
+    sha256, url : str, optional
+        Pinned digest of the file (a file with other content is refused) and its public source
+        (named in the message when the file is missing; :mod:`lfpk.morphology.fetch`).
     rotation : dict
         ``{x, y, z}`` (radians) about the soma centre, applied in that order (LFPy convention).
     groups : dict
@@ -242,16 +328,25 @@ class FileMorphology:
     """
 
     def __init__(self, name, file, Ra=100.0, cm=1.0, d_lambda=0.1, frequency=100.0, rotation=None,
-                 groups=None, passive=(), what="morphology.file"):
+                 groups=None, passive=(), what="morphology.file", segment_length=None, axon_stub=None,
+                 sha256=None, url=None):
         self.name = name
         self.file = str(file)
+        self.sha256, self.url = sha256, url
+        _check_pinned(self.file, sha256, url, what)
         self.Ra, self.cm = float(Ra), float(cm)
         self.d_lambda, self.frequency = float(d_lambda), float(frequency)
+        self.segment_length = None if segment_length is None else float(segment_length)
+        self.axon_stub = None if not axon_stub else {"length": [float(x) for x in axon_stub["length"]],
+                                                     "diam": float(axon_stub["diam"])}
         self.rotation = {k: float(v) for k, v in (rotation or {}).items() if k in ("x", "y", "z")}
         self.groups = dict(groups or {})
         self._custom = compile_groups(self.groups, what.rsplit(".", 1)[0] + ".groups")
         self._what = what
         self.sections = read_sections(self.file, what)
+        if self.axon_stub:
+            self.sections = replace_axon(self.sections, self.axon_stub["length"], self.axon_stub["diam"],
+                                         what.rsplit(".", 1)[0] + ".axon_stub")
         names = [s.name for s in self.sections]
         if len(set(names)) != len(names):
             raise MorphologyError(f"{what}: {self.file} has repeated section names")
@@ -273,6 +368,10 @@ class FileMorphology:
         secs = {}
         for geom, pts, lp in zip(self.sections, points, logical):
             s = h.Section(name=f"{prefix}.{geom.name}")
+            if pts is None:  # a cylinder without 3-d points (axon stub): define_shape places it
+                s.L, s.diam = geom.cylinder
+                secs[geom.name] = s
+                continue
             h.pt3dadd(h.Vector(pts[:, 0]), h.Vector(pts[:, 1]), h.Vector(pts[:, 2]), h.Vector(pts[:, 3]), sec=s)
             if lp is not None:
                 h.pt3dstyle(1, float(lp[0]), float(lp[1]), float(lp[2]), sec=s)
@@ -304,8 +403,10 @@ class FileMorphology:
             nseg = []
             for g in self.sections:
                 s = secs[g.name]
-                electrotonic = s.L / h.lambda_f(self.frequency, sec=s)
-                s.nseg = nseg_from_length_constants(electrotonic, self.d_lambda)
+                if self.segment_length is not None:
+                    s.nseg = length_nseg(s.L, self.segment_length)
+                else:
+                    s.nseg = nseg_from_length_constants(s.L / h.lambda_f(self.frequency, sec=s), self.d_lambda)
                 nseg.append(int(s.nseg))
             cols = {k: [] for k in ("x", "y", "z", "diam", "length", "area", "section", "group", "x_norm")}
             segs = []
@@ -350,8 +451,8 @@ class FileMorphology:
     def _cache_key(self):
         st = os.stat(self.file)
         return (str(Path(self.file).resolve()), st.st_mtime_ns, st.st_size, self.Ra, self.cm, self.d_lambda,
-                self.frequency, tuple(sorted(self.rotation.items())), tuple(sorted(self.section_Ra.items())),
-                tuple(sorted(self.section_cm.items())))
+                self.frequency, self.segment_length, repr(self.axon_stub), tuple(sorted(self.rotation.items())),
+                tuple(sorted(self.section_Ra.items())), tuple(sorted(self.section_cm.items())))
 
     def _cached(self):
         if self._table is None:
@@ -390,8 +491,8 @@ class FileMorphology:
             "file_sha256": self.digest,
             "Ra": self.Ra, "Ra_units": "ohm cm",
             "cm": self.cm, "cm_units": "uF/cm2",
-            "d_lambda": self.d_lambda,
-            "frequency": self.frequency, "frequency_units": "Hz",
+            **segmentation_attrs(self),
+            "axon_stub": to_json(self.axon_stub),
             "nseg": to_json({g.name: n for g, n in zip(self.sections, self._cached()[1])}),
             "soma_centre_in_file": to_json(self._cached()[3]),
             "soma_centre_in_file_units": "um",
@@ -403,7 +504,7 @@ class FileMorphology:
         """hoc text creating the (rotated, soma-centred) sections, loadable by ``LFPy.Cell``.
 
         Sections become arrays by name (``soma``, ``dend``, ...: ``dend[3]`` stays ``dend[3]``,
-        a plain ``soma`` becomes ``soma[0]``), with the segment counts of the d_lambda rule.
+        a plain ``soma`` becomes ``soma[0]``), with the segment counts of the segmentation rule.
         """
         _, nseg, (points, logical), _ = self._cached()
         arrays = {}

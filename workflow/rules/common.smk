@@ -2,8 +2,10 @@
 import os
 from pathlib import Path
 
+from lfpk.cellcheck import parameters as cell_check_parameters
 from lfpk.mechanisms import ENV_BUILD_DIR, PACKAGE_MOD_DIR
 from lfpk.model import input_files
+from lfpk.morphology.fetch import sources as morphology_sources
 from lfpk.model.rules import VARIANT_PATTERN
 from lfpk.stages import kernel_parameters, morphology_parameters
 from lfpk.workflow import (
@@ -43,6 +45,9 @@ MOD_FILES = sorted(
 )
 os.environ[ENV_BUILD_DIR] = os.path.abspath(MECHANISMS_DIR)
 POPULATIONS = list(config["populations"])
+# morphology files with a public source (`morphology.url`): outputs of rule fetch_morphologies
+MORPHOLOGY_SOURCES = morphology_sources(config)
+MORPHOLOGY_DOWNLOADS = sorted({s.file for s in MORPHOLOGY_SOURCES})
 VARIANTS = list(config["kernel"]["variants"])
 RUNS = ground_truth_runs(config)
 PRIMARY_VARIANT = primary_variant(config)
