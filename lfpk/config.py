@@ -277,6 +277,9 @@ def _cross_field_errors(cfg, runs=True) -> list[str]:
     from lfpk.cellcheck import config_errors as cell_check_errors
 
     errors += cell_check_errors(cfg)
+    from lfpk.pointnet.parameters import config_errors as pointnet_errors
+
+    errors += pointnet_errors(cfg)
     if errors:
         return errors
     if runs:

@@ -1,0 +1,150 @@
+"""Population rates and rate spectra: what the point-neuron network is fitted to.
+
+For a population X of N_X neurons, with spike counts c_X[k] in bins ``[k dt, (k+1) dt)`` (the
+binning rule of :mod:`lfpk.spikes`, bin ``floor(t / dt + 1e-6)``) over the analysis window
+``transient <= k dt < tstop`` (n bins):
+
+* mean rate  ``nu_X = sum_k c_X[k] / (N_X n dt)``  (1/s per neuron, dt in s);
+* population rate ``r_X[k] = c_X[k] / dt`` (spikes of the whole population per second) and its
+  rate spectrum ``S_X(f)``: Welch estimate (:func:`scipy.signal.welch`, Hann window, segments of
+  ``spectrum.segment`` ms, overlap fraction ``spectrum.overlap``, mean removed per segment,
+  one-sided density) at ``f <= spectrum.fmax`` ((1/s)^2/Hz).
+
+The study (Hagen et al. 2022, ``Fit_LIF_net.py``) used segments of 2048 samples at 16 kHz
+(128 ms) overlapping by 1536 (0.75), up to 200 Hz, and the four objectives of
+:func:`objectives`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Objective names (per population X): |nu_X - nu_X^target| and sum_f |S_X(f) - S_X^target(f)|.
+OBJECTIVE_KINDS = (("rate", "1/s", "|mean rate - target mean rate|"),
+                   ("spectrum", "(1/s)^2/Hz", "sum over f <= fmax of |rate spectrum - target rate spectrum|"))
+
+
+@dataclass
+class RateFeatures:
+    """Mean rates and rate spectra of the populations.
+
+    Attributes
+    ----------
+    populations : list of str
+    rates : ndarray (population,)
+        Mean rate per neuron (1/s).
+    frequency : ndarray (frequency,)
+        Hz.
+    spectra : ndarray (population, frequency)
+        Rate spectra of the population rates ((1/s)^2/Hz).
+    """
+
+    populations: list
+    rates: np.ndarray
+    frequency: np.ndarray
+    spectra: np.ndarray
+
+
+def window_bins(dt, transient, tstop):
+    """First bin and number of bins of the analysis window ``transient <= k dt < tstop``."""
+    k0 = int(np.ceil(transient / dt - 1e-9))
+    k1 = int(np.ceil(tstop / dt - 1e-9))
+    return k0, k1 - k0
+
+
+def window_counts(times, dt, transient, tstop):
+    """Spike counts per bin of the analysis window (ndarray (n,) int64).
+
+    Parameters
+    ----------
+    times : ndarray
+        Spike times of one population (ms).
+    """
+    from lfpk.spikes import BIN_EPS
+
+    k0, n = window_bins(dt, transient, tstop)
+    k = np.floor(np.asarray(times, dtype=float) / dt + BIN_EPS).astype(np.int64) - k0
+    k = k[(k >= 0) & (k < n)]
+    return np.bincount(k, minlength=n).astype(np.int64)
+
+
+def welch_parameters(dt, spectrum):
+    """(sampling rate Hz, nperseg, noverlap) of the rate spectra for bin width ``dt`` (ms)."""
+    fs = 1000.0 / dt
+    nperseg = int(round(float(spectrum["segment"]) / dt))
+    noverlap = int(round(float(spectrum["overlap"]) * nperseg))
+    return fs, nperseg, noverlap
+
+
+def rate_features(times, sizes, dt, transient, tstop, spectrum):
+    """Mean rates and rate spectra of every population.
+
+    Parameters
+    ----------
+    times : dict
+        Population -> spike times (ms).
+    sizes : dict
+        Population -> number of neurons.
+    dt : float
+        Bin width (ms).
+    transient, tstop : float
+        Analysis window ``[transient, tstop)`` (ms).
+    spectrum : dict
+        ``segment`` (ms), ``overlap`` (fraction), ``fmax`` (Hz).
+
+    Returns
+    -------
+    RateFeatures
+    """
+    from scipy import signal
+
+    pops = list(times)
+    fs, nperseg, noverlap = welch_parameters(dt, spectrum)
+    k0, n = window_bins(dt, transient, tstop)
+    if n < nperseg:
+        raise ValueError(f"analysis window {tstop - transient} ms is shorter than one spectrum segment "
+                         f"({spectrum['segment']} ms); expected tstop - transient >= segment")
+    rates, spectra, freq = [], [], None
+    for name in pops:
+        c = window_counts(times[name], dt, transient, tstop)
+        rates.append(c.sum() / (sizes[name] * n * dt * 1e-3))
+        freq, psd = signal.welch(c / (dt * 1e-3), fs=fs, nperseg=nperseg, noverlap=noverlap, detrend="constant")
+        keep = freq <= float(spectrum["fmax"])
+        spectra.append(psd[keep])
+        freq = freq[keep]
+    return RateFeatures(pops, np.array(rates), np.asarray(freq), np.array(spectra))
+
+
+def objective_names(populations):
+    return [f"{kind} {p}" for kind, _, _ in OBJECTIVE_KINDS for p in populations]
+
+
+def objective_units(populations):
+    return [units for _, units, _ in OBJECTIVE_KINDS for _ in populations]
+
+
+def objectives(target, candidate):
+    """The fit's objectives (Hagen et al. 2022, ``Fit_LIF_net.py``), to be minimised.
+
+    ``[|nu_X - nu_X^t| for X] + [sum_f |S_X(f) - S_X^t(f)| for X]`` (1/s, (1/s)^2/Hz).
+    """
+    if list(target.populations) != list(candidate.populations):
+        raise ValueError(f"populations differ: {target.populations} vs {candidate.populations}")
+    if target.spectra.shape != candidate.spectra.shape or not np.allclose(target.frequency, candidate.frequency):
+        raise ValueError("rate spectra of target and candidate are on different frequencies")
+    return np.concatenate([np.abs(candidate.rates - target.rates),
+                           np.abs(candidate.spectra - target.spectra).sum(axis=1)])
+
+
+def times_by_population(spikes):
+    """Population -> spike times (ms) of a :class:`lfpk.spikes.SpikeData`."""
+    pop = spikes.population_of_spikes() if spikes.n_spikes else np.zeros(0, dtype=str)
+    return {name: spikes.times[pop == name] for name in spikes.populations}
+
+
+def sizes_of(spikes):
+    """Population -> number of units of a :class:`lfpk.spikes.SpikeData`."""
+    names = list(spikes.unit_population.values())
+    return {name: names.count(name) for name in spikes.populations}
