@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 		echo "$(VENV) has no working python with pip (interrupted set-up?): rebuilding it"; \
 		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PIP_INSTALL) --upgrade pip
-	$(PIP_INSTALL) -e '.[study,test,mpi,slurm,lint]'
+	$(PIP_INSTALL) -e '.[study,test,mpi,slurm,lint,pointnet]'
 	touch $@
 
 $(MECHANISMS): $(STAMP) $(wildcard lfpk/mod/*.mod)

@@ -21,6 +21,7 @@ include: "workflow/rules/network.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/cellcheck.smk"
+include: "workflow/rules/pointnet.smk"
 
 
 rule all:

@@ -489,6 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--psd-segment", type=float, default=256.0,
                    help="Welch segment length (ms) for PSD and coherence (default 256; capped at the data length)")
     p.set_defaults(func=_cmd_compare, inputs=("ground_truth", "prediction"), outputs=("output", "summary"))
+
+    from lfpk.pointnet.cli import add_parser as add_pointnet_parser
+
+    add_pointnet_parser(sub)
     return parser
 
 

@@ -43,6 +43,9 @@ def all_targets_for(cfg) -> list[str]:
     targets += [f"{res}/scan/metrics.nc"] + [f"{res}/figures/jscan.{ext}" for ext in ("png", "pdf")]
     for p in (cfg.get("cell_check") or {}).get("populations") or []:
         targets += [f"{res}/cell_check/{p}.nc"] + [f"{res}/figures/cell_check_{p}.{ext}" for ext in ("png", "pdf")]
+    from lfpk.pointnet.parameters import workflow_targets as pointnet_targets
+
+    targets += pointnet_targets(cfg, res)
     return targets
 
 

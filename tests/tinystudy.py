@@ -28,6 +28,9 @@ def tiny_config(base, study="pytest_e2e"):
                               v_rest_offsets={"start": -5.0, "stop": 5.0, "num": 3})
     cfg["network"] = {"tasks": 1}
     cfg["recording"] = dict(base["recording"], membrane_sample=8)
+    if "pointnet" in base:  # the point-neuron fit: 4 individuals over 2 generations of 500 ms
+        cfg["pointnet"] = dict(base["pointnet"], threads=1,
+                               fit=dict(base["pointnet"]["fit"], population=4, generations=2, tstop=500.0))
     return validate_config(cfg)
 
 

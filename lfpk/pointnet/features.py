@@ -70,6 +70,14 @@ def window_counts(times, dt, transient, tstop):
     return np.bincount(k, minlength=n).astype(np.int64)
 
 
+def mean_rates(times, sizes, dt, transient, tstop):
+    """Population -> mean rate per neuron (1/s) over the analysis window ``[transient, tstop)``
+    (NaN for an empty window)."""
+    k0, n = window_bins(dt, transient, tstop)
+    return {name: float(window_counts(t, dt, transient, tstop).sum() / (sizes[name] * n * dt * 1e-3)) if n > 0
+            else np.nan for name, t in times.items()}
+
+
 def welch_parameters(dt, spectrum):
     """(sampling rate Hz, nperseg, noverlap) of the rate spectra for bin width ``dt`` (ms)."""
     fs = 1000.0 / dt
@@ -106,15 +114,15 @@ def rate_features(times, sizes, dt, transient, tstop, spectrum):
     if n < nperseg:
         raise ValueError(f"analysis window {tstop - transient} ms is shorter than one spectrum segment "
                          f"({spectrum['segment']} ms); expected tstop - transient >= segment")
-    rates, spectra, freq = [], [], None
+    spectra, freq = [], None
+    rates = mean_rates(times, sizes, dt, transient, tstop)
     for name in pops:
         c = window_counts(times[name], dt, transient, tstop)
-        rates.append(c.sum() / (sizes[name] * n * dt * 1e-3))
         freq, psd = signal.welch(c / (dt * 1e-3), fs=fs, nperseg=nperseg, noverlap=noverlap, detrend="constant")
         keep = freq <= float(spectrum["fmax"])
         spectra.append(psd[keep])
         freq = freq[keep]
-    return RateFeatures(pops, np.array(rates), np.asarray(freq), np.array(spectra))
+    return RateFeatures(pops, np.array([rates[p] for p in pops]), np.asarray(freq), np.array(spectra))
 
 
 def objective_names(populations):
@@ -140,11 +148,14 @@ def objectives(target, candidate):
 
 def times_by_population(spikes):
     """Population -> spike times (ms) of a :class:`lfpk.spikes.SpikeData`."""
-    pop = spikes.population_of_spikes() if spikes.n_spikes else np.zeros(0, dtype=str)
-    return {name: spikes.times[pop == name] for name in spikes.populations}
+    return {name: spikes.times[spikes.population_index == i] for i, name in enumerate(spikes.populations)}
 
 
 def sizes_of(spikes):
-    """Population -> number of units of a :class:`lfpk.spikes.SpikeData`."""
-    names = list(spikes.unit_population.values())
-    return {name: names.count(name) for name in spikes.populations}
+    """Population -> number of units of a :class:`lfpk.spikes.SpikeData` (from its unit map)."""
+    from lfpk.spikes.maps import as_population_map
+
+    pmap = as_population_map(spikes.unit_population)
+    if pmap is None:
+        raise ValueError(f"{spikes.source}: no unit->population map, so the population sizes are unknown")
+    return {name: int(pmap.size(name)) for name in spikes.populations}

@@ -2,7 +2,7 @@
 
 :class:`LIFNetwork` builds the network of :class:`lfpk.pointnet.parameters.LIFParameters` in NEST 3
 (``nest-simulator``, the ``pointnet`` extra of lfpk) and simulates it either in one
-``nest.Simulate`` call or in chunks of ``nest.Run`` between which the spikes of the chunk are
+``nest.Simulate`` call or in chunks between which the spikes of the chunk are
 handed to a callback and cleared from the recorders (memory bounded by a chunk), which is how
 predictions are made while NEST runs (:func:`lfpk.pointnet.stages.simulate_files`).
 
@@ -153,6 +153,18 @@ class LIFNetwork:
             rec.n_events = 0
         return out
 
+    def chunk_steps(self, chunk):
+        """Steps per chunk: ``chunk`` (ms) rounded down to a multiple of NEST's ``min_delay`` (at
+        least one ``min_delay``). NEST updates the network in slices of ``min_delay`` and draws its
+        random numbers slice by slice; chunks of whole slices leave the slicing, hence the spikes,
+        as in one ``nest.Simulate``."""
+        dt = self.params.dt
+        csteps = _steps(chunk, dt, "chunk")
+        if csteps < 1:
+            raise ValueError(f"chunk: {chunk} ms is shorter than one step (dt = {dt} ms)")
+        slice_steps = max(1, int(round(float(self.nest.GetKernelStatus("min_delay")) / dt)))
+        return max(slice_steps, csteps // slice_steps * slice_steps)
+
     def simulate(self, tstop, chunk=None, on_chunk=None):
         """Simulate from 0 to ``tstop`` (ms) and return every spike.
 
@@ -161,8 +173,11 @@ class LIFNetwork:
         tstop : float
             Simulated time (ms), a multiple of dt.
         chunk : float, optional
-            Length (ms, a multiple of dt) of each ``nest.Run`` call; without it one
-            ``nest.Simulate``.
+            Length (ms, a multiple of dt) of each chunk, rounded down to whole ``min_delay``
+            slices (:meth:`chunk_steps`); without it one ``nest.Simulate`` call. Each chunk is a
+            ``nest.Simulate`` call (``Prepare``, ``Run``, ``Cleanup``), since NEST 3.10 refuses to
+            clear a recorder inside a ``Prepare``/``Cleanup`` context; the spikes do not depend on
+            the chunking (tested).
         on_chunk : callable, optional
             ``on_chunk(spikes, t)`` after each chunk with that chunk's spikes (as
             :meth:`take_spikes`) and the time ``t`` (ms) simulated so far. With ``on_chunk`` the
@@ -193,20 +208,14 @@ class LIFNetwork:
             self.time = float(nest.biological_time)
             collect(self.time)
         else:
-            csteps = _steps(chunk, dt, "chunk")
-            if csteps < 1:
-                raise ValueError(f"chunk: {chunk} ms is shorter than one step (dt = {dt} ms)")
+            csteps = self.chunk_steps(chunk)
             done = 0
-            nest.Prepare()
-            try:
-                while done < nsteps:
-                    n = min(csteps, nsteps - done)
-                    nest.Run(n * dt)
-                    done += n
-                    self.time = done * dt
-                    collect(self.time)
-            finally:
-                nest.Cleanup()
+            while done < nsteps:
+                n = min(csteps, nsteps - done)
+                nest.Simulate(n * dt)
+                done += n
+                self.time = done * dt
+                collect(self.time)
         out = {}
         for name, (tt, uu) in kept.items():
             t = np.concatenate(tt) if tt else np.zeros(0)

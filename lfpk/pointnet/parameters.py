@@ -301,3 +301,31 @@ def config_errors(cfg):
         errors.append(f"pointnet.fit.spectrum.fmax: {fit['spectrum']['fmax']} Hz is above the Nyquist frequency "
                       f"{500.0 / dt:g} Hz of simulation.dt")
     return errors
+
+
+#: The ground-truth run the point-neuron network is fitted to and compared with.
+POINTNET_RUN = "default"
+
+
+def config_subset(cfg):
+    """The part of a configuration the pointnet stages depend on (a configuration itself: the
+    stages read nothing else), so a workflow reruns them only when it changes."""
+    return {
+        "seed": cfg["seed"],
+        "simulation": {k: cfg["simulation"][k] for k in ("dt", "tstop", "transient")},
+        "populations": {p: {"size": v["size"], "extrinsic": {k: v["extrinsic"][k] for k in ("count", "rate")}}
+                        for p, v in cfg["populations"].items()},
+        "connections": [{"pre": c["pre"], "post": c["post"], "probability": c["probability"]}
+                        for c in cfg["connections"]],
+        "pointnet": copy.deepcopy(cfg["pointnet"]),
+    }
+
+
+def workflow_targets(cfg, results):
+    """Final outputs of the pointnet stage of a study (none without a ``pointnet`` section)."""
+    if "pointnet" not in cfg:
+        return []
+    base = f"{results}/pointnet/{POINTNET_RUN}"
+    return ([f"{base}/{name}" for name in ("fit.nc", "spikes.nc", "online.nc", "offline.nc", "comparison.csv",
+                                             "rates.nc")]
+            + [f"{results}/figures/paper/Fig14.{ext}" for ext in ("png", "pdf")])

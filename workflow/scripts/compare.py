@@ -1,11 +1,12 @@
-# Snakemake script: compare one kernel variant's prediction with the run's ground truth.
+# Snakemake script: compare a prediction with the run's ground truth (labelled by the rule's
+# params.label, else by its kernel variant).
 from lfpk.compare import compare_files, format_table
 from lfpk.logs import log_to
 
 with log_to(snakemake.log[0]) as log:
+    label = getattr(snakemake.params, "label", None) or snakemake.wildcards.variant
     _, table = compare_files(
         snakemake.input.signals, snakemake.input.prediction, snakemake.output.nc,
-        summary=snakemake.output.csv, transient=snakemake.params.transient,
-        approximation=snakemake.wildcards.variant,
+        summary=snakemake.output.csv, transient=snakemake.params.transient, approximation=label,
     )
-    log.info("metrics of %s:\n%s", snakemake.wildcards.variant, format_table(table))
+    log.info("metrics of %s:\n%s", label, format_table(table))

@@ -1,0 +1,10 @@
+# Snakemake script: Fig 14 of the paper (point-neuron network, online kernel predictions).
+from lfpk.figures import apply_style
+from lfpk.logs import log_to
+from lfpk.pointnet.figure import figure14_files
+
+with log_to(snakemake.log[0]):
+    apply_style(snakemake.params.style)
+    i = snakemake.input
+    figure14_files(i.spikes, i.online, i.offline, i.signals, i.comparison_lif, i.comparison_gt, i.rates,
+                   [snakemake.output.png, snakemake.output.pdf])
