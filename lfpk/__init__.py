@@ -43,6 +43,8 @@ _EXPORTS = {
     "StreamingPredictor": "lfpk.streaming", "OnlinePredictor": "lfpk.online",
     # comparison
     "compare": "lfpk.compare", "compare_files": "lfpk.compare", "summary_table": "lfpk.compare",
+    # point-neuron network fitted to the ground truth (needs the pointnet extra: NEST, pymoo)
+    "LIFParameters": "lfpk.pointnet", "LIFNetwork": "lfpk.pointnet", "fit_network": "lfpk.pointnet",
     # files and mechanisms
     "read_dataset": "lfpk.io", "write_dataset": "lfpk.io",
     "load_mechanisms": ("lfpk.mechanisms", "load"), "compile_mechanisms": "lfpk.mechanisms",

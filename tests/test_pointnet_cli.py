@@ -1,0 +1,79 @@
+"""``lfpk pointnet``: bad input ends in one line naming the file or option, exit status 2, nothing written."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from lfpk.cli import main
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, _laptop_config_raw):
+    """A tiny configuration, its LIF network's spikes (as a stand-in ground truth) and a config
+    without the pointnet section."""
+    from lfpk.io import write_dataset
+    from lfpk.pointnet.network import LIFNetwork, spikes_dataset
+    from lfpk.pointnet.parameters import LIFParameters
+
+    d = tmp_path_factory.mktemp("pointnet_cli")
+    cfg = copy.deepcopy(_laptop_config_raw)
+    cfg["populations"]["E"]["size"], cfg["populations"]["I"]["size"] = 40, 10
+    cfg["simulation"].update(tstop=300.0, transient=100.0)
+    cfg["pointnet"]["threads"] = 1
+    (d / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    p = LIFParameters.from_config(cfg)
+    write_dataset(spikes_dataset(p, LIFNetwork(p).simulate(300.0), 300.0, 100.0), d / "spikes.nc")
+    other = copy.deepcopy(cfg)
+    other["populations"]["E"]["size"] = 41
+    (d / "other.yaml").write_text(yaml.safe_dump(other))
+    bare = copy.deepcopy(cfg)
+    del bare["pointnet"]
+    (d / "bare.yaml").write_text(yaml.safe_dump(bare))
+    return d
+
+
+CASES = [
+    (["fit", "--config", "tiny.yaml", "--ground-truth", "missing.nc", "--output", "fit.nc"],
+     "missing.nc does not exist"),
+    (["fit", "--config", "other.yaml", "--ground-truth", "spikes.nc", "--output", "fit.nc"],
+     "spikes.nc: populations {'E': 40, 'I': 10} differ from the configuration's {'E': 41, 'I': 10}"),
+    (["fit", "--config", "bare.yaml", "--ground-truth", "spikes.nc", "--output", "fit.nc"],
+     "bare.yaml: no 'pointnet' section"),
+    (["fit", "--config", "tiny.yaml", "--ground-truth", "spikes.nc", "--output", "spikes.nc"], "spikes.nc"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--online", "o.nc"], "give both kernels"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--fit", "spikes.nc"],
+     "spikes.nc: not a pointnet fit"),
+    (["rates", "--config", "tiny.yaml", "--ground-truth", "spikes.nc", "--spikes", "nope.nc", "--output", "r.nc"],
+     "nope.nc does not exist"),
+]
+
+
+@pytest.mark.parametrize("args, message", CASES)
+def test_bad_input_is_one_line(files, args, message, capsys, monkeypatch):
+    monkeypatch.chdir(files)
+    before = sorted(p.name for p in files.iterdir())
+    status = main(["pointnet", *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1 and err[0].startswith("lfpk pointnet: error: ") and message in err[0], err
+    assert sorted(p.name for p in files.iterdir()) == before
+
+
+def test_simulate_and_rates_from_the_command_line(files, capsys, monkeypatch):
+    """The configured network: spikes.nc readable by lfpk predict's reader, rates of both files."""
+    from lfpk.io import read_dataset
+    from lfpk.spikes import read_spikes
+
+    monkeypatch.chdir(files)
+    assert main(["pointnet", "simulate", "--config", "tiny.yaml", "--output", "lif.nc"]) == 0
+    sp = read_spikes("lif.nc")
+    assert sp.populations == ["E", "I"] and sp.tstop == 300.0 and sp.n_spikes > 0
+    # the same configuration gives the same spikes as the network the fixture simulated
+    assert read_dataset("lif.nc")["spike_time"].equals(read_dataset("spikes.nc")["spike_time"])
+    assert main(["pointnet", "rates", "--config", "tiny.yaml", "--ground-truth", "spikes.nc", "--spikes", "lif.nc",
+                 "--output", "rates.nc"]) == 0
+    out = capsys.readouterr().out
+    assert "(+0.0 %)" in out and "rates: rates.nc" in out
