@@ -38,6 +38,7 @@ def test_objectives_are_the_study_s_four():
     np.testing.assert_allclose(objectives(a, b), objectives(b, a))
 
 
+@pytest.mark.filterwarnings("ignore:Please import `cKDTree`:DeprecationWarning")
 def test_pseudo_weights_agree_with_pymoo():
     from pymoo.mcdm.pseudo_weights import PseudoWeights
 

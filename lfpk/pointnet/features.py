@@ -1,7 +1,7 @@
 """Population rates and rate spectra: what the point-neuron network is fitted to.
 
 For a population X of N_X neurons, with spike counts c_X[k] in bins ``[k dt, (k+1) dt)`` (the
-binning rule of :mod:`lfpk.spikes`, bin ``floor(t / dt + 1e-6)``) over the analysis window
+binning rule of :mod:`lfpk.model.rules`, bin ``floor(t / dt + 1e-6)``) over the analysis window
 ``transient <= k dt < tstop`` (n bins):
 
 * mean rate  ``nu_X = sum_k c_X[k] / (N_X n dt)``  (1/s per neuron, dt in s);
@@ -62,10 +62,10 @@ def window_counts(times, dt, transient, tstop):
     times : ndarray
         Spike times of one population (ms).
     """
-    from lfpk.spikes import BIN_EPS
+    from lfpk.model.rules import bin_index
 
     k0, n = window_bins(dt, transient, tstop)
-    k = np.floor(np.asarray(times, dtype=float) / dt + BIN_EPS).astype(np.int64) - k0
+    k = bin_index(times, dt, np.iinfo(np.int64).max) - k0  # the network's and predictions' binning rule
     k = k[(k >= 0) & (k < n)]
     return np.bincount(k, minlength=n).astype(np.int64)
 
