@@ -34,6 +34,10 @@ def import_nest():
         With the install hint, when NEST is missing.
     """
     os.environ.setdefault("PYNEST_QUIET", "1")
+    # NEST's OpenMP threads meet at a barrier every min_delay slice; spinning there (the default
+    # "active" policy) makes 2 threads on a busy 2-core machine 10-50 times slower (measured), so
+    # waiting threads sleep unless the user chose otherwise. Read when the OpenMP runtime loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import nest
     except ImportError as exc:
