@@ -29,6 +29,9 @@ def files(tmp_path_factory, _laptop_config_raw):
     other = copy.deepcopy(cfg)
     other["populations"]["E"]["size"] = 41
     (d / "other.yaml").write_text(yaml.safe_dump(other))
+    late = copy.deepcopy(cfg)
+    late["simulation"]["transient"] = 250.0
+    (d / "late.yaml").write_text(yaml.safe_dump(late))
     bare = copy.deepcopy(cfg)
     del bare["pointnet"]
     (d / "bare.yaml").write_text(yaml.safe_dump(bare))
@@ -43,6 +46,8 @@ CASES = [
     (["fit", "--config", "bare.yaml", "--ground-truth", "spikes.nc", "--output", "fit.nc"],
      "bare.yaml: no 'pointnet' section"),
     (["fit", "--config", "tiny.yaml", "--ground-truth", "spikes.nc", "--output", "spikes.nc"], "spikes.nc"),
+    (["fit", "--config", "late.yaml", "--ground-truth", "spikes.nc", "--output", "fit.nc"],
+     "spikes.nc: analysis window [250, 300) ms is shorter than one rate-spectrum segment"),
     (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--online", "o.nc"], "give both kernels"),
     (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--fit", "spikes.nc"],
      "spikes.nc: not a pointnet fit"),

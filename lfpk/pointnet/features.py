@@ -112,8 +112,8 @@ def rate_features(times, sizes, dt, transient, tstop, spectrum):
     fs, nperseg, noverlap = welch_parameters(dt, spectrum)
     k0, n = window_bins(dt, transient, tstop)
     if n < nperseg:
-        raise ValueError(f"analysis window {tstop - transient} ms is shorter than one spectrum segment "
-                         f"({spectrum['segment']} ms); expected tstop - transient >= segment")
+        raise ValueError(f"analysis window [{transient:g}, {tstop:g}) ms is shorter than one rate-spectrum segment "
+                         f"(pointnet.fit.spectrum.segment {spectrum['segment']} ms); expected a longer simulation")
     spectra, freq = [], None
     rates = mean_rates(times, sizes, dt, transient, tstop)
     for name in pops:

@@ -292,11 +292,12 @@ def config_errors(cfg):
     seg = float(fit["spectrum"]["segment"])
     if seg < 4 * dt:
         errors.append(f"pointnet.fit.spectrum.segment: {seg} ms must span at least 4 steps of simulation.dt")
-    for where, t in (("pointnet.fit.tstop", fit["tstop"]), ("simulation.tstop", sim["tstop"])):
-        if t - sim["transient"] < seg:
-            errors.append(f"{where}: {t} ms leaves {t - sim['transient']:g} ms after simulation.transient "
-                          f"({sim['transient']} ms); expected at least one spectrum segment "
-                          f"(pointnet.fit.spectrum.segment {seg} ms)")
+    # (a ground truth too short for one segment is refused when it is fitted, naming the file:
+    # short networks for other purposes stay valid)
+    if fit["tstop"] - sim["transient"] < seg:
+        errors.append(f"pointnet.fit.tstop: {fit['tstop']} ms leaves {fit['tstop'] - sim['transient']:g} ms after "
+                      f"simulation.transient ({sim['transient']} ms); expected at least one spectrum segment "
+                      f"(pointnet.fit.spectrum.segment {seg} ms)")
     if fit["spectrum"]["fmax"] > 500.0 / dt:
         errors.append(f"pointnet.fit.spectrum.fmax: {fit['spectrum']['fmax']} Hz is above the Nyquist frequency "
                       f"{500.0 / dt:g} Hz of simulation.dt")

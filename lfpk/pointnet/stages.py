@@ -44,7 +44,10 @@ def ground_truth_features(cfg, spikes, settings_spectrum, tstop=None):
     transient = float(cfg["simulation"]["transient"])
     times = times_by_population(sp)
     times = {p: times[p] for p in cfg["populations"]}
-    return rate_features(times, want, float(cfg["simulation"]["dt"]), transient, stop, settings_spectrum), sp
+    try:
+        return rate_features(times, want, float(cfg["simulation"]["dt"]), transient, stop, settings_spectrum), sp
+    except ValueError as exc:
+        raise ValueError(f"{spikes}: {exc}") from None
 
 
 def fit_files(cfg, ground_truth, output):
