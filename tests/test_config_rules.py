@@ -99,13 +99,18 @@ def _validate(configfile):
 
 
 def _renamed(config, study):
-    """The laptop study with populations Pyr / Bas, no scans, and a study name of its own."""
+    """The laptop study with populations Pyr / Bas (also in its point-neuron network), no scans, and
+    a study name of its own."""
     cfg = copy.deepcopy(config)
     cfg["study"] = study
     cfg["populations"] = {{"E": "Pyr", "I": "Bas"}[k]: v for k, v in cfg["populations"].items()}
     for c in cfg["connections"]:
         c["pre"], c["post"] = {"E": "Pyr", "I": "Bas"}[c["pre"]], {"E": "Pyr", "I": "Bas"}[c["post"]]
     cfg["kernel"]["rates"] = {"Pyr": 2.5, "Bas": 5.0}
+    pn = cfg["pointnet"]
+    pn["populations"] = {{"E": "Pyr", "I": "Bas"}[k]: v for k, v in pn["populations"].items()}
+    for c in pn["connections"]:
+        c["pre"], c["post"] = {"E": "Pyr", "I": "Bas"}[c["pre"]], {"E": "Pyr", "I": "Bas"}[c["post"]]
     del cfg["scans"]
     return cfg
 

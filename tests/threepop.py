@@ -72,6 +72,7 @@ def three_population_config(base, folder, study="pytest_3pop", sizes=(24, 8, 8),
                               v_rest_offsets={"start": -5.0, "stop": 5.0, "num": 2})
     cfg["network"] = {"tasks": 1}
     cfg["recording"] = dict(base["recording"], membrane_sample=4)
+    cfg.pop("pointnet", None)  # no point-neuron network in this study (it describes E and I only)
     return cfg
 
 

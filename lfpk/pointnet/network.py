@@ -232,7 +232,7 @@ class LIFNetwork:
 def _steps(t, dt, what):
     """Whole number of steps of ``dt`` in ``t`` (ms); raises unless ``t`` is a multiple of ``dt``."""
     n = float(t) / float(dt)
-    if not (np.isfinite(n) and n >= 0 and abs(n - round(n)) < 1e-6):
+    if not (np.isfinite(n) and n >= 0 and abs(n - round(n)) <= 1e-6 * max(1.0, n)):
         raise ValueError(f"{what}: {t} ms is not a whole number of steps of dt = {dt} ms")
     return int(round(n))
 

@@ -283,7 +283,7 @@ def config_errors(cfg):
 
     def steps(value):
         n = float(value) / dt
-        return abs(n - round(n)) < 1e-6
+        return abs(n - round(n)) <= 1e-6 * max(1.0, n)
 
     fit = pn["fit"]
     for where, value in (("pointnet.fit.tstop", fit["tstop"]), ("pointnet.online.chunk", pn["online"]["chunk"])):

@@ -7,10 +7,6 @@ from lfpk.pointnet.parameters import POINTNET_RUN, config_subset
 POINTNET_THREADS = int(config["pointnet"]["threads"]) if "pointnet" in config else 1
 
 
-def pointnet_config(wildcards):
-    return config_subset(run_config(config, wildcards.run))
-
-
 rule pointnet_fit:
     input:
         spikes=f"{RESULTS}/network/{{run}}/spikes.nc",
@@ -24,7 +20,7 @@ rule pointnet_fit:
         CONDA_ENV
     threads: POINTNET_THREADS
     params:
-        config=pointnet_config,
+        config=lambda wc: config_subset(run_config(config, wc.run)),
     script:
         "../scripts/pointnet_fit.py"
 
@@ -44,7 +40,7 @@ rule pointnet_simulate:
         CONDA_ENV
     threads: POINTNET_THREADS
     params:
-        config=pointnet_config,
+        config=lambda wc: config_subset(run_config(config, wc.run)),
     script:
         "../scripts/pointnet_simulate.py"
 
@@ -80,7 +76,7 @@ rule pointnet_compare:
         CONDA_ENV
     params:
         transient=config["simulation"]["transient"],
-        label="LIF-" + PRIMARY_VARIANT,
+        label=f"LIF-{PRIMARY_VARIANT}",
     script:
         "../scripts/compare.py"
 
@@ -98,7 +94,7 @@ rule pointnet_rates:
     conda:
         CONDA_ENV
     params:
-        config=pointnet_config,
+        config=lambda wc: config_subset(run_config(config, wc.run)),
     script:
         "../scripts/pointnet_rates.py"
 
