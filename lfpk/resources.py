@@ -71,7 +71,7 @@ def estimate_memory(cfg) -> dict:
     -------
     dict
         stage -> (bytes, detail text, config keys that drive it). Stages: ``network`` (per MPI rank,
-        ranks = ``network.tasks``, default 2, rank 0 which gathers), ``kernel`` (one connection),
+        ranks = ``network.tasks``, default 2; rank 0, which receives the signals by an MPI reduction and writes them: its peak does not grow with the rank count), ``kernel`` (one connection),
         ``predict`` and ``compare`` (one run, whole signals in memory).
     """
     from lfpk.connectivity import multapse_mean
@@ -101,7 +101,7 @@ def estimate_memory(cfg) -> dict:
     rates = cfg["kernel"].get("rates", {})
     spikes = sum(sizes[n] * float(rates.get(n, 10.0)) * tstop / 1000.0 for n in pops)
     network = (BASE + (PER_SYNAPSE * synapses + PER_SEGMENT * segments) / ranks
-               + 8.0 * (ranks + 4) * npop * rows * nt          # fixed-point sums gathered on rank 0
+               + 8.0 * 6 * npop * rows * nt  # rank 0: its fixed-point sums (MPI-reduced in place), float and output copies
                + 8.0 * 2 * sum(min(sample, sizes[n]) * segs[n] for n in pops) * n_vt  # sampled potentials
                + 4.0 * 2 * npop * nt + 48.0 * spikes)          # spike counts and spikes
     out = {"network": (network, f"{cells:.3g} cells, {synapses:.3g} synapses, {segments:.3g} segments on "

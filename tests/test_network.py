@@ -70,9 +70,9 @@ def _synapse_traces(h, model, events, order, tstop=12.0):
 
 
 def test_exp2synsum_matches_exp2syn_and_is_order_independent(mechanisms):
-    """Exp2SynSum: a single event gives Exp2Syn's conductance trace (the self-event that applies
-    the summed weights is delivered in the same fixed step, before the integration), at any
-    phase of the event within the step; many simultaneous events (quantised weights) give
+    """Exp2SynSum: a single event gives Exp2Syn's conductance trace (the summed weights are
+    applied once per fixed step, after the step's events are delivered and before the currents
+    are computed), at any phase of the event within the step; many simultaneous events (quantised weights) give
     bitwise identical traces for any NetCon creation order."""
     from neuron import h
 
@@ -167,6 +167,68 @@ def test_poisson_lumping_statistics(mechanisms):
     isi = np.diff(np.asarray(recs["lumped"][0]))
     assert scipy.stats.kstest(isi, "expon", args=(0, 1000.0 / (count * rate))).pvalue > 1e-3
     h.finitialize(-65)
+
+
+def test_mechanism_drive_is_independent_poisson(mechanisms):
+    """Exp2SynSum's built-in drive: per synapse a Poisson train of the set rate (window counts
+    with mean = variance, Fano factor 1, uncorrelated in time) and independent between synapses
+    (pairwise correlations of the counts at the sampling error of independent trains)."""
+    from neuron import h
+
+    nsyn, rate, T, win = 24, 480.0, 20000.0, 100.0  # 48 arrivals per window and synapse
+    sec = h.Section(name="drive_stats")
+    sec.L = sec.diam = 10.0
+    sec.insert("pas")
+    syns = []
+    for j in range(nsyn):
+        s = h.Exp2SynSum(sec(0.5))
+        s.drive_interval = 1000.0 / rate
+        s.drive_weight = 0.0
+        s.drive_stream.set_ids(j, j % 3, 11)
+        syns.append(s)
+    h.dt = 0.0625
+    h.finitialize(-65)
+    pc = h.ParallelContext()
+    nwin = int(T / win)
+    cum = np.zeros((nwin + 1, nsyn))
+    for k in range(1, nwin + 1):
+        pc.psolve(k * win)
+        cum[k] = [s.drive_count for s in syns]
+    n = np.diff(cum, axis=0)  # (window, synapse) counts
+    mu = rate * win / 1000.0
+    m = n.size
+    assert n.mean() == pytest.approx(mu, abs=4 * np.sqrt(mu / m))
+    fano = n.var(axis=0, ddof=1) / n.mean(axis=0)
+    # Fano factor of Poisson counts: sd of the estimate ~ sqrt(2 / nwin) per synapse
+    assert fano.mean() == pytest.approx(1.0, abs=4 * np.sqrt(2.0 / m))
+    assert np.all(np.abs(fano - 1.0) < 5 * np.sqrt(2.0 / nwin))
+    lag1 = np.mean([np.corrcoef(n[:-1, j], n[1:, j])[0, 1] for j in range(nsyn)])
+    assert abs(lag1) < 4 / np.sqrt(m)
+    c = np.corrcoef(n.T)[np.triu_indices(nsyn, 1)]  # sd 1/sqrt(nwin) each if independent
+    assert abs(c.mean()) < 4 / np.sqrt(nwin * len(c))
+    assert np.abs(c).max() < 5 / np.sqrt(nwin)
+    assert c.std() == pytest.approx(1 / np.sqrt(nwin), rel=0.25)
+    del syns, sec
+
+
+def test_mechanism_drive_equals_netstim_drive(cfg, mechanisms):
+    """The in-mechanism drive and the former NetStim + NetCon drive give the same network run,
+    bitwise (same Random123 streams, arrivals applied in the step NEURON delivers them)."""
+    out = {}
+    for drive in ("netstim", "mechanism"):
+        net = _net(cfg, mechanisms, tstop=150.0, record_signals=True, membrane_sample=4, extrinsic_drive=drive)
+        net.run()
+        out[drive] = (net.gather(), dict(net.counts))
+        net.close()
+    (a, ca), (b, cb) = out["netstim"], out["mechanism"]
+    assert ca["netstims"] > 0 and cb["netstims"] == 0 and cb["drives"] == ca["netstims"]
+    assert len(a["spike_time"]) > 20
+    assert np.array_equal(a["spike_time"], b["spike_time"]) and np.array_equal(a["spike_unit"], b["spike_unit"])
+    for p in a["signal"]:
+        assert np.array_equal(a["signal"][p], b["signal"][p])
+        assert np.array_equal(a["sample"][p][1], b["sample"][p][1])
+    with pytest.raises(ValueError, match="extrinsic_drive"):
+        _net(cfg, mechanisms, extrinsic_drive="queue")
 
 
 def test_current_conservation_and_probe_mapping(cfg, mechanisms):

@@ -1,23 +1,37 @@
 COMMENT
-Exp2SynSum: NEURON's Exp2Syn with order-independent event summation (lfpk).
+Exp2SynSum: NEURON's Exp2Syn with order-independent event summation and an optional built-in
+Poisson drive (lfpk). Fixed time step only.
 
 Conductance, parameters and current are those of Exp2Syn (tau1, tau2, e; peak-normalised
-factor; g = B - A, i = g*(v - e)). Exp2Syn adds every event's weight*factor to A and B as the
-event is delivered, so events delivered in the same time step are added in queue order, which
-with MPI depends on the spike exchange (floating-point sums are not associative). Here an
-external event (flag 0) only adds its weight to `pending`; the first external event of a time
-step sends a self-event (flag 1) that adds pending*factor to A and B once and resets pending.
-If the weights are multiples of a common quantum (lfpk.network quantises them to 2^-48 uS),
-every partial sum of them is exact in float64, so `pending` and hence the state do not depend
-on the delivery order.
+factor; g = B - A, i = g*(v - e)).
 
-Timing (fixed step only). NEURON's fixed step from t delivers, before integrating, every
-queued event with time <= t + dt/2 in time order, including events inserted while delivering.
-An event at time te belongs to the step starting at k*dt with k = ceil((te - dt/2)/dt); the
-self-event is sent to k*dt + dt/4 (or to te itself if te is later, e.g. a Poisson event in
-(k*dt + dt/4, k*dt + dt/2]), so it is delivered in the same step, after all network events of the
-step (their times are on the dt grid: spikes are detected at step boundaries and delays are
-multiples of dt) and before the state integration: the response equals Exp2Syn's step by step.
+Order independence. Exp2Syn adds every event's weight*factor to A and B as the event is
+delivered, so events delivered in the same time step are added in queue order, which with MPI
+depends on the spike exchange (floating-point sums are not associative). Here an event only adds
+its weight to `pending`; once per time step, in the current evaluation (BREAKPOINT), after NEURON
+has delivered the step's events, pending*factor is added to A and B and pending is reset. If the
+weights are multiples of a common quantum (lfpk.network quantises them to 2^-48 uS), every
+partial sum of them is exact in float64, so `pending` and hence the state do not depend on the
+delivery order. NEURON evaluates BREAKPOINT twice per step (at v + 0.001 mV and at v, for
+di/dv); the second evaluation finds pending = 0 and no new arrival, so both see the same g.
+
+Timing. NEURON's fixed step from t delivers every queued event with time <= t + dt/2, advances
+t by dt/2, computes the currents, solves the voltages and updates the states (here SOLVE decay:
+Exp2Syn's cnexp update A <- A + (1 - exp(-dt/tau1))*(0 - A), likewise B, with the factors
+computed once per dt). An event therefore enters A and B in the step in which Exp2Syn would add
+it, and the conductance equals Exp2Syn's step by step (bitwise for single events).
+
+Built-in Poisson drive. With drive_interval > 0 (ms) the synapse receives a Poisson train of
+mean interval drive_interval, each arrival of weight drive_weight (uS), generated inside the
+mechanism instead of by a NetStim and a NetCon through the event queue: the arrival times are
+drawn from the Random123 stream `drive_stream` (ids set from Python with
+syn.drive_stream.set_ids(id1, id2, id3)) exactly as NetStim (noise = 1, start = 0) draws them,
+t_1 = interval*negexp(), t_(n+1) = t_n + interval*negexp(), the stream restarted at sequence 0
+by finitialize. Every arrival with time <= t (= step start + dt/2 in the current evaluation)
+is added to pending in that step, i.e. in the step in which NEURON would deliver the NetStim's
+event: the drive is that of a NetStim with the same stream, bitwise, at the cost of a comparison
+per step and one random number per arrival, with no event-queue traffic. drive_count counts the
+arrivals since finitialize (for tests).
 ENDCOMMENT
 
 NEURON {
@@ -25,6 +39,8 @@ NEURON {
     RANGE tau1, tau2, e, i
     NONSPECIFIC_CURRENT i
     RANGE g, pending
+    RANGE drive_interval, drive_weight, drive_next, drive_count
+    RANDOM drive_stream
 }
 
 UNITS {
@@ -37,6 +53,8 @@ PARAMETER {
     tau1 = 0.1 (ms) <1e-9,1e9>
     tau2 = 10 (ms) <1e-9,1e9>
     e = 0 (mV)
+    drive_interval = 0 (ms)
+    drive_weight = 0 (uS)
 }
 
 ASSIGNED {
@@ -45,12 +63,13 @@ ASSIGNED {
     g (uS)
     factor
     pending (uS)
-    armed
-}
-
-STATE {
+    drive_next (ms)
+    drive_count
     A (uS)
     B (uS)
+    c1
+    c2
+    dt_decay (ms)
 }
 
 INITIAL {
@@ -64,40 +83,49 @@ INITIAL {
     A = 0
     B = 0
     pending = 0
-    armed = 0
     tp = (tau1*tau2)/(tau2 - tau1) * log(tau2/tau1)
     factor = -exp(-tp/tau1) + exp(-tp/tau2)
     factor = 1/factor
+    dt_decay = -1
+    random_setseq(drive_stream, 0)
+    drive_next = 1e300
+    drive_count = 0
+    if (drive_interval > 0) {
+        drive_next = drive_interval*random_negexp(drive_stream)
+    }
 }
 
 BREAKPOINT {
-    SOLVE state METHOD cnexp
+    SOLVE decay
+    : Apply the step's arrivals once: NEURON evaluates this block twice per step (at v + 0.001
+    : and at v, for di/dv), and the second evaluation finds nothing left to add.
+    if (drive_interval > 0) {
+        while (drive_next <= t) {
+            pending = pending + drive_weight
+            drive_count = drive_count + 1
+            drive_next = drive_next + drive_interval*random_negexp(drive_stream)
+        }
+    }
+    if (pending != 0) {
+        A = A + pending*factor
+        B = B + pending*factor
+        pending = 0
+    }
     g = B - A
     i = g*(v - e)
 }
 
-DERIVATIVE state {
-    A' = -A/tau1
-    B' = -B/tau2
+PROCEDURE decay() {
+    : Exp2Syn's cnexp update of A' = -A/tau1, B' = -B/tau2, once per step (state update)
+    if (dt != dt_decay) {
+        c1 = 1 - exp(dt*((-1)/tau1))
+        c2 = 1 - exp(dt*((-1)/tau2))
+        dt_decay = dt
+    }
+    A = A + c1*(0 - A)
+    B = B + c2*(0 - B)
 }
 
 NET_RECEIVE(weight (uS)) {
-    LOCAL k, ts
-    if (flag == 0) {
-        pending = pending + weight
-        if (armed == 0) {
-            armed = 1
-            k = -floor(-(t - 0.5*dt)/dt)
-            ts = k*dt + 0.25*dt
-            if (ts < t) {
-                ts = t
-            }
-            net_send(ts - t, 1)
-        }
-    } else if (flag == 1) {
-        A = A + pending*factor
-        B = B + pending*factor
-        pending = 0
-        armed = 0
-    }
+    pending = pending + weight
 }

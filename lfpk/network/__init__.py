@@ -41,6 +41,7 @@ from lfpk.network.mpi import MPI_ENV_VARS, find_libmpi, find_mpiexec, init_paral
 from lfpk.network.simulation import (
     DEFAULT_BLOCK,
     DEFAULT_SPIKE_THRESHOLD,
+    EXTRINSIC_DRIVES,
     PROGRESS_CHUNKS,
     SUMMING_MODELS,
     WEIGHT_QUANTUM,
@@ -52,7 +53,7 @@ from lfpk.network.simulation import (
 )
 
 __all__ = [
-    "DEFAULT_BLOCK", "DEFAULT_SPIKE_THRESHOLD", "MPI_ENV_VARS", "PROGRESS_CHUNKS", "SUMMING_MODELS",
+    "DEFAULT_BLOCK", "DEFAULT_SPIKE_THRESHOLD", "EXTRINSIC_DRIVES", "MPI_ENV_VARS", "PROGRESS_CHUNKS", "SUMMING_MODELS",
     "WEIGHT_QUANTUM", "Network", "build_parser", "combine", "datasets", "datasets_rates", "find_libmpi",
     "find_mpiexec", "init_parallel", "launched_by_mpi", "main", "poisson_source", "quantise_weights",
     "run_network", "scaled_probabilities", "write_outputs",

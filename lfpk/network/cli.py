@@ -46,6 +46,9 @@ def build_parser():
     p.add_argument("--biophysics", default="active", choices=["active", "passive", "frozen", "quasi_linear"],
                    help="active (ground truth, default), passive, frozen, quasi_linear")
     p.add_argument("--no-lump", action="store_true", help="one synapse point process per synapse (slow; for checks)")
+    p.add_argument("--extrinsic-drive", default="mechanism", choices=["mechanism", "netstim"],
+                   help="extrinsic Poisson drive drawn inside the synapse mechanism (default) or by one "
+                        "NetStim + NetCon per segment (the former implementation; same trains, bitwise)")
     p.add_argument("--membrane-sample", type=int, default=None, help="overrides recording.membrane_sample")
     p.add_argument("--mechanisms", default=None, help="folder of the compiled mechanisms (default $LFPK_BUILD_DIR, else the per-user cache; see lfpk.mechanisms)")
     p.add_argument("--log", default=None, help="log file (default: stderr)")
@@ -126,9 +129,9 @@ def _main(argv):
             cfg, args.outdir, sizes=args.population_sizes, tstop=args.tstop, seed=args.seed,
             scale_probabilities=not args.keep_probabilities, lump=not args.no_lump,
             biophysics=args.biophysics, membrane_sample=args.membrane_sample, pc=pc,
-            transient=args.transient)
+            transient=args.transient, extrinsic_drive=args.extrinsic_drive)
         if rank == 0:
-            logger.info("done: timings (s) %s", {k: round(v, 2) for k, v in timings.items()})
+            logger.info("done: timings (s) %s", {k: round(v, 2) for k, v in timings.items() if isinstance(v, float)})
     pc.barrier()
     pc.done()
     return 0

@@ -22,6 +22,7 @@ def _attrs(net, timings, extra=None):
         "population_sizes": to_json(net.layout.sizes),
         "connection_probabilities": to_json({f"{c['pre']}->{c['post']}": c["C"] for c in net.conn.conns}),
         "biophysics": net.biophysics, "lumped": int(net.lump), "n_ranks": net.nhost,
+        "extrinsic_drive": net.extrinsic_drive,
         "spike_threshold": net.spike_threshold,
         "parameters": to_json(net.cfg), "timings": to_json(timings),
         "software": to_json(software_versions()),
@@ -140,6 +141,12 @@ def write_outputs(net, res, outdir):
 
     t0 = time.perf_counter()
     timings = {k: max(t.get(k, 0.0) for t in res["timings_by_rank"]) for k in ("build", "connect", "simulate")}
+    # core-seconds of the simulate phase summed over ranks, and each rank's peak resident memory (MB)
+    for k in ("integrate", "integrate_cpu", "simulate_cpu"):  # wall: slowest rank; CPU: sum over ranks
+        vals = [t.get(k, 0.0) for t in res["timings_by_rank"]]
+        timings[k if k == "integrate" else f"{k}_total"] = max(vals) if k == "integrate" else sum(vals)
+    if "peak_memory_mb" in res:
+        timings["peak_memory_mb"] = [round(float(p), 1) for p in res["peak_memory_mb"]]
     dsets = datasets(net, res, timings)
     paths = {name: Path(outdir) / f"{name}.nc" for name in dsets}
     for name, ds in dsets.items():
@@ -148,7 +155,12 @@ def write_outputs(net, res, outdir):
         for tmp, ds in zip(tmps, dsets.values()):
             dataset_to_netcdf(ds, tmp)
         timings["write"] = time.perf_counter() - t0
-        timings["total"] = sum(timings.values())
+        if "peak_memory_mb" in timings:  # rank 0's peak including the write
+            import resource
+
+            timings["peak_memory_mb"][0] = round(max(timings["peak_memory_mb"][0],
+                                                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0), 1)
+        timings["total"] = sum(v for k, v in timings.items() if k in ("build", "connect", "simulate", "write"))
         with deferred_signals():
             for tmp in tmps:  # record the write phase too (attribute only)
                 with netCDF4.Dataset(tmp, "a") as f:
@@ -158,7 +170,8 @@ def write_outputs(net, res, outdir):
 
 
 def run_network(cfg, outdir, sizes=None, tstop=None, seed=None, scale_probabilities=True,
-                lump=True, biophysics="active", membrane_sample=None, pc=None, transient=None):
+                lump=True, biophysics="active", membrane_sample=None, pc=None, transient=None,
+                extrinsic_drive="mechanism"):
     """Build, connect, simulate and write one ground-truth run (all ranks call this).
 
     Returns ``(paths, timings, rates)`` on rank 0 and ``(None, None, None)`` elsewhere.
@@ -167,7 +180,8 @@ def run_network(cfg, outdir, sizes=None, tstop=None, seed=None, scale_probabilit
 
     probs = scaled_probabilities(cfg, sizes) if (sizes and scale_probabilities) else None
     net = Network(cfg, sizes=sizes, probabilities=probs, tstop=tstop, seed=seed, lump=lump,
-                  biophysics=biophysics, membrane_sample=membrane_sample, pc=pc, transient=transient)
+                  biophysics=biophysics, membrane_sample=membrane_sample, pc=pc, transient=transient,
+                  extrinsic_drive=extrinsic_drive)
     if net.rank == 0:
         log.info("network: %s cells on %d rank(s), tstop %.1f ms, dt %g ms, seed %d, C %s",
                  net.layout.sizes, net.nhost, net.tstop, net.dt, net.seed,
@@ -178,8 +192,10 @@ def run_network(cfg, outdir, sizes=None, tstop=None, seed=None, scale_probabilit
     if net.rank != 0:
         net.close()
         return None, None, None
-    log.info("synapses %d, NetCons %d, point processes %d, NetStims %d", res["counts"]["synapses"],
-             res["counts"]["netcons"], res["counts"]["point_processes"], res["counts"]["netstims"])
+    res["peak_memory_mb"] = peak
+    log.info("synapses %d, NetCons %d, point processes %d, NetStims %d, in-mechanism Poisson drives %d",
+             res["counts"]["synapses"], res["counts"]["netcons"], res["counts"]["point_processes"],
+             res["counts"]["netstims"], res["counts"]["drives"])
     paths, timings = write_outputs(net, res, outdir)
     rates = dict(zip(net.layout.names, datasets_rates(net, res)))
     log.info("rates after the transient (1/s): %s; peak memory per rank (MB): %s",

@@ -24,6 +24,8 @@ PROGRESS_CHUNKS = 20
 WEIGHT_QUANTUM = 2.0**-48
 #: Order-independent point process used for each synapse model of the config.
 SUMMING_MODELS = {"Exp2Syn": "Exp2SynSum"}
+#: ways of delivering the extrinsic Poisson drive (:meth:`Network._drive`)
+EXTRINSIC_DRIVES = ("mechanism", "netstim")
 
 
 def poisson_source(rate, ids, start=0.0):
@@ -108,11 +110,15 @@ class Network:
         ``recording.membrane_sample``).
     pc : ParallelContext, optional
         From :func:`init_parallel` (default ``h.ParallelContext()``).
+    extrinsic_drive : {"mechanism", "netstim"}
+        Extrinsic Poisson drive drawn inside the lumped synapse (default; no event-queue
+        traffic) or by one NetStim + NetCon per segment (the former implementation, kept for
+        benchmarks and checks). The same Random123 streams give the same trains, bitwise.
     """
 
     def __init__(self, cfg, sizes=None, probabilities=None, tstop=None, seed=None, lump=True,
                  biophysics="active", record_signals=True, membrane_sample=None, pc=None,
-                 block=DEFAULT_BLOCK, transient=None):
+                 block=DEFAULT_BLOCK, transient=None, extrinsic_drive="mechanism"):
         from neuron import h
 
         self.h = h
@@ -146,7 +152,10 @@ class Network:
         self.netcons = []
         self.stims = []
         self.timings = {}
-        self.counts = {"netcons": 0, "synapses": 0, "point_processes": 0, "netstims": 0}
+        self.counts = {"netcons": 0, "synapses": 0, "point_processes": 0, "netstims": 0, "drives": 0}
+        if extrinsic_drive not in EXTRINSIC_DRIVES:
+            raise ValueError(f"extrinsic_drive: expected one of {', '.join(EXTRINSIC_DRIVES)}, got {extrinsic_drive!r}")
+        self.extrinsic_drive = extrinsic_drive
         self._callback = None
         self._built = self._connected = self._simulated = False
 
@@ -200,18 +209,37 @@ class Network:
             key = synapse_type(ext["synapse"])
             w = float(quantise_weights(float(ext["synapse"]["weight"])))
             for iseg in np.flatnonzero(counts):
-                stim = poisson_source(counts[iseg] * float(ext["rate"]), (gid, int(iseg), seed32))
                 syn = self._synapse(cell, int(iseg), key, ("ext",) if not self.lump else ())
-                enc = h.NetCon(stim, syn)
-                enc.weight[0] = w
-                enc.delay = 0.0
-                self.stims.append(stim)
-                self.netcons.append(enc)
-            self.counts["netstims"] += int(np.count_nonzero(counts))
+                self._drive(syn, counts[iseg] * float(ext["rate"]), (gid, int(iseg), seed32), w)
         pc.spike_record(-1, self.tvec, self.idvec)
         self.timings["build"] = time.perf_counter() - t0
         self._built = True
         return self
+
+    def _drive(self, syn, rate, ids, weight):
+        """Poisson arrivals at ``rate`` (1/s) of ``weight`` (uS) on ``syn`` from Random123 stream ``ids``.
+
+        With ``extrinsic_drive="mechanism"`` the synapse draws the train itself (``Exp2SynSum``'s
+        built-in drive, no event-queue traffic); otherwise, or for a synapse model without a
+        built-in drive, a NetStim (:func:`poisson_source`) and a NetCon deliver it. Both give the
+        same train from the same stream, bitwise (tests/test_network.py).
+        """
+        if self.extrinsic_drive == "mechanism" and hasattr(syn, "drive_interval"):
+            if syn.drive_interval > 0:
+                raise RuntimeError("a lumped synapse received two extrinsic drives")
+            syn.drive_interval = 1000.0 / float(rate)
+            syn.drive_weight = weight
+            syn.drive_stream.set_ids(*(int(i) for i in ids))
+            self.counts["drives"] += 1
+            return
+        h = self.h
+        stim = poisson_source(rate, ids)
+        enc = h.NetCon(stim, syn)
+        enc.weight[0] = weight
+        enc.delay = 0.0
+        self.stims.append(stim)
+        self.netcons.append(enc)
+        self.counts["netstims"] += 1
 
     def _synapse(self, cell, iseg, key, tag=()):
         """The (lumped) synapse of ``key`` on segment ``iseg``; a new one per call if not lumping.
@@ -352,6 +380,7 @@ class Network:
         """Initialise and run to ``tstop``, logging progress every 5 % of the run."""
         h, pc = self.h, self.pc
         t0 = time.perf_counter()
+        c0 = time.process_time()
         # Free unreachable NEURON objects of earlier models in this process now, and keep the
         # garbage collector off while simulating: deleting sections mid-run changes NEURON's
         # node arrays and would leave the PtrVector pointers into i_membrane_ dangling.
@@ -373,6 +402,7 @@ class Network:
             self._step = 0
             self._gather(0)
             self._check_pointers()
+            w0, c1 = time.perf_counter(), time.process_time()
             for k in range(1, PROGRESS_CHUNKS + 1):
                 pc.psolve(self.tstop * k / PROGRESS_CHUNKS)
                 if self.rank == 0:
@@ -380,20 +410,25 @@ class Network:
                     log.info("simulated %.1f / %.1f ms (%3.0f %%), wall %.1f s (%.3g s per simulated s)",
                              h.t, self.tstop, 100.0 * k / PROGRESS_CHUNKS, wall,
                              wall / max(h.t, 1e-9) * 1000.0)
+            # the time steps alone (without the set-up of the recording), wall and this rank's CPU
+            self.timings["integrate"] = time.perf_counter() - w0
+            self.timings["integrate_cpu"] = time.process_time() - c1
             if self._step != self.nstep:
                 raise RuntimeError(f"ran {self._step} steps, expected {self.nstep}")
             if self.record_signals:
                 self._flush()
                 if not self._filled.all():
                     raise RuntimeError(f"{int((~self._filled).sum())} time steps were not recorded")
-                from lfpk.recording import to_float
-
-                self.signal = {n: to_float(v, self.quanta) for n, v in self.isignal.items()}
         finally:
             cvode.extra_scatter_gather_remove(self._callback)
             if gc_enabled:
                 gc.enable()
         self.timings["simulate"] = time.perf_counter() - t0
+        self.timings["simulate_cpu"] = time.process_time() - c0  # CPU seconds of this rank
+        # NEURON's own accounting of this rank's run (s): integration incl. event delivery, MPI
+        # spike exchange, waiting for other ranks
+        for k in ("step_time", "send_time", "wait_time", "event_time"):
+            self.timings[f"neuron_{k}"] = float(getattr(pc, k)())
         self._simulated = True
         return self
 
@@ -429,19 +464,54 @@ class Network:
             "timings": dict(self.timings),
             "counts": dict(self.counts),
         }
-        if self.record_signals:
-            out["signal"] = self.isignal  # int64 fixed point: summed exactly over ranks
         return out
+
+    @property
+    def signal(self):
+        """This rank's partial signals (float64, signal units; population -> rows x time)."""
+        from lfpk.recording import to_float
+
+        return {n: to_float(v, self.quanta) for n, v in self.isignal.items()}
+
+    def reduce_signals(self, root=0):
+        """Sum the ranks' int64 fixed-point signals onto rank ``root`` by an MPI reduction.
+
+        Integer sums are exact and do not depend on the order in which MPI combines the ranks,
+        so the total is bitwise the same for any rank count. The reduction runs in place, one
+        signal row (time series) at a time, so no rank holds more than its own signals plus one
+        row: the memory per rank does not grow with the rank count (the former ``py_gather`` put
+        every rank's full-length signals on rank 0). Returns ``{population: int64 rows x time}``
+        on ``root`` and None elsewhere; the other ranks' arrays are released.
+        """
+        if not self.record_signals:
+            return None
+        if self.nhost > 1:
+            from mpi4py import MPI
+
+            comm = MPI.COMM_WORLD
+            for name in self.names:
+                a = self.isignal[name]
+                for r in range(a.shape[0]):
+                    if self.rank == root:
+                        comm.Reduce(MPI.IN_PLACE, a[r], op=MPI.SUM, root=root)
+                    else:
+                        comm.Reduce(a[r], None, op=MPI.SUM, root=root)
+            if self.rank != root:
+                self.isignal = {n: a[:, :0] for n, a in self.isignal.items()}
+                return None
+        return self.isignal
 
     def _nseg(self, name):
         return len(self.layout.segtables[name]["area"])
 
     def gather(self):
-        """Combine every rank's results on rank 0 (None elsewhere)."""
+        """Combine every rank's results on rank 0 (None elsewhere): signals by an exact MPI
+        reduction (:meth:`reduce_signals`), spikes and membrane samples by ``py_gather``."""
+        isignal = self.reduce_signals(0)
         parts = self.pc.py_gather(self.local_results(), 0)
         if self.rank != 0:
             return None
-        return combine(parts, self)
+        return combine(parts, self, isignal)
 
     def close(self):
         """Release NEURON objects and gids so another network can be built in this process."""
@@ -452,17 +522,18 @@ class Network:
         for a in ("_pv", "_vpv", "_hv", "_vhv", "tvec", "idvec"):
             if hasattr(self, a):
                 delattr(self, a)
-def combine(parts, net):
-    """Merge the per-rank results: spikes sorted by (time, gid), fixed-point signals summed
-    exactly (int64) and converted to float64, membrane samples ordered by gid."""
+def combine(parts, net, isignal=None):
+    """Merge the per-rank results: spikes sorted by (time, gid), membrane samples ordered by
+    gid, and the fixed-point signals ``isignal`` (int64, already summed over ranks by
+    :meth:`Network.reduce_signals`) converted to float64."""
     t = np.concatenate([p["spike_time"] for p in parts])
     u = np.concatenate([p["spike_unit"] for p in parts])
     order = np.lexsort((u, t))
     res = {"spike_time": t[order], "spike_unit": u[order]}
-    if "signal" in parts[0]:
+    if isignal is not None:
         from lfpk.recording import to_float
 
-        res["signal"] = {n: to_float(sum(p["signal"][n] for p in parts), net.quanta) for n in net.layout.names}
+        res["signal"] = {n: to_float(isignal[n], net.quanta) for n in net.layout.names}
     res["sample"] = {}
     for n in net.layout.names:
         gids = np.concatenate([p["sample"][n][0] for p in parts])
