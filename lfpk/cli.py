@@ -312,6 +312,8 @@ def _run(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lfpk.compare import PSD_SEGMENT
+
     parser = Parser(
         prog="lfpk",
         description="Spike-to-signal kernels and ground-truth networks (Hagen et al. 2022 framework).",
@@ -474,7 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="After the transient: per signal (lfp, csd, cdm_z, and eeg/meg when both files have them), "
         "channel and source (total and each population), R^2 (squared Pearson correlation) and r_STD "
         "(std prediction / std ground truth) on the raw signals and on both low-passed by a zero-phase "
-        "elliptic filter (order 4, 0.1 dB ripple, 40 dB attenuation, 100 Hz); Welch PSDs and coherence. "
+        "elliptic filter (order 2, 0.1 dB ripple, 40 dB attenuation, 100 Hz); Welch PSDs and coherence "
+        "(segments of --psd-segment ms, 75 %% overlap). "
         "Prints the summary table (channel median and 10/90 %% quantiles).",
     )
     p.add_argument("--ground-truth", required=True, help="ground-truth signals.nc of the network")
@@ -486,8 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the summary table (CSV: one row per signal x source x band)")
     p.add_argument("--label", default=None,
                    help="approximation label (default from the prediction, e.g. 'frozen+g_eff')")
-    p.add_argument("--psd-segment", type=float, default=256.0,
-                   help="Welch segment length (ms) for PSD and coherence (default 256; capped at the data length)")
+    p.add_argument("--psd-segment", type=float, default=PSD_SEGMENT,
+                   help=f"Welch segment length (ms) for PSD and coherence (default {PSD_SEGMENT:g}: the study's "
+                        "2048 samples at 16 kHz; capped at the data length)")
     p.set_defaults(func=_cmd_compare, inputs=("ground_truth", "prediction"), outputs=("output", "summary"))
 
     from lfpk.pointnet.cli import add_parser as add_pointnet_parser

@@ -6,13 +6,15 @@ ground truth and the prediction share):
 * ``R^2`` = squared Pearson correlation coefficient of prediction and ground truth;
 * ``r_STD`` = std(prediction) / std(ground truth) (population std, ddof = 0);
 * band ``raw``: the signals as they are; band ``lowpass``: both the prediction **and** the ground
-  truth low-passed by the same zero-phase filter -- an elliptic low-pass (``scipy.signal.ellip``,
-  order 4, 0.1 dB pass-band ripple, 40 dB stop-band attenuation, edge 100 Hz, as second-order
-  sections) applied forward and backward with ``scipy.signal.sosfiltfilt`` (default odd padding)
-  to the post-transient segment (the transient is cut first, so the onset does not leak in);
+  truth low-passed by the same zero-phase filter -- the study's elliptic low-pass
+  (``scipy.signal.ellip``, order 2, 0.1 dB pass-band ripple, 40 dB stop-band attenuation, edge
+  100 Hz, as second-order sections) applied forward and backward with ``scipy.signal.sosfiltfilt``
+  (default odd padding) to the post-transient segment (the transient is cut first, so the onset
+  does not leak in; the study filters the whole run, then cuts);
 * ``psd_*``: Welch estimate (``scipy.signal.welch``, Hann window, ``nperseg`` = the
-  ``psd_segment`` in ms (default 256 ms) in samples, capped at the number of samples, 50 %
-  overlap, linear detrending off, one-sided density, units signal^2/Hz);
+  ``psd_segment`` in ms (default 128 ms: the study's NFFT 2048 at 16 kHz) in samples, capped at
+  the number of samples, 75 % overlap (the study's 1536 of 2048), linear detrending off, one-sided
+  density, units signal^2/Hz);
 * ``coherence``: magnitude-squared coherence (``scipy.signal.coherence``, same segments) of
   ground truth and prediction;
 * constant traces (std 0) give NaN.
@@ -38,10 +40,13 @@ import numpy as np
 log = logging.getLogger("lfpk.compare")
 
 BANDS = ("raw", "lowpass")
-#: low-pass filter of the study: elliptic, order 4, rp 0.1 dB, rs 40 dB, 100 Hz, zero-phase
-LOWPASS = {"cutoff": 100.0, "order": 4, "rp": 0.1, "rs": 40.0}
-#: Welch segment length (ms)
-PSD_SEGMENT = 256.0
+#: low-pass filter of the study (Hagen et al. 2022, Figure04-07 notebook): elliptic, order 2,
+#: rp 0.1 dB, rs 40 dB, 100 Hz, zero-phase (sosfiltfilt)
+LOWPASS = {"cutoff": 100.0, "order": 2, "rp": 0.1, "rs": 40.0}
+#: Welch segment length (ms): the study's NFFT = 2048 samples at dt = 2^-4 ms
+PSD_SEGMENT = 128.0
+#: Welch overlap as a fraction of the segment: the study's noverlap = 1536 of 2048
+PSD_OVERLAP = 0.75
 #: Shortest Welch segment (samples): below it the spectral estimate has almost no frequencies
 MIN_PSD_SAMPLES = 8
 SIGNALS = ("lfp", "csd", "cdm", "eeg", "meg")
@@ -104,6 +109,11 @@ def band_metrics(prediction, ground_truth, fs, **lowpass_kw):
     return out
 
 
+def welch_overlap(nperseg):
+    """Overlapping samples of consecutive Welch segments (:data:`PSD_OVERLAP` of ``nperseg``)."""
+    return int(round(PSD_OVERLAP * int(nperseg)))
+
+
 def spectra(prediction, ground_truth, fs, nperseg):
     """Welch PSDs of ground truth and prediction and their coherence (last axis = time).
 
@@ -113,7 +123,7 @@ def spectra(prediction, ground_truth, fs, nperseg):
     """
     from scipy import signal
 
-    kw = {"fs": fs, "nperseg": nperseg, "noverlap": nperseg // 2, "window": "hann", "detrend": False,
+    kw = {"fs": fs, "nperseg": nperseg, "noverlap": welch_overlap(nperseg), "window": "hann", "detrend": False,
           "axis": -1}
     f, pg = signal.welch(ground_truth, scaling="density", **kw)
     _, pp = signal.welch(prediction, scaling="density", **kw)
@@ -318,7 +328,7 @@ def compare(ground_truth, prediction, transient=None, approximation=None, psd_se
             "lowpass": lp_text,
             "lowpass_parameters": to_json(lp),
             "welch": f"scipy.signal.welch/coherence, hann window, nperseg {nperseg} samples ({nperseg * dt} ms), "
-                     f"noverlap {nperseg // 2}, detrend off, density scaling",
+                     f"noverlap {welch_overlap(nperseg)}, detrend off, density scaling",
             "nperseg": nperseg,
             "r2_definition": "squared Pearson correlation coefficient over the samples after the transient",
             "r_std_definition": "std(prediction) / std(ground truth), ddof 0",

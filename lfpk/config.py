@@ -280,6 +280,9 @@ def _cross_field_errors(cfg, runs=True) -> list[str]:
     from lfpk.pointnet.parameters import config_errors as pointnet_errors
 
     errors += pointnet_errors(cfg)
+    from lfpk.hybrid import config_errors as hybrid_errors
+
+    errors += hybrid_errors(cfg)  # the hybrid scheme's run, volleys and direct-kernel variants
     if errors:
         return errors
     if runs:

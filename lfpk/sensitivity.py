@@ -7,8 +7,8 @@ the presynaptic firing rates (which set the effective leak ``g_eff``) and the re
 kernels of every connection on a grid of
 
 * ``rate_scale`` s: presynaptic rates ``nu_X = s * nu_X(run)`` used for ``g_eff`` (the rates
-  measured in the ground-truth run's ``membrane.nc``); the extrinsic drive keeps its configured
-  rate unless ``scale_extrinsic``;
+  measured in the ground-truth run's ``membrane.nc``), and with ``scale_extrinsic`` (the default,
+  as the study: ``nu_ext = 40 /s x s``) the extrinsic drive's rate too;
 * ``v_rest_offset`` d (mV): ``V_rest = V_rest(run) + d`` (scalar median somatic potential, or the
   per-segment medians plus d, as the variant says),
 
@@ -137,7 +137,7 @@ class _Predictor:
 
 
 def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_rest_offsets, transient=None,
-                     lfp=True, scale_extrinsic=False, lowpass_kw=None):
+                     lfp=True, scale_extrinsic=True, lowpass_kw=None):
     """R^2 and r_STD of kernel predictions over a grid of rate scalings and V_rest offsets.
 
     Parameters
@@ -165,7 +165,8 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
     lfp : bool
         Also map the channel median of R^2 and r_STD of the LFP.
     scale_extrinsic : bool
-        Scale the extrinsic drive's rate in g_eff too (default: only the network's rates).
+        Scale the extrinsic drive's rate in g_eff too (default, as the study's Fig 8:
+        ``nu_ext = base rate x scale``); ``False`` scales only the network's rates.
     lowpass_kw : dict, optional
         Overrides of :data:`lfpk.compare.LOWPASS`.
 
@@ -377,7 +378,8 @@ def sensitivity_files(cfg, spikes_path, signals_path, membrane_path, output_path
     sp = read_spikes(spikes_path)
     counts = population_counts(sp, float(cfg["simulation"]["dt"]))
     signals = read_dataset(signals_path)
-    ds = sensitivity_scan(cfg, counts, signals, membrane_path, variant, rate_scales, v_rest_offsets, lfp=lfp)
+    ds = sensitivity_scan(cfg, counts, signals, membrane_path, variant, rate_scales, v_rest_offsets, lfp=lfp,
+                          scale_extrinsic=bool(cfg["sensitivity"].get("scale_extrinsic", True)))
     ds.attrs["spikes"] = str(spikes_path)
     ds.attrs["ground_truth"] = str(signals_path)
     ds.attrs["membrane"] = str(membrane_path)

@@ -46,6 +46,7 @@ def all_targets_for(cfg) -> list[str]:
     from lfpk.pointnet.parameters import workflow_targets as pointnet_targets
 
     targets += pointnet_targets(cfg, res)
+    targets += [f"{res}/hybrid/{hybrid_run(cfg)}/comparison.{ext}" for ext in ("nc", "csv")]
     return targets
 
 
@@ -151,3 +152,99 @@ def sensitivity_parameters(cfg, run) -> dict:
     rc = run_config(cfg, run)
     return {"sensitivity": rc["sensitivity"],
             "kernels": [kernel_parameters(rc, c["post"], c["pre"]) for c in rc["connections"]]}
+
+
+def launch_network(cfg, outdir, tasks, launcher, log_path, extra_args=(), log=None):
+    """Run ``[launcher -n tasks] python -m lfpk.network`` on ``cfg`` (written to
+    ``outdir/config.yaml``) with ``extra_args``; the network's log and output are appended to
+    ``log`` (a logger). Used by the network and hybrid-scheme rules, so both launch MPI alike
+    (``resources.mpi`` = ``mpiexec`` locally, ``srun`` on a cluster); raises ``RuntimeError`` on
+    failure."""
+    import logging
+    import os
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from lfpk.network import find_mpiexec
+
+    log = log or logging.getLogger("lfpk.workflow")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    cfg = dict(cfg)
+    if isinstance(cfg.get("network"), dict):
+        cfg["network"] = {k: v for k, v in cfg["network"].items() if k != "runs"}  # the run's own config
+    cfg_path = outdir / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    if launcher == "mpiexec":
+        launcher = find_mpiexec() or "mpiexec"
+    network_log = Path(str(log_path) + ".network")
+    cmd = [sys.executable, "-m", "lfpk.network", "--config", str(cfg_path), "--outdir", str(outdir),
+           "--log", str(network_log), *map(str, extra_args)]
+    if int(tasks) > 1:
+        cmd = [*shlex.split(launcher), "-n", str(int(tasks)), *cmd]
+    log.info("%s", " ".join(cmd))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if network_log.exists():
+        log.info("network log:\n%s", network_log.read_text())
+        network_log.unlink()
+    if proc.stdout.strip():
+        log.info("stdout:\n%s", proc.stdout[-20000:])
+    if proc.stderr.strip():
+        log.info("stderr:\n%s", proc.stderr[-20000:])
+    if proc.returncode != 0:
+        raise RuntimeError(f"lfpk.network failed with exit code {proc.returncode}: {' '.join(cmd)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The hybrid scheme (lfpk.hybrid)
+# ---------------------------------------------------------------------------------------------
+
+#: Wildcard pattern of a hybrid-scheme variant <biophysics>-<geff|nogeff>.
+HYBRID_PATTERN = "(" + "|".join(VARIANT_PARTS[0]) + ")-(geff|nogeff)"
+
+
+def parse_hybrid(name) -> dict:
+    """Options of a hybrid-scheme variant name (:func:`lfpk.hybrid.parse`)."""
+    from lfpk.hybrid import parse
+
+    return parse(name)
+
+
+def hybrid_volleys(cfg) -> dict:
+    """Volley times of the hybrid-kernel runs (:func:`lfpk.hybrid.volley_times`)."""
+    from lfpk.hybrid import volley_times
+
+    return volley_times(cfg)
+
+
+def hybrid_approximations(cfg) -> list[dict]:
+    """The approximations the hybrid comparison takes, in order (:func:`lfpk.hybrid.approximations`)."""
+    from lfpk.hybrid import approximations
+
+    return approximations(cfg)
+
+
+def hybrid_approximation_files(cfg, run) -> list[str]:
+    """File of every approximation of run ``run`` (order of :func:`hybrid_approximations`)."""
+    res = results_dir(cfg)
+    out = []
+    for a in hybrid_approximations(cfg):
+        if a["method"] == "reconstruction":
+            out.append(f"{res}/hybrid/{run}/reconstruction/{a['variant']}/signals.nc")
+        elif a["method"] == "hybrid kernel":
+            out.append(f"{res}/hybrid/{run}/prediction/{a['variant']}.nc")
+        else:
+            out.append(f"{res}/prediction/{run}/{a['variant']}.nc")
+    return out
+
+
+def hybrid_run(cfg) -> str:
+    """The ground-truth run the hybrid scheme rebuilds (``hybrid.run``, default ``default``)."""
+    from lfpk.hybrid import settings
+
+    return settings(cfg)["run"]

@@ -7,16 +7,78 @@ from lfpk.config import load_schema, validate_config
 from lfpk.model import from_config, rules
 
 
+#: The study's mean weights (uS), onto Y from X (example_network_parameters.py / run_pscan.py).
+W_EE, W_IE, W_EI, W_II = 1.5e-4, 1.25e-4, 4.5e-3, 2.0e-3
+
+
+@pytest.mark.parametrize("J", [0.975, 1.0, 1.025, 1.05, 1.075])
+def test_weight_scaling_rule_of_the_study(config, J):
+    """Effective weights of the J rule against the study's four sequential updates, written out
+    here as in example_network.py (w_EE, then w_IE, then w_EI with the new w_EE, then w_II with
+    the new w_IE), and against closed forms of the exponents (w_EI/w_EE = 30, w_II/w_IE = 16)."""
+    cfg = validate_config(config)
+    by_pair = {(c["pre"], c["post"]): i for i, c in enumerate(cfg["connections"])}
+    assert [cfg["connections"][by_pair[p]]["synapse"]["weight"] for p in
+            [("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")]] == [W_EE, W_IE, W_EI, W_II]
+    w_EE, w_IE, w_EI, w_II = W_EE, W_IE, W_EI, W_II
+    w_EE = w_EE * J ** (w_EI / w_EE)
+    w_IE = w_IE * J ** (w_II / w_IE)
+    w_EI = w_EI * J ** (w_EE / w_EI)
+    w_II = w_II * J ** (w_IE / w_II)
+    f = rules.weight_factors(cfg["connections"], J)
+    got = {p: cfg["connections"][i]["synapse"]["weight"] * f[i] for p, i in by_pair.items()}
+    assert got[("E", "E")] == pytest.approx(w_EE, rel=1e-12)
+    assert got[("E", "I")] == pytest.approx(w_IE, rel=1e-12)
+    assert got[("I", "E")] == pytest.approx(w_EI, rel=1e-12)
+    assert got[("I", "I")] == pytest.approx(w_II, rel=1e-12)
+    # closed forms: f_EE = J^30, f_IE = J^16, f_EI = J^(J^30 / 30), f_II = J^(J^16 / 16)
+    assert f[by_pair[("E", "E")]] == pytest.approx(J ** 30, rel=1e-12)
+    assert f[by_pair[("E", "I")]] == pytest.approx(J ** 16, rel=1e-12)
+    assert f[by_pair[("I", "E")]] == pytest.approx(J ** (J ** 30 / 30), rel=1e-12)
+    assert f[by_pair[("I", "I")]] == pytest.approx(J ** (J ** 16 / 16), rel=1e-12)
+
+
+def test_weight_scaling_factors_by_hand():
+    """Factors at J = 1.075 computed by hand (logarithms to 6 digits): ln 1.075 = 0.0723207;
+    f_EE = exp(30 x 0.0723207) = exp(2.169621) = 8.7550, f_IE = exp(16 x 0.0723207) = 3.1808,
+    f_EI = exp(0.0723207 x 8.7550 / 30) = exp(0.0211058) = 1.02133,
+    f_II = exp(0.0723207 x 3.1808 / 16) = exp(0.0143773) = 1.01448."""
+    conns = [{"pre": "E", "post": "E", "synapse": {"e": 0.0, "weight": W_EE}},
+             {"pre": "E", "post": "I", "synapse": {"e": 0.0, "weight": W_IE}},
+             {"pre": "I", "post": "E", "synapse": {"e": -80.0, "weight": W_EI}},
+             {"pre": "I", "post": "I", "synapse": {"e": -80.0, "weight": W_II}}]
+    f = rules.weight_factors(conns, 1.075)
+    np.testing.assert_allclose(f, [8.7550, 3.1808, 1.02133, 1.01448], rtol=5e-5)
+    assert rules.weight_factors(conns, 1.0) == [1.0] * 4
+    # J < 1 weakens excitation most: the study's J = 0.975 row (E->E 0.4679, E->I 0.6669)
+    np.testing.assert_allclose(rules.weight_factors(conns, 0.975), [0.4679, 0.6669, 0.9996, 0.9989], atol=5e-5)
+    # a population without an inhibitory input: the rule is undefined unless J = 1
+    with pytest.raises(ValueError, match="I has no inhibitory input"):
+        rules.weight_factors(conns[:2] + conns[2:3], 1.05)
+    assert rules.weight_factors(conns[:3], 1.0) == [1.0] * 3
+
+
+def test_weight_scaling_rule_is_validated(config):
+    from lfpk.config import ConfigError
+
+    config["connections"] = [c for c in config["connections"] if not (c["pre"] == "I" and c["post"] == "I")]
+    config["scans"] = {"J": [1.0]}
+    validate_config(config)  # J = 1 everywhere: fine
+    config["scans"] = {"J": [1.0, 1.05]}
+    with pytest.raises(ConfigError, match=r"scans\.J\[1\]: 1.05: the weight-scaling rule .* I has no inhibitory"):
+        validate_config(config)
+
+
 def test_rules_are_the_ones_every_stage_uses(config):
     """The weight scaling reaches the ground truth's connectivity and the kernels from one rule."""
     from lfpk.connectivity import Connectivity, place_cells
     from lfpk.kernel import KernelEngine
 
-    config["weight_scaling"]["J"] = 1.25
+    config["weight_scaling"]["J"] = 1.05
     cfg = validate_config(config)
     model = from_config(cfg)
-    factors = rules.weight_factors(cfg["connections"], 1.25)
-    assert factors == [1.25 if c["synapse"]["e"] > -20 else 1.0 for c in cfg["connections"]]
+    factors = rules.weight_factors(cfg["connections"], 1.05)
+    assert factors[0] == pytest.approx(1.05 ** 30)  # E->E: the study's sequential rule
     conn = Connectivity(cfg, place_cells(cfg, {"E": 8, "I": 2}))
     eng = KernelEngine.from_config(cfg)
     for c, f, gt in zip(model.connections, factors, conn.conns):

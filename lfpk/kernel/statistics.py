@@ -121,6 +121,21 @@ def synapse_probabilities(segments, placement, z_mean=0.0, z_sd=0.0, allowed=Non
         raise KernelError(f"placement: {exc}") from None
 
 
+def mean_conductance(weight, rate, synapse):
+    """Time-averaged conductance (uS) of synapses of peak conductance ``weight`` (uS) activated
+    at ``rate`` (1/s): ``|weight| * rate * 1e-3 * integral of the peak-normalised time course (ms)``
+    (Hagen et al. 2022, Methods, g_eff). Used by :func:`effective_leak` (expected synapses of the
+    kernel cell) and by the hybrid scheme's reconstructions (each synapse of each cell,
+    :mod:`lfpk.network.replay`), so both apply one definition. Zero for a current synapse."""
+    if not synapse.conductance_based:
+        return np.zeros_like(np.asarray(weight, dtype=float))
+    return np.abs(np.asarray(weight, dtype=float)) * float(rate) * 1e-3 * synapse.time_integral
+
+
+#: S/cm2 per uS/um2.
+S_PER_CM2_PER_US_PER_UM2 = 100.0
+
+
 def effective_leak(segments, inputs, extrinsic=None):
     """Time-averaged synaptic conductance per membrane area, ``g_eff`` (S/cm2), per segment.
 
@@ -142,13 +157,11 @@ def effective_leak(segments, inputs, extrinsic=None):
     area = segments["area"]
     mean_uS = np.zeros_like(area)
     for k_in, p, rate, syn in inputs:
-        if syn.conductance_based:
-            mean_uS += k_in * np.asarray(p) * abs(syn.mean_weight) * rate * 1e-3 * syn.time_integral
+        mean_uS += k_in * np.asarray(p) * mean_conductance(syn.mean_weight, rate, syn)
     if extrinsic is not None:
         count, rate, syn = extrinsic
-        if syn.conductance_based:
-            mean_uS += count * area / area.sum() * abs(syn.mean_weight) * rate * 1e-3 * syn.time_integral
-    return mean_uS / area * 100.0
+        mean_uS += count * area / area.sum() * mean_conductance(syn.mean_weight, rate, syn)
+    return mean_uS / area * S_PER_CM2_PER_US_PER_UM2
 
 
 def delay_probabilities(spec, dt, n_lags, what="delays"):

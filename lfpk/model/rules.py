@@ -33,23 +33,70 @@ def is_excitatory(synapse) -> bool:
 def weight_factors(connections, J) -> list[float]:
     """Factor on the mean weight of every connection for the weight scaling ``J`` (dimensionless).
 
-    The rule (one place for the ground truth and the kernels): every excitatory recurrent
-    synapse (:func:`is_excitatory`) is multiplied by ``J``, inhibitory ones are unchanged.
+    The rule of Hagen et al. (2022, PLOS Comput Biol 18:e1010353; its ``example_network.py``),
+    written once for the ground truth and the kernels. The mean weights onto each postsynaptic
+    population Y are updated one after the other, each raised by a power of ``J`` set by a ratio
+    of weights: first every excitatory input (:func:`is_excitatory`) of Y,
+
+        w_YE  <-  w_YE * J ** (W_YI / w_YE),      W_YI = sum of the inhibitory mean weights onto Y,
+
+    then every inhibitory input, with the *updated* excitatory weights,
+
+        w_YI  <-  w_YI * J ** (W'_YE / w_YI),     W'_YE = sum of the updated excitatory weights onto Y.
+
+    With one excitatory and one inhibitory population this is the study's sequence
+    ``w_EE *= J**(w_EI/w_EE)``, ``w_IE *= J**(w_II/w_IE)``, ``w_EI *= J**(w_EE/w_EI)``,
+    ``w_II *= J**(w_IE/w_II)`` (w_YX onto Y from X; the last two with the updated w_EE, w_IE):
+    at J = 1.075 and the study's weights (w_EE 1.5e-4, w_IE 1.25e-4, w_EI 4.5e-3, w_II 2e-3 uS)
+    E->E becomes 8.755 and E->I 3.181 times stronger, I->E 1.021 and I->I 1.015 times. The sums
+    over several inputs of one kind are lfpk's generalisation to more populations (the study
+    has one of each). The weights are the config's mean weights (``synapse.weight``); the
+    extrinsic drive is not scaled.
 
     Parameters
     ----------
     connections : list of dict
-        The config's ``connections`` (each with ``synapse.e`` in mV, ``synapse.weight`` in uS).
+        The config's ``connections`` (each with ``post``, ``synapse.e`` in mV and
+        ``synapse.weight`` in uS).
     J : float
         The config's ``weight_scaling.J``.
 
     Returns
     -------
     list of float
-        One factor per connection, in config order.
+        One factor per connection, in config order (all 1 at J = 1).
+
+    Raises
+    ------
+    ValueError
+        ``J != 1`` and a postsynaptic population receives only excitatory or only inhibitory
+        inputs (the exponent of the rule is undefined), or a mean weight is not positive.
     """
     J = float(J)
-    return [J if is_excitatory(c["synapse"]) else 1.0 for c in connections]
+    factors = [1.0] * len(connections)
+    if J == 1.0:
+        return factors
+    posts = list(dict.fromkeys(c["post"] for c in connections))
+    for post in posts:
+        idx = [i for i, c in enumerate(connections) if c["post"] == post]
+        exc = [i for i in idx if is_excitatory(connections[i]["synapse"])]
+        inh = [i for i in idx if i not in exc]
+        if not exc or not inh:
+            kind = "inhibitory" if exc else "excitatory"
+            raise ValueError(f"weight_scaling.J: the weight-scaling rule (Hagen et al. 2022) needs an excitatory "
+                             f"and an inhibitory input onto every population; {post} has no {kind} input "
+                             "(use J = 1)")
+        w = [float(c["synapse"]["weight"]) for c in connections]
+        bad = [i for i in idx if not w[i] > 0]
+        if bad:
+            raise ValueError(f"connections[{bad[0]}].synapse.weight: must be > 0 (uS) for the weight-scaling rule")
+        W_inh = sum(w[i] for i in inh)
+        for i in exc:
+            factors[i] = J ** (W_inh / w[i])
+        W_exc = sum(w[i] * factors[i] for i in exc)  # the updated excitatory weights
+        for i in inh:
+            factors[i] = J ** (W_exc / w[i])
+    return factors
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,4 +42,22 @@ def config_errors(cfg) -> list[str]:
             if g not in list(BUILTIN_GROUPS) + known:
                 errors.append(f"{what}.groups.{g}: section group {g!r} is not a group of population {name}; "
                               f"known: {', '.join(known)}")
+    errors += weight_scaling_errors(cfg)
     return errors
+
+
+def weight_scaling_errors(cfg) -> list[str]:
+    """The weight-scaling rule (:func:`lfpk.model.rules.weight_factors`) applies to
+    ``weight_scaling.J`` and to every value of ``scans.J`` (one message naming the key)."""
+    from lfpk.model.rules import weight_factors
+
+    conns = cfg.get("connections") or []
+    values = [("weight_scaling.J", (cfg.get("weight_scaling") or {}).get("J", 1.0))]
+    values += [(f"scans.J[{i}]", J) for i, J in enumerate((cfg.get("scans") or {}).get("J") or [])]
+    for key, J in values:
+        try:
+            weight_factors(conns, J)
+        except (ValueError, KeyError, TypeError) as exc:
+            text = str(exc).removeprefix("weight_scaling.J: ")
+            return [f"{key}: {J}: {text}"]
+    return []

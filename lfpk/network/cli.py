@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 
+import numpy as np
+
 from lfpk.network.datasets import run_network
 from lfpk.network.mpi import init_parallel
 
@@ -21,6 +23,17 @@ def _parse_sizes(text):
             out[k.strip()] = int(v)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected NAME=N[,NAME=N] with integer N, got {text!r}") from None
+    return out
+
+
+def _parse_times(text):
+    out = {}
+    for item in text.split(","):
+        k, _, v = item.partition("=")
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected NAME=T[,NAME=T] with times in ms, got {text!r}") from None
     return out
 
 
@@ -50,6 +63,21 @@ def build_parser():
                    help="extrinsic Poisson drive drawn inside the synapse mechanism (default) or by one "
                         "NetStim + NetCon per segment (the former implementation; same trains, bitwise)")
     p.add_argument("--membrane-sample", type=int, default=None, help="overrides recording.membrane_sample")
+    g = p.add_argument_group(
+        "hybrid scheme (Hagen et al. 2022)",
+        "the network rebuilt with linearised cells (--biophysics frozen, quasi_linear or passive) and current "
+        "synapses, driven by a ground-truth run's spikes (--replay) or by one volley per population "
+        "(--volleys); writes signals.nc only")
+    g.add_argument("--replay", default=None, metavar="SPIKES",
+                   help="spikes.nc of the ground-truth run of this config whose spikes (and extrinsic drive) are replayed")
+    g.add_argument("--volleys", type=_parse_times, default=None, metavar="E=T,I=T",
+                   help="hybrid kernels: every cell of each population fires once at T (ms), no extrinsic drive")
+    g.add_argument("--network-spikes", default=None, metavar="SPIKES",
+                   help="with --volleys: spikes.nc of the ground-truth run (its population sizes and probabilities)")
+    g.add_argument("--membrane", default=None, metavar="MEMBRANE",
+                   help="membrane.nc of the ground-truth run: V_rest (median somatic potential) and rates for g_eff")
+    g.add_argument("--g-eff", action="store_true",
+                   help="add each segment's time-averaged synaptic conductance to its leak")
     p.add_argument("--mechanisms", default=None, help="folder of the compiled mechanisms (default $LFPK_BUILD_DIR, else the per-user cache; see lfpk.mechanisms)")
     p.add_argument("--log", default=None, help="log file (default: stderr)")
     return p
@@ -80,7 +108,10 @@ def checked_config(args):
                              f"(populations: {', '.join(run['populations'])})")
         run["populations"][name]["size"] = n
         given.append(f"--population-sizes {name}={n}")
-    for opt, keys, value in (("--tstop", ("simulation", "tstop"), args.tstop),
+    hybrid = bool(getattr(args, "replay", None) or getattr(args, "volleys", None))
+    if hybrid and args.tstop is not None and not (np.isfinite(args.tstop) and args.tstop > 0):
+        raise ValueError(f"--tstop: {args.tstop}; expected a positive, finite time (ms)")
+    for opt, keys, value in (("--tstop", ("simulation", "tstop"), None if hybrid else args.tstop),
                              ("--transient", ("simulation", "transient"), args.transient),
                              ("--J", ("weight_scaling", "J"), args.J),
                              ("--membrane-sample", ("recording", "membrane_sample"), args.membrane_sample)):
@@ -99,6 +130,33 @@ def checked_config(args):
     return cfg
 
 
+def _hybrid_options(args, cfg):
+    """The hybrid-scheme options, checked (None for a ground-truth run)."""
+    if not (args.replay or args.volleys):
+        for opt, val in (("--membrane", args.membrane), ("--g-eff", args.g_eff), ("--network-spikes", args.network_spikes)):
+            if val:
+                raise ValueError(f"{opt}: only with --replay or --volleys (the hybrid scheme)")
+        return None
+    if args.replay and args.volleys:
+        raise ValueError("--replay, --volleys: give one (a reconstruction or a hybrid-kernel run)")
+    if args.biophysics == "active":
+        raise ValueError("--biophysics: the hybrid scheme needs a linearised form (frozen, quasi_linear or passive)")
+    if not args.membrane:
+        raise ValueError("--membrane: required by the hybrid scheme (the ground truth's membrane.nc: V_rest, rates)")
+    for opt, val in (("--population-sizes", args.population_sizes), ("--seed", args.seed), ("--J", args.J),
+                     ("--no-lump", args.no_lump), ("--transient", args.transient)):
+        if val:
+            raise ValueError(f"{opt}: not with the hybrid scheme (the network is the ground-truth run's)")
+    spikes = args.replay or args.network_spikes
+    if not spikes:
+        raise ValueError("--network-spikes: required with --volleys (the ground-truth run whose network is rebuilt)")
+    if args.volleys:
+        bad = [p for p in args.volleys if p not in cfg["populations"]]
+        if bad:
+            raise ValueError(f"--volleys: population(s) {bad} not in {args.config} ({', '.join(cfg['populations'])})")
+    return {"spikes": spikes}
+
+
 def _main(argv):
     from lfpk.cli import report_from_every_rank
     from lfpk.io import check_output, output_folder
@@ -107,9 +165,11 @@ def _main(argv):
 
     args = build_parser().parse_args(argv)
     cfg = checked_config(args)  # every rank checks the same input before MPI starts
-    output_folder(args.outdir, inputs=[args.config])
-    for name in OUTPUT_FILES:
-        check_output(os.path.join(args.outdir, name), inputs=[args.config])
+    hybrid = _hybrid_options(args, cfg)
+    inputs = [args.config] + [f for f in (args.replay, args.membrane, args.network_spikes) if f]
+    output_folder(args.outdir, inputs=inputs)
+    for name in (("signals.nc",) if hybrid else OUTPUT_FILES):
+        check_output(os.path.join(args.outdir, name), inputs=inputs)
     try:
         pc = init_parallel()
     except RuntimeError as exc:  # a launch that cannot work (ranks NEURON and MPI disagree on)
@@ -125,11 +185,18 @@ def _main(argv):
         load(build_dir=args.mechanisms, extra_dirs=extra or None)
         if args.J is not None:
             cfg["weight_scaling"]["J"] = float(args.J)
-        paths, timings, rates = run_network(
-            cfg, args.outdir, sizes=args.population_sizes, tstop=args.tstop, seed=args.seed,
-            scale_probabilities=not args.keep_probabilities, lump=not args.no_lump,
-            biophysics=args.biophysics, membrane_sample=args.membrane_sample, pc=pc,
-            transient=args.transient, extrinsic_drive=args.extrinsic_drive)
+        if hybrid:
+            from lfpk.network.replay import run_replay
+
+            paths, timings = run_replay(cfg, args.outdir, hybrid["spikes"], args.membrane, form=args.biophysics,
+                                        g_eff=args.g_eff, volleys=args.volleys, tstop=args.tstop, pc=pc,
+                                        membrane_sample=args.membrane_sample)
+        else:
+            paths, timings, rates = run_network(
+                cfg, args.outdir, sizes=args.population_sizes, tstop=args.tstop, seed=args.seed,
+                scale_probabilities=not args.keep_probabilities, lump=not args.no_lump,
+                biophysics=args.biophysics, membrane_sample=args.membrane_sample, pc=pc,
+                transient=args.transient, extrinsic_drive=args.extrinsic_drive)
         if rank == 0:
             logger.info("done: timings (s) %s", {k: round(v, 2) for k, v in timings.items() if isinstance(v, float)})
     pc.barrier()

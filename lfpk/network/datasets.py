@@ -130,9 +130,9 @@ def datasets(net, res, timings=None):
     return out
 
 
-def write_outputs(net, res, outdir):
-    """Write spikes.nc, membrane.nc, signals.nc to ``outdir``, all three or none (through
-    :func:`lfpk.io.atomic_paths`); timings (incl. write) in attrs."""
+def write_outputs(net, res, outdir, names=None, attrs=None):
+    """Write spikes.nc, membrane.nc, signals.nc (or those of ``names``) to ``outdir``, all or none
+    (through :func:`lfpk.io.atomic_paths`); timings (incl. write) and ``attrs`` in attrs."""
     from pathlib import Path
 
     import netCDF4
@@ -148,6 +148,10 @@ def write_outputs(net, res, outdir):
     if "peak_memory_mb" in res:
         timings["peak_memory_mb"] = [round(float(p), 1) for p in res["peak_memory_mb"]]
     dsets = datasets(net, res, timings)
+    if names is not None:
+        dsets = {k: v for k, v in dsets.items() if k in names}
+    for ds in dsets.values():
+        ds.attrs.update(attrs or {})
     paths = {name: Path(outdir) / f"{name}.nc" for name in dsets}
     for name, ds in dsets.items():
         check_dataset(ds, paths[name])

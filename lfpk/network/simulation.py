@@ -22,8 +22,11 @@ PROGRESS_CHUNKS = 20
 #: Synapse weights (uS) are rounded to multiples of this (relative change <= 2e-11 at 1e-4 uS) so
 #: that any sum of them is exact in float64 (below 2**53 quanta = 32 uS) and independent of order.
 WEIGHT_QUANTUM = 2.0**-48
-#: Order-independent point process used for each synapse model of the config.
-SUMMING_MODELS = {"Exp2Syn": "Exp2SynSum"}
+#: Order-independent point process used for each synapse model of the config (conductance based
+#: ``Exp2Syn`` and current based ``Exp2SynI``, the latter for the hybrid scheme's replay).
+SUMMING_MODELS = {"Exp2Syn": "Exp2SynSum", "Exp2SynI": "Exp2SynISum"}
+#: Synapse models without a reversal potential.
+CURRENT_MODELS = ("Exp2SynI",)
 #: ways of delivering the extrinsic Poisson drive (:meth:`Network._drive`)
 EXTRINSIC_DRIVES = ("mechanism", "netstim")
 
@@ -179,8 +182,6 @@ class Network:
 
     def build(self):
         """Create the local cells, their spike detectors and extrinsic Poisson drive."""
-        from lfpk import biophysics
-
         h, pc, t0 = self.h, self.pc, time.perf_counter()
         pc.gid_clear()
         h.celsius = self.celsius
@@ -195,19 +196,16 @@ class Network:
             x, y, z = self.layout.positions[gid]
             secs = population.morphology.build(prefix=f"{pop}_{gid}", x_offset=x, y_offset=y, z_offset=z,
                                                angle_z=float(self.layout.angles[gid]))
-            biophysics.apply(self.biophysics, secs, population.cell_biophysics, linear=linear[pop], **bkw)
+            self._membrane(gid, population, secs, linear[pop], bkw)
             cell = _Cell(gid, pop, secs, secs.segments, {})
-            pc.set_gid2node(gid, self.rank)
-            soma = secs.soma  # the segment at the soma centre
-            nc = h.NetCon(soma._ref_v, None, sec=soma.sec)
-            nc.threshold = self.spike_threshold
-            pc.cell(gid, nc)
+            self._spike_output(gid, secs)
             self.cells[gid] = cell
             # extrinsic Poisson drive: one source per segment at the summed rate
             ext = population.extrinsic
             counts = extrinsic_counts(self.layout, gid, ext["count"])
-            key = synapse_type(ext["synapse"])
-            w = float(quantise_weights(float(ext["synapse"]["weight"])))
+            if not self._extrinsic_on():
+                continue
+            key, w = self._extrinsic_synapse(population)
             for iseg in np.flatnonzero(counts):
                 syn = self._synapse(cell, int(iseg), key, ("ext",) if not self.lump else ())
                 self._drive(syn, counts[iseg] * float(ext["rate"]), (gid, int(iseg), seed32), w)
@@ -241,6 +239,51 @@ class Network:
         self.netcons.append(enc)
         self.counts["netstims"] += 1
 
+    # Steps of build/connect/simulate that the hybrid scheme's replay mode
+    # (:class:`lfpk.network.replay.ReplayNetwork`) replaces; here those of the ground truth.
+
+    def _membrane(self, gid, population, secs, linear, bkw):
+        """Give cell ``gid`` its membrane (the config's biophysics in ``self.biophysics`` form)."""
+        from lfpk import biophysics
+
+        biophysics.apply(self.biophysics, secs, population.cell_biophysics, linear=linear, **bkw)
+
+    def _spike_output(self, gid, secs):
+        """Register ``gid`` on this rank with a spike detector at the soma centre."""
+        h, pc = self.h, self.pc
+        pc.set_gid2node(gid, self.rank)
+        soma = secs.soma  # the segment at the soma centre
+        nc = h.NetCon(soma._ref_v, None, sec=soma.sec)
+        nc.threshold = self.spike_threshold
+        pc.cell(gid, nc)
+
+    def _extrinsic_on(self):
+        """Whether cells receive the extrinsic Poisson drive."""
+        return True
+
+    def _extrinsic_synapse(self, population):
+        """Synapse type key and (quantised) weight of a population's extrinsic drive."""
+        ext = population.extrinsic
+        return synapse_type(ext["synapse"]), float(quantise_weights(float(ext["synapse"]["weight"])))
+
+    def _incoming(self, gid):
+        """Synapses onto cell ``gid`` (:meth:`lfpk.connectivity.Connectivity.incoming`)."""
+        return self.conn.incoming(gid)
+
+    def _synapse_types(self):
+        """Synapse type key of every connection (config order)."""
+        return [synapse_type(c["synapse"]) for c in self.cfg["connections"]]
+
+    def _weights(self, gid, inc):
+        """NetCon weights of the synapses ``inc`` onto ``gid``: conductances (uS) quantised to
+        :data:`WEIGHT_QUANTUM`."""
+        return quantise_weights(inc.weight)
+
+    def _initialise(self):
+        """``finitialize`` at ``simulation.v_init`` (the replay sets every segment to its V_rest)."""
+        self.h.finitialize(self.v_init)
+        self.h.fcurrent()
+
     def _synapse(self, cell, iseg, key, tag=()):
         """The (lumped) synapse of ``key`` on segment ``iseg``; a new one per call if not lumping.
 
@@ -254,7 +297,9 @@ class Network:
                 return syn
         model, tau1, tau2, e = key
         syn = getattr(h, SUMMING_MODELS.get(model, model))(cell.segments[iseg])
-        syn.tau1, syn.tau2, syn.e = tau1, tau2, e
+        syn.tau1, syn.tau2 = tau1, tau2
+        if model not in CURRENT_MODELS:
+            syn.e = e
         self.counts["point_processes"] += 1
         if self.lump or tag:
             cell.synapses[k] = syn
@@ -265,12 +310,12 @@ class Network:
     def connect(self):
         """Create every local cell's incoming synapses (NetCons from presynaptic gids)."""
         pc, t0 = self.pc, time.perf_counter()
-        types = [synapse_type(c["synapse"]) for c in self.cfg["connections"]]
+        types = self._synapse_types()
         for gid in self.local_gids:
             cell = self.cells[gid]
-            inc = self.conn.incoming(gid)
+            inc = self._incoming(gid)
             for pre, seg, d, w, ci in zip(inc.pre.tolist(), inc.segment.tolist(), inc.delay.tolist(),
-                                          quantise_weights(inc.weight).tolist(), inc.connection.tolist()):
+                                          self._weights(gid, inc).tolist(), inc.connection.tolist()):
                 nc = pc.gid_connect(pre, self._synapse(cell, seg, types[ci]))
                 nc.weight[0] = w
                 nc.delay = d
@@ -397,8 +442,7 @@ class Network:
         self._callback = self._step_callback
         cvode.extra_scatter_gather(0, self._callback)
         try:
-            h.finitialize(self.v_init)
-            h.fcurrent()
+            self._initialise()
             self._step = 0
             self._gather(0)
             self._check_pointers()

@@ -9,12 +9,17 @@ from lfpk.morphology.fetch import sources as morphology_sources
 from lfpk.model.rules import VARIANT_PATTERN
 from lfpk.stages import kernel_parameters, morphology_parameters
 from lfpk.workflow import (
+    HYBRID_PATTERN,
     all_targets_for,
     ground_truth_runs,
+    hybrid_approximation_files,
+    hybrid_approximations,
+    hybrid_volleys,
     kernel_membrane_for,
     load_workflow_config,
     metrics_summary_text,
     network_parameters,
+    parse_hybrid,
     parse_variant,
     primary_variant,
     run_config,
@@ -59,6 +64,7 @@ wildcard_constraints:
     pre="|".join(POPULATIONS),
     run="[A-Za-z0-9][A-Za-z0-9_.+-]*",
     variant=VARIANT_PATTERN,
+    hvariant=HYBRID_PATTERN,
 
 
 def all_targets():
