@@ -23,6 +23,7 @@ include: "workflow/rules/hybrid.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/cellcheck.smk"
 include: "workflow/rules/pointnet.smk"
+include: "workflow/rules/paper.smk"
 
 
 rule all:

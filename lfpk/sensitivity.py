@@ -248,9 +248,8 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
         if key not in cache:
             if scale_extrinsic and opts["g_eff"]:
                 for p in posts:
-                    if ext0[p] is not None:
-                        count, rate, syn = ext0[p]
-                        engine.populations[p].extrinsic = (count, rate * scale, syn)
+                    if ext0[p] is not None:  # the config's extrinsic block with the rate scaled
+                        engine.populations[p].extrinsic = {**ext0[p], "rate": float(ext0[p]["rate"]) * scale}
             try:
                 cache[key] = predictor.predict(predictor.kernels(V, rates, sig_names))
             finally:

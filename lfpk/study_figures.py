@@ -2,7 +2,7 @@
 metrics, and the sensitivity map; plus the plain-text metrics table of the workflow summary.
 
 Each figure has a function taking already-loaded datasets (``network_overview``,
-``prediction_traces``, ``metrics``, ``sensitivity_map``) and a thin file-level wrapper taking paths
+``prediction_traces``, ``metrics``) and a thin file-level wrapper taking paths
 (``*_figure``) for the workflow scripts. All figures use :data:`lfpk.figures.STYLE` and are written by
 :func:`lfpk.figures.save` (PNG and/or PDF by suffix, atomically, without timestamps). Inputs are
 checked first: a missing variable raises ``ValueError`` naming the dataset and the variable.
@@ -566,80 +566,6 @@ def metrics_figure(comparison_paths, paths, source="total"):
 
 # ---------------------------------------------------------------------------------------------
 # Sensitivity map
-# ---------------------------------------------------------------------------------------------
-
-
-def sensitivity_map(ds, paths, title=None):
-    """R^2 and r_STD of CDM z over rate scaling (x) and V_rest offset (y), with contours.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        :func:`lfpk.sensitivity.sensitivity_scan` output (``r2``, ``r_std`` with dims
-        ``(rate_scale, v_rest_offset)``).
-    paths : sequence of path-like
-    title : str, optional
-    """
-    from matplotlib.colors import LogNorm
-
-    _need(ds, ("r2", "r_std", "rate_scale", "v_rest_offset"), "sensitivity")
-    plt = _pyplot()
-    x = np.asarray(ds["rate_scale"].values, dtype=float)
-    y = np.asarray(ds["v_rest_offset"].values, dtype=float)
-    panels = [("r2", "R$^2$ of CDM z", "viridis"), ("r_std", "r$_{STD}$ of CDM z", "RdBu_r")]
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.6))
-        for ax, (name, label, cmap) in zip(axes, panels):
-            v = ds[name].transpose("v_rest_offset", "rate_scale").values
-            if name == "r_std":
-                finite = v[np.isfinite(v) & (v > 0)]
-                lo, hi = (finite.min(), finite.max()) if finite.size else (0.5, 2.0)
-                span = max(abs(np.log10(lo)), abs(np.log10(hi)), 0.05)
-                norm = LogNorm(vmin=10 ** -span, vmax=10 ** span)  # centred at r_STD = 1
-                levels = [lv for lv in (0.25, 0.5, 0.8, 1.0, 1.25, 2.0, 4.0) if lo <= lv <= hi]
-            else:
-                norm = None
-                levels = [lv for lv in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99)
-                          if np.nanmin(v) <= lv <= np.nanmax(v)]
-            if name == "r2":
-                vmin = float(np.floor(np.nanmin(v) * 10) / 10) if np.isfinite(v).any() else 0.0
-                kw = {"vmin": min(max(vmin, 0.0), 0.9), "vmax": 1.0}
-            else:
-                kw = {"norm": norm}
-            im = ax.pcolormesh(_edges(x, 0.1), _edges(y, 1.0), v, shading="flat", cmap=cmap, **kw)
-            if len(x) > 1 and len(y) > 1 and levels:
-                cs = ax.contour(x, y, v, levels=levels, colors="k", linewidths=0.6)
-                ax.clabel(cs, fmt="%g", fontsize=6)
-            cb = fig.colorbar(im, ax=ax)
-            cb.set_label(label.split(" of")[0] + " (1)")
-            if name == "r_std":
-                from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
-
-                ticks = [t for t in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0) if norm.vmin <= t <= norm.vmax]
-                cb.ax.yaxis.set_major_locator(FixedLocator(ticks))
-                cb.ax.yaxis.set_minor_locator(NullLocator())
-                cb.ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-            ax.plot([1.0], [0.0], marker="*", ms=10, color="w", mec="k", mew=0.8, ls="none")
-            ref = ds.get(f"{name}_reference")
-            ax.set_title(label + (f"; reference {float(ref):.3g}" if ref is not None else ""))
-            ax.set_xlabel("rate scaling (1)")
-            ax.set_ylabel("V$_{rest}$ offset (mV)")
-        variant = ds.attrs.get("variant", "")
-        fig.suptitle(title or f"Sensitivity of kernel predictions ({variant}) to presynaptic rates (g$_{{eff}}$) "
-                              f"and V$_{{rest}}$\n(star: reference = the run's rates and V$_{{rest}}$; contours labelled)")
-        fig.tight_layout()
-        save(fig, paths)
-
-
-def sensitivity_figure(sensitivity_path, paths):
-    """File-level wrapper of :func:`sensitivity_map` (the ``lfpk.sensitivity`` output file)."""
-    from lfpk.io import read_dataset
-
-    sensitivity_map(read_dataset(sensitivity_path), paths)
-
-
-# ---------------------------------------------------------------------------------------------
-# Metrics table
 # ---------------------------------------------------------------------------------------------
 
 

@@ -37,7 +37,8 @@ def all_targets_for(cfg) -> list[str]:
     targets += [f"{res}/kernels/{CONFIG_RUN}/{primary_variant(cfg)}/kernels.nc"]
     for run in ground_truth_runs(cfg):
         targets += [f"{res}/comparison/{run}/summary.csv"]
-        figs = ["network", "traces", "metrics", "sensitivity"]
+        # the hybrid run's network overview and sensitivity map are paper Figs 3 and 8
+        figs = ["traces", "metrics"] + (["network"] if run != hybrid_run(cfg) else [])
         figs += [f"kernels_{v}" for v in cfg["kernel"]["variants"]]
         targets += [f"{res}/figures/{run}/{f}.{ext}" for f in figs for ext in ("png", "pdf")]
     targets += [f"{res}/scan/metrics.nc"] + [f"{res}/figures/jscan.{ext}" for ext in ("png", "pdf")]
@@ -47,6 +48,7 @@ def all_targets_for(cfg) -> list[str]:
 
     targets += pointnet_targets(cfg, res)
     targets += [f"{res}/hybrid/{hybrid_run(cfg)}/comparison.{ext}" for ext in ("nc", "csv")]
+    targets += [f"{res}/figures/paper/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")]
     return targets
 
 
@@ -248,3 +250,38 @@ def hybrid_run(cfg) -> str:
     from lfpk.hybrid import settings
 
     return settings(cfg)["run"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Paper figures (lfpk.paper)
+# ---------------------------------------------------------------------------------------------
+
+#: The paper figures of a Model A study (results/<study>/figures/paper/<name>.{png,pdf}).
+PAPER_FIGURES = ("Fig02", "FigS1", "Fig03", "Fig04", "Fig05", "Fig06", "Fig07", "Fig08", "Fig09")
+
+
+def j_scan_runs(cfg) -> list[str]:
+    """The runs of the weight-scaling scan: ``default`` and the ``scans.J`` runs (Fig 9)."""
+    return ["default", *scan_runs(cfg)]
+
+
+def paper_approximation_files(cfg, method, kernels=False) -> list[str]:
+    """Files of the hybrid scheme's approximations of one ``method`` (:data:`lfpk.hybrid.METHODS`)
+    for the run ``hybrid.run``: signals (default) or, with ``kernels``, the kernels of the
+    hybrid-kernel and direct-kernel methods."""
+    run = hybrid_run(cfg)
+    res = results_dir(cfg)
+    apps = [a for a in hybrid_approximations(cfg) if a["method"] == method]
+    if not kernels:
+        files = dict(zip([a["label"] for a in hybrid_approximations(cfg)], hybrid_approximation_files(cfg, run)))
+        return [files[a["label"]] for a in apps]
+    if method == "hybrid kernel":
+        return [f"{res}/hybrid/{run}/kernels/{a['variant']}.nc" for a in apps]
+    if method == "direct kernel":
+        return [f"{res}/kernels/{run}/{a['variant']}/kernels.nc" for a in apps]
+    raise ValueError(f"method {method!r} has no kernels")
+
+
+def paper_approximation_labels(cfg, method) -> list[str]:
+    """Labels of the hybrid scheme's approximations of one ``method``."""
+    return [a["label"] for a in hybrid_approximations(cfg) if a["method"] == method]

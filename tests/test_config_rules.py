@@ -312,3 +312,24 @@ def test_cli_refuses_impossible_sizes_before_any_work(repo, tmp_path):
         assert proc.returncode == 2 and "stage would need about" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_hybrid_block_is_checked(config):
+    """The hybrid scheme's run must be a ground-truth run, and its volleys at least kernel.tau apart
+    (each hybrid-kernel window sees one volley)."""
+    from lfpk.hybrid import approximations, volley_times
+
+    cfg = validate_config(copy.deepcopy(config))
+    assert volley_times(cfg) == {"E": 200.0, "I": 400.0}  # the study's t_E, t_I
+    labels = [a["label"] for a in approximations(cfg)]
+    assert len(labels) == 8 and labels[0] == "reconstruction: quasi_linear-nogeff"
+    assert labels[-1] == "direct kernel: frozen-geff-scalar"
+    bad = copy.deepcopy(config)
+    bad["hybrid"] = {"run": "J9", "volleys": {"start": 100.0, "interval": 50.0}}
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad)
+    assert "hybrid.run: 'J9' is not a ground-truth run" in str(err.value)
+    assert "hybrid.volleys.interval: 50.0 ms must be at least kernel.tau (100.0 ms)" in str(err.value)
+    ok = copy.deepcopy(config)
+    ok["hybrid"] = {"run": "J1.075"}
+    assert validate_config(ok)["hybrid"]["run"] == "J1.075"

@@ -167,6 +167,25 @@ def test_passive_without_geff_is_linear_in_driving_force(cfg, files):
     assert ds.attrs["g_eff_on"] == 0
 
 
+def test_extrinsic_rate_is_scaled_with_the_network_rates(cfg, files):
+    """The study's Fig 8 scales the extrinsic rate with the presynaptic rates (scale_extrinsic, the
+    default): g_eff is linear in all rates, so at scale 0 it vanishes and the map equals the map
+    of the same kernels without g_eff; only the network's rates scaled leaves the extrinsic load
+    and differs there. At scale 1 both agree."""
+    path, _ = files
+    spikes, signals = read_dataset(path / "spikes.nc"), read_dataset(path / "signals.nc")
+    mem = path / "membrane.nc"
+    both = sensitivity_scan(cfg, spikes, signals, mem, "frozen-geff-scalar", [0.0, 1.0], [0.0], lfp=False)
+    assert both.attrs["scale_extrinsic"] == 1
+    net_only = sensitivity_scan(cfg, spikes, signals, mem, "frozen-geff-scalar", [0.0, 1.0], [0.0], lfp=False,
+                                scale_extrinsic=False)
+    nogeff = sensitivity_scan(cfg, spikes, signals, mem, "frozen-nogeff-scalar", [1.0], [0.0], lfp=False)
+    for name in ("r2", "r_std", "r_std_lowpass"):
+        assert float(both[name][0, 0]) == pytest.approx(float(nogeff[name][0, 0]), rel=1e-9)
+        assert float(both[name][1, 0]) == pytest.approx(float(net_only[name][1, 0]), rel=1e-12)
+    assert float(net_only["r_std"][0, 0]) != pytest.approx(float(nogeff["r_std"][0, 0]), rel=1e-3)
+
+
 def test_segment_variant_and_grid_from_config(cfg, files):
     path, _ = files
     rs, vo = sensitivity_grid(cfg)

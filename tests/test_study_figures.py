@@ -150,17 +150,9 @@ def test_metrics_and_table(data, tmp_path):
     assert "lfp" not in sf.format_metrics_table(files[:1], signals=["cdm_z"]).split("\n", 1)[1]
 
 
-def test_sensitivity_map(data, tmp_path):
-    sf.sensitivity_map(data["sensitivity"], paths(tmp_path, "sens"))
-    check_outputs(tmp_path, "sens")
-    write_dataset(make_sensitivity(1, 3), tmp_path / "sens.nc")  # degenerate grid: no contours
-    sf.sensitivity_figure(tmp_path / "sens.nc", paths(tmp_path, "sens_file"))
-    check_outputs(tmp_path, "sens_file")
-
-
 def test_outputs_are_byte_stable(data, tmp_path):
-    sf.sensitivity_map(data["sensitivity"], [tmp_path / "a.png", tmp_path / "a.pdf"])
-    sf.sensitivity_map(data["sensitivity"], [tmp_path / "b.png", tmp_path / "b.pdf"])
+    sf.metrics(data["comparisons"], [tmp_path / "a.png", tmp_path / "a.pdf"])
+    sf.metrics(data["comparisons"], [tmp_path / "b.png", tmp_path / "b.pdf"])
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
 
@@ -177,8 +169,6 @@ def test_missing_variables_are_named(data, tmp_path):
         sf.prediction_traces(data["signals"], bad, out)
     with pytest.raises(ValueError, match="'coherence'"):
         sf.metrics([data["comparisons"][0].drop_vars("coherence")], out)
-    with pytest.raises(ValueError, match="'r_std'"):
-        sf.sensitivity_map(data["sensitivity"].drop_vars("r_std"), out)
     with pytest.raises(ValueError, match="'r2'"):
         sf.format_metrics_table([data["comparisons"][0].drop_vars("r2")])
     assert not list(tmp_path.glob("x.*"))  # nothing written

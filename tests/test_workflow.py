@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lfpk.workflow import PAPER_FIGURES
+
 BIN = Path(sys.executable).parent
 
 
@@ -27,7 +29,8 @@ def test_dry_run_whole_dag(repo, configfile):
     out = proc.stdout + proc.stderr
     for rule in ("morphology", "morphology_figure", "network", "kernel", "kernels_gather", "predict",
                  "compare", "metrics_table", "sensitivity", "figure_network", "figure_kernels",
-                 "figure_traces", "figure_metrics", "figure_sensitivity"):
+                 "figure_traces", "figure_metrics", "hybrid_reconstruction", "hybrid_kernel_run", "hybrid_kernels",
+                 "hybrid_predict", "hybrid_compare", "single_cell", *(f"paper_{f.lower()}" for f in PAPER_FIGURES)):
         assert f"rule {rule}:" in out or f"\n{rule} " in out, rule
 
 

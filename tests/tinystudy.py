@@ -23,6 +23,10 @@ def tiny_config(base, study="pytest_e2e"):
                           for (name, pop), size in zip(base["populations"].items(), (64, 16))}
     cfg["connections"] = [dict(c, probability=1.0) for c in base["connections"]]
     cfg["scans"] = {"J": [1.0]}
+    cfg["single_cell"] = dict(base.get("single_cell") or {}, amplitudes=3, settle=150.0, duration=40.0)
+    # the hybrid scheme with g_eff off and on (frozen), and frozen hybrid kernels
+    cfg["hybrid"] = dict(base.get("hybrid") or {}, reconstructions=["frozen-nogeff", "frozen-geff"],
+                         kernels=["frozen-geff"])
     cfg["kernel"] = dict(base["kernel"], variants=["frozen-geff-scalar", "passive-nogeff-scalar"])
     cfg["sensitivity"] = dict(base["sensitivity"], rate_scales={"start": 0.5, "stop": 1.5, "num": 3},
                               v_rest_offsets={"start": -5.0, "stop": 5.0, "num": 3})

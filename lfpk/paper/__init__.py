@@ -9,4 +9,76 @@ lettered panels recorded in the files' metadata, stacked traces, colours); one m
 
 from lfpk.paper.framework import PaperFigure, read_panels, stacked_traces
 
-__all__ = ["PaperFigure", "read_panels", "stacked_traces"]
+
+
+#: The paper figures of Model A lfpk makes, with what each shows.
+FIGURES = {
+    "Fig02": "single-cell step responses at the soma (active, quasi-linear, frozen, passive)",
+    "FigS1": "single-cell step responses to dendritic stimulation",
+    "Fig03": "the ground-truth network",
+    "Fig04": "ground truth vs the hybrid scheme's reconstructions",
+    "Fig05": "hybrid-scheme and direct kernels",
+    "Fig06": "ground truth vs hybrid-kernel and direct-kernel predictions",
+    "Fig07": "R^2, r_STD, spectra and coherence of the eight approximations",
+    "Fig08": "sensitivity of the dipole prediction to rates and V_rest",
+    "Fig09": "the weight-scaling scan J",
+}
+
+
+def _paths(v):
+    return [str(v)] if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__") else [str(x) for x in v]
+
+
+def make(figure, inputs, outputs, params):
+    """Draw paper figure ``figure`` (a key of :data:`FIGURES`, or a name of the same layout given by
+    ``params['layout']``) from the workflow's ``inputs`` (name -> path or paths) into ``outputs``.
+
+    Returns the panel list written into the files (:meth:`PaperFigure.describe`).
+    """
+    inputs = {k: _paths(v) for k, v in dict(inputs).items()}
+    outputs = _paths(outputs)
+    layout = params.get("layout", figure)
+    window = float(params.get("window", 0) or 0) or None
+    if layout in ("Fig02", "FigS1"):
+        from lfpk.paper.fig02 import single_cell_figure_files
+
+        return single_cell_figure_files(inputs["cells"], params["config"], outputs,
+                                        site="soma" if layout == "Fig02" else "dendrite", name=figure)
+    if layout == "Fig03":
+        from lfpk.paper.fig03 import network_figure_files
+
+        return network_figure_files(inputs["spikes"][0], inputs["signals"][0], inputs["membrane"][0], outputs,
+                                    window=window or 400.0, name=figure)
+    if layout in ("Fig04", "Fig06"):
+        from lfpk.paper.data import TRACE_WINDOW
+        from lfpk.paper.fig04 import comparison_figure_files
+
+        return comparison_figure_files(inputs["signals"][0], params["labels"], inputs["approximations"], outputs,
+                                       figure, params["title"], window=window or TRACE_WINDOW,
+                                       source=params.get("source", "total"),
+                                       color_offset=int(params.get("color_offset", 0)))
+    if layout == "Fig05":
+        from lfpk.paper.fig05 import kernels_figure_files
+
+        return kernels_figure_files(params["hybrid_labels"], inputs["hybrid"], params["direct_labels"],
+                                    inputs["direct"], outputs, name=figure)
+    if layout == "Fig07":
+        from lfpk.paper.fig07 import metrics_figure_files
+
+        return metrics_figure_files(inputs["comparison"][0], outputs, source=params.get("source", "total"),
+                                    name=figure)
+    if layout == "Fig08":
+        from lfpk.paper.fig08 import sensitivity_figure_files
+
+        return sensitivity_figure_files(inputs["sensitivity"][0], outputs, name=figure)
+    if layout == "Fig09":
+        from lfpk.paper.data import TRACE_WINDOW
+        from lfpk.paper.fig09 import jscan_figure_files
+
+        return jscan_figure_files(params["J"], inputs["spikes"], inputs["signals"], inputs["predictions"],
+                                  inputs["comparisons"], outputs, variant=params.get("variant", ""),
+                                  window=window or TRACE_WINDOW, name=figure)
+    raise ValueError(f"figure {figure!r}: unknown layout {layout!r} (known: {', '.join(FIGURES)})")
+
+
+__all__ = ["FIGURES", "PaperFigure", "make", "read_panels", "stacked_traces"]

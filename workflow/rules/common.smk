@@ -7,6 +7,7 @@ from lfpk.mechanisms import ENV_BUILD_DIR, PACKAGE_MOD_DIR
 from lfpk.model import input_files
 from lfpk.morphology.fetch import sources as morphology_sources
 from lfpk.model.rules import VARIANT_PATTERN
+from lfpk.single_cell import single_cell_parameters
 from lfpk.stages import kernel_parameters, morphology_parameters
 from lfpk.workflow import (
     HYBRID_PATTERN,
@@ -14,11 +15,15 @@ from lfpk.workflow import (
     ground_truth_runs,
     hybrid_approximation_files,
     hybrid_approximations,
+    hybrid_run,
     hybrid_volleys,
+    j_scan_runs,
     kernel_membrane_for,
     load_workflow_config,
     metrics_summary_text,
     network_parameters,
+    paper_approximation_files,
+    paper_approximation_labels,
     parse_hybrid,
     parse_variant,
     primary_variant,
@@ -55,6 +60,7 @@ MORPHOLOGY_SOURCES = morphology_sources(config)
 MORPHOLOGY_DOWNLOADS = sorted({s.file for s in MORPHOLOGY_SOURCES})
 VARIANTS = list(config["kernel"]["variants"])
 RUNS = ground_truth_runs(config)
+J_RUNS = j_scan_runs(config)
 PRIMARY_VARIANT = primary_variant(config)
 
 

@@ -123,29 +123,6 @@ rule sensitivity:
         "../scripts/sensitivity.py"
 
 
-rule figure_sensitivity:
-    input:
-        f"{RESULTS}/sensitivity/{{run}}.nc",
-    output:
-        png=report(
-            f"{RESULTS}/figures/{{run}}/sensitivity.png",
-            caption="../report/sensitivity.rst",
-            category="Sensitivity",
-            subcategory="{run}",
-        ),
-        pdf=f"{RESULTS}/figures/{{run}}/sensitivity.pdf",
-    log:
-        f"{RESULTS}/logs/figures/{{run}}/sensitivity.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/figures/{{run}}/sensitivity.tsv"
-    conda:
-        CONDA_ENV
-    params:
-        style=config["figures"],
-    script:
-        "../scripts/figure_sensitivity.py"
-
-
 rule scan_gather:
     input:
         comparisons=expand(

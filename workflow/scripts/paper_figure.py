@@ -1,0 +1,9 @@
+# Snakemake script: one paper figure (lfpk.paper.make) from the rule's inputs and params.
+from lfpk.logs import log_to
+from lfpk.paper import make
+
+with log_to(snakemake.log[0]) as log:
+    inputs = {name: getattr(snakemake.input, name) for name in snakemake.input.keys()}
+    params = {name: getattr(snakemake.params, name) for name in snakemake.params.keys()}
+    panels = make(params.pop("figure"), inputs, list(snakemake.output), params)
+    log.info("%s: panels %s", snakemake.output[0], ", ".join(f"{p['letter']} ({p['description']})" for p in panels))
