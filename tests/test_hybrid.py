@@ -1,27 +1,18 @@
 """The hybrid scheme (lfpk.network.replay, lfpk.hybrid): the network rebuilt with linearised cells
 and current synapses is linear in the replayed spikes, its hybrid kernels are volley responses /
-N_X, its runs are bitwise identical on 1 and 2 ranks, and its current synapse sums events in any
-order alike."""
-
-import copy
+N_X, and its runs are bitwise identical on 1 and 2 ranks (its current synapse Exp2SynISum is
+tested with Exp2SynSum in test_network.py)."""
 
 import numpy as np
 import pytest
 
-from lfpk.config import validate_config
 from lfpk.network import scaled_probabilities
 from lfpk.network.replay import ReplayNetwork, hybrid_kernels, volley_spikes
+from test_network import cfg  # noqa: F401 - the validated laptop config (module fixture)
 
 SIZES = {"E": 12, "I": 4}
 V_REST = {"E": -68.0, "I": -66.5}
 RATES = {"E": 2.5, "I": 5.0}
-
-
-@pytest.fixture(scope="module")
-def cfg(_laptop_config_raw):
-    c = copy.deepcopy(_laptop_config_raw)
-    validate_config(c)
-    return c
 
 
 def _signals(cfg, spikes, tstop, form="frozen", g_eff=True, extrinsic=False):
@@ -139,53 +130,6 @@ def _as_signals(sig, rows, layout, tstop, dt=0.0625):
          "cdm": (("source", "component", "time"), stack("cdm"), {"units": "nA um"})},
         coords={"source": ["total", *names], "component": ["x", "y", "z"], "time": t},
         attrs={"dt": dt, "population_sizes": to_json(layout.sizes), "biophysics": "frozen", "g_eff_on": 1})
-
-
-def test_exp2synisum_matches_exp2syni_and_is_order_independent(mechanisms):
-    """Exp2SynISum: one event gives Exp2SynI's current at any phase within the step; several
-    simultaneous events (quantised weights) give bitwise identical currents for any NetCon
-    creation order."""
-    from neuron import h
-
-    from lfpk.network import quantise_weights
-
-    h.load_file("stdrun.hoc")
-    dt = 0.0625
-
-    def trace(model, events, order):
-        sec = h.Section(name=f"isyn_{model}")
-        sec.L = sec.diam = 10.0
-        sec.insert("pas")
-        syn = getattr(h, model)(sec(0.5))
-        syn.tau1, syn.tau2 = 0.2, 1.8
-        keep = [sec, syn]
-        for j in order:
-            t0, w = events[j]
-            s = h.NetStim()
-            s.start, s.number, s.noise = t0, 1, 0
-            nc = h.NetCon(s, syn)
-            nc.weight[0], nc.delay = w, 0.0
-            keep += [s, nc]
-        i = h.Vector().record(syn._ref_i)
-        h.dt = dt
-        h.finitialize(-65.0)
-        h.continuerun(10.0)
-        return np.array(i), keep
-
-    for t0 in (1.0, 1.0 + dt / 3, 1.0 + dt / 2 - 1e-9):
-        a, ka = trace("Exp2SynI", [(t0, 0.3)], [0])
-        b, kb = trace("Exp2SynISum", [(t0, 0.3)], [0])
-        assert np.abs(a).max() > 0.1
-        assert np.allclose(a, b, rtol=0, atol=1e-12 * np.abs(a).max()), t0
-        del ka, kb
-    rng = np.random.default_rng(0)
-    w = quantise_weights(rng.uniform(-0.4, 0.4, 30))
-    events = [(2.0, float(x)) for x in w]
-    ref, k1 = trace("Exp2SynISum", events, list(range(30)))
-    for perm in (rng.permutation(30), rng.permutation(30)):
-        got, k2 = trace("Exp2SynISum", events, list(perm))
-        assert np.array_equal(ref, got)
-        del k2
 
 
 def test_replay_one_vs_two_ranks_identical(repo, tmp_path):

@@ -48,14 +48,16 @@ def test_lumping_is_exact(cfg, mechanisms):
     assert np.allclose(va, vb, rtol=0, atol=1e-6)  # mV; equal up to summation order
 
 
-def _synapse_traces(h, model, events, order, tstop=12.0):
-    """Conductance of one ``model`` synapse fed by one NetStim + NetCon per (time, weight) event,
+def _synapse_traces(h, model, events, order, tstop=12.0, var="g"):
+    """``var`` of one ``model`` synapse fed by one NetStim + NetCon per (time, weight) event,
     the NetCons created in ``order``."""
     sec = h.Section(name=f"syn_{model}")
     sec.L = sec.diam = 10.0
     sec.insert("pas")
     syn = getattr(h, model)(sec(0.5))
-    syn.tau1, syn.tau2, syn.e = 0.2, 1.8, 0.0
+    syn.tau1, syn.tau2 = 0.2, 1.8
+    if var == "g":  # conductance synapses reverse at 0 mV
+        syn.e = 0.0
     keep = [sec, syn]
     for j in order:
         t0, w = events[j]
@@ -65,15 +67,17 @@ def _synapse_traces(h, model, events, order, tstop=12.0):
         nc.weight[0], nc.delay = w, 0.0
         keep += [s, nc]
     g = h.Vector()
-    g.record(syn._ref_g)
+    g.record(getattr(syn, f"_ref_{var}"))
     return keep, g
 
 
-def test_exp2synsum_matches_exp2syn_and_is_order_independent(mechanisms):
-    """Exp2SynSum: a single event gives Exp2Syn's conductance trace (the summed weights are
-    applied once per fixed step, after the step's events are delivered and before the currents
-    are computed), at any phase of the event within the step; many simultaneous events (quantised weights) give
-    bitwise identical traces for any NetCon creation order."""
+@pytest.mark.parametrize("ref, model, var", [("Exp2Syn", "Exp2SynSum", "g"), ("Exp2SynI", "Exp2SynISum", "i")])
+def test_exp2synsum_matches_exp2syn_and_is_order_independent(mechanisms, ref, model, var):
+    """Exp2SynSum (conductance) and Exp2SynISum (current, the hybrid scheme's): a single event
+    gives Exp2Syn's (Exp2SynI's) trace (the summed weights are applied once per fixed step, after
+    the step's events are delivered and before the integration), at any phase of the event within
+    the step; many simultaneous events (quantised weights) give bitwise identical traces for any
+    NetCon creation order."""
     from neuron import h
 
     from lfpk.network import quantise_weights
@@ -86,15 +90,15 @@ def test_exp2synsum_matches_exp2syn_and_is_order_independent(mechanisms):
     many = [(2.0, w) for w in quantise_weights(rng.normal(1e-4, 1e-5, 300))]
     many += [(2.0 + h.dt * p, w) for p, w in zip(rng.random(20), quantise_weights(rng.normal(1e-4, 1e-5, 20)))]
     many += [(5.0, w) for w in quantise_weights(rng.normal(2e-4, 1e-5, 100))]
-    runs = {"exp2syn": _synapse_traces(h, "Exp2Syn", single, range(len(single))),
-            "sum": _synapse_traces(h, "Exp2SynSum", single, range(len(single)))}
-    runs["ref_many"] = _synapse_traces(h, "Exp2Syn", many, range(len(many)))
+    runs = {"exp2syn": _synapse_traces(h, ref, single, range(len(single)), var=var),
+            "sum": _synapse_traces(h, model, single, range(len(single)), var=var)}
+    runs["ref_many"] = _synapse_traces(h, ref, many, range(len(many)), var=var)
     for k in range(3):
-        runs[f"many{k}"] = _synapse_traces(h, "Exp2SynSum", many, rng.permutation(len(many)))
+        runs[f"many{k}"] = _synapse_traces(h, model, many, rng.permutation(len(many)), var=var)
     h.finitialize(-65.0)
     h.continuerun(16.0)
     g = {k: np.array(v[1]) for k, v in runs.items()}
-    assert g["exp2syn"].max() > 1e-3
+    assert np.abs(g["exp2syn"]).max() > 1e-3
     assert np.array_equal(g["exp2syn"], g["sum"])
     assert np.allclose(g["many0"], g["ref_many"], rtol=1e-12, atol=1e-15)
     assert np.array_equal(g["many0"], g["many1"]) and np.array_equal(g["many0"], g["many2"])

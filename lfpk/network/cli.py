@@ -13,28 +13,24 @@ from lfpk.network.datasets import run_network
 from lfpk.network.mpi import init_parallel
 
 
-def _parse_sizes(text):
-    if not text:
-        return None
+def _name_values(text, kind, expected):
+    """``NAME=V[,NAME=V]`` as a dict (``kind`` converts each value; ``expected`` describes them)."""
     out = {}
     for item in text.split(","):
         k, _, v = item.partition("=")
         try:
-            out[k.strip()] = int(v)
+            out[k.strip()] = kind(v)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected NAME=N[,NAME=N] with integer N, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
     return out
+
+
+def _parse_sizes(text):
+    return _name_values(text, int, "NAME=N[,NAME=N] with integer N") if text else None
 
 
 def _parse_times(text):
-    out = {}
-    for item in text.split(","):
-        k, _, v = item.partition("=")
-        try:
-            out[k.strip()] = float(v)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected NAME=T[,NAME=T] with times in ms, got {text!r}") from None
-    return out
+    return _name_values(text, float, "NAME=T[,NAME=T] with times in ms")
 
 
 def build_parser():
