@@ -45,6 +45,9 @@ _EXPORTS = {
     "compare": "lfpk.compare", "compare_files": "lfpk.compare", "summary_table": "lfpk.compare",
     # point-neuron network fitted to the ground truth (needs the pointnet extra: NEST, pymoo)
     "LIFParameters": "lfpk.pointnet", "LIFNetwork": "lfpk.pointnet", "fit_network": "lfpk.pointnet",
+    # the study: weight scaling, hybrid scheme, single cells
+    "weight_factors": "lfpk.model.rules", "ReplayNetwork": "lfpk.network.replay", "run_replay": "lfpk.network.replay",
+    "hybrid_kernels": "lfpk.network.replay", "step_responses": "lfpk.single_cell",
     # files and mechanisms
     "read_dataset": "lfpk.io", "write_dataset": "lfpk.io",
     "load_mechanisms": ("lfpk.mechanisms", "load"), "compile_mechanisms": "lfpk.mechanisms",

@@ -47,8 +47,9 @@ def all_targets_for(cfg) -> list[str]:
     from lfpk.pointnet.parameters import workflow_targets as pointnet_targets
 
     targets += pointnet_targets(cfg, res)
-    targets += [f"{res}/hybrid/{hybrid_run(cfg)}/comparison.{ext}" for ext in ("nc", "csv")]
-    targets += [f"{res}/figures/paper/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")]
+    if hybrid_approximations(cfg):
+        targets += [f"{res}/hybrid/{hybrid_run(cfg)}/comparison.{ext}" for ext in ("nc", "csv")]
+    targets += [f"{res}/figures/paper/{name}.{ext}" for name in paper_figures(cfg) for ext in ("png", "pdf")]
     return targets
 
 
@@ -258,6 +259,23 @@ def hybrid_run(cfg) -> str:
 
 #: The paper figures of a Model A study (results/<study>/figures/paper/<name>.{png,pdf}).
 PAPER_FIGURES = ("Fig02", "FigS1", "Fig03", "Fig04", "Fig05", "Fig06", "Fig07", "Fig08", "Fig09")
+
+
+def paper_figures(cfg) -> list[str]:
+    """The paper figures a study makes: all of :data:`PAPER_FIGURES`, except those of the hybrid
+    scheme a study switches off (``hybrid.reconstructions: []``: no Fig 4; ``hybrid.kernels: []``:
+    no Figs 5, 6; both: no Fig 7)."""
+    from lfpk.hybrid import settings
+
+    s = settings(cfg)
+    skip = set()
+    if not s["reconstructions"]:
+        skip.add("Fig04")
+    if not s["kernels"]:
+        skip |= {"Fig05", "Fig06"}
+    if not s["reconstructions"] and not s["kernels"]:
+        skip.add("Fig07")
+    return [f for f in PAPER_FIGURES if f not in skip]
 
 
 def j_scan_runs(cfg) -> list[str]:

@@ -66,6 +66,8 @@ def three_population_config(base, folder, study="pytest_3pop", sizes=(24, 8, 8),
             conns.append(tmpl)
     cfg["connections"] = conns
     cfg["scans"] = {"J": [1.0]}
+    cfg["hybrid"] = {"reconstructions": [], "kernels": []}  # the hybrid scheme is tested on two populations
+    cfg["single_cell"] = dict(base.get("single_cell") or {}, amplitudes=3, settle=150.0, duration=40.0)
     cfg["kernel"] = dict(base["kernel"], rates={"E": 2.5, "I": 5.0, "I2": 5.0},
                          variants=["frozen-geff-scalar", "quasi_linear-nogeff-scalar"])
     cfg["sensitivity"] = dict(base["sensitivity"], rate_scales={"start": 0.5, "stop": 1.5, "num": 2},
