@@ -284,6 +284,8 @@ def test_sizes_that_cannot_fit_are_refused_with_the_estimate(config, path, value
     for key in path[:-1]:
         node = node[key]
     node[path[-1]] = value
+    if path == ["kernel", "tau"]:  # hybrid-kernel volleys must stay a kernel window apart
+        config["hybrid"] = dict(config.get("hybrid") or {}, volleys={"start": 200.0, "interval": value})
     text = errors_of(config)
     assert f"memory: the {stage} stage would need about " in text and "more than 68.7 GB (LFPK_MEMORY_LIMIT=64G)" in text
 
@@ -304,9 +306,12 @@ def test_memory_estimate_is_calibrated_and_the_limit_applies(config, monkeypatch
 def test_cli_refuses_impossible_sizes_before_any_work(repo, tmp_path):
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", LFPK_MEMORY_LIMIT="64G")
     cfg = str(repo / "config" / "config.yaml")
+    # kernels over +-1e9 ms: the hybrid-kernel volleys (an overlay) stay a kernel window apart
+    wide = tmp_path.parent / f"{tmp_path.name}_wide.yaml"
+    wide.write_text(f"extends: {cfg}\nhybrid:\n  volleys: {{start: 200.0, interval: 1000000000.0}}\n")
     for args in (["network", "--config", cfg, "--outdir", "gt", "--population-sizes", "E=1000000000"],
                  ["network", "--config", cfg, "--outdir", "gt", "--tstop", "1e12"],
-                 ["kernel", "--config", cfg, "--tau", "1e9", "--outdir", "k"]):
+                 ["kernel", "--config", str(wide), "--tau", "1e9", "--outdir", "k"]):
         proc = subprocess.run([str(BIN / "lfpk"), *args], cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode == 2 and "stage would need about" in proc.stderr, proc.stderr
