@@ -30,7 +30,7 @@ def test_dry_run_whole_dag(repo, configfile):
     for rule in ("morphology", "morphology_figure", "network", "kernel", "kernels_gather", "predict",
                  "compare", "metrics_table", "sensitivity", "figure_network", "figure_kernels",
                  "figure_traces", "figure_metrics", "hybrid_reconstruction", "hybrid_kernel_run", "hybrid_kernels",
-                 "hybrid_predict", "hybrid_compare", "single_cell", *(f"paper_{f.lower()}" for f in PAPER_FIGURES)):
+                 "hybrid_predict", "hybrid_compare", "single_cell", *(f"paper_fig{f[3:]}" for f in PAPER_FIGURES)):
         assert f"rule {rule}:" in out or f"\n{rule} " in out, rule
 
 

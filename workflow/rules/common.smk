@@ -97,3 +97,18 @@ def print_metrics_summary():
     text = metrics_summary_text(config)
     if text:
         print(text)
+
+
+# Paper figures (workflow/rules/paper.smk): FigNN.png in the report, FigNN.pdf beside it.
+PAPER = f"{RESULTS}/figures/paper"
+
+
+def paper_output(name):
+    return {
+        "png": report(
+            f"{PAPER}/{name}.png",
+            caption="../report/paper.rst",
+            category="Paper figures",
+        ),
+        "pdf": f"{PAPER}/{name}.pdf",
+    }

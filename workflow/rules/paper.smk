@@ -1,7 +1,6 @@
 # The figures of Hagen et al. (2022) for Model A (lfpk.paper; docs/figures.md): one rule per
 # figure writing results/<study>/figures/paper/FigNN.{png,pdf}, plus the single-cell step
 # responses they need. The hybrid scheme's run (hybrid.run, the study's J = 1) feeds Figs 3-8.
-PAPER = f"{RESULTS}/figures/paper"
 HYBRID_RUN = hybrid_run(config)
 
 
@@ -21,17 +20,6 @@ rule single_cell:
         parameters=lambda wc: single_cell_parameters(config, wc.population),
     script:
         "../scripts/single_cell.py"
-
-
-def paper_output(name):
-    return {
-        "png": report(
-            f"{PAPER}/{name}.png",
-            caption="../report/paper.rst",
-            category="Paper figures",
-        ),
-        "pdf": f"{PAPER}/{name}.pdf",
-    }
 
 
 rule paper_fig02:
