@@ -57,7 +57,7 @@ def test_figure_style_change_reruns_only_figures(base, tmp_path):
     jobs = dry_run_jobs("--configfile", path)
     rules = {r for r, _ in jobs} - {"all"}
     assert rules, "a figure style change must rerun the figures"
-    assert all(r.startswith("figure") or r == "morphology_figure" for r in rules), rules
+    assert all(r.startswith(("figure", "paper_fig")) or r == "morphology_figure" for r in rules), rules
 
 
 def _data_variables(path):
