@@ -34,6 +34,9 @@ def study(mechanisms, tmp_path_factory):
                               v_rest_offsets={"start": -15.0, "stop": 15.0, "num": 3})
     cfg["cell_check"] = {"populations": ["E"], "steps": {"amplitudes": [0.2, 0.4], "delay": 100.0, "duration": 300.0,
                                                          "tstop": 450.0}, "bap": {"tstop": 350.0, "sites": [100.0, 250.0]}}
+    # the hybrid scheme is tested on Model A (test_hybrid, test_paper_figures); short step responses
+    cfg["hybrid"] = {"reconstructions": [], "kernels": []}
+    cfg["single_cell"] = dict(cfg.get("single_cell") or {}, amplitudes=3, settle=150.0, duration=40.0)
     path = folder / f"{STUDY}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     cfg = load_config(path)
