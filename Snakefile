@@ -24,6 +24,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/cellcheck.smk"
 include: "workflow/rules/pointnet.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/paper_model_b.smk"
 
 
 rule all:

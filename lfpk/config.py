@@ -267,6 +267,9 @@ def _cross_field_errors(cfg, runs=True) -> list[str]:
     for name in pops:
         if name not in kern["rates"]:
             errors.append(f"kernel.rates: missing key kernel.rates.{name} (rate of population {name}, 1/s)")
+    source = (cfg.get("sensitivity") or {}).get("source", "total")
+    if source != "total" and source not in pops:
+        errors.append(f"sensitivity.source: {source!r} must be 'total' or a population ({', '.join(pops)})")
     radii = cfg["probes"]["eeg"]["radii"]
     if any(b <= a for a, b in zip(radii, radii[1:])):
         errors.append(f"probes.eeg.radii: {radii} must increase strictly (brain, CSF, skull, scalp)")

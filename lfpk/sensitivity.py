@@ -137,7 +137,7 @@ class _Predictor:
 
 
 def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_rest_offsets, transient=None,
-                     lfp=True, scale_extrinsic=True, lowpass_kw=None):
+                     lfp=True, scale_extrinsic=True, lowpass_kw=None, source="total"):
     """R^2 and r_STD of kernel predictions over a grid of rate scalings and V_rest offsets.
 
     Parameters
@@ -151,7 +151,7 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
         ``simulation.dt``.
     signals : xarray.Dataset
         Ground truth ``signals.nc`` (``cdm (source, component, time)``; ``lfp (source, channel,
-        time)`` when ``lfp``); source ``total`` is compared.
+        time)`` when ``lfp``); its entry ``source`` is compared.
     membrane : xarray.Dataset or path-like
         ``membrane.nc`` of the run: reference V_rest and rates.
     variant : str
@@ -169,6 +169,10 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
         ``nu_ext = base rate x scale``); ``False`` scales only the network's rates.
     lowpass_kw : dict, optional
         Overrides of :data:`lfpk.compare.LOWPASS`.
+    source : str
+        Contribution compared: ``total`` (every population's cells; default) or one population
+        ``Y``, whose ground-truth contribution is compared with the sum over presynaptic X of the
+        kernels H_YX convolved with nu_X (Hagen et al. 2022 compare Model B on its E cells').
 
     Returns
     -------
@@ -201,8 +205,11 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
 
     sig_names = ["cdm"] + (["lfp"] if lfp else [])
     _require(signals, sig_names, "signals")
-    if "source" not in signals.dims or "total" not in [str(s) for s in signals["source"].values]:
-        raise ValueError("signals: coordinate 'source' with entry 'total' missing")
+    source = str(source)
+    if source != "total" and source not in cfg["populations"]:
+        raise ValueError(f"source: {source!r} is neither 'total' nor a population ({', '.join(cfg['populations'])})")
+    if "source" not in signals.dims or source not in [str(s) for s in signals["source"].values]:
+        raise ValueError(f"signals: coordinate 'source' with entry {source!r} missing")
     counts = _counts(spikes)
     dt = float(cfg["simulation"]["dt"])
     V0, rates0 = run_inputs(cfg, membrane, opts["v_rest_mode"])
@@ -222,13 +229,13 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
     fs = 1000.0 / dt
     lp = {**LOWPASS, **(lowpass_kw or {})}
 
-    gt = {"cdm": signals["cdm"].sel(source="total", component=[CDM_COMPONENT]).transpose("component", "time")
+    gt = {"cdm": signals["cdm"].sel(source=source, component=[CDM_COMPONENT]).transpose("component", "time")
           .values[:, ig].astype(float)}
     if lfp:
-        gt["lfp"] = signals["lfp"].sel(source="total").transpose(..., "time").values[:, ig].astype(float)
+        gt["lfp"] = signals["lfp"].sel(source=source).transpose(..., "time").values[:, ig].astype(float)
 
     engine = KernelEngine.from_config(cfg, biophysics=opts["biophysics"], g_eff=opts["g_eff"])
-    posts = sorted(cfg["populations"])
+    posts = sorted(cfg["populations"]) if source == "total" else [source]  # cells whose signal is compared
     pres = sorted({c["pre"] for c in cfg["connections"]})
     missing = [p for p in pres if p not in [str(q) for q in counts["population"].values]]
     if missing:
@@ -325,7 +332,8 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
         "scale_extrinsic": int(bool(scale_extrinsic)),
         "rate_scaling_note": "" if opts["g_eff"] else "g_eff off: rates do not enter the kernels; the map is "
                                                       "constant along rate_scale",
-        "signal": "cdm_z (z component of the total current dipole moment)" + (", lfp" if lfp else ""),
+        "signal": "cdm_z (z component of the current dipole moment)" + (", lfp" if lfp else ""),
+        "source": source,
         "transient": transient,
         "transient_units": "ms",
         "t_start": float(common[0] * dt),
@@ -378,7 +386,8 @@ def sensitivity_files(cfg, spikes_path, signals_path, membrane_path, output_path
     counts = population_counts(sp, float(cfg["simulation"]["dt"]))
     signals = read_dataset(signals_path)
     ds = sensitivity_scan(cfg, counts, signals, membrane_path, variant, rate_scales, v_rest_offsets, lfp=lfp,
-                          scale_extrinsic=bool(cfg["sensitivity"].get("scale_extrinsic", True)))
+                          scale_extrinsic=bool(cfg["sensitivity"].get("scale_extrinsic", True)),
+                          source=cfg["sensitivity"].get("source", "total"))
     ds.attrs["spikes"] = str(spikes_path)
     ds.attrs["ground_truth"] = str(signals_path)
     ds.attrs["membrane"] = str(membrane_path)

@@ -261,10 +261,25 @@ def hybrid_run(cfg) -> str:
 PAPER_FIGURES = ("Fig02", "FigS1", "Fig03", "Fig04", "Fig05", "Fig06", "Fig07", "Fig08", "Fig09")
 
 
+#: The paper figures of a Model B study (``figures.paper: model_b``; the Hay et al. 2011 cell as E):
+#: the single-cell figures and Figs 10-13, S2, S3 (:data:`lfpk.paper.MODEL_B_FIGURES`).
+MODEL_B_PAPER_FIGURES = ("Fig02", "FigS1", "Fig10", "Fig11", "Fig12", "Fig13", "FigS2", "FigS3")
+#: Kernel variants of Model B's J-scan figures: Fig 13 (the first) and Fig S3 (scalar vs per-segment V_rest).
+MODEL_B_JSCAN_VARIANTS = ("frozen-geff-scalar", "frozen-geff-segment")
+#: Population whose contribution Model B's figures compare (the study: the Hay cells).
+MODEL_B_SOURCE = "E"
+
+
+def paper_model(cfg) -> str:
+    """Which study's paper figures a config makes: ``model_a`` (default) or ``model_b``."""
+    return str((cfg.get("figures") or {}).get("paper", "model_a"))
+
+
 def paper_figures(cfg) -> list[str]:
-    """The paper figures a study makes: all of :data:`PAPER_FIGURES`, except those of the hybrid
-    scheme a study switches off (``hybrid.reconstructions: []``: no Fig 4; ``hybrid.kernels: []``:
-    no Figs 5, 6; both: no Fig 7)."""
+    """The paper figures a study makes: all of :data:`PAPER_FIGURES` (Model A) or of
+    :data:`MODEL_B_PAPER_FIGURES` (``figures.paper: model_b``), except those of the hybrid scheme
+    a study switches off (``hybrid.reconstructions: []``: no Fig 4; ``hybrid.kernels: []``: no
+    Figs 5, 6 / Fig 11; both: no Fig 7 / Figs 10, 12)."""
     from lfpk.hybrid import settings
 
     s = settings(cfg)
@@ -272,10 +287,11 @@ def paper_figures(cfg) -> list[str]:
     if not s["reconstructions"]:
         skip.add("Fig04")
     if not s["kernels"]:
-        skip |= {"Fig05", "Fig06"}
+        skip |= {"Fig05", "Fig06", "Fig11"}
     if not s["reconstructions"] and not s["kernels"]:
-        skip.add("Fig07")
-    return [f for f in PAPER_FIGURES if f not in skip]
+        skip |= {"Fig07", "Fig10", "Fig12"}
+    names = MODEL_B_PAPER_FIGURES if paper_model(cfg) == "model_b" else PAPER_FIGURES
+    return [f for f in names if f not in skip]
 
 
 def j_scan_runs(cfg) -> list[str]:

@@ -1,8 +1,9 @@
 """Model B of the study at tiny scale through the whole Snakemake workflow, with the offline
 stand-in for the Hay cell (tests/haystudy.py: LFPy's L23E_p23.hoc with every Hay channel, the
-template's segmentation and axon stub): network, kernels of the quasi-linear, frozen and passive
-forms, predictions, comparisons on the E contribution, sensitivity map, figures and the
-single-cell check."""
+template's segmentation and axon stub): network, kernels of the quasi-linear and frozen forms
+(scalar and per-segment V_rest), predictions, comparisons on the E contribution, sensitivity map, the hybrid scheme, a J scan
+of two values, the single-cell check and the paper's Model B figures (Figs 2, S1, 10-13, S2, S3)
+with their panels."""
 
 import json
 
@@ -14,8 +15,11 @@ import yaml
 from haystudy import stand_in_config
 from tinystudy import REPO, remove, results, snakemake
 
+from lfpk.paper import read_panels
+
 STUDY = "pytest_hay2011"
-VARIANTS = ["quasi_linear-geff-scalar", "frozen-geff-scalar", "passive-geff-scalar", "frozen-geff-segment"]
+# the forms of the study's Model B (the passive form's kernels are tested on Model A's tiny study)
+VARIANTS = ["quasi_linear-geff-scalar", "frozen-geff-scalar", "frozen-geff-segment"]
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +27,13 @@ def study(mechanisms, tmp_path_factory):
     from lfpk.config import load_config
 
     folder = tmp_path_factory.mktemp("hay2011_study")
-    cfg = stand_in_config(folder, study=STUDY, sizes={"E": 24, "I": 8}, tstop=500.0, transient=100.0)
+    cfg = stand_in_config(folder, study=STUDY, sizes={"E": 24, "I": 8}, tstop=400.0, transient=100.0)
     for c in cfg["connections"]:
         c["probability"] = 1.0  # every cell a partner: in-degrees 24 E and 8 I
-    cfg["scans"] = {"J": [1.0]}
+    cfg["scans"] = {"J": [1.0, 1.05]}  # Figs 13 and S3: two runs
+    # the hybrid scheme (Figs 10-12) at its smallest: one reconstruction, one volley run
+    cfg["hybrid"] = {"reconstructions": ["frozen-geff"], "kernels": ["frozen-geff"]}
+    cfg["single_cell"] = {"amplitudes": 2, "settle": 150.0, "duration": 40.0}
     cfg["network"] = {"tasks": 1}
     cfg["recording"]["membrane_sample"] = 6
     cfg["kernel"]["variants"] = VARIANTS
@@ -34,9 +41,6 @@ def study(mechanisms, tmp_path_factory):
                               v_rest_offsets={"start": -15.0, "stop": 15.0, "num": 3})
     cfg["cell_check"] = {"populations": ["E"], "steps": {"amplitudes": [0.2, 0.4], "delay": 100.0, "duration": 300.0,
                                                          "tstop": 450.0}, "bap": {"tstop": 350.0, "sites": [100.0, 250.0]}}
-    # the hybrid scheme is tested on Model A (test_hybrid, test_paper_figures); short step responses
-    cfg["hybrid"] = {"reconstructions": [], "kernels": []}
-    cfg["single_cell"] = dict(cfg.get("single_cell") or {}, amplitudes=3, settle=150.0, duration=40.0)
     path = folder / f"{STUDY}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     cfg = load_config(path)
@@ -69,7 +73,6 @@ def test_model_b_chain_at_tiny_scale(study):
     peak = {v: float(np.abs(k[v]["cdm"].values).max()) for v in VARIANTS}
     assert all(p > 0 for p in peak.values()), peak
     assert abs(peak["quasi_linear-geff-scalar"] / peak["frozen-geff-scalar"] - 1) > 1e-3
-    assert abs(peak["passive-geff-scalar"] / peak["frozen-geff-scalar"] - 1) > 1e-3
     # comparisons on the E contribution: R^2 and r_STD of the LFP and the dipole's z component
     table = pd.read_csv(res / "comparison" / "default" / "summary.csv")
     e = table[(table["source"] == "E") & (table["band"] == "raw") & table["signal"].isin(["lfp", "cdm_z"])]
@@ -82,3 +85,63 @@ def test_model_b_chain_at_tiny_scale(study):
     # the single-cell check of the stand-in: firing under both steps
     check = read_dataset(res / "cell_check" / "E.nc")
     assert np.all(check["rate"].values > 0) and check["rate"].values[1] > check["rate"].values[0]
+
+
+#: The Model B figures the tiny study makes: letter -> (xlabel, ylabel) of each panel ('' = no check).
+MODEL_B_PANELS = {
+    "Fig10": {"A": ("", "LFP (E contribution)"), "B": ("", ""), "C": ("", "")},
+    "Fig11": {"A": ("", ""), "B": ("", "")},
+    "Fig12": {"A": ("R^2", "LFP channel"), "B": ("r_STD", "LFP channel"), "C": ("R^2", "r_STD"),
+              "D": ("R^2", ""), "E": ("R^2", ""), "F": ("R^2", ""), "G": ("f (Hz)", ""),
+              "H": ("f (Hz)", "coherence with ground truth")},
+    "Fig13": {"A": ("", "gid"), "B": ("", ""), "C": ("t (ms)", ""), "D": ("", "PSD rate E (s^-2/Hz)"),
+              "E": ("R^2 (LFP)", "LFP channel"), "F": ("r_STD (LFP)", ""),
+              "G": ("R^2 (LFP, channel median)", "r_STD"), "H": ("R^2 (dipole z)", "r_STD")},
+    "FigS2": {k: ("rate scaling nu / nu_run", "V_rest offset (mV)") for k in "ABCD"},
+    "FigS3": {"A": ("J", "R^2 (LFP, channel median)"), "B": ("J", "r_STD (LFP, channel median)"),
+              "C": ("J", "R^2 (dipole z)"), "D": ("J", "r_STD (dipole z)")},
+}
+
+
+@pytest.mark.parametrize("name", ["Fig02", "FigS1", *MODEL_B_PANELS])
+def test_model_b_paper_figures(study, name):
+    """Every Model B figure of the study exists with the published panels; Fig 11 shows only the
+    kernels onto the E cells; Fig S2 maps the E contribution."""
+    import matplotlib.image
+
+    from lfpk.io import read_dataset
+    from lfpk.workflow import paper_figures
+
+    cfg, proc, res = study
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    assert paper_figures(cfg) == ["Fig02", "FigS1", *MODEL_B_PANELS]
+    png = res / "figures" / "paper" / f"{name}.png"
+    assert png.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
+    assert matplotlib.image.imread(png)[..., :3].std() > 0.05, f"{png} looks blank"
+    meta = read_panels(png)
+    assert meta["figure"] == name
+    got = {p["letter"]: p for p in meta["panels"]}
+    if name in ("Fig02", "FigS1"):  # the stand-in Hay cell (E) and the ball-and-stick (I)
+        assert [p["title"] for p in meta["panels"][1:]] == ["E: stimulus", "I: stimulus"]
+        return
+    want = MODEL_B_PANELS[name]
+    assert list(got) == list(want), (name, list(got))
+    for letter, (xlabel, ylabel) in want.items():
+        if xlabel:
+            assert got[letter]["xlabel"] == xlabel, (name, letter, got[letter])
+        if ylabel:
+            assert got[letter]["ylabel"] == ylabel, (name, letter, got[letter])
+    if name == "Fig10":  # reconstruction, hybrid-kernel and direct-kernel prediction, titled by method
+        assert [p["title"].replace("\n", " ").split(":")[0] for p in meta["panels"]] == [
+            "reconstruction", "hybrid kernel", "direct kernel"]
+    if name == "FigS2":  # the map of the E contribution; its reference point is the E comparison
+        sens = read_dataset(res / "sensitivity" / "default.nc")
+        assert sens.attrs["source"] == "E"
+        assert float(np.abs(sens["v_rest_offset"].values).max()) == 15.0
+        comp = read_dataset(res / "comparison" / "default" / f"{sens.attrs['variant']}.nc")
+        for metric in ("r2", "r_std"):
+            for band, suffix in (("raw", ""), ("lowpass", "_lowpass")):
+                ref = float(comp[metric].sel(source="E", signal="cdm_z", channel=0, band=band).isel(approximation=0))
+                assert float(sens[metric + suffix + "_reference"]) == pytest.approx(ref, rel=1e-9), (metric, band)
+        total = float(comp["r_std"].sel(source="total", signal="cdm_z", channel=0, band="raw").isel(approximation=0))
+        assert float(sens["r_std_reference"]) != pytest.approx(total, rel=1e-9)  # not the total signal's

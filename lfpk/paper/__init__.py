@@ -24,6 +24,17 @@ FIGURES = {
     "Fig09": "the weight-scaling scan J",
 }
 
+#: The paper figures of Model B (the Hay et al. 2011 cell as E; compared on the E cells'
+#: contribution), with the Model A layout each reuses (``None``: its own).
+MODEL_B_FIGURES = {
+    "Fig10": ("Fig06", "ground truth vs hybrid-scheme reconstructions and kernel predictions, E contribution"),
+    "Fig11": ("Fig05", "hybrid-scheme and direct kernels onto the E cells"),
+    "Fig12": ("Fig07", "R^2, r_STD, spectra and coherence of every approximation, E contribution"),
+    "Fig13": ("Fig09", "the weight-scaling scan J (frozen kernels, g_eff), E contribution"),
+    "FigS2": ("Fig08", "sensitivity of the E cells' dipole prediction to rates and V_rest (+-15 mV)"),
+    "FigS3": (None, "the J scan with scalar vs per-segment V_rest, E contribution"),
+}
+
 
 def _paths(v):
     return [str(v)] if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__") else [str(x) for x in v]
@@ -61,7 +72,7 @@ def make(figure, inputs, outputs, params):
         from lfpk.paper.fig05 import kernels_figure_files
 
         return kernels_figure_files(params["hybrid_labels"], inputs["hybrid"], params["direct_labels"],
-                                    inputs["direct"], outputs, name=figure)
+                                    inputs["direct"], outputs, name=figure, posts=params.get("posts"))
     if layout == "Fig07":
         from lfpk.paper.fig07 import metrics_figure_files
 
@@ -77,8 +88,16 @@ def make(figure, inputs, outputs, params):
 
         return jscan_figure_files(params["J"], inputs["spikes"], inputs["signals"], inputs["predictions"],
                                   inputs["comparisons"], outputs, variant=params.get("variant", ""),
-                                  window=window or TRACE_WINDOW, name=figure)
+                                  window=window or TRACE_WINDOW, name=figure, source=params.get("source", "total"))
+    if layout == "FigS3":
+        from lfpk.paper.figs3 import vrest_jscan_figure_files
+
+        n = len(params["J"])
+        files = inputs["comparisons"]
+        groups = [files[i * n:(i + 1) * n] for i in range(len(params["labels"]))]  # per V_rest form, runs in J order
+        return vrest_jscan_figure_files(params["J"], params["labels"], groups, outputs,
+                                        source=params.get("source", "E"), name=figure)
     raise ValueError(f"figure {figure!r}: unknown layout {layout!r} (known: {', '.join(FIGURES)})")
 
 
-__all__ = ["FIGURES", "PaperFigure", "make", "read_panels", "stacked_traces"]
+__all__ = ["FIGURES", "MODEL_B_FIGURES", "PaperFigure", "make", "read_panels", "stacked_traces"]

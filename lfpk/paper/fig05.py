@@ -15,17 +15,19 @@ from lfpk.paper.framework import PaperFigure, stacked_traces, style_axes
 FORM_CYCLE = {"quasi_linear": "tab:cyan", "frozen": "tab:olive", "passive": "tab:gray"}
 
 
-def kernels_figure(hybrid, direct, paths, lag_max=50.0, name="Fig05"):
+def kernels_figure(hybrid, direct, paths, lag_max=50.0, name="Fig05", posts=None):
     """Draw Fig 5.
 
     Parameters
     ----------
     hybrid, direct : list of (str, xarray.Dataset)
         Label and gathered kernels (dims ``post``, ``pre``, ``channel``/``component``, ``lag``).
+    posts : list of str, optional
+        Postsynaptic populations shown (default all; Model B's Fig 11: the E cells' kernels H_EX).
     """
     ref = (hybrid or direct)[0][1]
     pres = [str(x) for x in ref["pre"].values]
-    posts = [str(y) for y in ref["post"].values]
+    posts = [str(y) for y in ref["post"].values if posts is None or str(y) in [str(p) for p in posts]]
     pairs = [(y, x) for x in pres for y in posts]
     fig = PaperFigure(name, "kernels H_YX: A from the hybrid scheme, B direct (one linearised cell per population)",
                       height=7.0)
@@ -69,10 +71,10 @@ def kernels_figure(hybrid, direct, paths, lag_max=50.0, name="Fig05"):
 
 
 def kernels_figure_files(hybrid_labels, hybrid_files, direct_labels, direct_files, outputs, lag_max=50.0,
-                         name="Fig05"):
+                         name="Fig05", posts=None):
     """File-level wrapper of :func:`kernels_figure`."""
     from lfpk.io import read_dataset
 
     hyb = [(lab, read_dataset(p, kind="kernels")) for lab, p in zip(hybrid_labels, hybrid_files)]
     dire = [(lab, read_dataset(p, kind="kernels")) for lab, p in zip(direct_labels, direct_files)]
-    return kernels_figure(hyb, dire, outputs, lag_max=lag_max, name=name)
+    return kernels_figure(hyb, dire, outputs, lag_max=lag_max, name=name, posts=posts)

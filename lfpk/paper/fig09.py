@@ -145,7 +145,7 @@ def jscan_figure(runs, paths, window=TRACE_WINDOW, source="total", variant="", n
 
 
 def jscan_figure_files(J, spikes, signals, predictions, comparisons, outputs, variant="", window=TRACE_WINDOW,
-                       name="Fig09"):
+                       name="Fig09", source="total"):
     """File-level wrapper of :func:`jscan_figure` (lists in the same run order; sorted by J here)."""
     from lfpk.io import read_dataset
 
@@ -153,4 +153,4 @@ def jscan_figure_files(J, spikes, signals, predictions, comparisons, outputs, va
              "prediction": read_dataset(p, kind="prediction"), "comparison": read_dataset(c)}
             for j, s, g, p, c in zip(J, spikes, signals, predictions, comparisons)]
     runs.sort(key=lambda r: r["J"])
-    return jscan_figure(runs, outputs, window=window, variant=variant, name=name)
+    return jscan_figure(runs, outputs, window=window, source=source, variant=variant, name=name)

@@ -11,6 +11,8 @@ from lfpk.single_cell import single_cell_parameters
 from lfpk.stages import kernel_parameters, morphology_parameters
 from lfpk.workflow import (
     HYBRID_PATTERN,
+    MODEL_B_JSCAN_VARIANTS,
+    MODEL_B_SOURCE,
     all_targets_for,
     ground_truth_runs,
     hybrid_approximation_files,
