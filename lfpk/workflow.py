@@ -270,6 +270,17 @@ MODEL_B_JSCAN_VARIANTS = ("frozen-geff-scalar", "frozen-geff-segment")
 MODEL_B_SOURCE = "E"
 
 
+def model_citations(cfg) -> str:
+    """The citations of the study's cell models (``populations.<name>.morphology.citation``),
+    joined: what its paper figures cite (Model B: Hay et al. 2011, ModelDB 139653)."""
+    out = []
+    for pop in cfg["populations"].values():
+        c = (pop.get("morphology") or {}).get("citation")
+        if c and c not in out:
+            out.append(str(c))
+    return "; ".join(f"cell model: {c}" for c in out)
+
+
 def paper_model(cfg) -> str:
     """Which study's paper figures a config makes: ``model_a`` (default) or ``model_b``."""
     return str((cfg.get("figures") or {}).get("paper", "model_a"))

@@ -18,6 +18,7 @@ from tinystudy import REPO, remove, results, snakemake
 from lfpk.paper import read_panels
 
 STUDY = "pytest_hay2011"
+CITATION = "LFPy's L23E_p23.hoc with the channels of Hay et al. (2011), ModelDB 139653"
 # the forms of the study's Model B (the passive form's kernels are tested on Model A's tiny study)
 VARIANTS = ["quasi_linear-geff-scalar", "frozen-geff-scalar", "frozen-geff-segment"]
 
@@ -34,6 +35,8 @@ def study(mechanisms, tmp_path_factory):
     # the hybrid scheme (Figs 10-12) at its smallest: one reconstruction, one volley run
     cfg["hybrid"] = {"reconstructions": ["frozen-geff"], "kernels": ["frozen-geff"]}
     cfg["single_cell"] = {"amplitudes": 2, "settle": 150.0, "duration": 40.0}
+    # what the figures cite (the stand-in's own citation: its channels are Hay et al.'s)
+    cfg["populations"]["E"]["morphology"]["citation"] = CITATION
     cfg["network"] = {"tasks": 1}
     cfg["recording"]["membrane_sample"] = 6
     cfg["kernel"]["variants"] = VARIANTS
@@ -120,6 +123,7 @@ def test_model_b_paper_figures(study, name):
     assert matplotlib.image.imread(png)[..., :3].std() > 0.05, f"{png} looks blank"
     meta = read_panels(png)
     assert meta["figure"] == name
+    assert meta["footnote"] == f"cell model: {CITATION}"  # the figures cite the cell model
     got = {p["letter"]: p for p in meta["panels"]}
     if name in ("Fig02", "FigS1"):  # the stand-in Hay cell (E) and the ball-and-stick (I)
         assert [p["title"] for p in meta["panels"][1:]] == ["E: stimulus", "I: stimulus"]
@@ -145,3 +149,17 @@ def test_model_b_paper_figures(study, name):
                 assert float(sens[metric + suffix + "_reference"]) == pytest.approx(ref, rel=1e-9), (metric, band)
         total = float(comp["r_std"].sel(source="total", signal="cdm_z", channel=0, band="raw").isel(approximation=0))
         assert float(sens["r_std_reference"]) != pytest.approx(total, rel=1e-9)  # not the total signal's
+
+
+def test_paper_scale_model_b_dag():
+    """The paper-scale Model B study schedules every Model B figure with the hybrid scheme and the
+    J scan (dry run; the morphology is fetched by the workflow's first job)."""
+    proc = snakemake("-n", "--configfile", "config/hay2011.yaml", "--config", "study=pytest_dry_run_hay2011")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    for rule in ("fetch_morphologies", "cell_check", "single_cell", "hybrid_reconstruction", "hybrid_kernel_run",
+                 "paper_fig02", "paper_figS1", "paper_fig10", "paper_fig11", "paper_fig12", "paper_fig13",
+                 "paper_figS2", "paper_figS3"):
+        assert f"rule {rule}:" in out or f"\n{rule} " in out, rule
+    for rule in ("paper_fig03", "paper_fig04", "paper_fig07", "paper_fig09"):  # Model A's own
+        assert f"rule {rule}:" not in out and f"\n{rule} " not in out, rule

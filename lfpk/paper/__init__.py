@@ -44,10 +44,18 @@ def make(figure, inputs, outputs, params):
     """Draw paper figure ``figure`` (a key of :data:`FIGURES`, or a name of the same layout given by
     ``params['layout']``) from the workflow's ``inputs`` (name -> path or paths) into ``outputs``.
 
-    Returns the panel list written into the files (:meth:`PaperFigure.describe`).
+    ``params['citation']`` (optional): the cell models' citation, printed at the figure's bottom
+    edge and recorded in its metadata (:func:`lfpk.paper.framework.footnote`). Returns the panel
+    list written into the files (:meth:`PaperFigure.describe`).
     """
-    inputs = {k: _paths(v) for k, v in dict(inputs).items()}
-    outputs = _paths(outputs)
+    from lfpk.paper.framework import footnote
+
+    params = dict(params)
+    with footnote(params.pop("citation", "")):
+        return _make(figure, {k: _paths(v) for k, v in dict(inputs).items()}, _paths(outputs), params)
+
+
+def _make(figure, inputs, outputs, params):
     layout = params.get("layout", figure)
     window = float(params.get("window", 0) or 0) or None
     if layout in ("Fig02", "FigS1"):

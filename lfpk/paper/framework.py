@@ -16,6 +16,8 @@ the same pieces.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 from pathlib import Path
 
@@ -39,6 +41,20 @@ FORM_COLORS = {"active": "k", "quasi_linear": "tab:orange", "frozen": "tab:green
 FORM_NAMES = {"active": "active", "quasi_linear": "quasi-linear", "frozen": "frozen", "passive": "passive"}
 #: Metadata key of the panel list.
 PANELS_KEY = "lfpk-panels"
+
+
+_FOOTNOTE = contextvars.ContextVar("lfpk_paper_footnote", default="")
+
+
+@contextlib.contextmanager
+def footnote(text):
+    """Figures made inside this context carry ``text`` (e.g. the cell model's citation) at their
+    bottom edge and in their metadata (``footnote``)."""
+    token = _FOOTNOTE.set(str(text or ""))
+    try:
+        yield
+    finally:
+        _FOOTNOTE.reset(token)
 
 
 def population_colors(names):
@@ -73,6 +89,9 @@ class PaperFigure:
         self._rc.__enter__()
         self.fig = self.plt.figure(figsize=(width, height))
         self.panels = []
+        self.footnote = _FOOTNOTE.get()
+        if self.footnote:
+            self.fig.text(0.005, 0.002, self.footnote, fontsize=5, color="0.35", ha="left", va="bottom")
 
     def panel(self, ax, letter, description="", dx=-0.06, dy=0.02):
         """Register ``ax`` as panel ``letter`` and draw the letter at its top-left corner.
@@ -96,7 +115,10 @@ class PaperFigure:
         """Write the figure to ``paths`` (format by suffix) with the panel list in the metadata."""
         from lfpk.io import atomic_path
 
-        panels = json.dumps({"figure": self.name, "title": self.title, "panels": self.describe()}, sort_keys=True)
+        meta = {"figure": self.name, "title": self.title, "panels": self.describe()}
+        if self.footnote:
+            meta["footnote"] = self.footnote
+        panels = json.dumps(meta, sort_keys=True)
         try:
             for path in paths:
                 path = Path(path)

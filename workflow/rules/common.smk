@@ -13,6 +13,7 @@ from lfpk.workflow import (
     HYBRID_PATTERN,
     MODEL_B_JSCAN_VARIANTS,
     MODEL_B_SOURCE,
+    model_citations,
     all_targets_for,
     ground_truth_runs,
     hybrid_approximation_files,

@@ -35,6 +35,7 @@ rule paper_fig02:
     params:
         figure="Fig02",
         config=config,
+        citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
 
@@ -52,6 +53,7 @@ rule paper_figS1:
     params:
         figure="FigS1",
         config=config,
+        citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
 

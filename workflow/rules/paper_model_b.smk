@@ -23,6 +23,7 @@ rule paper_fig10:
         title="Model B: ground truth vs the hybrid scheme's reconstructions and kernel predictions "
         f"({MODEL_B_SOURCE} contribution)",
         source=MODEL_B_SOURCE,
+        citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
 
@@ -43,6 +44,7 @@ rule paper_fig11:
         hybrid_labels=paper_approximation_labels(config, "hybrid kernel"),
         direct_labels=paper_approximation_labels(config, "direct kernel"),
         posts=[MODEL_B_SOURCE],
+        citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
 
@@ -60,6 +62,7 @@ rule paper_fig12:
         figure="Fig12",
         layout="Fig07",
         source=MODEL_B_SOURCE,
+        citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
 
@@ -86,6 +89,7 @@ rule paper_fig13:
         J=MODEL_B_J,
         variant=MODEL_B_JSCAN_VARIANTS[0],
         source=MODEL_B_SOURCE,
+        citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
 
@@ -102,6 +106,7 @@ rule paper_figS2:
     params:
         figure="FigS2",
         layout="Fig08",
+        citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
 
@@ -124,5 +129,6 @@ rule paper_figS3:
         J=MODEL_B_J,
         labels=["scalar V_rest", "per-segment V_rest"],
         source=MODEL_B_SOURCE,
+        citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
