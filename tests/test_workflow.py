@@ -59,3 +59,24 @@ def test_bad_config_fails_fast_naming_key(repo, config, tmp_path, edit, key):
     assert proc.returncode != 0
     assert key in proc.stdout + proc.stderr
     assert elapsed < 10.0, f"rejection took {elapsed:.1f} s"
+
+
+def test_slurm_profile_runs_every_mpi_rule_under_srun(repo):
+    """Every rule that declares MPI ranks (resources `tasks`) gets one CPU per rank and `srun` in
+    profiles/slurm. Without this, the SLURM executor asks for threads x tasks CPUs (more than a
+    node of the throw-away test cluster has) and the job waits forever for a second node."""
+    import re
+
+    mpi_rules = set()
+    for path in sorted((repo / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"\n(?=rule )", path.read_text()):
+            match = re.match(r"rule (\w+):", block)
+            if match and re.search(r"^\s+tasks=", block, re.M):
+                mpi_rules.add(match.group(1))
+    assert {"network", "hybrid_reconstruction", "hybrid_kernel_run"} <= mpi_rules
+    profile = yaml.safe_load((repo / "profiles" / "slurm" / "config.yaml").read_text())
+    resources = profile["set-resources"]
+    for rule in sorted(mpi_rules):
+        assert rule in resources, f"profiles/slurm has no set-resources for MPI rule {rule}"
+        assert resources[rule].get("cpus_per_task") == 1, rule
+        assert str(resources[rule].get("mpi", "")).startswith("srun"), rule
