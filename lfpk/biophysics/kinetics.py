@@ -28,6 +28,11 @@ NATA_T_Q10 = 2.3
 NATA_T_T_REF = 21.0
 
 
+def _qt(celsius):
+    """Temperature factor ``2.3^((celsius - 21)/10)`` of Hay et al.'s Q10-corrected rates."""
+    return NATA_T_Q10 ** ((celsius - NATA_T_T_REF) / 10.0)
+
+
 def _xlinexp(x, k):
     """``x / (1 - exp(-x/k))`` with its removable singularity at ``x = 0`` (value ``k``) filled.
 
@@ -54,7 +59,7 @@ def nata_t_rates(v, celsius=34.0):
         The conductance is ``gNaTa_tbar * m^3 * h``.
     """
     v = np.asarray(v, dtype=float)
-    qt = NATA_T_Q10 ** ((celsius - NATA_T_T_REF) / 10.0)
+    qt = _qt(celsius)
     # rates in 1/ms:
     #   m_alpha = 0.182 (v+38)/(1-exp(-(v+38)/6)),  m_beta = 0.124 (-v-38)/(1-exp(-(-v-38)/6))
     #   h_alpha = -0.015 (v+66)/(1-exp((v+66)/6)),  h_beta = -0.015 (-v-66)/(1-exp((-v-66)/6))
@@ -163,7 +168,7 @@ def nap_et2_rates(v, celsius=34.0):
     m_inf, m_tau, h_inf, h_tau : ndarray
     """
     v = np.asarray(v, dtype=float)
-    qt = NATA_T_Q10 ** ((celsius - NATA_T_T_REF) / 10.0)
+    qt = _qt(celsius)
     m_inf = 1.0 / (1.0 + np.exp(-(v + 52.6) / 4.6))
     _, m_tau_nata, _, _ = nata_t_rates(v, celsius)  # NaTa_t's activation rates, six times slower
     h_inf = 1.0 / (1.0 + np.exp((v + 48.8) / 10.0))
@@ -176,11 +181,6 @@ def nap_et2_dinf_dv(v):
     """Derivatives ``d m_inf/dV`` and ``d h_inf/dV`` (1/mV) of ``Nap_Et2``'s steady states."""
     m_inf, _, h_inf, _ = nap_et2_rates(v)
     return m_inf * (1.0 - m_inf) / 4.6, -h_inf * (1.0 - h_inf) / 10.0
-
-
-def _qt(celsius):
-    """Temperature factor ``2.3^((celsius - 21)/10)`` of Hay et al.'s Q10-corrected rates."""
-    return NATA_T_Q10 ** ((celsius - NATA_T_T_REF) / 10.0)
 
 
 def k_pst_rates(v, celsius=34.0):
