@@ -29,6 +29,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -270,6 +271,15 @@ def deferred_signals():
         raise Interrupted(pending[0])
 
 
+def raise_deferred():
+    """Inside :func:`deferred_signals`: raise :class:`Interrupted` now if SIGINT or SIGTERM was
+    received, for long computations that can stop at safe points (a simulation's time steps)."""
+    if _deferred:
+        signum = _deferred[0]
+        _deferred.clear()
+        raise Interrupted(signum)
+
+
 def _disk_full(exc, folder):
     """errno of a full disk or quota behind ``exc`` (None if not), also when the netCDF library
     hides it ("NetCDF: HDF error")."""
@@ -321,8 +331,9 @@ def atomic_paths(paths, inputs=(), create_parent=False):
     with terminate_as_interrupt():
         try:
             for path in paths:
+                remove_stale_temporaries(path)
                 try:
-                    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
                 except OSError as exc:
                     raise (_write_error(exc, path) or exc) from None
                 _temporaries.add(tmp)
@@ -344,6 +355,60 @@ def atomic_paths(paths, inputs=(), create_parent=False):
                 if os.path.exists(tmp):
                     os.unlink(tmp)
                 _temporaries.discard(tmp)
+
+
+def _host():
+    """This machine's short host name, as used in temporary file names (no dots)."""
+    import socket
+
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname().split(".")[0]) or "host"
+
+
+def _temporary_prefix(path):
+    """``.<name>.<host>-<pid>.``: a temporary output names its writer, so that one left by a killed
+    writer (SIGKILL, out of memory; nothing can clean up after those) is recognised as stale."""
+    return f".{Path(path).name}.{_host()}-{os.getpid()}."
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(path) -> list[Path]:
+    """Remove the temporary files of output ``path`` (:func:`atomic_paths`) whose writer no longer
+    runs: ``.<name>.<host>-<pid>.<random>.tmp`` of this host with no process ``pid``. Temporaries
+    of running writers, of other hosts (a shared file system) and of other names are kept.
+    :func:`atomic_paths` calls this before writing ``path``, so a rerun after a killed run leaves
+    no temporary behind. Returns the removed paths."""
+    path = Path(path)
+    head, host = f".{path.name}.", _host()
+    removed = []
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        n = p.name
+        if not (n.startswith(head) and n.endswith(".tmp")):
+            continue
+        parts = n[len(head):-len(".tmp")].split(".")
+        if len(parts) != 2:
+            continue
+        writer, _, pid = parts[0].rpartition("-")
+        if writer != host or not pid.isdigit() or int(pid) == os.getpid() or _running(int(pid)):
+            continue
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed
 
 
 def _replace_all(tmps, paths):
@@ -400,6 +465,117 @@ def dataset_to_netcdf(ds, tmp):
     """Write ``ds`` to the (temporary) file ``tmp`` with SIGINT/SIGTERM deferred during the write."""
     with deferred_signals():
         ds.to_netcdf(tmp, engine="netcdf4")
+
+
+def netcdf_attr(v):
+    """An attribute value netCDF can store: bools as int, numpy scalars as Python scalars, None
+    as "", lists, tuples and dicts as JSON (:func:`to_json`)."""
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    if isinstance(v, np.generic):
+        return v.item()
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple, dict)):
+        return to_json(v)
+    return v
+
+
+class BlockWriter:
+    """A netCDF file whose large variables are written one block along a dimension at a time.
+
+    The file is what :func:`dataset_to_netcdf` would write for the complete dataset -- same
+    variables, dimensions, coordinates, attributes and encoding (xarray's defaults: contiguous
+    storage, ``_FillValue`` NaN for floating-point variables, a ``coordinates`` attribute naming
+    the auxiliary coordinates a variable spans) -- but the streamed variables never exist in
+    memory as a whole, so a long recording is written with memory bounded by one block.
+
+    Write into the temporary path of :func:`atomic_paths` (the file appears complete or not at
+    all); every netCDF call runs with SIGINT / SIGTERM deferred (:func:`deferred_signals`).
+
+    Parameters
+    ----------
+    path : path-like
+        File to create (the temporary path of :func:`atomic_paths`).
+    template : xarray.Dataset
+        Every coordinate (including that of ``dim``, full length) and the variables that are
+        not streamed; its attributes are the file's global attributes (more at :meth:`close`).
+    streamed : dict
+        ``{name: (dims, dtype, attrs)}`` of the variables written by :meth:`write`; ``attrs``
+        must hold ``units`` and ``long_name`` (the data contract, :func:`check_dataset`).
+    dim : str
+        The dimension along which blocks arrive (default ``time``).
+    """
+
+    def __init__(self, path, template, streamed, dim="time"):
+        import netCDF4
+
+        self.path = Path(path)
+        self.dim = dim
+        self.size = int(template.sizes[dim])
+        self.streamed = {k: (tuple(d), np.dtype(t), dict(a)) for k, (d, t, a) in streamed.items()}
+        for name, (dims, _, attrs) in self.streamed.items():
+            for attr in ("units", "long_name"):
+                if attr not in attrs:
+                    raise ValueError(f"variable {name!r} lacks the {attr!r} attribute required for {path}")
+            if dims[-1] != dim:
+                raise ValueError(f"variable {name!r}: dims {dims} must end with the streamed dimension {dim!r}")
+        aux = {c: set(template[c].dims) for c in template.coords if c not in template.dims}
+        self.written = dict.fromkeys(self.streamed, 0)
+        self.ds = None
+        with deferred_signals():
+            template.to_netcdf(self.path, engine="netcdf4")
+            self.ds = netCDF4.Dataset(self.path, "a")
+            self.vars = {}
+            named = set()
+            for name, (dims, dtype, attrs) in self.streamed.items():
+                fill = np.nan if dtype.kind == "f" else None  # xarray's default for floats
+                v = self.ds.createVariable(name, dtype, dims, fill_value=fill)
+                coords = sorted(c for c, cdims in aux.items() if cdims <= set(dims))
+                named.update(coords)
+                v.setncatts({k: netcdf_attr(a) for k, a in attrs.items()})
+                if coords:
+                    v.setncattr("coordinates", " ".join(coords))
+                self.vars[name] = v
+            # xarray lists coordinates no variable of the template spans in a global attribute;
+            # drop those the streamed variables now name, as a write of the whole dataset would
+            if "coordinates" in self.ds.ncattrs():
+                rest = [c for c in str(self.ds.getncattr("coordinates")).split() if c not in named]
+                if rest:
+                    self.ds.setncattr("coordinates", " ".join(rest))
+                else:
+                    self.ds.delncattr("coordinates")
+
+    def write(self, start, blocks):
+        """Write ``blocks`` (``{name: array}``, the last axis along ``dim``) at ``start`` (index)."""
+        with deferred_signals():
+            for name, a in blocks.items():
+                n = a.shape[-1]
+                if start != self.written[name] or start + n > self.size:
+                    raise ValueError(f"{self.path}: block of {name!r} at {start}:{start + n} does not continue "
+                                     f"the {self.written[name]} of {self.size} samples written")
+                self.vars[name][..., start:start + n] = a
+                self.written[name] = start + n
+
+    def close(self, attrs=None):
+        """Add global ``attrs`` (xarray's conventions: scalars, strings, 1-d arrays) and close the
+        file; raises ``RuntimeError`` if a streamed variable was not written completely."""
+        short = {k: n for k, n in self.written.items() if n != self.size}
+        with deferred_signals():
+            if not short:
+                self.ds.setncatts({k: netcdf_attr(v) for k, v in (attrs or {}).items()})
+            self.ds.close()
+        if short:
+            raise RuntimeError(f"{self.path}: variables {short} written up to these samples of {self.size}")
+
+    def abort(self):
+        """Close the file on an error path (the caller's :func:`atomic_paths` removes it)."""
+        if self.ds is not None and self.ds.isopen():
+            with deferred_signals():
+                try:
+                    self.ds.close()
+                except Exception:  # a half-written file being discarded
+                    pass
 
 
 def write_dataset(ds, path, inputs=(), create_parent=False) -> Path:

@@ -53,7 +53,7 @@ class PredictionWriter:
                  attrs=None):
         import netCDF4
 
-        from lfpk.io import deferred_signals
+        from lfpk.io import deferred_signals, netcdf_attr
 
         if np.dtype(dtype) not in (np.dtype("float64"), np.dtype("float32")):
             raise ValueError(f"dtype: expected float64 or float32, got {dtype!r}")
@@ -96,7 +96,7 @@ class PredictionWriter:
                 else:
                     v = ds.createVariable(cname, values.dtype, dims)
                     v[:] = values
-                v.setncatts({k: _attr(a) for k, a in cattrs.items()})
+                v.setncatts({k: netcdf_attr(a) for k, a in cattrs.items()})
             self._vars, self._contrib = {}, {}
             for name in bank.signals:
                 cdim = bank.channel_dim[name]
@@ -119,7 +119,7 @@ class PredictionWriter:
                                              chunksizes=(1, tc), **zlib)
             self._counts.setncatts({"units": "1", "long_name": "spikes per output bin [time, time + dt_out) of "
                                     "each presynaptic population"})
-            ds.setncatts({k: _attr(v) for k, v in (attrs or {}).items()})
+            ds.setncatts({k: netcdf_attr(v) for k, v in (attrs or {}).items()})
 
     def write(self, out):
         """Append one block of :meth:`lfpk.streaming.StreamingPredictor.push` output."""
@@ -140,11 +140,11 @@ class PredictionWriter:
 
     def close(self, attrs=None):
         """Add final attributes and close the file."""
-        from lfpk.io import deferred_signals
+        from lfpk.io import deferred_signals, netcdf_attr
 
         with deferred_signals():
             if attrs:
-                self.ds.setncatts({k: _attr(v) for k, v in attrs.items()})
+                self.ds.setncatts({k: netcdf_attr(v) for k, v in attrs.items()})
             self.ds.close()
         if self.n_time is not None and self.n_written != self.n_time:
             raise RuntimeError(f"prediction file: {self.n_written} samples written, {self.n_time} expected")
@@ -160,17 +160,3 @@ def _small_cache(var, row_bytes):
     """HDF5 chunk cache of a variable: two rows of chunks along time (a block write touches at most
     that many partial chunks), instead of the library's default per variable."""
     var.set_var_chunk_cache(size=int(2 * row_bytes) + (1 << 16), nelems=1009, preemption=0.75)
-
-
-def _attr(v):
-    if isinstance(v, (bool, np.bool_)):
-        return int(v)
-    if isinstance(v, np.generic):
-        return v.item()
-    if v is None:
-        return ""
-    if isinstance(v, (list, tuple, dict)):
-        from lfpk.io import to_json
-
-        return to_json(v)
-    return v

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
+from ncfiles import netcdf_layout
 
 from lfpk import io
 from lfpk.io import InputError, Interrupted, OutputError
@@ -179,3 +180,64 @@ def test_full_disk_and_read_only_folder_are_named(tmp_path):
     assert lines[0] == "no space left on device: full/x.nc", proc.stdout
     assert lines[1] == "cannot write ro/x.nc: read-only file system (folder ro)", proc.stdout
     assert "x.nc" not in proc.stdout.split("\n", 2)[2] and ".tmp" not in proc.stdout  # nothing left
+
+
+def test_block_writer_writes_what_the_whole_dataset_would(tmp_path):
+    """A dataset streamed in blocks along time is the file xarray writes for the whole dataset:
+    the same data bitwise, dims, coordinates (incl. the auxiliary one a variable spans),
+    attributes and encoding."""
+    rng = np.random.default_rng(3)
+    nt = 1000
+    full = xr.Dataset(
+        {"v": (("source", "channel", "time"), rng.normal(size=(2, 4, nt)), {"units": "mV", "long_name": "v"}),
+         "w": (("component", "time"), rng.normal(size=(3, nt)), {"units": "nA um", "long_name": "w"})},
+        coords={"source": ["total", "E"], "channel": np.arange(4),
+                "channel_z": ("channel", np.linspace(0, 300, 4), {"units": "um", "long_name": "depth"}),
+                "component": ["x", "y", "z"], "time": ("time", np.arange(nt) * 0.5, {"units": "ms", "long_name": "t"})},
+        attrs={"a": 1, "b": "text", "c": 0.25})
+    io.write_dataset(full, tmp_path / "whole.nc")
+    streamed = {k: (v.dims, v.dtype, v.attrs) for k, v in full.data_vars.items()}
+    with io.atomic_path(tmp_path / "blocks.nc") as tmp:
+        w = io.BlockWriter(tmp, full.drop_vars(list(streamed)).drop_attrs(deep=False), streamed)
+        for a in range(0, nt, 256):  # the last block is partial
+            w.write(a, {k: full[k].values[..., a:a + 256] for k in streamed})
+        w.close(full.attrs)
+    assert netcdf_layout(tmp_path / "blocks.nc") == netcdf_layout(tmp_path / "whole.nc")
+    got = io.read_dataset(tmp_path / "blocks.nc")
+    xr.testing.assert_identical(got, io.read_dataset(tmp_path / "whole.nc"))
+    assert got["v"].attrs == full["v"].attrs and "channel_z" in got["v"].coords
+
+
+def test_block_writer_refuses_gaps_and_incomplete_files(tmp_path):
+    full = dataset(10)
+    streamed = {"x": (("t",), np.float64, {"units": "1", "long_name": "x"})}
+    template = xr.Dataset(coords={"t": np.arange(10)})
+    with pytest.raises(RuntimeError, match=r"written up to these samples of 10"):
+        with io.atomic_path(tmp_path / "x.nc") as tmp:
+            w = io.BlockWriter(tmp, template, streamed, dim="t")
+            w.write(0, {"x": full["x"].values[:4]})
+            with pytest.raises(ValueError, match="does not continue"):
+                w.write(5, {"x": full["x"].values[5:]})
+            w.close()
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+    with pytest.raises(ValueError, match="lacks the 'units' attribute"):
+        io.BlockWriter(tmp_path / "y.nc", template, {"x": (("t",), np.float64, {"long_name": "x"})}, dim="t")
+
+
+def test_stale_temporaries_of_killed_writers_are_removed(tmp_path):
+    """A writer killed by SIGKILL leaves its temporary file; the next write of that output removes
+    it (its process is gone), but never a running writer's or another host's."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(proc.stdout)
+    host = io._host()
+    stale = tmp_path / f".x.nc.{host}-{dead}.abcd1234.tmp"
+    running = tmp_path / f".x.nc.{host}-{os.getppid()}.abcd1234.tmp"
+    remote = tmp_path / f".x.nc.{host}other-{dead}.abcd1234.tmp"
+    other = tmp_path / f".y.nc.{host}-{dead}.abcd1234.tmp"
+    for p in (stale, running, remote, other):
+        p.write_text("partial")
+    with io.atomic_path(tmp_path / "x.nc") as tmp:
+        assert tmp.name.startswith(f".x.nc.{host}-{os.getpid()}.")
+        dataset().to_netcdf(tmp, engine="netcdf4")
+    assert not stale.exists() and running.exists() and remote.exists() and other.exists()
+    assert (tmp_path / "x.nc").is_file()

@@ -4,6 +4,7 @@ current conservation and the netCDF data contract, on tiny networks."""
 import copy
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -261,6 +262,109 @@ def test_current_conservation_and_probe_mapping(cfg, mechanisms):
         # monopole-free: shifting the origin does not change the recorded dipole, i.e. the
         # dipole of the summed currents (sum_i I_i * a) is zero at every recorded step
     net.close()
+
+
+def test_streamed_signals_are_the_in_memory_signals(cfg, mechanisms, tmp_path):
+    """Signals handed over block by block (summed over ranks at every flush) are bitwise those
+    kept in memory, no rank holds more than one block of them, and signals.nc written as the run
+    goes (the command line's path) is the file written from memory: data, coordinates,
+    attributes and encoding."""
+    import xarray as xr
+    from ncfiles import netcdf_layout
+
+    from lfpk.io import read_dataset
+
+    mem = _net(cfg, mechanisms, tstop=100.0, membrane_sample=2).run()
+    full = {p: a.copy() for p, a in mem.isignal.items()}
+    mem.close()
+    got = []
+    net = _net(cfg, mechanisms, tstop=100.0, membrane_sample=2)
+    net.stream_signals(lambda start, blocks: got.append((start, {p: b.copy() for p, b in blocks.items()})))
+    net.run()
+    assert all(a.shape == (net.rows["cdm"].stop, net.block) for a in net.isignal.values())  # one block
+    with pytest.raises(RuntimeError, match="streamed"):
+        net.signal
+    assert "signal" not in net.gather()
+    net.close()
+    lengths = [b["E"].shape[1] for _, b in got]
+    assert [s for s, _ in got] == [int(x) for x in np.cumsum([0, *lengths[:-1]])]
+    assert sum(lengths) == 1601 and lengths[-1] == 1601 % 256  # a partial last block
+    assert np.abs(full["E"]).max() > 0
+    for p in full:
+        assert np.array_equal(np.concatenate([b[p] for _, b in got], axis=1), full[p]), p
+    kw = dict(sizes=SIZES, tstop=100.0, transient=20.0, membrane_sample=3)
+    for d in ("stream", "memory"):
+        (tmp_path / d).mkdir()
+    run_network(cfg, tmp_path / "stream", **kw)
+    run_network(cfg, tmp_path / "memory", stream=False, **kw)
+    for name in ("signals", "spikes", "membrane"):
+        a, b = (tmp_path / d / f"{name}.nc" for d in ("stream", "memory"))
+        assert netcdf_layout(a, skip_attrs=("timings",)) == netcdf_layout(b, skip_attrs=("timings",)), name
+        da, db = read_dataset(a), read_dataset(b)
+        for d in (da, db):
+            del d.attrs["timings"]
+        xr.testing.assert_identical(da, db)  # bitwise data
+    assert "stream" in json.loads(read_dataset(tmp_path / "stream" / "signals.nc").attrs["timings"])
+
+
+def test_failure_mid_run_leaves_no_output(cfg, mechanisms, tmp_path, monkeypatch):
+    """An error while signals.nc is being streamed (here: the third block's write) ends the run
+    with that error; no output and no temporary file is left and an earlier output is kept."""
+    datasets_module = sys.modules["lfpk.network.datasets"]
+    write = datasets_module.SignalsWriter.__call__
+    calls = []
+
+    def failing(self, start, blocks):
+        calls.append(start)
+        if len(calls) == 3:
+            raise OSError("injected write failure")
+        return write(self, start, blocks)
+
+    monkeypatch.setattr(datasets_module.SignalsWriter, "__call__", failing)
+    (tmp_path / "signals.nc").write_text("an earlier run")
+    with pytest.raises(OSError, match="injected write failure"):
+        run_network(cfg, tmp_path, sizes=SIZES, tstop=100.0, transient=20.0, membrane_sample=2)
+    assert calls == [0, 256, 512]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["signals.nc"]
+    assert (tmp_path / "signals.nc").read_text() == "an earlier run"
+
+
+@pytest.mark.parametrize("signum, ranks", [(signal.SIGTERM, 2), (signal.SIGINT, 1)])
+def test_interrupted_run_leaves_no_output(repo, tmp_path, signum, ranks):
+    """SIGTERM (SLURM's time limit; mpiexec forwards it to every rank) or Ctrl-C while signals.nc
+    is being streamed: exit 128 + signal within seconds, no output, no temporary file."""
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    cmd = [sys.executable, "-m", "lfpk.network", "--config", str(repo / "config" / "config.yaml"),
+           "--population-sizes", "E=16,I=4", "--tstop", "20000", "--transient", "20", "--membrane-sample", "2",
+           "--outdir", str(tmp_path / "out"), "--log", str(tmp_path / "run.log")]
+    if ranks > 1:
+        pytest.importorskip("mpi4py")
+        mpiexec = find_mpiexec()
+        if mpiexec is None:
+            pytest.skip("mpiexec not found (install the 'mpi' extra)")
+        cmd = [mpiexec, "-n", str(ranks), *cmd]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:  # until blocks are being written
+            log = tmp_path / "run.log"
+            if log.exists() and "simulated" in log.read_text():
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        assert list((tmp_path / "out").glob(".signals.nc.*.tmp"))
+        proc.send_signal(signum)
+        start = time.monotonic()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert time.monotonic() - start < 60
+    assert proc.returncode == 128 + signum, err[-3000:]
+    assert f"interrupted ({signal.Signals(signum).name})" in err and "Traceback" not in err, err[-3000:]
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def _run_cli(args, tmp, env_extra=None, mpi=0):

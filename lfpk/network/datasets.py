@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -103,81 +104,212 @@ def datasets(net, res, timings=None):
     )
     out = {"spikes": spikes, "membrane": membrane}
     if "signal" in res:
-        from lfpk.recording import COMPONENTS, probe_settings
+        import xarray as xr
 
-        rows = net.rows
-        sig = res["signal"]
-        sources = ["total", *names]
-
-        def stack(key):
-            parts = [sig[p][rows[key]] for p in names]
-            return np.stack([sum(parts), *parts])
-
-        cz = probe_settings(net.cfg)["channel_z"]
-        out["signals"] = xr.Dataset(
-            {
-                "lfp": (("source", "channel", "time"), stack("lfp"), {"units": "mV", "long_name": "extracellular potential (disc-averaged line source)"}),
-                "csd": (("source", "channel", "time"), stack("csd"), {"units": "uA/mm3", "long_name": "laminar current source density"}),
-                "cdm": (("source", "component", "time"), stack("cdm"), {"units": "nA um", "long_name": "current dipole moment"}),
-            },
-            coords={"source": sources, "channel": np.arange(len(cz)),
-                    "channel_z": ("channel", cz, {"units": "um", "long_name": "contact depth"}),
-                    "component": list(COMPONENTS),
-                    "time": ("time", time_, {"units": "ms", "long_name": "time"})},
-            attrs={**attrs, "probes": to_json(net.cfg["probes"]),
-                   "title": "ground-truth extracellular signals"},
-        )
+        template = signals_template(net, attrs)
+        values = signal_values(net, res["signal"])
+        out["signals"] = xr.Dataset({k: (dims, values[k], a) for k, (dims, a) in SIGNAL_VARIABLES.items()},
+                                    coords=template.coords, attrs=template.attrs)
     return out
 
 
-def write_outputs(net, res, outdir, names=None, attrs=None):
-    """Write spikes.nc, membrane.nc, signals.nc (or those of ``names``) to ``outdir``, all or none
-    (through :func:`lfpk.io.atomic_paths`); timings (incl. write) and ``attrs`` in attrs."""
-    from pathlib import Path
+#: Variables of signals.nc: name -> (dims, attributes); their rows of the probe matrix are
+#: :func:`lfpk.recording.row_slices`.
+SIGNAL_VARIABLES = {
+    "lfp": (("source", "channel", "time"), {"units": "mV", "long_name": "extracellular potential (disc-averaged line source)"}),
+    "csd": (("source", "channel", "time"), {"units": "uA/mm3", "long_name": "laminar current source density"}),
+    "cdm": (("source", "component", "time"), {"units": "nA um", "long_name": "current dipole moment"}),
+}
 
-    import netCDF4
 
-    from lfpk.io import atomic_paths, check_dataset, dataset_to_netcdf, deferred_signals, to_json
+def signals_template(net, attrs=None):
+    """signals.nc without its variables (:data:`SIGNAL_VARIABLES`): coordinates (sources
+    ``total`` and each population, channels and their depths, dipole components, time) and global
+    attributes (``attrs`` of :func:`_attrs` plus the probes and the title)."""
+    import xarray as xr
 
-    t0 = time.perf_counter()
+    from lfpk.io import to_json
+    from lfpk.recording import COMPONENTS, probe_settings
+
+    cz = probe_settings(net.cfg)["channel_z"]
+    time_ = np.arange(net.nstep + 1) * net.dt
+    return xr.Dataset(
+        coords={"source": ["total", *net.layout.names], "channel": np.arange(len(cz)),
+                "channel_z": ("channel", cz, {"units": "um", "long_name": "contact depth"}),
+                "component": list(COMPONENTS),
+                "time": ("time", time_, {"units": "ms", "long_name": "time"})},
+        attrs={**(attrs or {}), "probes": to_json(net.cfg["probes"]), "title": "ground-truth extracellular signals"},
+    )
+
+
+def signal_values(net, signal):
+    """The variables of signals.nc from per-population signals.
+
+    Parameters
+    ----------
+    signal : dict
+        ``{population: float64 rows x time}`` (signal units, summed over ranks; any stretch of
+        time steps: the whole run or one block).
+
+    Returns
+    -------
+    dict
+        ``{name: (source, channel or component, time)}``, source ``total`` (the float64 sum of
+        the populations, in population order) then each population.
+    """
+    from lfpk.recording import row_slices
+
+    names = net.layout.names
+    rows = row_slices(len(net.cfg["probes"]["channel_z"]))
+    out = {}
+    for key in SIGNAL_VARIABLES:
+        parts = [signal[p][rows[key]] for p in names]
+        out[key] = np.stack([sum(parts), *parts])
+    return out
+
+
+class SignalsWriter:
+    """signals.nc written block by block as the run goes (rank 0's sink of
+    :meth:`lfpk.network.Network.stream_signals`), through :class:`lfpk.io.BlockWriter`.
+
+    The blocks (int64 fixed point, summed over ranks) are converted and stacked as
+    :func:`datasets` does for a whole run (:func:`signal_values`), so the file's data are bitwise
+    those of the in-memory path.
+    """
+
+    def __init__(self, net, path):
+        from lfpk.io import BlockWriter
+
+        self.net = net
+        streamed = {k: (dims, np.float64, a) for k, (dims, a) in SIGNAL_VARIABLES.items()}
+        template = signals_template(net)
+        template.attrs = {}  # all at close, in the order of the in-memory path
+        self.writer = BlockWriter(path, template, streamed, dim="time")
+
+    def __call__(self, start, blocks):
+        from lfpk.recording import to_float
+
+        sig = {p: to_float(b, self.net.quanta) for p, b in blocks.items()}
+        self.writer.write(start, signal_values(self.net, sig))
+
+    def close(self, attrs):
+        self.writer.close(attrs)
+
+    def abort(self):
+        self.writer.abort()
+
+
+OUTPUTS = ("spikes", "membrane", "signals")
+
+
+def _run_timings(res):
+    """Timings (s) of the run for the attrs: build / connect / simulate of the slowest rank, CPU
+    seconds summed over ranks, each rank's peak resident memory (MB)."""
     timings = {k: max(t.get(k, 0.0) for t in res["timings_by_rank"]) for k in ("build", "connect", "simulate")}
-    # core-seconds of the simulate phase summed over ranks, and each rank's peak resident memory (MB)
     for k in ("integrate", "integrate_cpu", "simulate_cpu"):  # wall: slowest rank; CPU: sum over ranks
         vals = [t.get(k, 0.0) for t in res["timings_by_rank"]]
         timings[k if k == "integrate" else f"{k}_total"] = max(vals) if k == "integrate" else sum(vals)
+    if any("stream" in t for t in res["timings_by_rank"]):  # per-flush reduction and write of signals.nc
+        timings["stream"] = max(t.get("stream", 0.0) for t in res["timings_by_rank"])
     if "peak_memory_mb" in res:
         timings["peak_memory_mb"] = [round(float(p), 1) for p in res["peak_memory_mb"]]
-    dsets = datasets(net, res, timings)
-    if names is not None:
-        dsets = {k: v for k, v in dsets.items() if k in names}
-    for ds in dsets.values():
-        ds.attrs.update(attrs or {})
-    paths = {name: Path(outdir) / f"{name}.nc" for name in dsets}
-    for name, ds in dsets.items():
-        check_dataset(ds, paths[name])
-    with atomic_paths(list(paths.values())) as tmps:
-        for tmp, ds in zip(tmps, dsets.values()):
-            dataset_to_netcdf(ds, tmp)
-        timings["write"] = time.perf_counter() - t0
-        if "peak_memory_mb" in timings:  # rank 0's peak including the write
-            import resource
+    return timings
 
-            timings["peak_memory_mb"][0] = round(max(timings["peak_memory_mb"][0],
-                                                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0), 1)
-        timings["total"] = sum(v for k, v in timings.items() if k in ("build", "connect", "simulate", "write"))
-        with deferred_signals():
-            for tmp in tmps:  # record the write phase too (attribute only)
-                with netCDF4.Dataset(tmp, "a") as f:
-                    f.setncattr("timings", to_json(timings))
+
+def _finish(net, res, paths, tmps, t0, attrs=None, stream=None):
+    """Write the outputs ``paths`` (name -> path) into their temporaries ``tmps`` (rank 0): the
+    datasets of ``res``, and close the streamed signals.nc (``stream``, a :class:`SignalsWriter`)
+    with the same attributes. The caller's :func:`lfpk.io.atomic_paths` renames them."""
+    import netCDF4
+
+    from lfpk.io import check_dataset, dataset_to_netcdf, deferred_signals, to_json
+
+    timings = _run_timings(res)
+    dsets = {k: v for k, v in datasets(net, res, timings).items() if k in paths}
+    for name, ds in dsets.items():
+        ds.attrs.update(attrs or {})
+        check_dataset(ds, paths[name])
+        dataset_to_netcdf(ds, tmps[name])
+    if stream is not None:
+        sig_attrs = signals_template(net, _attrs(net, timings, {"counts": to_json(res["counts"])})).attrs
+        stream.close({**sig_attrs, **(attrs or {})})
+    timings["write"] = time.perf_counter() - t0
+    if "peak_memory_mb" in timings:  # rank 0's peak including the write
+        import resource
+
+        timings["peak_memory_mb"][0] = round(max(timings["peak_memory_mb"][0],
+                                                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0), 1)
+    timings["total"] = sum(v for k, v in timings.items() if k in ("build", "connect", "simulate", "write"))
+    with deferred_signals():
+        for tmp in tmps.values():  # record the write phase too (attribute only)
+            with netCDF4.Dataset(tmp, "a") as f:
+                f.setncattr("timings", to_json(timings))
     log.info("write: %.2f s (%s)", timings["write"], ", ".join(str(p) for p in paths.values()))
+    return timings
+
+
+def write_outputs(net, res, outdir, names=None, attrs=None):
+    """Write spikes.nc, membrane.nc, signals.nc (or those of ``names``) to ``outdir`` from a run
+    gathered in memory (:meth:`lfpk.network.Network.gather`), all or none (through
+    :func:`lfpk.io.atomic_paths`); timings (incl. write) and ``attrs`` in attrs."""
+    from pathlib import Path
+
+    from lfpk.io import atomic_paths
+
+    t0 = time.perf_counter()
+    names = [n for n in OUTPUTS if n in (names or OUTPUTS)]
+    paths = {name: Path(outdir) / f"{name}.nc" for name in names}
+    with atomic_paths(list(paths.values())) as tmps:
+        timings = _finish(net, res, paths, dict(zip(paths, tmps)), t0, attrs)
     return paths, timings
+
+
+@contextmanager
+def streamed_outputs(net, outdir, names=OUTPUTS, attrs=None):
+    """Outputs of a run whose signals.nc is written as it goes (all ranks enter this).
+
+    On rank 0 the outputs' temporaries are opened (:func:`lfpk.io.atomic_paths`) before the run,
+    the network streams its signals block by block into signals.nc's temporary
+    (:meth:`lfpk.network.Network.stream_signals`, :class:`SignalsWriter`), and the block yields
+    ``finish(res)``, which writes the other outputs from the gathered results ``res`` and returns
+    ``(paths, timings)``; they are renamed into place together when the block ends, all or none:
+    an error, SIGINT or SIGTERM leaves no output and no temporary file. On the other ranks the
+    network streams (its share of every block goes into the MPI reduction) and ``finish`` is None.
+    """
+    from pathlib import Path
+
+    from lfpk.io import atomic_paths
+
+    names = [n for n in OUTPUTS if n in names]
+    if net.rank != 0:
+        net.stream_signals(None)
+        yield None
+        return
+    paths = {name: Path(outdir) / f"{name}.nc" for name in names}
+    with atomic_paths(list(paths.values())) as tmp_list:
+        tmps = dict(zip(paths, tmp_list))
+        stream = SignalsWriter(net, tmps["signals"]) if "signals" in tmps else None
+        net.stream_signals(stream)
+
+        def finish(res):
+            return paths, _finish(net, res, paths, tmps, time.perf_counter(), attrs, stream)
+
+        try:
+            yield finish
+        except BaseException:
+            if stream is not None:
+                stream.abort()
+            raise
 
 
 def run_network(cfg, outdir, sizes=None, tstop=None, seed=None, scale_probabilities=True,
                 lump=True, biophysics="active", membrane_sample=None, pc=None, transient=None,
-                extrinsic_drive="mechanism"):
+                extrinsic_drive="mechanism", stream=True):
     """Build, connect, simulate and write one ground-truth run (all ranks call this).
 
+    With ``stream`` (default; the command line and the workflow) signals.nc is written block by
+    block as the run goes (:func:`streamed_outputs`), so no rank holds more than one block of
+    signals; ``stream=False`` keeps them in memory and writes them at the end (for checks).
     Returns ``(paths, timings, rates)`` on rank 0 and ``(None, None, None)`` elsewhere.
     """
     import resource
@@ -190,17 +322,19 @@ def run_network(cfg, outdir, sizes=None, tstop=None, seed=None, scale_probabilit
         log.info("network: %s cells on %d rank(s), tstop %.1f ms, dt %g ms, seed %d, C %s",
                  net.layout.sizes, net.nhost, net.tstop, net.dt, net.seed,
                  {f"{c['pre']}->{c['post']}": round(c["C"], 4) for c in net.conn.conns})
-    net.run()
-    res = net.gather()
-    peak = net.pc.py_gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 0)
+    with (streamed_outputs(net, outdir) if stream else nullcontext()) as finish:
+        net.run()
+        res = net.gather()
+        peak = net.pc.py_gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 0)
+        if net.rank == 0:
+            res["peak_memory_mb"] = peak
+            log.info("synapses %d, NetCons %d, point processes %d, NetStims %d, in-mechanism Poisson drives %d",
+                     res["counts"]["synapses"], res["counts"]["netcons"], res["counts"]["point_processes"],
+                     res["counts"]["netstims"], res["counts"]["drives"])
+            paths, timings = finish(res) if stream else write_outputs(net, res, outdir)
     if net.rank != 0:
         net.close()
         return None, None, None
-    res["peak_memory_mb"] = peak
-    log.info("synapses %d, NetCons %d, point processes %d, NetStims %d, in-mechanism Poisson drives %d",
-             res["counts"]["synapses"], res["counts"]["netcons"], res["counts"]["point_processes"],
-             res["counts"]["netstims"], res["counts"]["drives"])
-    paths, timings = write_outputs(net, res, outdir)
     rates = dict(zip(net.layout.names, datasets_rates(net, res)))
     log.info("rates after the transient (1/s): %s; peak memory per rank (MB): %s",
              {k: round(float(v), 3) for k, v in rates.items()}, [round(p) for p in peak])

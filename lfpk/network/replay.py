@@ -306,6 +306,7 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
     import xarray as xr
 
     from lfpk.io import read_dataset, to_json
+    from lfpk.network.datasets import streamed_outputs
     from lfpk.stages import kernel_inputs
 
     sp = spikes if isinstance(spikes, xr.Dataset) else read_dataset(spikes, kind="spikes")
@@ -336,11 +337,6 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
         log.info("hybrid scheme (%s), %s cells on %d rank(s), %s, g_eff %s, V_rest %s mV, tstop %.1f ms",
                  form, net.layout.sizes, net.nhost, mode, g_eff, {k: round(v, 3) for k, v in net.V_rest.items()},
                  net.tstop)
-    net.run()
-    res = net.gather()
-    if net.rank != 0:
-        net.close()
-        return None, None
     attrs = {
         "title": "hybrid scheme: " + ("hybrid-kernel run" if volleys else "reconstruction") + " of the ground truth",
         "hybrid_mode": "kernel" if volleys else "reconstruction",
@@ -354,16 +350,16 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
         "replayed_spikes": what,
         "n_replayed_spikes": int(len(st)),
     }
-    paths, timings = write_outputs_replay(net, res, outdir, attrs)
+    # signals.nc written block by block as the run goes, as the ground truth's
+    with streamed_outputs(net, outdir, names=("signals",), attrs=attrs) as finish:
+        net.run()
+        res = net.gather()
+        if net.rank == 0:
+            paths, timings = finish(res)
     net.close()
+    if net.rank != 0:
+        return None, None
     return paths, timings
-
-
-def write_outputs_replay(net, res, outdir, attrs):
-    """``signals.nc`` of a hybrid-scheme run (:func:`lfpk.network.write_outputs`)."""
-    from lfpk.network.datasets import write_outputs
-
-    return write_outputs(net, res, outdir, names=("signals",), attrs=attrs)
 
 
 def hybrid_kernels(signals, volleys, tau, parameters=None):

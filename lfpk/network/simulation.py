@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfpk.connectivity import Connectivity, extrinsic_counts, place_cells, synapse_type
+from lfpk.io import deferred_signals, raise_deferred
 
 log = logging.getLogger("lfpk.network")
 
@@ -161,6 +162,7 @@ class Network:
         self.extrinsic_drive = extrinsic_drive
         self._callback = None
         self._built = self._connected = self._simulated = False
+        self._streaming, self._sink = False, None
 
     # --- construction ---------------------------------------------------------------------
 
@@ -361,7 +363,7 @@ class Network:
             nrow = self.rows["cdm"].stop
             self.quanta = row_quanta(self.rows["lfp"].stop)
             # int64 fixed point (quanta of lfpk.recording.QUANTA); self.signal (float) after the run
-            self.isignal = {n: np.zeros((nrow, nt), dtype=np.int64) for n in self.names}
+            self._allocate_signals(nrow, nt)
             self._pv = h.PtrVector(max(1, len(segs)))
             for i, seg in enumerate(segs):
                 self._pv.pset(i, seg._ref_i_membrane_)
@@ -394,12 +396,55 @@ class Network:
         from lfpk.recording import cell_sums
 
         t0 = time.perf_counter()
+        off = 0 if self._streaming else self._base  # streaming: the arrays hold one block
         for name in self.names:
             sl, Mt = self.blocks[name]
             if Mt.shape[2]:
-                cell_sums(Mt, self._buf[:j, sl], self.quanta, self.isignal[name][:, self._base:self._base + j])
-        self._base += j
+                cell_sums(Mt, self._buf[:j, sl], self.quanta, self.isignal[name][:, off:off + j])
         self.timings["probes"] = self.timings.get("probes", 0.0) + time.perf_counter() - t0
+        if self._streaming:
+            self._emit(j)
+        self._base += j
+
+    def stream_signals(self, sink=None):
+        """Hand the signals over block by block during :meth:`simulate` instead of keeping them.
+
+        Every rank must call this before :meth:`simulate` (the blocks are summed over ranks by a
+        collective MPI reduction at every flush, :func:`reduce_exact`). After each block of
+        :attr:`block` time steps, ``sink(start, blocks)`` is called on rank 0 with ``start`` the
+        index of the block's first time step and ``blocks`` ``{population: int64 rows x steps}``
+        (fixed point, :func:`lfpk.recording.to_float` with :attr:`quanta`), summed over all ranks;
+        ``sink`` is ignored on the other ranks. No rank then holds more than one block of
+        signals (:attr:`signal` and :meth:`reduce_signals` have nothing to return), whatever the
+        simulated time: the path of the command line and the workflow
+        (:func:`lfpk.network.run_network`); without it the full-length signals stay in memory
+        (library use, tests).
+        """
+        if self._simulated:
+            raise RuntimeError("stream_signals: call it before simulate()")
+        self._streaming = True
+        self._sink = sink if self.rank == 0 else None
+        return self
+
+    def _allocate_signals(self, nrow, nt):
+        """int64 fixed-point signal arrays (quanta of :mod:`lfpk.recording`): ``{population: rows
+        x time}``, of every time step, or of one block when streaming (one contiguous array
+        ``self._iblock`` (population, rows, block) so a flush reduces it in one call)."""
+        if self._streaming:
+            self._iblock = np.zeros((len(self.names), nrow, self.block), dtype=np.int64)
+            self.isignal = dict(zip(self.names, self._iblock))
+        else:
+            self.isignal = {n: np.zeros((nrow, nt), dtype=np.int64) for n in self.names}
+
+    def _emit(self, j):
+        """Streaming: sum the block's first ``j`` steps over ranks onto rank 0, hand them to the
+        sink there, and clear the block (all ranks call this at the same steps)."""
+        t0 = time.perf_counter()
+        reduce_exact([self._iblock], self.nhost, self.rank, root=0)
+        if self._sink is not None:
+            self._sink(self._base, {n: a[:, :j] for n, a in self.isignal.items()})
+        self._iblock[...] = 0
+        self.timings["stream"] = self.timings.get("stream", 0.0) + time.perf_counter() - t0
 
     def _gather(self, idx):
         if self.record_signals:
@@ -416,8 +461,54 @@ class Network:
 
     def _step_callback(self):
         # called after every fixed step (h.t is not updated inside pc.psolve, so count the steps)
-        self._step += 1
-        self._gather(self._step)
+        try:
+            raise_deferred()  # SIGINT / SIGTERM received during this step (deferred by _psolve)
+            self._step += 1
+            if self.nhost > 1 and self._step % self.block == 0 and self._stop_vote():
+                return  # every rank stops here, before the collective reduction of a flush
+            if self._failure is None:
+                self._gather(self._step)
+        except BaseException as exc:
+            # NEURON would report an exception as an error of its own (a single process) or abort
+            # every rank without clean-up (MPI): keep it, and under MPI carry on without recording
+            # until all ranks stop together at the next vote
+            self._failure = exc
+            if self.nhost == 1:
+                raise
+
+    def _stop_vote(self):
+        """Whether any rank failed or was interrupted (a collective every :attr:`block` steps, at
+        the steps where a flush reduces the signals over ranks); if so, stop ``psolve`` here."""
+        failed = int(self._failure is not None)
+        if self.pc.allreduce(failed, 2) > 0:  # 2: maximum over ranks
+            self._stopped = True
+            self.h.stoprun = 1
+        return self._stopped
+
+    def _psolve(self, t):
+        """``pc.psolve(t)``; an exception of the step callback (a failing write of a streamed
+        block, :class:`lfpk.io.Interrupted` of SIGINT / SIGTERM) is re-raised as itself.
+
+        SIGINT / SIGTERM are deferred to the next step's callback (:func:`lfpk.io.deferred_signals`),
+        so they interrupt the run within one time step (MPI: within :attr:`block` steps, when
+        all ranks agree to stop, :meth:`_stop_vote`) and never inside NEURON's or the netCDF
+        library's C code. Under MPI the ranks without a failure of their own raise
+        ``RuntimeError`` (rank 0 removes its temporary outputs either way).
+        """
+        try:
+            with deferred_signals():
+                self.pc.psolve(t)
+        except RuntimeError:
+            if self._failure is not None:
+                raise self._failure from None
+            raise
+        finally:
+            self.h.stoprun = 0
+        if self._failure is not None:
+            raise self._failure
+        if self._stopped:
+            raise RuntimeError(f"rank {self.rank}: the run stopped at step {self._step} because another rank "
+                               "failed or was interrupted")
 
     # --- simulation -----------------------------------------------------------------------
 
@@ -444,11 +535,12 @@ class Network:
         try:
             self._initialise()
             self._step = 0
+            self._failure, self._stopped = None, False
             self._gather(0)
             self._check_pointers()
             w0, c1 = time.perf_counter(), time.process_time()
             for k in range(1, PROGRESS_CHUNKS + 1):
-                pc.psolve(self.tstop * k / PROGRESS_CHUNKS)
+                self._psolve(self.tstop * k / PROGRESS_CHUNKS)
                 if self.rank == 0:
                     wall = time.perf_counter() - t0
                     log.info("simulated %.1f / %.1f ms (%3.0f %%), wall %.1f s (%.3g s per simulated s)",
@@ -515,6 +607,8 @@ class Network:
         """This rank's partial signals (float64, signal units; population -> rows x time)."""
         from lfpk.recording import to_float
 
+        if self._streaming:
+            raise RuntimeError("the signals were streamed (Network.stream_signals) and are not kept in memory")
         return {n: to_float(v, self.quanta) for n, v in self.isignal.items()}
 
     def reduce_signals(self, root=0):
@@ -525,21 +619,15 @@ class Network:
         signal row (time series) at a time, so no rank holds more than its own signals plus one
         row: the memory per rank does not grow with the rank count (the former ``py_gather`` put
         every rank's full-length signals on rank 0). Returns ``{population: int64 rows x time}``
-        on ``root`` and None elsewhere; the other ranks' arrays are released.
+        on ``root`` and None elsewhere; the other ranks' arrays are released. None with
+        :meth:`stream_signals` (the blocks were reduced, by the same :func:`reduce_exact`, as
+        the run went).
         """
-        if not self.record_signals:
+        if not self.record_signals or self._streaming:
             return None
         if self.nhost > 1:
-            from mpi4py import MPI
-
-            comm = MPI.COMM_WORLD
-            for name in self.names:
-                a = self.isignal[name]
-                for r in range(a.shape[0]):
-                    if self.rank == root:
-                        comm.Reduce(MPI.IN_PLACE, a[r], op=MPI.SUM, root=root)
-                    else:
-                        comm.Reduce(a[r], None, op=MPI.SUM, root=root)
+            reduce_exact([a[r] for a in self.isignal.values() for r in range(a.shape[0])], self.nhost, self.rank,
+                         root)
             if self.rank != root:
                 self.isignal = {n: a[:, :0] for n, a in self.isignal.items()}
                 return None
@@ -566,6 +654,28 @@ class Network:
         for a in ("_pv", "_vpv", "_hv", "_vhv", "tvec", "idvec"):
             if hasattr(self, a):
                 delattr(self, a)
+def reduce_exact(arrays, nhost, rank, root=0):
+    """Sum int64 arrays over all MPI ranks onto ``root``, in place (one ``MPI_Reduce`` each).
+
+    Integer addition is exact and associative, so the result does not depend on how MPI
+    combines the ranks: the signals are bitwise the same for any rank count. Each array must be
+    C-contiguous and of the same shape on every rank; on ``root`` it then holds the sum, on the
+    other ranks it is unchanged. A single process (``nhost == 1``) returns at once.
+    """
+    if nhost <= 1:
+        return
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    for a in arrays:
+        if not a.flags.c_contiguous or a.dtype != np.int64:
+            raise ValueError("reduce_exact: expected C-contiguous int64 arrays")
+        if rank == root:
+            comm.Reduce(MPI.IN_PLACE, a, op=MPI.SUM, root=root)
+        else:
+            comm.Reduce(a, None, op=MPI.SUM, root=root)
+
+
 def combine(parts, net, isignal=None):
     """Merge the per-rank results: spikes sorted by (time, gid), membrane samples ordered by
     gid, and the fixed-point signals ``isignal`` (int64, already summed over ranks by
