@@ -368,6 +368,7 @@ class Network:
             for i, seg in enumerate(segs):
                 self._pv.pset(i, seg._ref_i_membrane_)
             self._hv = h.Vector(max(1, len(segs)))
+            self._hv_np = self._hv.as_numpy()  # once: NEURON 9.0 leaks a memoryview per as_numpy() call
             self._buf = np.zeros((self.block, max(1, len(segs))))
             self._base = 0
             self._filled = np.zeros(nt, dtype=bool)
@@ -387,6 +388,7 @@ class Network:
         for i, seg in enumerate(vsegs):
             self._vpv.pset(i, seg._ref_v)
         self._vhv = h.Vector(max(1, len(vsegs)))
+        self._vhv_np = self._vhv.as_numpy()
         self._n_vsegs = len(vsegs)
 
     def _flush(self):
@@ -453,11 +455,11 @@ class Network:
                 self._flush()
                 j = idx - self._base
             self._pv.gather(self._hv)
-            self._buf[j] = self._hv.as_numpy()[: self._buf.shape[1]]
+            self._buf[j] = self._hv_np[: self._buf.shape[1]]
             self._filled[idx] = True
         if self._n_vsegs and idx % self.membrane_every == 0:
             self._vpv.gather(self._vhv)
-            self._vbuf[idx // self.membrane_every] = self._vhv.as_numpy()[: self._n_vsegs]
+            self._vbuf[idx // self.membrane_every] = self._vhv_np[: self._n_vsegs]
 
     def _step_callback(self):
         # called after every fixed step (h.t is not updated inside pc.psolve, so count the steps)
@@ -651,7 +653,7 @@ class Network:
         self.netcons.clear()
         self.stims.clear()
         self.cells.clear()
-        for a in ("_pv", "_vpv", "_hv", "_vhv", "tvec", "idvec"):
+        for a in ("_pv", "_vpv", "_hv", "_vhv", "_hv_np", "_vhv_np", "tvec", "idvec"):
             if hasattr(self, a):
                 delattr(self, a)
 def reduce_exact(arrays, nhost, rank, root=0):
