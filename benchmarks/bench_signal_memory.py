@@ -102,6 +102,8 @@ def main(argv=None):
     ap.add_argument("--outdir", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.config = str(Path(args.config).resolve())
+    if args.mechanisms:
+        args.mechanisms = str(Path(args.mechanisms).resolve())
     if args.worker:
         return worker(args)
     codes = args.codes.split(",")
