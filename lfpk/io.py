@@ -505,14 +505,20 @@ class BlockWriter:
         must hold ``units`` and ``long_name`` (the data contract, :func:`check_dataset`).
     dim : str
         The dimension along which blocks arrive (default ``time``).
+    buffer_bytes : int
+        Blocks are collected up to this many bytes (default 4 MiB; at least one block) and
+        written together: each netCDF write of a slice costs about a millisecond, whatever its
+        length.
     """
 
-    def __init__(self, path, template, streamed, dim="time"):
+    def __init__(self, path, template, streamed, dim="time", buffer_bytes=1 << 22):
         import netCDF4
 
         self.path = Path(path)
         self.dim = dim
         self.size = int(template.sizes[dim])
+        self.buffer_bytes = int(buffer_bytes)
+        self._pending, self._pending_bytes = [], 0
         self.streamed = {k: (tuple(d), np.dtype(t), dict(a)) for k, (d, t, a) in streamed.items()}
         for name, (dims, _, attrs) in self.streamed.items():
             for attr in ("units", "long_name"):
@@ -547,20 +553,37 @@ class BlockWriter:
                     self.ds.delncattr("coordinates")
 
     def write(self, start, blocks):
-        """Write ``blocks`` (``{name: array}``, the last axis along ``dim``) at ``start`` (index)."""
+        """Write ``blocks`` (``{name: array}``, the last axis along ``dim``) at ``start`` (index);
+        they are copied and written once :attr:`buffer_bytes` have been collected (or at
+        :meth:`close`)."""
+        for name, a in blocks.items():
+            n = a.shape[-1]
+            if start != self.written[name] or start + n > self.size:
+                raise ValueError(f"{self.path}: block of {name!r} at {start}:{start + n} does not continue "
+                                 f"the {self.written[name]} of {self.size} samples written")
+        for name, a in blocks.items():
+            self.written[name] = start + a.shape[-1]
+        self._pending.append((start, {k: np.array(a, copy=True) for k, a in blocks.items()}))
+        self._pending_bytes += sum(a.nbytes for a in blocks.values())
+        if self._pending_bytes >= self.buffer_bytes:
+            self._flush()
+
+    def _flush(self):
+        """Write the collected blocks, one slice per variable."""
         with deferred_signals():
-            for name, a in blocks.items():
-                n = a.shape[-1]
-                if start != self.written[name] or start + n > self.size:
-                    raise ValueError(f"{self.path}: block of {name!r} at {start}:{start + n} does not continue "
-                                     f"the {self.written[name]} of {self.size} samples written")
-                self.vars[name][..., start:start + n] = a
-                self.written[name] = start + n
+            for name, v in self.vars.items():  # a variable's pending blocks are consecutive
+                parts = [(a, blocks[name]) for a, blocks in self._pending if name in blocks]
+                if parts:
+                    data = np.concatenate([b for _, b in parts], axis=-1)
+                    v[..., parts[0][0]:parts[0][0] + data.shape[-1]] = data
+        self._pending, self._pending_bytes = [], 0
 
     def close(self, attrs=None):
         """Add global ``attrs`` (xarray's conventions: scalars, strings, 1-d arrays) and close the
         file; raises ``RuntimeError`` if a streamed variable was not written completely."""
         short = {k: n for k, n in self.written.items() if n != self.size}
+        if not short:
+            self._flush()
         with deferred_signals():
             if not short:
                 self.ds.setncatts({k: netcdf_attr(v) for k, v in (attrs or {}).items()})

@@ -198,7 +198,8 @@ def test_block_writer_writes_what_the_whole_dataset_would(tmp_path):
     io.write_dataset(full, tmp_path / "whole.nc")
     streamed = {k: (v.dims, v.dtype, v.attrs) for k, v in full.data_vars.items()}
     with io.atomic_path(tmp_path / "blocks.nc") as tmp:
-        w = io.BlockWriter(tmp, full.drop_vars(list(streamed)).drop_attrs(deep=False), streamed)
+        # a small buffer: written every few blocks (and the rest at close)
+        w = io.BlockWriter(tmp, full.drop_vars(list(streamed)).drop_attrs(deep=False), streamed, buffer_bytes=40000)
         for a in range(0, nt, 256):  # the last block is partial
             w.write(a, {k: full[k].values[..., a:a + 256] for k in streamed})
         w.close(full.attrs)
