@@ -16,7 +16,14 @@ Every output file is written through :func:`atomic_path` (directly or via :func:
   so an interrupt never leaves the HDF5 library holding its lock; a second signal during a write
   removes the temporaries and exits at once;
 * a full disk is reported as ``no space left on device: <path>`` (the netCDF library itself only
-  says "NetCDF: HDF error").
+  says "NetCDF: HDF error");
+* a temporary file names its writer (``.<name>.<host>-<pid>.<random>.tmp``), so one left by a
+  writer killed beyond clean-up (SIGKILL, out of memory) is removed by the next write of that
+  output (:func:`remove_stale_temporaries`).
+
+Large outputs produced over a long computation (a simulation's signals) are written into the
+temporary file block by block with :class:`BlockWriter`, which gives the file xarray would write
+for the whole dataset without holding it in memory.
 
 Inputs are read with :func:`read_dataset`, which names the file and what was expected when a file
 is missing, a folder, not netCDF, truncated, or of the wrong kind (``kind=`` one of :data:`KINDS`).
@@ -481,6 +488,10 @@ def netcdf_attr(v):
     return v
 
 
+#: bytes of blocks :class:`BlockWriter` collects before writing them (4 MiB)
+BLOCK_BUFFER_BYTES = 1 << 22
+
+
 class BlockWriter:
     """A netCDF file whose large variables are written one block along a dimension at a time.
 
@@ -506,18 +517,18 @@ class BlockWriter:
     dim : str
         The dimension along which blocks arrive (default ``time``).
     buffer_bytes : int
-        Blocks are collected up to this many bytes (default 4 MiB; at least one block) and
-        written together: each netCDF write of a slice costs about a millisecond, whatever its
-        length.
+        Blocks are collected up to this many bytes (default :data:`BLOCK_BUFFER_BYTES`; at least
+        one block) and written together: each netCDF write of a slice costs about a millisecond,
+        whatever its length.
     """
 
-    def __init__(self, path, template, streamed, dim="time", buffer_bytes=1 << 22):
+    def __init__(self, path, template, streamed, dim="time", buffer_bytes=None):
         import netCDF4
 
         self.path = Path(path)
         self.dim = dim
         self.size = int(template.sizes[dim])
-        self.buffer_bytes = int(buffer_bytes)
+        self.buffer_bytes = int(BLOCK_BUFFER_BYTES if buffer_bytes is None else buffer_bytes)
         self._pending, self._pending_bytes = [], 0
         self.streamed = {k: (tuple(d), np.dtype(t), dict(a)) for k, (d, t, a) in streamed.items()}
         for name, (dims, _, attrs) in self.streamed.items():

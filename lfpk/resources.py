@@ -71,10 +71,14 @@ def estimate_memory(cfg) -> dict:
     -------
     dict
         stage -> (bytes, detail text, config keys that drive it). Stages: ``network`` (per MPI rank,
-        ranks = ``network.tasks``, default 2; rank 0, which receives the signals by an MPI reduction and writes them: its peak does not grow with the rank count), ``kernel`` (one connection),
+        ranks = ``network.tasks``, default 2; rank 0, which receives the signals block by block by an
+        MPI reduction and writes them as the run goes, and gathers spikes and membrane samples at the
+        end), ``kernel`` (one connection),
         ``predict`` and ``compare`` (one run, whole signals in memory).
     """
     from lfpk.connectivity import multapse_mean
+    from lfpk.io import BLOCK_BUFFER_BYTES
+    from lfpk.network.simulation import DEFAULT_BLOCK
 
     sim = cfg["simulation"]
     dt, tstop = float(sim["dt"]), float(sim["tstop"])
@@ -101,11 +105,12 @@ def estimate_memory(cfg) -> dict:
     rates = cfg["kernel"].get("rates", {})
     spikes = sum(sizes[n] * float(rates.get(n, 10.0)) * tstop / 1000.0 for n in pops)
     network = (BASE + (PER_SYNAPSE * synapses + PER_SEGMENT * segments) / ranks
-               + 8.0 * 6 * npop * rows * nt  # rank 0: its fixed-point sums (MPI-reduced in place), float and output copies
+               + 8.0 * 6 * npop * rows * min(nt, DEFAULT_BLOCK)  # one block of fixed-point sums, its float
+               + BLOCK_BUFFER_BYTES + 17.0 * nt  # and output copies; write buffer, time coordinate, step flags
                + 8.0 * 2 * sum(min(sample, sizes[n]) * segs[n] for n in pops) * n_vt  # sampled potentials
                + 4.0 * 2 * npop * nt + 48.0 * spikes)          # spike counts and spikes
     out = {"network": (network, f"{cells:.3g} cells, {synapses:.3g} synapses, {segments:.3g} segments on "
-                                f"{ranks} rank(s); {nt:.3g} time steps of {rows} probe rows per population",
+                                f"{ranks} rank(s); {nt:.3g} time steps, signals streamed in blocks",
                        "populations.*.size, connections[*].probability, simulation.tstop, simulation.dt")}
     kern = cfg["kernel"]
     n_lags = 2.0 * float(kern["tau"]) / dt + 1

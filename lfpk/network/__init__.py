@@ -18,6 +18,9 @@ and reproducible for any number of ranks:
   (``CVode.extra_scatter_gather`` callback), mapped to the probes every block per cell with a
   fixed operation order, rounded to int64 fixed point and summed exactly over cells and ranks
   (:func:`lfpk.recording.cell_sums`); per-segment currents are never stored beyond one block;
+* signals summed over ranks by an exact MPI reduction every block and written into signals.nc as
+  the run goes (:meth:`Network.stream_signals`, :func:`streamed_outputs`), so rank memory does not
+  grow with the simulated time or the rank count by the signals;
 * outputs (spikes, signals, membrane potentials) bitwise identical for any number of ranks;
 * spikes of every cell, membrane potentials of ``recording.membrane_sample`` cells per
   population (every segment, sampled every ``recording.membrane_dt`` ms, default 1 ms).
@@ -36,7 +39,17 @@ Modules: :mod:`~lfpk.network.mpi` (MPI start), :mod:`~lfpk.network.simulation` (
 """
 
 from lfpk.network.cli import build_parser, main
-from lfpk.network.datasets import datasets, datasets_rates, run_network, write_outputs
+from lfpk.network.datasets import (
+    SIGNAL_VARIABLES,
+    SignalsWriter,
+    datasets,
+    datasets_rates,
+    run_network,
+    signal_values,
+    signals_template,
+    streamed_outputs,
+    write_outputs,
+)
 from lfpk.network.mpi import MPI_ENV_VARS, find_libmpi, find_mpiexec, init_parallel, launched_by_mpi
 from lfpk.network.simulation import (
     DEFAULT_BLOCK,
@@ -49,12 +62,14 @@ from lfpk.network.simulation import (
     combine,
     poisson_source,
     quantise_weights,
+    reduce_exact,
     scaled_probabilities,
 )
 
 __all__ = [
-    "DEFAULT_BLOCK", "DEFAULT_SPIKE_THRESHOLD", "EXTRINSIC_DRIVES", "MPI_ENV_VARS", "PROGRESS_CHUNKS", "SUMMING_MODELS",
-    "WEIGHT_QUANTUM", "Network", "build_parser", "combine", "datasets", "datasets_rates", "find_libmpi",
-    "find_mpiexec", "init_parallel", "launched_by_mpi", "main", "poisson_source", "quantise_weights",
-    "run_network", "scaled_probabilities", "write_outputs",
+    "DEFAULT_BLOCK", "DEFAULT_SPIKE_THRESHOLD", "EXTRINSIC_DRIVES", "MPI_ENV_VARS", "PROGRESS_CHUNKS", "SIGNAL_VARIABLES",
+    "SUMMING_MODELS", "WEIGHT_QUANTUM", "Network", "SignalsWriter", "build_parser", "combine", "datasets",
+    "datasets_rates", "find_libmpi", "find_mpiexec", "init_parallel", "launched_by_mpi", "main", "poisson_source",
+    "quantise_weights", "reduce_exact", "run_network", "scaled_probabilities", "signal_values", "signals_template",
+    "streamed_outputs", "write_outputs",
 ]
