@@ -125,11 +125,20 @@ def kernel_parameters(cfg, post, pre):
     return out
 
 
-def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **options):
-    """Compute kernels for ``pairs`` of (post, pre) and write one netCDF file each.
+def kernel_set_parameters(cfg):
+    """What the kernels of every connection of ``cfg`` depend on: the list of each connection's
+    :func:`kernel_parameters` (the Snakemake params of a job computing all of them)."""
+    return [kernel_parameters(cfg, c["post"], c["pre"]) for c in cfg["connections"]]
 
-    ``options`` override the config's kernel options (``biophysics``, ``g_eff``, ``form``, ``tau``).
-    Returns the wall time (s) per kernel.
+
+def kernel_datasets(cfg, pairs, membrane=None, v_rest_mode="scalar", **options):
+    """Yield ``(post, pre, dataset, seconds)`` for each (post, pre) of ``pairs``, computed by one
+    :class:`lfpk.kernel.KernelEngine`.
+
+    The engine builds each postsynaptic population's linearised cell, probe matrices and
+    linearisation once and reuses them for every connection onto that population. ``options``
+    override the config's kernel options (``biophysics``, ``g_eff``, ``form``, ``tau``);
+    ``seconds`` is the wall time of the kernel and its dataset.
     """
     import time
 
@@ -137,14 +146,54 @@ def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **op
 
     V_rest, rates, provenance = kernel_inputs(cfg, membrane, v_rest_mode)
     engine = KernelEngine.from_config(cfg, **options)
-    timings = {}
-    for (post, pre), out in zip(pairs, outputs):
+    for post, pre in pairs:
         start = time.perf_counter()
         result = engine.kernel(post, pre, V_rest[post], rates=rates)
         ds = kernel_dataset(engine, post, pre, result, V_rest[post], rates,
                             parameters=kernel_parameters(cfg, post, pre), provenance=provenance)
-        write_dataset(ds, out, inputs=[membrane] if isinstance(membrane, (str, Path)) else ())
-        timings[(post, pre)] = time.perf_counter() - start
+        yield post, pre, ds, time.perf_counter() - start
+
+
+def _membrane_inputs(membrane):
+    return [membrane] if isinstance(membrane, (str, Path)) else []
+
+
+def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **options):
+    """Compute kernels for ``pairs`` of (post, pre) and write one netCDF file each.
+
+    ``options`` override the config's kernel options (``biophysics``, ``g_eff``, ``form``, ``tau``).
+    Returns the wall time (s) per kernel.
+    """
+    timings = {}
+    computed = kernel_datasets(cfg, pairs, membrane, v_rest_mode, **options)
+    for (post, pre, ds, seconds), out in zip(computed, outputs):
+        write_dataset(ds, out, inputs=_membrane_inputs(membrane))
+        timings[(post, pre)] = seconds
+    return timings
+
+
+def write_kernel_set(cfg, output, membrane=None, v_rest_mode="scalar", pairs=None, **options):
+    """Compute the kernels of every connection (or of ``pairs``) in this process and write them
+    gathered into one ``kernels.nc`` (dims ``post``, ``pre``; :func:`lfpk.kernel.gather_kernels`).
+
+    The result is the file that :func:`write_kernels` (one file per connection) followed by
+    :func:`gather_kernel_files` gives, without the per-connection files; the connections are
+    taken in the order of ``cfg['connections']``, so the stored ``parameters`` (those of the first
+    connection) agree too. ``options`` as for :func:`write_kernels`. The output is checked before
+    anything is computed. Returns the wall time (s) per kernel.
+    """
+    from lfpk.io import check_output
+    from lfpk.kernel import gather_kernels
+
+    inputs = _membrane_inputs(membrane)
+    check_output(output, inputs=inputs)
+    if pairs is None:
+        pairs = [(c["post"], c["pre"]) for c in cfg["connections"]]
+    datasets, timings = [], {}
+    for post, pre, ds, seconds in kernel_datasets(cfg, pairs, membrane, v_rest_mode, **options):
+        datasets.append(ds)
+        timings[(post, pre)] = seconds
+    write_dataset(gather_kernels(datasets), output, inputs=inputs)
     return timings
 
 

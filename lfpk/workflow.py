@@ -150,11 +150,10 @@ def primary_variant(cfg) -> str:
 
 def sensitivity_parameters(cfg, run) -> dict:
     """What a run's sensitivity map depends on besides its network outputs."""
-    from lfpk.stages import kernel_parameters
+    from lfpk.stages import kernel_set_parameters
 
     rc = run_config(cfg, run)
-    return {"sensitivity": rc["sensitivity"],
-            "kernels": [kernel_parameters(rc, c["post"], c["pre"]) for c in rc["connections"]]}
+    return {"sensitivity": rc["sensitivity"], "kernels": kernel_set_parameters(rc)}
 
 
 def launch_network(cfg, outdir, tasks, launcher, log_path, extra_args=(), log=None):

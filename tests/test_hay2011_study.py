@@ -71,9 +71,11 @@ def test_model_b_chain_at_tiny_scale(study):
     mem = read_dataset(res / "network" / "default" / "membrane.nc")
     assert mem["nseg"].sel(population="E").item() == len(morph["segment"])
     # kernels: the forms differ, quasi_linear linearises the study's Ih and Nap_Et2
-    k = {v: read_dataset(res / "kernels" / "default" / v / "E_E.nc") for v in VARIANTS}
+    # (kernels.nc keeps the attributes of the first connection, E -> E, the Hay cell's)
+    k = {v: read_dataset(res / "kernels" / "default" / v / "kernels.nc") for v in VARIANTS}
+    assert cfg["connections"][0]["post"] == "E" and cfg["connections"][0]["pre"] == "E"
     assert json.loads(k["quasi_linear-geff-scalar"].attrs["quasi_linear"]) == {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2"}
-    peak = {v: float(np.abs(k[v]["cdm"].values).max()) for v in VARIANTS}
+    peak = {v: float(np.abs(k[v]["cdm"].sel(post="E", pre="E").values).max()) for v in VARIANTS}
     assert all(p > 0 for p in peak.values()), peak
     assert abs(peak["quasi_linear-geff-scalar"] / peak["frozen-geff-scalar"] - 1) > 1e-3
     # comparisons on the E contribution: R^2 and r_STD of the LFP and the dipole's z component

@@ -11,7 +11,7 @@ import pytest
 
 from lfpk.config import validate_config
 from lfpk.io import read_dataset
-from lfpk.stages import gather_kernel_files, kernel_inputs, write_kernels
+from lfpk.stages import gather_kernel_files, kernel_inputs, write_kernel_set, write_kernels
 
 PAIRS = [("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")]
 
@@ -70,6 +70,58 @@ def test_gathered_file(kernel_files):
         ds = read_dataset(path)
         np.testing.assert_array_equal(g["lfp"].sel(post=post, pre=pre).values, ds["lfp"].values)
         assert float(g["k_out"].sel(post=post, pre=pre)) == pytest.approx(ds.attrs["k_out"])
+
+
+@pytest.mark.parametrize("options", [{}, {"biophysics": "passive", "g_eff": False, "tau": 20.0}],
+                         ids=["config", "passive-nogeff"])
+def test_kernel_set_equals_gathered_per_connection_files(mechanisms, _laptop_config_raw, tmp_path, options):
+    """The workflow's one kernel job per (run, variant) (write_kernel_set: one engine, every
+    connection, written gathered) gives the file the former two steps gave: one kernel file per
+    connection, each from a fresh engine as in its own job, then kernel-gather. Data, coordinates
+    and every attribute (dataset and variables) are identical, and so are the stored dtypes."""
+    import xarray as xr
+
+    cfg = validate_config(_laptop_config_raw)
+    pairs = [(c["post"], c["pre"]) for c in cfg["connections"]]  # the old gather's input order
+    paths = []
+    for post, pre in pairs:
+        paths.append(tmp_path / f"{post}_{pre}.nc")
+        write_kernels(cfg, [(post, pre)], [paths[-1]], **options)
+    gather_kernel_files(paths, tmp_path / "two_steps.nc")
+    timings = write_kernel_set(cfg, tmp_path / "one_job.nc", **options)
+    assert list(timings) == pairs
+    old, new = read_dataset(tmp_path / "two_steps.nc", kind="kernels"), read_dataset(tmp_path / "one_job.nc")
+    xr.testing.assert_identical(new, old)  # values, dims, coordinates, attributes of all
+    assert set(new.attrs) == set(old.attrs) and new.attrs["parameters"] == old.attrs["parameters"]
+    for name in old.variables:
+        assert set(new[name].attrs) == set(old[name].attrs), name
+        assert new[name].dtype == old[name].dtype, name
+    assert np.abs(new["lfp"].values).max() > 0
+
+
+def test_kernel_set_output_checked_before_computing(mechanisms, _laptop_config_raw, tmp_path, monkeypatch):
+    """Bad outputs are refused by the one output guard (lfpk.io) before any kernel is computed,
+    and nothing is left behind."""
+    from lfpk import stages
+    from lfpk.io import OutputError
+
+    cfg = validate_config(_laptop_config_raw)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("kernels computed before the output was checked")
+
+    monkeypatch.setattr(stages, "kernel_datasets", fail)
+    with pytest.raises(OutputError, match="does not exist"):
+        write_kernel_set(cfg, tmp_path / "missing" / "kernels.nc")
+    (tmp_path / "folder.nc").mkdir()
+    with pytest.raises(OutputError, match="is a folder"):
+        write_kernel_set(cfg, tmp_path / "folder.nc")
+    membrane = tmp_path / "membrane.nc"
+    membrane.write_bytes(b"not touched")
+    with pytest.raises(OutputError, match="is the input"):
+        write_kernel_set(cfg, membrane, membrane=str(membrane))
+    assert membrane.read_bytes() == b"not touched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.nc", "membrane.nc"]
 
 
 def test_kernel_inputs_from_config(config):

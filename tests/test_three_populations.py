@@ -89,9 +89,18 @@ def test_three_population_study_through_snakemake(study):
     k = read_dataset(res / "kernels" / "default" / "frozen-geff-scalar" / "kernels.nc")
     assert list(k["post"].values) == sorted(POPULATIONS) and list(k["pre"].values) == sorted(POPULATIONS)
     assert np.all(np.isfinite(k["K"].values)) and np.all(np.abs(k["cdm"].values).max(axis=-1).max(axis=-1) > 0)
-    ql = read_dataset(res / "kernels" / "default" / "quasi_linear-nogeff-scalar" / "I2_I2.nc")
-    assert json.loads(ql.attrs["quasi_linear"]) == {"Nap_Et2": "QuasiNap_Et2"}
-    assert ql.attrs["morphology_file"].endswith("basket.asc") and len(ql.attrs["morphology_sha256"]) == 64
+    # the quasi-linear kernels onto the I2 basket cell (file morphology, Nap_Et2 linearised as
+    # QuasiNap_Et2): present and different from the frozen ones
+    ql = read_dataset(res / "kernels" / "default" / "quasi_linear-nogeff-scalar" / "kernels.nc")
+    onto_i2 = ql["cdm"].sel(post="I2").values
+    assert np.all(np.isfinite(onto_i2)) and np.all(np.abs(onto_i2).max(axis=-1).max(axis=-1) > 0)
+    assert not np.allclose(onto_i2, k["cdm"].sel(post="I2").values)
+    from lfpk.biophysics import linearised
+    from lfpk.model import from_config
+
+    model = from_config(cfg)
+    assert linearised(model.populations["I2"].cell_biophysics, model.quasi_linear) == {"Nap_Et2": "QuasiNap_Et2"}
+    assert json.loads(ql.attrs["parameters"])["populations"]["I2"]["morphology"]["file"].endswith("basket.asc")
     pred = read_dataset(res / "prediction" / "default" / "frozen-geff-scalar.nc")
     assert list(pred["source"].values) == ["total", *POPULATIONS]
     # the kernel figure is a grid: one pair of rows per postsynaptic population, one column per
@@ -106,4 +115,4 @@ def test_three_population_study_through_snakemake(study):
     with open(path.parent / "basket.asc", "a") as f:
         f.write("; changed\n")
     rules = {r for r, _ in dry_run_jobs("--configfile", path)}
-    assert {"morphology", "network", "kernel"} <= rules, rules
+    assert {"morphology", "network", "kernels"} <= rules, rules

@@ -27,7 +27,7 @@ def test_dry_run_whole_dag(repo, configfile):
     proc = _snakemake(repo, "-n", "--configfile", configfile, "--config", "study=pytest_dry_run")
     assert proc.returncode == 0, proc.stderr + proc.stdout
     out = proc.stdout + proc.stderr
-    for rule in ("morphology", "morphology_figure", "network", "kernel", "kernels_gather", "predict",
+    for rule in ("morphology", "morphology_figure", "network", "kernels", "predict",
                  "compare", "metrics_table", "sensitivity", "figure_network", "figure_kernels",
                  "figure_traces", "figure_metrics", "hybrid_reconstruction", "hybrid_kernel_run", "hybrid_kernels",
                  "hybrid_predict", "hybrid_compare", "single_cell", *(f"paper_fig{f[3:]}" for f in PAPER_FIGURES)):

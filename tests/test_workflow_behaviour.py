@@ -26,8 +26,9 @@ def _variant_config(cfg, tmp_path, edit):
 
 
 def test_weight_change_reruns_only_dependent_jobs(base, tmp_path):
-    # E -> I weight: changes the ground truth and, through the synaptic input and g_eff of I,
-    # every kernel of postsynaptic population I; kernels onto E of the config run stay valid.
+    # E -> I weight: changes the ground truth and, through the synaptic input and g_eff of I, the
+    # kernels onto I, hence the kernel job (all connections of one run and variant) of every
+    # run and variant; nothing upstream of the network reruns.
     def edit(c):
         c["connections"][1]["synapse"]["weight"] *= 1.1
     assert base["connections"][1]["pre"] == "E" and base["connections"][1]["post"] == "I"
@@ -38,18 +39,12 @@ def test_weight_change_reruns_only_dependent_jobs(base, tmp_path):
     res = f"results/{base['study']}"
     assert "morphology" not in rules and "morphology_figure" not in rules and "mechanisms" not in rules
     assert "network" in rules
-    for variant in ("frozen-geff-scalar",):
-        assert f"{res}/kernels/config/{variant}/I_E.nc" in outputs
-        assert f"{res}/kernels/config/{variant}/I_I.nc" in outputs
-        assert f"{res}/kernels/config/{variant}/E_E.nc" not in outputs
-        assert f"{res}/kernels/config/{variant}/E_I.nc" not in outputs
-    # only the kernel target of the config run: exactly the two I kernels and their gathered file
+    for run in ("config", "default"):
+        for variant in base["kernel"]["variants"]:
+            assert f"{res}/kernels/{run}/{variant}/kernels.nc" in outputs
+    # only the kernel target of the config run (no ground truth): exactly its one kernel job
     jobs = dry_run_jobs(f"{res}/kernels/config/frozen-geff-scalar/kernels.nc", "--configfile", path)
-    assert sorted(o for _, o in jobs) == sorted([
-        f"{res}/kernels/config/frozen-geff-scalar/I_E.nc",
-        f"{res}/kernels/config/frozen-geff-scalar/I_I.nc",
-        f"{res}/kernels/config/frozen-geff-scalar/kernels.nc",
-    ])
+    assert jobs == [("kernels", f"{res}/kernels/config/frozen-geff-scalar/kernels.nc")]
 
 
 def test_figure_style_change_reruns_only_figures(base, tmp_path):

@@ -8,7 +8,7 @@ from lfpk.model import input_files
 from lfpk.morphology.fetch import sources as morphology_sources
 from lfpk.model.rules import VARIANT_PATTERN
 from lfpk.single_cell import single_cell_parameters
-from lfpk.stages import kernel_parameters, morphology_parameters
+from lfpk.stages import kernel_set_parameters, morphology_parameters
 from lfpk.workflow import (
     HYBRID_PATTERN,
     MODEL_B_JSCAN_VARIANTS,
@@ -69,8 +69,6 @@ PRIMARY_VARIANT = primary_variant(config)
 
 wildcard_constraints:
     population="|".join(POPULATIONS),
-    post="|".join(POPULATIONS),
-    pre="|".join(POPULATIONS),
     run="[A-Za-z0-9][A-Za-z0-9_.+-]*",
     variant=VARIANT_PATTERN,
     hvariant=HYBRID_PATTERN,
@@ -92,8 +90,13 @@ def morphology_files(wildcards):
 
 def population_morphology_files(wildcards):
     """Morphology file of one population (its rule reruns when the file changes)."""
-    population = getattr(wildcards, "population", None) or wildcards.post
-    return input_files(config, [population])
+    return input_files(config, [wildcards.population])
+
+
+def kernel_morphology_files(wildcards):
+    """Morphology files of a run's postsynaptic populations (the cells its kernels are computed on)."""
+    cfg = run_config(config, wildcards.run)
+    return input_files(cfg, sorted({c["post"] for c in cfg["connections"]}))
 
 
 def print_metrics_summary():
