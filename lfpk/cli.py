@@ -202,7 +202,7 @@ def _cmd_kernel(args):
 
     from lfpk.config import load_config, validate_config
     from lfpk.io import check_output, output_folder
-    from lfpk.stages import write_kernels
+    from lfpk.stages import write_kernel_set, write_kernels
 
     cfg = copy.deepcopy(load_config(args.config))
     if args.V_rest is not None:
@@ -225,13 +225,20 @@ def _cmd_kernel(args):
             pairs.append((post, pre))
     if args.output and len(pairs) != 1:
         raise ValueError("--output names one file: give exactly one --post and one --pre (or use --outdir)")
+    options = {k: v for k, v in (("biophysics", args.biophysics), ("g_eff", args.g_eff),
+                                 ("form", args.form), ("tau", args.tau)) if v is not None}
+    if args.gathered:
+        timings = write_kernel_set(cfg, args.gathered, membrane=args.membrane, v_rest_mode=args.v_rest_mode,
+                                   pairs=pairs, **options)
+        for (post, pre), seconds in timings.items():
+            print(f"H_{post}{pre} ({pre} -> {post}): {seconds * 1e3:.0f} ms")
+        print(f"{len(timings)} kernels gathered: {args.gathered}")
+        return
     if args.outdir:
         output_folder(args.outdir)
     outputs = [args.output] if args.output else [f"{args.outdir}/{post}_{pre}.nc" for post, pre in pairs]
     for out in outputs:
         check_output(out)
-    options = {k: v for k, v in (("biophysics", args.biophysics), ("g_eff", args.g_eff),
-                                 ("form", args.form), ("tau", args.tau)) if v is not None}
     timings = write_kernels(cfg, pairs, outputs, membrane=args.membrane, v_rest_mode=args.v_rest_mode,
                             **options)
     for (post, pre), out in zip(pairs, outputs):
@@ -373,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "kernel",
-        help="compute spike-to-signal kernels H_YX (one netCDF file per connection)",
+        help="compute spike-to-signal kernels H_YX (one netCDF file per connection, or all gathered)",
         description="Compute kernels H_YX of the linearised framework (Hagen et al. 2022) for "
         "connections pre X -> post Y of a configuration; every probe of the config (LFP, CSD, "
         "current dipole moment, EEG, MEG) and the transmembrane currents are written.",
@@ -384,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--output", help="output file for a single connection (.nc)")
     out.add_argument("--outdir", help="output folder (created if missing): one <post>_<pre>.nc per connection")
+    out.add_argument("--gathered", metavar="FILE",
+                     help="one file with the kernels of every selected connection (dims post, pre), as "
+                     "kernel-gather would write it from the per-connection files (the workflow's kernels.nc)")
     p.add_argument("--membrane", default=None,
                    help="ground-truth membrane.nc: take V_rest and rates from it instead of the config")
     p.add_argument("--v-rest-mode", choices=["scalar", "segment"], default="scalar",
@@ -399,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--form", choices=["causal", "fir"], default=None,
                    help="causal: lags [-tau, tau], zero for negative lags; fir: lags (0, tau]")
     p.add_argument("--tau", type=float, default=None, help="kernel half-width (ms), default config kernel.tau")
-    p.set_defaults(func=_cmd_kernel, inputs=("config", "membrane"), outputs=("output",))
+    p.set_defaults(func=_cmd_kernel, inputs=("config", "membrane"), outputs=("output", "gathered"))
 
     p = sub.add_parser(
         "network", add_help=False,

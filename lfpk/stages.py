@@ -173,8 +173,9 @@ def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **op
 
 
 def write_kernel_set(cfg, output, membrane=None, v_rest_mode="scalar", pairs=None, **options):
-    """Compute the kernels of every connection (or of ``pairs``) in this process and write them
-    gathered into one ``kernels.nc`` (dims ``post``, ``pre``; :func:`lfpk.kernel.gather_kernels`).
+    """Compute the kernels of every connection (or of the (post, pre) ``pairs``) in this process
+    and write them gathered into one ``kernels.nc`` (dims ``post``, ``pre``;
+    :func:`lfpk.kernel.gather_kernels`).
 
     The result is the file that :func:`write_kernels` (one file per connection) followed by
     :func:`gather_kernel_files` gives, without the per-connection files; the connections are
@@ -187,10 +188,15 @@ def write_kernel_set(cfg, output, membrane=None, v_rest_mode="scalar", pairs=Non
 
     inputs = _membrane_inputs(membrane)
     check_output(output, inputs=inputs)
-    if pairs is None:
-        pairs = [(c["post"], c["pre"]) for c in cfg["connections"]]
+    order = [(c["post"], c["pre"]) for c in cfg["connections"]]
+    if pairs is not None:
+        unknown = [f"{pre} -> {post}" for post, pre in pairs if (post, pre) not in order]
+        if unknown:
+            raise ValueError(f"connections: {', '.join(unknown)} not in the configuration")
+        wanted = set(pairs)
+        order = [p for p in order if p in wanted]
     datasets, timings = [], {}
-    for post, pre, ds, seconds in kernel_datasets(cfg, pairs, membrane, v_rest_mode, **options):
+    for post, pre, ds, seconds in kernel_datasets(cfg, order, membrane, v_rest_mode, **options):
         datasets.append(ds)
         timings[(post, pre)] = seconds
     write_dataset(gather_kernels(datasets), output, inputs=inputs)

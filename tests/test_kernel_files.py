@@ -143,6 +143,17 @@ def test_cli_single_kernel_and_errors(tmp_path, repo):
     assert proc.returncode == 0, proc.stderr
     ds = read_dataset(out)
     assert ds.attrs["biophysics"] == "passive" and ds.attrs["g_eff_on"] == 0
+    # --gathered: the selected connections in one file, as the workflow's kernels.nc (config order)
+    proc = _lfpk("kernel", "--config", str(repo / "config/config.yaml"), "--pre", "I", "--gathered",
+                 str(tmp_path / "onto_all_from_I.nc"), "--no-g-eff", "--biophysics", "passive")
+    assert proc.returncode == 0, proc.stderr
+    g = read_dataset(tmp_path / "onto_all_from_I.nc", kind="kernels")
+    assert list(g["post"].values) == ["E", "I"] and list(g["pre"].values) == ["I"]
+    np.testing.assert_array_equal(g["lfp"].sel(post="E", pre="I").values, ds["lfp"].values)
+    assert json.loads(g.attrs["parameters"])["connection"] == next(
+        c for c in json.loads(ds.attrs["parameters"])["connections"] if c["pre"] == "I")
+    proc = _lfpk("kernel", "--config", str(out), "--gathered", str(out))
+    assert proc.returncode == 2 and "refusing to overwrite an input" in proc.stderr
     proc = _lfpk("kernel", "--post", "E", "--pre", "X", "--output", str(tmp_path / "x.nc"))
     assert proc.returncode == 2 and "X -> E" in proc.stderr
     proc = _lfpk("kernel", "--tau", "0.01", "--outdir", str(tmp_path / "bad"))
