@@ -223,6 +223,14 @@ def _cmd_kernel(args):
                     )
                 continue
             pairs.append((post, pre))
+    if not pairs:
+        for option, names in (("--post", args.post), ("--pre", args.pre)):
+            for name in names or []:
+                if name not in pops:
+                    raise ValueError(f"{option} {name}: not a population of {args.config} "
+                                     f"(populations: {', '.join(pops)})")
+        raise ValueError(f"--post {','.join(args.post or pops)} --pre {','.join(args.pre or pops)}: no such "
+                         f"connection in {args.config}")
     if args.output and len(pairs) != 1:
         raise ValueError("--output names one file: give exactly one --post and one --pre (or use --outdir)")
     options = {k: v for k, v in (("biophysics", args.biophysics), ("g_eff", args.g_eff),

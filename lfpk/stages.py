@@ -195,6 +195,8 @@ def write_kernel_set(cfg, output, membrane=None, v_rest_mode="scalar", pairs=Non
             raise ValueError(f"connections: {', '.join(unknown)} not in the configuration")
         wanted = set(pairs)
         order = [p for p in order if p in wanted]
+    if not order:
+        raise ValueError("connections: none to compute; expected at least one connection")
     datasets, timings = [], {}
     for post, pre, ds, seconds in kernel_datasets(cfg, order, membrane, v_rest_mode, **options):
         datasets.append(ds)

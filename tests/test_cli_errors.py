@@ -97,6 +97,12 @@ CASES = [
     (["kernel", "--config", "{config}", "--post", "E", "--pre", "E", "--output", "gt/membrane.nc",
       "--membrane", "gt/membrane.nc"], "output gt/membrane.nc is the input gt/membrane.nc"),
     (["kernel-gather", "k/E_E.nc", "k/E_I.nc", "--output", "k/E_I.nc"], "output k/E_I.nc is the input k/E_I.nc"),
+    (["kernel", "--config", "{config}", "--gathered", "gt/membrane.nc", "--membrane", "gt/membrane.nc"],
+     "output gt/membrane.nc is the input gt/membrane.nc"),
+    (["kernel", "--config", "{config}", "--pre", "X", "--gathered", "g.nc"],
+     "--pre X: not a population of {config} (populations: E, I)"),
+    (["kernel", "--config", "{config}", "--pre", "X", "--outdir", "kx"],
+     "--pre X: not a population of {config} (populations: E, I)"),
     (["compare", "--ground-truth", "gt/signals.nc", "--prediction", "pred.nc", "--output", "c.nc",
       "--summary", "./c.nc"], "--summary ./c.nc is the same file as --output c.nc"),
     # outputs that cannot be written
