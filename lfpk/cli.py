@@ -50,6 +50,12 @@ def _message(exc) -> str:
     return str(exc) or type(exc).__name__
 
 
+class Stopped(RuntimeError):
+    """This process stopped because another one of the same command failed or was interrupted
+    (an MPI rank whose peer reports the reason); :func:`run_command` prints it in one line and
+    returns 1, not as an internal error."""
+
+
 def user_errors():
     """Exception classes that mean bad input (reported in one line, status 2)."""
     from lfpk.config import ConfigError
@@ -96,6 +102,9 @@ def run_command(prog, func, *args, inputs=()):
         return 2
     except SystemExit:
         raise
+    except Stopped as exc:
+        report(f"stopped: {exc}")
+        return 1
     except user_errors() as exc:
         if debug:
             raise

@@ -14,8 +14,8 @@ def log_to(path=None, level=logging.INFO):
 
     Exceptions raised inside the block are written to the log file with their traceback, then
     re-raised, so a failing Snakemake job's reason is in its log file. On the console, bad input
-    (``ValueError``, ``OSError``) and interrupts are left to the caller's error boundary
-    (:func:`lfpk.cli.run_command` prints them in one line).
+    (``ValueError``, ``OSError``), interrupts and :class:`lfpk.cli.Stopped` are left to the
+    caller's error boundary (:func:`lfpk.cli.run_command` prints them in one line).
     """
     logger = logging.getLogger("lfpk")
     logger.setLevel(level)
@@ -34,7 +34,9 @@ def log_to(path=None, level=logging.INFO):
     try:
         yield logger
     except BaseException as exc:
-        if stream is not None or not isinstance(exc, (ValueError, OSError, KeyboardInterrupt, SystemExit)):
+        from lfpk.cli import Stopped
+
+        if stream is not None or not isinstance(exc, (ValueError, OSError, KeyboardInterrupt, SystemExit, Stopped)):
             logger.exception("failed")
         raise
     finally:

@@ -334,6 +334,50 @@ def test_failure_mid_run_leaves_no_output(cfg, mechanisms, tmp_path, monkeypatch
     assert (tmp_path / "signals.nc").read_text() == "an earlier run"
 
 
+FAILING_WRITE = """
+import sys
+
+import lfpk.network
+
+datasets = sys.modules["lfpk.network.datasets"]
+write = datasets.SignalsWriter.__call__
+calls = []
+
+
+def failing(self, start, blocks):  # rank 0's third block cannot be written (a full disk)
+    calls.append(start)
+    if len(calls) == 3:
+        raise OSError(28, "No space left on device")
+    return write(self, start, blocks)
+
+
+datasets.SignalsWriter.__call__ = failing
+sys.exit(lfpk.network.main(sys.argv[1:]))
+"""
+
+
+def test_failure_on_rank_0_stops_every_rank_and_leaves_nothing(repo, tmp_path):
+    """Under MPI a failing write of a streamed block on rank 0 stops all ranks together at the next
+    block (an exception inside NEURON's step callback would abort every rank without clean-up):
+    one error line from rank 0, no hang, no output, no temporary file."""
+    pytest.importorskip("mpi4py")
+    mpiexec = find_mpiexec()
+    if mpiexec is None:
+        pytest.skip("mpiexec not found (install the 'mpi' extra)")
+    script = tmp_path / "failing.py"
+    script.write_text(FAILING_WRITE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    cmd = [mpiexec, "-n", "2", sys.executable, str(script), "--config", str(repo / "config" / "config.yaml"),
+           "--population-sizes", "E=16,I=4", "--tstop", "2000", "--transient", "20", "--membrane-sample", "2",
+           "--outdir", str(tmp_path / "out")]
+    p = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0
+    assert "lfpk network: error: no space left on device:" in p.stderr, p.stderr[-3000:]
+    assert "(rank 1): stopped: at step 1024, because another rank failed" in p.stderr, p.stderr[-3000:]
+    assert "Traceback" not in p.stderr and "internal error" not in p.stderr, p.stderr[-3000:]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 @pytest.mark.parametrize("signum, ranks", [(signal.SIGTERM, 2), (signal.SIGINT, 1)])
 def test_interrupted_run_leaves_no_output(repo, tmp_path, signum, ranks):
     """SIGTERM (SLURM's time limit; mpiexec forwards it to every rank) or Ctrl-C while signals.nc

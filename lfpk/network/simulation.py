@@ -495,7 +495,7 @@ class Network:
         so they interrupt the run within one time step (MPI: within :attr:`block` steps, when
         all ranks agree to stop, :meth:`_stop_vote`) and never inside NEURON's or the netCDF
         library's C code. Under MPI the ranks without a failure of their own raise
-        ``RuntimeError`` (rank 0 removes its temporary outputs either way).
+        :class:`lfpk.cli.Stopped` (rank 0 removes its temporary outputs either way).
         """
         try:
             with deferred_signals():
@@ -509,8 +509,10 @@ class Network:
         if self._failure is not None:
             raise self._failure
         if self._stopped:
-            raise RuntimeError(f"rank {self.rank}: the run stopped at step {self._step} because another rank "
-                               "failed or was interrupted")
+            from lfpk.cli import Stopped
+
+            raise Stopped(f"at step {self._step}, because another rank failed or was interrupted (rank 0 "
+                          "reports why)")
 
     # --- simulation -----------------------------------------------------------------------
 
