@@ -52,6 +52,7 @@ BREAKPOINT {
     SOLVE states METHOD cnexp
     gIh = gIhbar * m
     ihcn = gIh * (v - ehcn)
+    CONDUCTANCE gIh
 }
 
 DERIVATIVE states {
@@ -70,6 +71,7 @@ FUNCTION xlinexp(x, k) {
 
 PROCEDURE rates(vm (mV)) {
     LOCAL ma, mb
+    TABLE mInf, mTau FROM -150 TO 100 WITH 25000
     UNITSOFF
     ma = 0.00643 * xlinexp(-(vm + 154.9), 11.9)
     mb = 0.193 * exp(vm / 33.1)

@@ -61,6 +61,7 @@ BREAKPOINT {
     SOLVE states METHOD cnexp
     gNaTa_t = gNaTa_tbar * m * m * m * h
     ina = gNaTa_t * (v - ena)
+    CONDUCTANCE gNaTa_t USEION na
 }
 
 DERIVATIVE states {
@@ -80,6 +81,7 @@ FUNCTION xlinexp(x, k) {
 
 PROCEDURE rates(vm (mV)) {
     LOCAL qt, ma, mb, ha, hb
+    TABLE mInf, mTau, hInf, hTau DEPEND celsius FROM -150 TO 100 WITH 25000
     UNITSOFF
     qt = 2.3^((celsius - 21) / 10)
     ma = 0.182 * xlinexp(vm + 38, 6)

@@ -49,6 +49,7 @@ BREAKPOINT {
     SOLVE states METHOD cnexp
     gSKv3_1 = gSKv3_1bar * m
     ik = gSKv3_1 * (v - ek)
+    CONDUCTANCE gSKv3_1 USEION k
 }
 
 DERIVATIVE states {
@@ -57,6 +58,7 @@ DERIVATIVE states {
 }
 
 PROCEDURE rates(vm (mV)) {
+    TABLE mInf, mTau FROM -150 TO 100 WITH 25000
     UNITSOFF
     mInf = 1 / (1 + exp(-(vm - 18.7) / 9.7))
     mTau = 4 / (1 + exp(-(vm + 46.56) / 44.14))

@@ -113,6 +113,7 @@ BREAKPOINT {
     }
     g = B - A
     i = g*(v - e)
+    CONDUCTANCE g
 }
 
 PROCEDURE decay() {

@@ -1,0 +1,113 @@
+"""Per-step reading of a NEURON quantity (transmembrane current, membrane potential) of many segments.
+
+:class:`SegmentReader` gathers one range variable of a list of segments into a numpy row every
+time step. NEURON (>= 9) stores each node quantity of all nodes in one contiguous array, so the
+reader views that array with numpy (addresses from ``lfpk/mod/address.mod``) and gathers it with
+one vectorised ``np.take``; a ``PtrVector`` (one data-handle dereference per segment, about 8x
+slower at paper scale) is the fallback when the addresses do not lie in one array. The view is
+checked against NEURON's data handles (the ``PtrVector``) when it is bound and again by
+:meth:`SegmentReader.verify` (the network calls it every block of steps), so a moved storage is an
+error, never silently stale values.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+#: Size (bytes) of a NEURON double.
+_DOUBLE = 8
+#: Largest span (elements) of node storage viewed from numpy (64 GB of doubles): guards against
+#: addresses that are not from one array.
+_MAX_SPAN = 2**33
+#: Segments compared with NEURON's data handles at every :meth:`SegmentReader.verify`.
+VERIFY_SAMPLE = 64
+
+
+class SegmentReader:
+    """Read ``variable`` (e.g. ``"i_membrane_"`` in nA, ``"v"`` in mV) of ``segments`` each step.
+
+    Parameters
+    ----------
+    segments : list of nrn.Segment
+        In output order.
+    variable : str
+        Range variable with a ``_ref_`` pointer on every segment.
+
+    Call :meth:`bind` after ``finitialize`` (NEURON sorts its storage there) and before the first
+    :meth:`read`; building or deleting any section, mechanism or point process afterwards moves
+    the storage and needs another :meth:`bind`.
+    """
+
+    def __init__(self, segments, variable):
+        from neuron import h
+
+        self.h = h
+        self.segments = list(segments)
+        self.variable = variable
+        self.n = len(self.segments)
+        self._pv = h.PtrVector(max(1, self.n))
+        for i, seg in enumerate(self.segments):
+            self._pv.pset(i, getattr(seg, f"_ref_{variable}"))
+        self._hv = h.Vector(max(1, self.n))
+        self._view = None
+        self._index = None
+        self._probe = None
+        self.mode = "unbound"
+
+    def _handles(self, rows=None):
+        """Values through NEURON's data handles (the PtrVector), all or ``rows``."""
+        self._pv.gather(self._hv)
+        vals = self._hv.as_numpy()[: self.n]
+        return vals if rows is None else vals[rows]
+
+    def bind(self):
+        """Locate the values in NEURON's storage; view it from numpy if they lie in one array.
+
+        Returns the mode, ``"view"`` (numpy gather) or ``"handles"`` (PtrVector fallback).
+        """
+        h = self.h
+        self._view = self._index = None
+        self.mode = "handles"
+        if self.n and hasattr(h, "LfpkAddress"):
+            probe = h.LfpkAddress()
+            addr = np.array([probe.address(getattr(s, f"_ref_{self.variable}")) for s in self.segments])
+            base = addr.min()
+            off = addr - base
+            span = int(off.max()) // _DOUBLE + 1
+            if np.all(off % _DOUBLE == 0) and span <= _MAX_SPAN and np.all(addr == np.rint(addr)):
+                view = np.ctypeslib.as_array((ctypes.c_double * span).from_address(int(base)))
+                index = (off // _DOUBLE).astype(np.intp)
+                if np.array_equal(view[index], self._handles()):
+                    self._view, self._index = view, index
+                    self.mode = "view"
+        if self.n:
+            self._probe = np.unique(np.linspace(0, self.n - 1, min(self.n, VERIFY_SAMPLE)).astype(np.intp))
+        return self.mode
+
+    def read(self, out):
+        """Current values into ``out`` (float64, at least ``len(segments)``)."""
+        if self.mode == "view":
+            np.take(self._view, self._index, out=out[: self.n])
+        elif self.mode == "handles":
+            self._pv.gather(self._hv)
+            out[: self.n] = self._hv.as_numpy()[: self.n]
+        else:
+            raise RuntimeError("SegmentReader.read before bind()")
+        return out
+
+    def verify(self):
+        """Raise ``RuntimeError`` if the numpy view no longer shows NEURON's values (moved storage)."""
+        if self.mode != "view" or not self.n:
+            return
+        rows = self._probe
+        if not np.array_equal(self._view[self._index[rows]], self._handles(rows)):
+            raise RuntimeError(f"the view of NEURON's {self.variable} storage is stale (the model "
+                               "changed during the run: sections, mechanisms or point processes "
+                               "were created or deleted)")
+
+    def close(self):
+        """Drop the view (before NEURON objects are freed)."""
+        self._view = self._index = None
+        self.mode = "unbound"
