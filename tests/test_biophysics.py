@@ -81,6 +81,20 @@ def celsius34(h):
     h.celsius = CELSIUS
 
 
+#: Channels whose rates NEURON interpolates from tables (``TABLE`` in the NMODL files).
+TABULATED = ("NaTa_t", "SKv3_1", "Ih")
+
+
+@pytest.fixture()
+def exact_rates(h):
+    """The NMODL rate formulas themselves (tables off), for comparison with the equations."""
+    for name in TABULATED:
+        setattr(h, f"usetable_{name}", 0)
+    yield
+    for name in TABULATED:
+        setattr(h, f"usetable_{name}", 1)
+
+
 def _compartment(h, mechs):
     sec = h.Section(name="compartment")
     sec.L = sec.diam = 10.0
@@ -108,7 +122,7 @@ V_GRID = np.array([-160.0, -154.9, -130.0, -100.0, -90.0, -80.0, -70.0, -66.0, -
 
 
 @pytest.mark.parametrize("temperature", [21.0, CELSIUS])
-def test_nmodl_steady_states_and_time_constants(h, celsius34, temperature):
+def test_nmodl_steady_states_and_time_constants(h, celsius34, exact_rates, temperature):
     h.celsius = temperature
     sec = _compartment(h, ("NaTa_t", "SKv3_1", "Ih"))
     seg = sec(0.5)
@@ -175,8 +189,57 @@ def test_published_values_and_temperature_factor():
     assert np.all(np.diff(bp.skv3_1_rates(vv)[0]) > 0)
 
 
+@pytest.mark.parametrize("temperature", [21.0, CELSIUS])
+def test_rate_tables_match_the_formulas(h, celsius34, temperature):
+    """NEURON's rate tables (0.01 mV steps, linear interpolation; used in every simulation) agree
+    with the formulas over the range a neuron visits: interpolation error <= h^2 max|f''| / 8,
+    about 1e-7 of the value for slope factors >= 6 mV, asserted below 1e-6."""
+    h.celsius = temperature
+    sec = _compartment(h, TABULATED)
+    seg = sec(0.5)
+    grid = np.linspace(-120.0, 60.0, 181) + 0.00437  # between table points
+    names = {"NaTa_t": ("mInf", "mTau", "hInf", "hTau"), "SKv3_1": ("mInf", "mTau"), "Ih": ("mInf", "mTau")}
+
+    def values():
+        out = []
+        for v in grid:
+            h.finitialize(v)
+            out.append([getattr(getattr(seg, m), k) for m, ks in names.items() for k in ks])
+        return np.array(out)
+
+    tab = values()
+    for name in TABULATED:
+        setattr(h, f"usetable_{name}", 0)
+    try:
+        exact = values()
+    finally:
+        for name in TABULATED:
+            setattr(h, f"usetable_{name}", 1)
+    assert not np.array_equal(tab, exact)  # the tables are in use
+    np.testing.assert_allclose(tab, exact, rtol=1e-6, atol=1e-12)
+
+
+def test_conductance_hints_are_the_current_slopes(h, celsius34):
+    """NEURON takes di/dv of NaTa_t, SKv3_1 and Ih (and Exp2SynSum, g = B - A) from their
+    CONDUCTANCE hints (one current evaluation per step instead of two): the hinted variable must
+    be the slope of NEURON's current at fixed gates, (i(v + dv) - i(v)) / dv."""
+    sec = _compartment(h, TABULATED)
+    seg = sec(0.5)
+    h.finitialize(-60.0)
+    h.fadvance()
+    currents = []
+    for v in (-60.0, -59.0):  # fcurrent evaluates the currents at the present gates
+        seg.v = v
+        h.fcurrent()
+        currents.append((seg.NaTa_t.ina, seg.SKv3_1.ik, seg.Ih.ihcn))
+    slopes = np.diff(np.array(currents), axis=0)[0] / 1.0  # mA/cm2 per mV = S/cm2
+    hints = np.array([seg.NaTa_t.gNaTa_t, seg.SKv3_1.gSKv3_1, seg.Ih.gIh])
+    assert np.all(hints > 0)
+    np.testing.assert_allclose(slopes, hints, rtol=1e-9)
+
+
 @pytest.mark.parametrize("v0", [-38.0, -66.0, -154.9])
-def test_singularities_are_continuous(h, celsius34, v0):
+def test_singularities_are_continuous(h, celsius34, exact_rates, v0):
     sec = _compartment(h, ("NaTa_t", "Ih"))
     seg = sec(0.5)
     vals = []

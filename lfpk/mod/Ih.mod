@@ -11,6 +11,10 @@ from the published equations (units: v mV, t ms, rates 1/ms):
 No temperature factor (as in Hay et al.). The removable singularity of m_alpha at v = -154.9 mV is
 replaced by the Taylor series of x / (1 - exp(-x/k)) (x = -(v + 154.9), k = 11.9) for |x/k| < 1e-4.
 The reversal ehcn is a RANGE parameter (default -45 mV, Hay et al.).
+Speed (lfpk, issue 15): the rates are interpolated from a table in 0.01 mV steps from -150 to
+100 mV (NEURON's TABLE; outside the range the end values; relative error about 1e-7,
+tests/test_biophysics.py; set usetable_Ih = 0 for the formulas themselves), and NEURON takes
+di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two).
 ENDCOMMENT
 
 NEURON {

@@ -15,6 +15,10 @@ Hay et al. evaluate qt at a fixed 34 degC; here qt follows the global `celsius` 
 study's 34 degC). Each rate has the form c * x / (1 - exp(-x/k)), whose removable singularity at
 x = 0 (v = -38 mV for m, v = -66 mV for h) is replaced by its Taylor series k + x/2 + x^2/(12 k)
 for |x/k| < 1e-4, so rates are finite and continuous for every v.
+Speed (lfpk, issue 15): the rates are interpolated from a table in 0.01 mV steps from -150 to
+100 mV (NEURON's TABLE; outside the range the end values; relative error about 1e-7,
+tests/test_biophysics.py; set usetable_NaTa_t = 0 for the formulas themselves), and NEURON takes
+di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two).
 ENDCOMMENT
 
 NEURON {

@@ -8,6 +8,10 @@ equations (units: v mV, t ms):
     m_tau = 4 / (1 + exp(-(v + 46.56)/44.14))     (0.2 * 20 ms in Hay et al.)
 
 No temperature factor (as in Hay et al.).
+Speed (lfpk, issue 15): the rates are interpolated from a table in 0.01 mV steps from -150 to
+100 mV (NEURON's TABLE; outside the range the end values; relative error about 1e-7,
+tests/test_biophysics.py; set usetable_SKv3_1 = 0 for the formulas themselves), and NEURON takes
+di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two).
 ENDCOMMENT
 
 NEURON {

@@ -13,7 +13,8 @@ has delivered the step's events, pending*factor is added to A and B and pending 
 weights are multiples of a common quantum (lfpk.network quantises them to 2^-48 uS), every
 partial sum of them is exact in float64, so `pending` and hence the state do not depend on the
 delivery order. NEURON evaluates BREAKPOINT twice per step (at v + 0.001 mV and at v, for
-di/dv); the second evaluation finds pending = 0 and no new arrival, so both see the same g.
+di/dv) unless told the conductance (CONDUCTANCE g, below); a second evaluation would find
+pending = 0 and no new arrival, so both would see the same g.
 
 Timing. NEURON's fixed step from t delivers every queued event with time <= t + dt/2, advances
 t by dt/2, computes the currents, solves the voltages and updates the states (here SOLVE decay:
@@ -32,6 +33,9 @@ is added to pending in that step, i.e. in the step in which NEURON would deliver
 event: the drive is that of a NetStim with the same stream, bitwise, at the cost of a comparison
 per step and one random number per arrival, with no event-queue traffic. drive_count counts the
 arrivals since finitialize (for tests).
+
+Speed: di/dv is taken from the CONDUCTANCE hint g (the current is linear in v), so BREAKPOINT is
+evaluated once per step (the pending weights are still applied once either way).
 ENDCOMMENT
 
 NEURON {
@@ -97,7 +101,7 @@ INITIAL {
 
 BREAKPOINT {
     SOLVE decay
-    : Apply the step's arrivals once: NEURON evaluates this block twice per step (at v + 0.001
+    : Apply the step's arrivals once (NEURON may evaluate this block twice per step, at v + 0.001
     : and at v, for di/dv), and the second evaluation finds nothing left to add.
     if (drive_interval > 0) {
         while (drive_next <= t) {

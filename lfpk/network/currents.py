@@ -51,6 +51,7 @@ class SegmentReader:
         for i, seg in enumerate(self.segments):
             self._pv.pset(i, getattr(seg, f"_ref_{variable}"))
         self._hv = h.Vector(max(1, self.n))
+        self._hv_np = self._hv.as_numpy()  # once: NEURON 9.0 leaks a memoryview per as_numpy() call
         self._view = None
         self._index = None
         self._probe = None
@@ -59,7 +60,7 @@ class SegmentReader:
     def _handles(self, rows=None):
         """Values through NEURON's data handles (the PtrVector), all or ``rows``."""
         self._pv.gather(self._hv)
-        vals = self._hv.as_numpy()[: self.n]
+        vals = self._hv_np[: self.n]
         return vals if rows is None else vals[rows]
 
     def bind(self):
@@ -92,7 +93,7 @@ class SegmentReader:
             np.take(self._view, self._index, out=out[: self.n])
         elif self.mode == "handles":
             self._pv.gather(self._hv)
-            out[: self.n] = self._hv.as_numpy()[: self.n]
+            out[: self.n] = self._hv_np[: self.n]
         else:
             raise RuntimeError("SegmentReader.read before bind()")
         return out

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfpk.connectivity import Connectivity, extrinsic_counts, place_cells, synapse_type
+from lfpk.network.currents import SegmentReader
 from lfpk.io import deferred_signals, raise_deferred
 
 log = logging.getLogger("lfpk.network")
@@ -364,15 +365,10 @@ class Network:
             self.quanta = row_quanta(self.rows["lfp"].stop)
             # int64 fixed point (quanta of lfpk.recording.QUANTA); self.signal (float) after the run
             self._allocate_signals(nrow, nt)
-            self._pv = h.PtrVector(max(1, len(segs)))
-            for i, seg in enumerate(segs):
-                self._pv.pset(i, seg._ref_i_membrane_)
-            self._hv = h.Vector(max(1, len(segs)))
-            self._hv_np = self._hv.as_numpy()  # once: NEURON 9.0 leaks a memoryview per as_numpy() call
+            self._currents = SegmentReader(segs, "i_membrane_")
             self._buf = np.zeros((self.block, max(1, len(segs))))
             self._base = 0
             self._filled = np.zeros(nt, dtype=bool)
-            self._segs_check = segs[: min(len(segs), 200)]
         # membrane potential sample: first `membrane_sample` gids of each population
         self.sample = {}
         vsegs = []
@@ -384,11 +380,7 @@ class Network:
                 vsegs += self.cells[g].segments
         self.n_vt = self.nstep // self.membrane_every + 1
         self._vbuf = np.zeros((self.n_vt, len(vsegs)))
-        self._vpv = h.PtrVector(max(1, len(vsegs)))
-        for i, seg in enumerate(vsegs):
-            self._vpv.pset(i, seg._ref_v)
-        self._vhv = h.Vector(max(1, len(vsegs)))
-        self._vhv_np = self._vhv.as_numpy()
+        self._voltages = SegmentReader(vsegs, "v")
         self._n_vsegs = len(vsegs)
 
     def _flush(self):
@@ -399,6 +391,7 @@ class Network:
 
         t0 = time.perf_counter()
         off = 0 if self._streaming else self._base  # streaming: the arrays hold one block
+        self._currents.verify()
         for name in self.names:
             sl, Mt = self.blocks[name]
             if Mt.shape[2]:
@@ -454,12 +447,10 @@ class Network:
             if j >= self.block:
                 self._flush()
                 j = idx - self._base
-            self._pv.gather(self._hv)
-            self._buf[j] = self._hv_np[: self._buf.shape[1]]
+            self._currents.read(self._buf[j])
             self._filled[idx] = True
         if self._n_vsegs and idx % self.membrane_every == 0:
-            self._vpv.gather(self._vhv)
-            self._vbuf[idx // self.membrane_every] = self._vhv_np[: self._n_vsegs]
+            self._voltages.read(self._vbuf[idx // self.membrane_every])
 
     def _step_callback(self):
         # called after every fixed step (h.t is not updated inside pc.psolve, so count the steps)
@@ -540,8 +531,8 @@ class Network:
             self._initialise()
             self._step = 0
             self._failure, self._stopped = None, False
+            self._bind_readers()
             self._gather(0)
-            self._check_pointers()
             w0, c1 = time.perf_counter(), time.process_time()
             for k in range(1, PROGRESS_CHUNKS + 1):
                 self._psolve(self.tstop * k / PROGRESS_CHUNKS)
@@ -572,15 +563,18 @@ class Network:
         self._simulated = True
         return self
 
-    def _check_pointers(self):
-        """The gathered currents must be the segments' i_membrane_ (guards against stale pointers)."""
-        if not self.record_signals or not self._segs_check:
-            return
-        self._pv.gather(self._hv)
-        got = self._hv.as_numpy()[: len(self._segs_check)]
-        want = np.array([s.i_membrane_ for s in self._segs_check])
-        if not np.array_equal(got, want):
-            raise RuntimeError("PtrVector gather does not match i_membrane_ (stale pointers)")
+    def _bind_readers(self):
+        """Locate the recorded currents and potentials in NEURON's storage (after
+        ``finitialize``, which sorts it); :class:`lfpk.network.currents.SegmentReader` checks its
+        view against NEURON's data handles here and at every block."""
+        modes = {}
+        if self.record_signals:
+            modes["i_membrane_"] = self._currents.bind()
+        if self._n_vsegs:
+            modes["v"] = self._voltages.bind()
+        self.reader_modes = modes
+        if self.rank == 0:
+            log.info("per-step reading: %s", ", ".join(f"{k} by {v}" for k, v in modes.items()) or "none")
 
     def run(self):
         """build + connect + simulate."""
@@ -655,7 +649,10 @@ class Network:
         self.netcons.clear()
         self.stims.clear()
         self.cells.clear()
-        for a in ("_pv", "_vpv", "_hv", "_vhv", "_hv_np", "_vhv_np", "tvec", "idvec"):
+        for a in ("_currents", "_voltages"):
+            if hasattr(self, a):
+                getattr(self, a).close()
+        for a in ("_currents", "_voltages", "tvec", "idvec"):
             if hasattr(self, a):
                 delattr(self, a)
 def reduce_exact(arrays, nhost, rank, root=0):
