@@ -65,8 +65,24 @@ def spike_statistics(spikes, transient, tstop, bin_ms=5.0):
                 cvs.append(isi.std() / isi.mean())
         n = np.histogram(t, edges)[0].astype(float)
         fano = n.var() / n.mean() if n.mean() > 0 else float("nan")
-        out[p] = {"rate": rate, "cv": float(np.mean(cvs)) if cvs else float("nan"), "fano": fano}
+        out[p] = {"rate": rate, "cv": float(np.mean(cvs)) if cvs else float("nan"), "fano": fano,
+                  "bands": band_powers(t, len(units), transient, tstop)}
     return out
+
+
+#: Frequency bands (Hz) of the population-rate spectrum compared by the benchmark.
+BANDS = ((2.0, 10.0), (10.0, 30.0), (30.0, 100.0), (100.0, 300.0))
+
+
+def band_powers(t, n_units, transient, tstop):
+    """Mean Welch power ((1/s)^2/Hz) of the population rate (1 ms bins, per cell) in :data:`BANDS`,
+    segments of 256 ms with 50 % overlap (fewer if the run is shorter)."""
+    from scipy.signal import welch
+
+    edges = np.arange(transient, tstop + 1e-9, 1.0)
+    r = np.histogram(t, edges)[0] / (n_units * 1e-3)
+    f, p = welch(r - r.mean(), fs=1000.0, nperseg=min(256, len(r)))
+    return [float(p[(f >= lo) & (f < hi)].mean()) for lo, hi in BANDS]
 
 
 def integration_rate(log_path, ranks):
@@ -85,12 +101,14 @@ def run(drive, args, work):
 
     out = work / drive
     python, cwd, extra = sys.executable, tempfile.gettempdir(), ["--extrinsic-drive", drive]
+    config = args.config
     if drive == "reference":  # another checkout's code (e.g. main before this change), its own venv
         ref = Path(args.reference).resolve()
         python, cwd, extra = str(ref / ".venv" / "bin" / "python"), str(ref), []
+        config = args.reference_config or str(ref / Path(args.config).relative_to(REPO))
         if args.reference_mechanisms:
             extra = ["--mechanisms", str(Path(args.reference_mechanisms).resolve())]
-    cmd = [python, "-m", "lfpk.network", "--config", args.config, "--outdir", str(out),
+    cmd = [python, "-m", "lfpk.network", "--config", config, "--outdir", str(out),
            "--tstop", str(args.tstop), "--transient", str(args.transient), *extra,
            "--log", str(work / f"{drive}.log")]
     if args.sizes:
@@ -118,6 +136,9 @@ def main(argv=None):
     ap.add_argument("--reference", default=None,
                     help="also run this checkout's code (with its .venv) as drive 'reference', e.g. the "
                          "code before the in-mechanism drive; add 'reference' to --drives")
+    ap.add_argument("--reference-config", default=None,
+                    help="config of --reference (default: the same path in that checkout, whose schema "
+                         "the older code reads; the model must be the same)")
     ap.add_argument("--reference-mechanisms", default=None, help="compiled mechanisms of --reference")
     ap.add_argument("--keep", default=None, help="folder to keep the outputs in (default: a temporary one)")
     args = ap.parse_args(argv)
@@ -152,6 +173,11 @@ def main(argv=None):
         mem = "/".join(f"{m:.0f}" for m in t.get("peak_memory_mb", []))
         cpu = t["integrate_cpu_total"] / sim_s if "integrate_cpu_total" in t else np.nan
         print(row.format(drive, t["build"], t["connect"], t["simulate"], r["rate"], cpu, mem, stats))
+    print("population-rate power ((1/s)^2/Hz, Welch 256 ms) in bands "
+          + ", ".join(f"{lo:g}-{hi:g} Hz" for lo, hi in BANDS))
+    for drive, r in res.items():
+        print(f"  {drive}: " + "; ".join(f"{p}: " + " ".join(f"{x:.3g}" for x in st["bands"])
+                                         for p, st in r["stats"].items()))
     for drive, r in res.items():
         c = r["counts"]
         print(f"{drive}: NetCons {c['netcons']}, point processes {c['point_processes']}, "
