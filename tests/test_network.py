@@ -243,6 +243,9 @@ def test_current_conservation_and_probe_mapping(cfg, mechanisms):
 
     net = _net(cfg, mechanisms, tstop=40.0, membrane_sample=2)
     net.run()
+    # the currents and potentials were read through the numpy view of NEURON's storage (the
+    # fast path, lfpk.network.currents), which the comparisons below check against i_membrane_
+    assert net.reader_modes == {"i_membrane_": "view", "v": "view"}
     settings = probe_settings(cfg)
     cdm = {p: np.zeros(3) for p in net.layout.names}
     lfp = {p: np.zeros(len(settings["channel_z"])) for p in net.layout.names}

@@ -5,8 +5,8 @@ the direct kernel prediction better than the one without."""
 
 import numpy as np
 import pytest
+from figcheck import checked_paper_figure
 
-from lfpk.paper import read_panels
 from lfpk.workflow import PAPER_FIGURES, hybrid_approximations
 
 
@@ -46,24 +46,8 @@ def expected_panels(cfg):
 
 @pytest.mark.parametrize("name", PAPER_FIGURES)
 def test_paper_figure_has_the_papers_panels(tiny, name):
-    import matplotlib.image
-
     cfg, results = tiny
-    png = results / "figures" / "paper" / f"{name}.png"
-    pdf = png.with_suffix(".pdf")
-    assert pdf.read_bytes()[:5] == b"%PDF-"
-    img = matplotlib.image.imread(png)
-    assert img[..., :3].std() > 0.05, f"{png} looks blank"
-    meta = read_panels(png)
-    assert meta["figure"] == name
-    want = expected_panels(cfg)[name]
-    got = {p["letter"]: p for p in meta["panels"]}
-    assert list(got) == list(want), (name, list(got))
-    for letter, (xlabel, ylabel) in want.items():
-        if xlabel:
-            assert got[letter]["xlabel"] == xlabel, (name, letter, got[letter])
-        if ylabel:
-            assert got[letter]["ylabel"] == ylabel, (name, letter, got[letter])
+    meta = checked_paper_figure(results / "figures" / "paper" / f"{name}.png", name, expected_panels(cfg)[name])
     if name in ("Fig02", "FigS1"):  # one column per population with its forms
         assert [p["title"] for p in meta["panels"][1:]] == [f"{p}: stimulus" for p in cfg["populations"]]
     if name in ("Fig04", "Fig06"):  # one column per approximation, titled by it

@@ -6,15 +6,17 @@ and reproducible for any number of ranks:
 * cells distributed round-robin by gid over the ranks of a ``ParallelContext``;
 * placement, connectivity and extrinsic synapse counts from per-cell random streams keyed by
   (seed, gid) (:mod:`lfpk.connectivity`); extrinsic Poisson trains from Random123 streams keyed
-  by (gid, segment, seed) (``NetStim.noiseFromRandom123``);
+  by (gid, segment, seed) (drawn inside ``Exp2SynSum``, bitwise the trains of
+  ``NetStim.noiseFromRandom123``, which ``extrinsic_drive="netstim"`` still uses);
 * exact lumping: one ``Exp2SynSum`` (``mod/exp2synsum.mod``: Exp2Syn summing the weights of the
   events of a time step before applying them, so the state does not depend on their delivery
   order) per (cell, segment, synapse type (tau1, tau2, e)) fed by one ``NetCon`` per synapse (own
   weight, quantised to multiples of :data:`WEIGHT_QUANTUM` so all sums of weights are exact, and
-  delay); the extrinsic drive of one segment is one Poisson ``NetStim`` at the summed rate
+  delay); the extrinsic drive of one segment is one Poisson train at the summed rate
   ``count * rate`` (a sum of independent Poisson processes is Poisson) on the same lumped synapse;
 * transmembrane currents (``cvode.use_fast_imem``) of all local segments gathered after every
-  time step into a preallocated block buffer by one ``PtrVector.gather`` call
+  time step into a preallocated block buffer by one numpy gather from NEURON's node storage
+  (:class:`lfpk.network.currents.SegmentReader`)
   (``CVode.extra_scatter_gather`` callback), mapped to the probes every block per cell with a
   fixed operation order, rounded to int64 fixed point and summed exactly over cells and ranks
   (:func:`lfpk.recording.cell_sums`); per-segment currents are never stored beyond one block;

@@ -54,14 +54,12 @@ class SegmentReader:
         self._hv_np = self._hv.as_numpy()  # once: NEURON 9.0 leaks a memoryview per as_numpy() call
         self._view = None
         self._index = None
-        self._probe = None
         self.mode = "unbound"
 
-    def _handles(self, rows=None):
-        """Values through NEURON's data handles (the PtrVector), all or ``rows``."""
+    def _handles(self):
+        """Values through NEURON's data handles (the PtrVector)."""
         self._pv.gather(self._hv)
-        vals = self._hv_np[: self.n]
-        return vals if rows is None else vals[rows]
+        return self._hv_np[: self.n]
 
     def bind(self):
         """Locate the values in NEURON's storage; view it from numpy if they lie in one array.
@@ -77,14 +75,20 @@ class SegmentReader:
             base = addr.min()
             off = addr - base
             span = int(off.max()) // _DOUBLE + 1
-            if np.all(off % _DOUBLE == 0) and span <= _MAX_SPAN and np.all(addr == np.rint(addr)):
+            if np.all(off % _DOUBLE == 0) and span <= _MAX_SPAN:
                 view = np.ctypeslib.as_array((ctypes.c_double * span).from_address(int(base)))
                 index = (off // _DOUBLE).astype(np.intp)
                 if np.array_equal(view[index], self._handles()):
                     self._view, self._index = view, index
                     self.mode = "view"
-        if self.n:
-            self._probe = np.unique(np.linspace(0, self.n - 1, min(self.n, VERIFY_SAMPLE)).astype(np.intp))
+        if self.mode == "view":  # the segments compared at every verify(), with their own handles
+            rows = np.unique(np.linspace(0, self.n - 1, min(self.n, VERIFY_SAMPLE)).astype(np.intp))
+            self._probe_index = self._index[rows]
+            self._probe_pv = h.PtrVector(len(rows))
+            for i, k in enumerate(rows):
+                self._probe_pv.pset(i, getattr(self.segments[k], f"_ref_{self.variable}"))
+            self._probe_hv = h.Vector(len(rows))
+            self._probe_np = self._probe_hv.as_numpy()
         return self.mode
 
     def read(self, out):
@@ -92,8 +96,7 @@ class SegmentReader:
         if self.mode == "view":
             np.take(self._view, self._index, out=out[: self.n])
         elif self.mode == "handles":
-            self._pv.gather(self._hv)
-            out[: self.n] = self._hv_np[: self.n]
+            out[: self.n] = self._handles()
         else:
             raise RuntimeError("SegmentReader.read before bind()")
         return out
@@ -102,13 +105,13 @@ class SegmentReader:
         """Raise ``RuntimeError`` if the numpy view no longer shows NEURON's values (moved storage)."""
         if self.mode != "view" or not self.n:
             return
-        rows = self._probe
-        if not np.array_equal(self._view[self._index[rows]], self._handles(rows)):
+        self._probe_pv.gather(self._probe_hv)
+        if not np.array_equal(self._view[self._probe_index], self._probe_np):
             raise RuntimeError(f"the view of NEURON's {self.variable} storage is stale (the model "
                                "changed during the run: sections, mechanisms or point processes "
                                "were created or deleted)")
 
     def close(self):
         """Drop the view (before NEURON objects are freed)."""
-        self._view = self._index = None
+        self._view = self._index = self._probe_pv = None
         self.mode = "unbound"

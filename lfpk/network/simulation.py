@@ -367,8 +367,8 @@ class Network:
             self._allocate_signals(nrow, nt)
             self._currents = SegmentReader(segs, "i_membrane_")
             self._buf = np.zeros((self.block, max(1, len(segs))))
-            self._base = 0
-            self._filled = np.zeros(nt, dtype=bool)
+            self._base = 0  # index of the buffered block's first time step
+            self._nbuf = 0  # time steps in the buffer
         # membrane potential sample: first `membrane_sample` gids of each population
         self.sample = {}
         vsegs = []
@@ -384,7 +384,7 @@ class Network:
         self._n_vsegs = len(vsegs)
 
     def _flush(self):
-        j = int(self._filled[self._base:self._base + self.block].sum())
+        j = self._nbuf
         if j == 0:
             return
         from lfpk.recording import cell_sums
@@ -400,6 +400,7 @@ class Network:
         if self._streaming:
             self._emit(j)
         self._base += j
+        self._nbuf = 0
 
     def stream_signals(self, sink=None):
         """Hand the signals over block by block during :meth:`simulate` instead of keeping them.
@@ -448,7 +449,7 @@ class Network:
                 self._flush()
                 j = idx - self._base
             self._currents.read(self._buf[j])
-            self._filled[idx] = True
+            self._nbuf = j + 1
         if self._n_vsegs and idx % self.membrane_every == 0:
             self._voltages.read(self._vbuf[idx // self.membrane_every])
 
@@ -514,7 +515,7 @@ class Network:
         c0 = time.process_time()
         # Free unreachable NEURON objects of earlier models in this process now, and keep the
         # garbage collector off while simulating: deleting sections mid-run changes NEURON's
-        # node arrays and would leave the PtrVector pointers into i_membrane_ dangling.
+        # node arrays under the readers of i_membrane_ and v (lfpk.network.currents).
         gc.collect()
         gc_enabled = gc.isenabled()
         gc.disable()
@@ -548,8 +549,8 @@ class Network:
                 raise RuntimeError(f"ran {self._step} steps, expected {self.nstep}")
             if self.record_signals:
                 self._flush()
-                if not self._filled.all():
-                    raise RuntimeError(f"{int((~self._filled).sum())} time steps were not recorded")
+                if self._base != self.nstep + 1:
+                    raise RuntimeError(f"{self.nstep + 1 - self._base} time steps were not recorded")
         finally:
             cvode.extra_scatter_gather_remove(self._callback)
             if gc_enabled:
