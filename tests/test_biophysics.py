@@ -198,7 +198,9 @@ def test_rate_tables_match_the_formulas(h, celsius34, temperature):
     sec = _compartment(h, TABULATED)
     seg = sec(0.5)
     grid = np.linspace(-120.0, 60.0, 181) + 0.00437  # between table points
-    names = {"NaTa_t": ("mInf", "mTau", "hInf", "hTau"), "SKv3_1": ("mInf", "mTau"), "Ih": ("mInf", "mTau")}
+    names = {"NaTa_t": ("mInf", "mTau", "hInf", "hTau", "mStep", "hStep"), "SKv3_1": ("mInf", "mTau", "mStep"),
+             "Ih": ("mInf", "mTau", "mStep")}
+    h.dt = 0.025
 
     def values():
         out = []
@@ -217,6 +219,38 @@ def test_rate_tables_match_the_formulas(h, celsius34, temperature):
             setattr(h, f"usetable_{name}", 1)
     assert not np.array_equal(tab, exact)  # the tables are in use
     np.testing.assert_allclose(tab, exact, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("dt", [0.025, 0.1])
+def test_gates_relax_exponentially_at_fixed_v(h, celsius34, dt):
+    """At a fixed potential every gate x of NaTa_t, SKv3_1 and Ih obeys x' = (x_inf - x) / tau,
+    whose exact solution over n steps is x_inf + (x_0 - x_inf) exp(-n dt / tau): the per-step
+    update x += (1 - exp(-dt/tau)) (x_inf - x) with the factor from NEURON's table (DEPEND dt, so
+    rebuilt when dt changes) reproduces it at every step, against the published rates
+    (lfpk.biophysics.kinetics). A huge capacitance (1e9 uF/cm2) holds v within 1e-9 mV of its
+    value; the table's interpolation error (about 1e-7 relative) bounds the tolerance."""
+    sec = _compartment(h, TABULATED)
+    sec.cm = 1e9
+    seg = sec(0.5)
+    v0, v1, nstep = -70.0, -35.0, 60
+    h.dt = dt
+    h.finitialize(v0)
+    x0 = np.array([seg.NaTa_t.m, seg.NaTa_t.h, seg.SKv3_1.m, seg.Ih.m])
+    seg.v = v1
+    got = []
+    for _ in range(nstep):
+        h.fadvance()
+        got.append((seg.NaTa_t.m, seg.NaTa_t.h, seg.SKv3_1.m, seg.Ih.m))
+    assert abs(seg.v - v1) < 1e-9
+    m, mt, hh, ht = bp.nata_t_rates(np.array([v1]), CELSIUS)
+    km, kmt = bp.skv3_1_rates(np.array([v1]))
+    im, imt = bp.ih_rates(np.array([v1]))
+    inf = np.array([m[0], hh[0], km[0], im[0]])
+    tau = np.array([mt[0], ht[0], kmt[0], imt[0]])
+    n = np.arange(1, nstep + 1)[:, None]
+    exact = inf + (x0 - inf) * np.exp(-n * dt / tau)
+    np.testing.assert_allclose(np.array(got), exact, rtol=2e-6)
+    h.dt = 0.025
 
 
 def test_conductance_hints_are_the_current_slopes(h, celsius34):

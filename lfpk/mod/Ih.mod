@@ -14,14 +14,18 @@ The reversal ehcn is a RANGE parameter (default -45 mV, Hay et al.).
 Speed (lfpk, issue 15): the rates are interpolated from a table in 0.01 mV steps from -150 to
 100 mV (NEURON's TABLE; outside the range the end values; relative error about 1e-7,
 tests/test_biophysics.py; set usetable_Ih = 0 for the formulas themselves), and NEURON takes
-di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two).
+di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two). Each gate
+takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x + (1 - exp(-dt/x_tau))
+(x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table (rebuilt when dt or
+celsius changes) instead of one exp per gate, segment and step. Fixed time step only (the
+gates are updated by a PROCEDURE, so NEURON's variable-step CVODE refuses the mechanism).
 ENDCOMMENT
 
 NEURON {
     SUFFIX Ih
     NONSPECIFIC_CURRENT ihcn
     RANGE gIhbar, gIh, ehcn, ihcn
-    RANGE mInf, mTau
+    RANGE mInf, mTau, mStep
 }
 
 UNITS {
@@ -37,10 +41,12 @@ PARAMETER {
 
 ASSIGNED {
     v (mV)
+    dt (ms)
     ihcn (mA/cm2)
     gIh (S/cm2)
     mInf (1)
     mTau (ms)
+    mStep (1)
 }
 
 STATE {
@@ -53,15 +59,17 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
     gIh = gIhbar * m
     ihcn = gIh * (v - ehcn)
     CONDUCTANCE gIh
 }
 
-DERIVATIVE states {
+PROCEDURE states() {
+    : cnexp's exact update of x' = (xInf - x)/xTau over one step, xStep = 1 - exp(-dt/xTau)
+    : from the table
     rates(v)
-    m' = (mInf - m) / mTau
+    m = m + mStep * (mInf - m)
 }
 
 FUNCTION xlinexp(x, k) {
@@ -75,11 +83,12 @@ FUNCTION xlinexp(x, k) {
 
 PROCEDURE rates(vm (mV)) {
     LOCAL ma, mb
-    TABLE mInf, mTau FROM -150 TO 100 WITH 25000
+    TABLE mInf, mTau, mStep DEPEND celsius, dt FROM -150 TO 100 WITH 25000
     UNITSOFF
     ma = 0.00643 * xlinexp(-(vm + 154.9), 11.9)
     mb = 0.193 * exp(vm / 33.1)
     mInf = ma / (ma + mb)
     mTau = 1 / (ma + mb)
+    mStep = 1 - exp(-dt / mTau)
     UNITSON
 }

@@ -18,14 +18,18 @@ for |x/k| < 1e-4, so rates are finite and continuous for every v.
 Speed (lfpk, issue 15): the rates are interpolated from a table in 0.01 mV steps from -150 to
 100 mV (NEURON's TABLE; outside the range the end values; relative error about 1e-7,
 tests/test_biophysics.py; set usetable_NaTa_t = 0 for the formulas themselves), and NEURON takes
-di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two).
+di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two). Each gate
+takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x + (1 - exp(-dt/x_tau))
+(x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table (rebuilt when dt or
+celsius changes) instead of one exp per gate, segment and step. Fixed time step only (the
+gates are updated by a PROCEDURE, so NEURON's variable-step CVODE refuses the mechanism).
 ENDCOMMENT
 
 NEURON {
     SUFFIX NaTa_t
     USEION na READ ena WRITE ina
     RANGE gNaTa_tbar, gNaTa_t, ina
-    RANGE mInf, mTau, hInf, hTau
+    RANGE mInf, mTau, hInf, hTau, mStep, hStep
 }
 
 UNITS {
@@ -40,14 +44,17 @@ PARAMETER {
 
 ASSIGNED {
     v (mV)
+    dt (ms)
     celsius (degC)
     ena (mV)
     ina (mA/cm2)
     gNaTa_t (S/cm2)
     mInf (1)
     mTau (ms)
+    mStep (1)
     hInf (1)
     hTau (ms)
+    hStep (1)
 }
 
 STATE {
@@ -62,16 +69,18 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
     gNaTa_t = gNaTa_tbar * m * m * m * h
     ina = gNaTa_t * (v - ena)
     CONDUCTANCE gNaTa_t USEION na
 }
 
-DERIVATIVE states {
+PROCEDURE states() {
+    : cnexp's exact update of x' = (xInf - x)/xTau over one step, xStep = 1 - exp(-dt/xTau)
+    : from the table
     rates(v)
-    m' = (mInf - m) / mTau
-    h' = (hInf - h) / hTau
+    m = m + mStep * (mInf - m)
+    h = h + hStep * (hInf - h)
 }
 
 FUNCTION xlinexp(x, k) {
@@ -85,7 +94,7 @@ FUNCTION xlinexp(x, k) {
 
 PROCEDURE rates(vm (mV)) {
     LOCAL qt, ma, mb, ha, hb
-    TABLE mInf, mTau, hInf, hTau DEPEND celsius FROM -150 TO 100 WITH 25000
+    TABLE mInf, mTau, hInf, hTau, mStep, hStep DEPEND celsius, dt FROM -150 TO 100 WITH 25000
     UNITSOFF
     qt = 2.3^((celsius - 21) / 10)
     ma = 0.182 * xlinexp(vm + 38, 6)
@@ -96,5 +105,7 @@ PROCEDURE rates(vm (mV)) {
     mTau = 1 / ((ma + mb) * qt)
     hInf = ha / (ha + hb)
     hTau = 1 / ((ha + hb) * qt)
+    mStep = 1 - exp(-dt / mTau)
+    hStep = 1 - exp(-dt / hTau)
     UNITSON
 }

@@ -11,14 +11,18 @@ No temperature factor (as in Hay et al.).
 Speed (lfpk, issue 15): the rates are interpolated from a table in 0.01 mV steps from -150 to
 100 mV (NEURON's TABLE; outside the range the end values; relative error about 1e-7,
 tests/test_biophysics.py; set usetable_SKv3_1 = 0 for the formulas themselves), and NEURON takes
-di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two).
+di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two). Each gate
+takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x + (1 - exp(-dt/x_tau))
+(x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table (rebuilt when dt or
+celsius changes) instead of one exp per gate, segment and step. Fixed time step only (the
+gates are updated by a PROCEDURE, so NEURON's variable-step CVODE refuses the mechanism).
 ENDCOMMENT
 
 NEURON {
     SUFFIX SKv3_1
     USEION k READ ek WRITE ik
     RANGE gSKv3_1bar, gSKv3_1, ik
-    RANGE mInf, mTau
+    RANGE mInf, mTau, mStep
 }
 
 UNITS {
@@ -33,11 +37,13 @@ PARAMETER {
 
 ASSIGNED {
     v (mV)
+    dt (ms)
     ek (mV)
     ik (mA/cm2)
     gSKv3_1 (S/cm2)
     mInf (1)
     mTau (ms)
+    mStep (1)
 }
 
 STATE {
@@ -50,21 +56,24 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
     gSKv3_1 = gSKv3_1bar * m
     ik = gSKv3_1 * (v - ek)
     CONDUCTANCE gSKv3_1 USEION k
 }
 
-DERIVATIVE states {
+PROCEDURE states() {
+    : cnexp's exact update of x' = (xInf - x)/xTau over one step, xStep = 1 - exp(-dt/xTau)
+    : from the table
     rates(v)
-    m' = (mInf - m) / mTau
+    m = m + mStep * (mInf - m)
 }
 
 PROCEDURE rates(vm (mV)) {
-    TABLE mInf, mTau FROM -150 TO 100 WITH 25000
+    TABLE mInf, mTau, mStep DEPEND celsius, dt FROM -150 TO 100 WITH 25000
     UNITSOFF
     mInf = 1 / (1 + exp(-(vm - 18.7) / 9.7))
     mTau = 4 / (1 + exp(-(vm + 46.56) / 44.14))
+    mStep = 1 - exp(-dt / mTau)
     UNITSON
 }
