@@ -71,10 +71,11 @@ def test_model_b_chain_at_tiny_scale(study):
     mem = read_dataset(res / "network" / "default" / "membrane.nc")
     assert mem["nseg"].sel(population="E").item() == len(morph["segment"])
     # kernels: the forms differ, quasi_linear linearises the study's Ih and Nap_Et2
-    # (kernels.nc keeps the attributes of the first connection, E -> E, the Hay cell's)
+    # (kernels.nc keeps the postsynaptic population's attributes per post: E is the Hay cell)
     k = {v: read_dataset(res / "kernels" / "default" / v / "kernels.nc") for v in VARIANTS}
-    assert cfg["connections"][0]["post"] == "E" and cfg["connections"][0]["pre"] == "E"
-    assert json.loads(k["quasi_linear-geff-scalar"].attrs["quasi_linear"]) == {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2"}
+    per_post = json.loads(k["quasi_linear-geff-scalar"].attrs["per_post"])
+    assert per_post["E"]["quasi_linear"] == {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2"}
+    assert per_post["E"]["morphology_sha256"] and "morphology_sha256" not in per_post["I"]
     peak = {v: float(np.abs(k[v]["cdm"].sel(post="E", pre="E").values).max()) for v in VARIANTS}
     assert all(p > 0 for p in peak.values()), peak
     assert abs(peak["quasi_linear-geff-scalar"] / peak["frozen-geff-scalar"] - 1) > 1e-3

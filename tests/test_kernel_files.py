@@ -70,6 +70,27 @@ def test_gathered_file(kernel_files):
         ds = read_dataset(path)
         np.testing.assert_array_equal(g["lfp"].sel(post=post, pre=pre).values, ds["lfp"].values)
         assert float(g["k_out"].sel(post=post, pre=pre)) == pytest.approx(ds.attrs["k_out"])
+    # attributes of the postsynaptic population: each post's own, not the first connection's
+    per_post = json.loads(g.attrs["per_post"])
+    assert sorted(per_post) == ["E", "I"] and "V_rest_used" not in g.attrs
+    for path, (post, pre) in zip(paths, PAIRS):
+        ds = read_dataset(path)
+        assert per_post[post]["V_rest_used"] == json.loads(ds.attrs["V_rest_used"])
+    # posts that differ (here by hand: a file morphology for E only, other potentials for I)
+    from lfpk.kernel.dataset import gather_kernels
+
+    edited = []
+    for path, (post, pre) in zip(paths, PAIRS):
+        ds = read_dataset(path)
+        if post == "E":
+            ds.attrs.update(morphology_file="cells/e.swc", morphology_sha256="ab" * 32)
+        else:
+            ds.attrs["V_rest_used"] = json.dumps(-71.5)
+        edited.append(ds)
+    per_post = json.loads(gather_kernels(edited[::-1]).attrs["per_post"])
+    assert per_post["E"]["morphology_file"] == "cells/e.swc" and per_post["E"]["morphology_sha256"] == "ab" * 32
+    assert "morphology_file" not in per_post["I"] and per_post["I"]["V_rest_used"] == -71.5
+    assert per_post["E"]["V_rest_used"] == json.loads(read_dataset(paths[0]).attrs["V_rest_used"])
 
 
 @pytest.mark.parametrize("options", [{}, {"biophysics": "passive", "g_eff": False, "tau": 20.0}],

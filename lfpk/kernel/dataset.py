@@ -112,12 +112,27 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
+#: Kernel attributes that describe the postsynaptic population, kept per post when gathering.
+PER_POST_ATTRS = ("morphology_file", "morphology_sha256", "quasi_linear", "V_rest_used")
+#: Those of them stored as JSON text.
+JSON_ATTRS = ("quasi_linear", "V_rest_used")
+
+
 def gather_kernels(datasets):
     """Stack per-connection kernel datasets into one with dims ``post``, ``pre``.
 
     Variables that depend on the postsynaptic cell's segments stay in the per-connection files.
+    Attributes that describe one connection (counts, synapse, ...) become variables over
+    (``post``, ``pre``) or are dropped; those that describe the postsynaptic population
+    (:data:`PER_POST_ATTRS`: its morphology file and digest, the quasi-linear channel mapping, the
+    linearisation potential used) are kept for every post in the JSON attribute ``per_post``
+    (``{post: {attribute: value}}``), so the file does not describe all posts by the first one's.
     """
+    import json
+
     import xarray as xr
+
+    from lfpk.io import to_json
 
     datasets = list(datasets)
     posts = sorted({ds.attrs["post"] for ds in datasets})
@@ -131,8 +146,17 @@ def gather_kernels(datasets):
         out[name] = (("post", "pre") + var.dims, arr, dict(var.attrs))
     keep = {k: v for k, v in template.attrs.items() if k not in ("post", "pre", "title", "K", "k_in",
                                                               "k_out", "mean_multapses", "N_pre", "N_post",
-                                                              "synapse", "synapse_mean_weight", "V_rest_used")}
+                                                              "synapse", "synapse_mean_weight")
+            and k not in PER_POST_ATTRS}
     keep["title"] = "spike-to-signal kernels H_YX of every connection (post Y, pre X)"
+    per_post = {}
+    for ds in datasets:  # the same for every connection onto one post; the first one's is kept
+        entry = per_post.setdefault(str(ds.attrs["post"]), {})
+        for key in PER_POST_ATTRS:
+            if key in ds.attrs and key not in entry:
+                value = ds.attrs[key]
+                entry[key] = json.loads(value) if key in JSON_ATTRS else value
+    keep["per_post"] = to_json({post: per_post[post] for post in posts})
     gathered = xr.Dataset(out, coords={**{k: v for k, v in template.coords.items()}, "post": posts, "pre": pres},
                           attrs=keep)
     for key in ("K", "k_in", "k_out", "mean_multapses"):
