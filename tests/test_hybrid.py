@@ -15,11 +15,12 @@ V_REST = {"E": -68.0, "I": -66.5}
 RATES = {"E": 2.5, "I": 5.0}
 
 
-def _signals(cfg, spikes, tstop, form="frozen", g_eff=True, extrinsic=False):
+def _signals(cfg, spikes, tstop, form="frozen", g_eff=True, extrinsic=False, extrinsic_drive="mechanism"):
     """Total and per-population signals (dict of (rows, time) arrays) of one replay run."""
     t, u = spikes
     net = ReplayNetwork(cfg, t, u, V_REST, RATES, form=form, g_eff=g_eff, extrinsic=extrinsic, sizes=SIZES,
-                        probabilities=scaled_probabilities(cfg, SIZES), tstop=tstop, membrane_sample=1)
+                        probabilities=scaled_probabilities(cfg, SIZES), tstop=tstop, membrane_sample=1,
+                        extrinsic_drive=extrinsic_drive)
     net.run()
     out = {p: net.signal[p].copy() for p in net.layout.names}
     info = {"layout": net.layout, "rows": net.rows, "counts": dict(net.counts)}
@@ -68,6 +69,21 @@ def test_reconstruction_is_linear_in_the_replayed_spikes(cfg, mechanisms, form, 
         assert not np.allclose(runs["A"][p], runs["B"][p])
     if not extrinsic:  # at rest without input: exactly nothing
         assert all(np.all(runs["0"][p] == 0) for p in SIZES)
+
+
+def test_replayed_drive_in_the_synapse_equals_netstims(cfg, mechanisms):
+    """A reconstruction's extrinsic drive drawn inside Exp2SynISum (the default) is the NetStim +
+    NetCon drive, bitwise: the same Random123 streams as the ground truth's, each arrival applied
+    in the step NEURON would deliver the NetStim's event."""
+    tstop = 60.0
+    spikes = _random_spikes(sum(SIZES.values()), tstop, 40.0, 3)
+    runs = {d: _signals(cfg, spikes, tstop, extrinsic=True, extrinsic_drive=d) for d in ("netstim", "mechanism")}
+    (a, ia), (b, ib) = runs["netstim"], runs["mechanism"]
+    assert ia["counts"]["netstims"] > 0 and ib["counts"]["netstims"] == 0
+    assert ib["counts"]["drives"] == ia["counts"]["netstims"]
+    for p in SIZES:
+        assert np.abs(a[p]).max() > 0
+        assert np.array_equal(a[p], b[p]), p
 
 
 def test_hybrid_kernel_is_the_volley_response_per_cell(cfg, mechanisms):

@@ -174,10 +174,12 @@ def test_poisson_lumping_statistics(mechanisms):
     h.finitialize(-65)
 
 
-def test_mechanism_drive_is_independent_poisson(mechanisms):
-    """Exp2SynSum's built-in drive: per synapse a Poisson train of the set rate (window counts
-    with mean = variance, Fano factor 1, uncorrelated in time) and independent between synapses
-    (pairwise correlations of the counts at the sampling error of independent trains)."""
+@pytest.mark.parametrize("model", ["Exp2SynSum", "Exp2SynISum"])
+def test_mechanism_drive_is_independent_poisson(mechanisms, model):
+    """The built-in drive of Exp2SynSum (ground truth) and Exp2SynISum (the hybrid scheme's
+    reconstructions): per synapse a Poisson train of the set rate (window counts with mean =
+    variance, Fano factor 1, uncorrelated in time) and independent between synapses (pairwise
+    correlations of the counts at the sampling error of independent trains)."""
     from neuron import h
 
     nsyn, rate, T, win = 24, 480.0, 20000.0, 100.0  # 48 arrivals per window and synapse
@@ -186,7 +188,7 @@ def test_mechanism_drive_is_independent_poisson(mechanisms):
     sec.insert("pas")
     syns = []
     for j in range(nsyn):
-        s = h.Exp2SynSum(sec(0.5))
+        s = getattr(h, model)(sec(0.5))
         s.drive_interval = 1000.0 / rate
         s.drive_weight = 0.0
         s.drive_stream.set_ids(j, j % 3, 11)

@@ -12,19 +12,32 @@ outward-positive NONSPECIFIC_CURRENT and does not depend on v. Used by the hybri
 (lfpk.network.replay): the network rebuilt with linearised cells receives every synapse as a
 current w = -g (V_rest - E) (Hagen et al. 2022, PLOS Comput Biol 18:e1010353).
 
-Events are summed as in exp2synsum.mod: an external event (flag 0) only adds its weight to
-`pending`; the first one of a time step sends a self-event (flag 1) to k*dt + dt/4 (k the step
-that delivers the event, or the event's own time if later) that adds pending*factor to both
-states once, after every network event of the step and before the state integration. With
-weights on a common binary quantum (lfpk.network.WEIGHT_QUANTUM) every partial sum is exact, so
-the state does not depend on the order in which the events of a step arrive (rank count, spike
-exchange). Fixed time step only.
+Events are summed as in exp2synsum.mod: an event only adds its weight to `pending`; once per
+time step, in the current evaluation (BREAKPOINT), after NEURON has delivered the step's events,
+pending*factor is added to both states and pending is reset. With weights on a common binary
+quantum (lfpk.network.WEIGHT_QUANTUM) every partial sum is exact, so the state does not depend on
+the order in which the events of a step arrive (rank count, spike exchange). The states decay by
+Exp2SynI's cnexp update, x <- x + (1 - exp(-dt/tau))*(0 - x), with the factors computed once per
+dt (SOLVE kinetics, in the state update).
+
+Built-in Poisson drive, as in exp2synsum.mod (used by the hybrid scheme's reconstructions to
+replay the ground truth's extrinsic drive): with drive_interval > 0 (ms) the synapse draws a
+Poisson train of mean interval drive_interval from the Random123 stream `drive_stream`
+(syn.drive_stream.set_ids(id1, id2, id3); restarted at sequence 0 by finitialize) exactly as
+NetStim (noise = 1, start = 0) draws it, each arrival of weight drive_weight (nA) added to
+pending in the step in which NEURON would deliver the NetStim's event: the NetStim's drive,
+bitwise, without event-queue traffic. drive_count counts the arrivals since finitialize.
+
+The current does not depend on v: the CONDUCTANCE hint (zero) spares NEURON the second current
+evaluation it would make for di/dv. Fixed time step only.
 ENDCOMMENT
 
 NEURON {
     POINT_PROCESS Exp2SynISum
     RANGE tau1, tau2, i, pending
     NONSPECIFIC_CURRENT i
+    RANGE drive_interval, drive_weight, drive_next, drive_count
+    RANDOM drive_stream
 }
 
 UNITS {
@@ -35,6 +48,8 @@ UNITS {
 PARAMETER {
     tau1 = 0.2 (ms) <1e-9, 1e9>
     tau2 = 1.8 (ms) <1e-9, 1e9>
+    drive_interval = 0 (ms)
+    drive_weight = 0 (nA)
 }
 
 ASSIGNED {
@@ -42,12 +57,14 @@ ASSIGNED {
     i (nA)
     factor (1)
     pending (nA)
-    armed
-}
-
-STATE {
+    drive_next (ms)
+    drive_count
+    g_zero (uS)
     rise (nA)
     decay (nA)
+    c1
+    c2
+    dt_decay (ms)
 }
 
 INITIAL {
@@ -61,38 +78,47 @@ INITIAL {
     rise = 0
     decay = 0
     pending = 0
-    armed = 0
+    g_zero = 0
+    dt_decay = -1
+    random_setseq(drive_stream, 0)
+    drive_next = 1e300
+    drive_count = 0
+    if (drive_interval > 0) {
+        drive_next = drive_interval * random_negexp(drive_stream)
+    }
     t_peak = (tau1 * tau2) / (tau2 - tau1) * log(tau2 / tau1)
     factor = 1 / (exp(-t_peak / tau2) - exp(-t_peak / tau1))
 }
 
 BREAKPOINT {
-    SOLVE kinetics METHOD cnexp
-    i = -(decay - rise)
-}
-
-DERIVATIVE kinetics {
-    rise' = -rise / tau1
-    decay' = -decay / tau2
-}
-
-NET_RECEIVE(weight (nA)) {
-    LOCAL k, ts
-    if (flag == 0) {
-        pending = pending + weight
-        if (armed == 0) {
-            armed = 1
-            k = -floor(-(t - 0.5 * dt) / dt)
-            ts = k * dt + 0.25 * dt
-            if (ts < t) {
-                ts = t
-            }
-            net_send(ts - t, 1)
+    SOLVE kinetics
+    if (drive_interval > 0) {
+        while (drive_next <= t) {
+            pending = pending + drive_weight
+            drive_count = drive_count + 1
+            drive_next = drive_next + drive_interval * random_negexp(drive_stream)
         }
-    } else if (flag == 1) {
+    }
+    if (pending != 0) {
         rise = rise + pending * factor
         decay = decay + pending * factor
         pending = 0
-        armed = 0
     }
+    i = -(decay - rise)
+    CONDUCTANCE g_zero
+}
+
+PROCEDURE kinetics() {
+    : Exp2SynI's cnexp update of rise' = -rise/tau1, decay' = -decay/tau2, once per step
+    if (dt != dt_decay) {
+        c1 = 1 - exp(dt * ((-1) / tau1))
+        c2 = 1 - exp(dt * ((-1) / tau2))
+        dt_decay = dt
+    }
+    rise = rise + c1 * (0 - rise)
+    decay = decay + c2 * (0 - decay)
+}
+
+NET_RECEIVE(weight (nA)) {
+    pending = pending + weight
 }

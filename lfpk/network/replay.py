@@ -13,7 +13,8 @@ with the ground truth:
   spikes: every presynaptic spike of the ground truth is replayed (NEURON's ``PatternStim``
   delivers the recorded ``(time, gid)`` list to every synapse of each gid, with the synapse's own
   delay), and the extrinsic Poisson drive is the ground truth's own trains (the same Random123
-  streams) acting through current synapses. Optionally (``g_eff``) each segment's leak is raised by
+  streams, drawn inside ``Exp2SynISum`` as the ground truth draws them inside ``Exp2SynSum``)
+  acting through current synapses. Optionally (``g_eff``) each segment's leak is raised by
   the time-averaged conductance of the synapses it carries: every recurrent synapse at its
   presynaptic population's mean rate and every extrinsic synapse at its Poisson rate
   (:func:`lfpk.kernel.statistics.mean_conductance`, the definition the kernels use). The result
