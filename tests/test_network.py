@@ -105,10 +105,17 @@ def test_exp2synsum_matches_exp2syn_and_is_order_independent(mechanisms, ref, mo
     assert np.array_equal(g["many0"], g["many1"]) and np.array_equal(g["many0"], g["many2"])
 
 
-def test_probe_sums_do_not_depend_on_partition():
-    """cell_sums over all cells == the int64 sum of cell_sums over any split of the cells, and
-    equals the float matrix product to the quantum."""
+@pytest.mark.parametrize("chunks", [None, (16, 5)], ids=["default-chunks", "small-chunks"])
+def test_probe_sums_do_not_depend_on_partition(monkeypatch, chunks):
+    """cell_sums over all cells == the int64 sum of cell_sums over any split of the cells, equals
+    the float matrix product to the quantum, and is bitwise each cell's in-order sum over its
+    segments, rounded (also with chunks smaller than the data, so several cell and time chunks)."""
+    from lfpk import recording
     from lfpk.recording import cell_matrices, cell_sums, row_quanta
+
+    if chunks:
+        monkeypatch.setattr(recording, "CELL_CHUNK", chunks[0])
+        monkeypatch.setattr(recording, "TIME_CHUNK", chunks[1])
 
     rng = np.random.default_rng(5)
     n_ch, ncell, nseg, nt = 4, 37, 9, 45
@@ -124,6 +131,15 @@ def test_probe_sums_do_not_depend_on_partition():
     assert np.array_equal(full, parts)
     ref = M @ I.T
     assert np.allclose(full * q[:, None], ref, rtol=0, atol=ncell * q.max())
+    # bitwise: each cell's contribution summed over its segments in order, then rounded
+    exact = np.zeros_like(full)
+    for c in range(ncell):
+        Mc, Ic = M[:, c * nseg:(c + 1) * nseg], I[:, c * nseg:(c + 1) * nseg]
+        acc = Mc[:, 0, None] * Ic[None, :, 0]
+        for k in range(1, nseg):
+            acc = acc + Mc[:, k, None] * Ic[None, :, k]
+        exact += np.rint(acc * (1.0 / q)[:, None]).astype(np.int64)
+    assert np.array_equal(full, exact)
 
 
 def test_poisson_lumping_statistics(mechanisms):
