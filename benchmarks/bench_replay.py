@@ -7,10 +7,16 @@ ranks, and prints the phases (build, connect, simulate) of every run and the rat
 run's simulate time per simulated second to the ground truth's. What a study's `make run` spends
 on the hybrid scheme follows from these ratios.
 
+With ``--compare-drives`` the frozen g_eff reconstruction is run a second time with the
+replayed extrinsic drive delivered by NetStims (``--extrinsic-drive netstim``, the code before
+the drive moved into ``Exp2SynISum``): the script prints that run's simulate time against the
+default's and checks that the two runs' signals are bitwise identical.
+
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_replay.py                               # laptop config, 300 ms, 2 ranks
     .venv/bin/python benchmarks/bench_replay.py --sizes E=256,I=32 --tstop 200 --ranks 1
+    .venv/bin/python benchmarks/bench_replay.py --tstop 200 --compare-drives
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ def main(argv=None):
     p.add_argument("--sizes", default=None, help="population sizes E=N,I=M (default the config's)")
     p.add_argument("--tstop", type=float, default=300.0, help="simulated time of the ground truth (ms)")
     p.add_argument("--ranks", type=int, default=2)
+    p.add_argument("--compare-drives", action="store_true",
+                   help="also run the frozen g_eff reconstruction with the NetStim drive and compare")
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -67,6 +75,12 @@ def main(argv=None):
                 _run([*common, "--replay", str(tmp / "gt" / "spikes.nc"), "--biophysics", form,
                       *(["--g-eff"] if geff else []), "--outdir", str(out)], a.ranks)
                 rows.append((name, *_timings(out / "signals.nc")))
+        if a.compare_drives:
+            out = tmp / "reconstruction_frozen_g_eff_netstim"
+            _run([*common, "--replay", str(tmp / "gt" / "spikes.nc"), "--biophysics", "frozen", "--g-eff",
+                  "--extrinsic-drive", "netstim", "--outdir", str(out)], a.ranks)
+            rows.append(("reconstruction frozen g_eff, NetStims", *_timings(out / "signals.nc")))
+            same = _same_signals(tmp / "reconstruction_frozen_g_eff" / "signals.nc", out / "signals.nc")
         out = tmp / "kernel_run"
         _run([*common, "--network-spikes", str(tmp / "gt" / "spikes.nc"), "--biophysics", "frozen", "--g-eff",
               "--volleys", f"E={a.tstop / 3:g},I={2 * a.tstop / 3:g}", "--tstop", str(a.tstop), "--outdir", str(out)],
@@ -78,6 +92,19 @@ def main(argv=None):
         per = t["simulate"] / tstop * 1000.0
         print(f"{name:36s} {t['build']:7.2f} {t['connect']:8.2f} {t['simulate']:9.2f} {per:13.1f} "
               f"{t['simulate'] / tstop / ref:6.2f}")
+    if a.compare_drives:
+        sim = {name: t["simulate"] for name, t, _ in rows}
+        ratio = sim["reconstruction frozen g_eff, NetStims"] / sim["reconstruction frozen g_eff"]
+        print(f"replayed drive in the synapse vs NetStims: simulate {ratio:.2f}x faster; signals bitwise identical: {same}")
+
+
+def _same_signals(a, b):
+    import netCDF4
+    import numpy as np
+
+    with netCDF4.Dataset(a) as fa, netCDF4.Dataset(b) as fb:
+        names = [n for n in fa.variables if getattr(fa.variables[n].dtype, "kind", "") == "f" and n in fb.variables]
+        return bool(names) and all(np.array_equal(fa.variables[n][:], fb.variables[n][:]) for n in names)
 
 
 if __name__ == "__main__":

@@ -186,7 +186,8 @@ def _main(argv):
 
             paths, timings = run_replay(cfg, args.outdir, hybrid["spikes"], args.membrane, form=args.biophysics,
                                         g_eff=args.g_eff, volleys=args.volleys, tstop=args.tstop, pc=pc,
-                                        membrane_sample=args.membrane_sample)
+                                        membrane_sample=args.membrane_sample,
+                                        extrinsic_drive=args.extrinsic_drive)
         else:
             paths, timings, rates = run_network(
                 cfg, args.outdir, sizes=args.population_sizes, tstop=args.tstop, seed=args.seed,

@@ -276,7 +276,7 @@ def replay_sizes(spikes):
 
 
 def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys=None, tstop=None, pc=None,
-               membrane_sample=None):
+               membrane_sample=None, extrinsic_drive="mechanism"):
     """Simulate one hybrid-scheme run and write ``signals.nc`` (all ranks call this).
 
     Parameters
@@ -299,6 +299,9 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
     tstop : float, optional
         Simulated time (ms); default the ground truth's (reconstruction) or the last volley + the
         kernel window ``kernel.tau`` + 1 step (hybrid kernels).
+    extrinsic_drive : {"mechanism", "netstim"}
+        The replayed extrinsic drive drawn inside ``Exp2SynISum`` (default) or by one NetStim +
+        NetCon per segment; the same trains, bitwise (:class:`lfpk.network.Network`).
 
     Returns
     -------
@@ -333,7 +336,7 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
         mode = "reconstruction: the ground truth's spikes and extrinsic drive replayed"
     net = ReplayNetwork(cfg, st, su, V_rest, rates, form=form, g_eff=g_eff, extrinsic=not volleys,
                         sizes=sizes, probabilities=probs or None, tstop=tstop, transient=transient, pc=pc,
-                        membrane_sample=membrane_sample)
+                        membrane_sample=membrane_sample, extrinsic_drive=extrinsic_drive)
     if net.rank == 0:
         log.info("hybrid scheme (%s), %s cells on %d rank(s), %s, g_eff %s, V_rest %s mV, tstop %.1f ms",
                  form, net.layout.sizes, net.nhost, mode, g_eff, {k: round(v, 3) for k, v in net.V_rest.items()},
