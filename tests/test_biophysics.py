@@ -234,13 +234,16 @@ def test_gates_relax_exponentially_at_fixed_v(h, celsius34, dt):
     seg = sec(0.5)
     v0, v1, nstep = -70.0, -35.0, 60
     h.dt = dt
-    h.finitialize(v0)
-    x0 = np.array([seg.NaTa_t.m, seg.NaTa_t.h, seg.SKv3_1.m, seg.Ih.m])
-    seg.v = v1
-    got = []
-    for _ in range(nstep):
-        h.fadvance()
-        got.append((seg.NaTa_t.m, seg.NaTa_t.h, seg.SKv3_1.m, seg.Ih.m))
+    try:
+        h.finitialize(v0)
+        x0 = np.array([seg.NaTa_t.m, seg.NaTa_t.h, seg.SKv3_1.m, seg.Ih.m])
+        seg.v = v1
+        got = []
+        for _ in range(nstep):
+            h.fadvance()
+            got.append((seg.NaTa_t.m, seg.NaTa_t.h, seg.SKv3_1.m, seg.Ih.m))
+    finally:
+        h.dt = 0.025
     assert abs(seg.v - v1) < 1e-9
     m, mt, hh, ht = bp.nata_t_rates(np.array([v1]), CELSIUS)
     km, kmt = bp.skv3_1_rates(np.array([v1]))
@@ -250,7 +253,6 @@ def test_gates_relax_exponentially_at_fixed_v(h, celsius34, dt):
     n = np.arange(1, nstep + 1)[:, None]
     exact = inf + (x0 - inf) * np.exp(-n * dt / tau)
     np.testing.assert_allclose(np.array(got), exact, rtol=2e-6)
-    h.dt = 0.025
 
 
 def test_conductance_hints_are_the_current_slopes(h, celsius34):
