@@ -1,8 +1,8 @@
 """Benchmark: GaussCylinderPotential matrix, fixed-rule method vs per-entry adaptive quadrature.
 
 Builds the (13 contacts x n_seg) matrix of the study's E cell (config/config.yaml) with
-:class:`lfpk.probes.GaussCylinderPotential` and with one ``scipy.integrate.quad`` call per
-(contact, segment) (:func:`lfpk.probes.gauss_cylinder_potential_quad`, the reference), both timed in
+:class:`lfpk.model.probes.GaussCylinderPotential` and with one ``scipy.integrate.quad`` call per
+(contact, segment) (:func:`lfpk.model.probes.gauss_cylinder_potential_quad`, the reference), both timed in
 this run, and prints the wall times, their ratio and the maximum relative difference.
 
 Run: ``.venv/bin/python benchmarks/bench_gauss_cylinder.py``
@@ -19,9 +19,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lfpk.config import load_config  # noqa: E402
-from lfpk.morphology import BallAndStick  # noqa: E402
-from lfpk.probes import GaussCylinderPotential, gauss_cylinder_potential_quad  # noqa: E402
+from lfpk.api.config import load_config  # noqa: E402
+from lfpk.model.morphology import BallAndStick  # noqa: E402
+from lfpk.model.probes import GaussCylinderPotential, gauss_cylinder_potential_quad  # noqa: E402
 
 
 def best_time(func, repeat):

@@ -28,10 +28,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lfpk.config import load_config  # noqa: E402
+from lfpk.api.config import load_config  # noqa: E402
 from lfpk.model.rules import parse_variant  # noqa: E402
 
-LFPK = [sys.executable, "-m", "lfpk.cli"]
+LFPK = [sys.executable, "-m", "lfpk.entry.cli.main"]
 
 
 def _run(args):
@@ -63,7 +63,7 @@ def per_variant(config, variant, folder):
 def main():
     import xarray as xr
 
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(REPO / "config" / "config.yaml"))

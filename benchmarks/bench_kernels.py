@@ -25,10 +25,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lfpk.config import load_config  # noqa: E402
-from lfpk.kernel import KernelEngine, convolve_delays, delay_probabilities  # noqa: E402
-from lfpk.mechanisms import ensure_loaded  # noqa: E402
-from lfpk.probes import gauss_cylinder_potential_quad  # noqa: E402
+from lfpk.api.config import load_config  # noqa: E402
+from lfpk.engines.kernel import KernelEngine, convolve_delays, delay_probabilities  # noqa: E402
+from lfpk.base.mechanisms import ensure_loaded  # noqa: E402
+from lfpk.model.probes import gauss_cylinder_potential_quad  # noqa: E402
 
 PAIRS = [("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")]
 
@@ -93,7 +93,7 @@ def main():
     args = ap.parse_args()
     ensure_loaded()
     cfg = load_config(REPO / "config" / "config.yaml")
-    from lfpk.morphology import from_config
+    from lfpk.model.morphology import from_config
 
     tmp = Path(tempfile.mkdtemp())
     for name, m in from_config(cfg).items():

@@ -1,4 +1,4 @@
-"""Benchmark: lfpk.network versus LFPy.Network on the same small network.
+"""Benchmark: lfpk.engines.network versus LFPy.Network on the same small network.
 
 Both simulate the study's active ball-and-stick E/I network with the same statistics (sizes,
 connection probabilities scaled to keep the config's in-degrees, multapses, delays, weights,
@@ -50,18 +50,19 @@ def lfpy_worker(config, sizes, tstop, out):
     import scipy.stats
     from lfpykit import CellGeometry, CurrentDipoleMoment, LaminarCurrentSourceDensity
 
-    from lfpk.config import load_config
-    from lfpk.mechanisms import load
-    from lfpk.network import init_parallel, scaled_probabilities
+    from lfpk.api.config import load_config
+    from lfpk.base.mechanisms import load
+    from lfpk.base.mpi import init_parallel
+    from lfpk.engines.network import scaled_probabilities
 
     pc = init_parallel()
     load()
     import LFPy
     from neuron import h
 
-    from lfpk import biophysics
+    from lfpk.model import biophysics
     from lfpk.model import from_config
-    from lfpk.morphology import BallAndStick, CellSections
+    from lfpk.model.morphology import BallAndStick, CellSections
 
     cfg = load_config(config)
     model = from_config(cfg)
@@ -154,7 +155,7 @@ def lfpy_worker(config, sizes, tstop, out):
 
 
 def _run(cmd, ranks):
-    from lfpk.network import find_mpiexec
+    from lfpk.base.mpi import find_mpiexec
 
     if ranks > 1:
         cmd = [find_mpiexec(), "-n", str(ranks), *cmd]
@@ -180,11 +181,11 @@ def main(argv=None):
     if args.lfpy_worker:
         lfpy_worker(args.config, sizes, args.tstop, args.lfpy_worker)
         return 0
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     work = Path(tempfile.mkdtemp(prefix="bench-network-"))
     print(f"network {sizes}, tstop {args.tstop} ms, {args.ranks} rank(s), config {args.config}")
-    wall = _run([sys.executable, "-m", "lfpk.network", "--config", args.config, "--outdir", str(work / "lfpk"),
+    wall = _run([sys.executable, "-m", "lfpk", "network", "--config", args.config, "--outdir", str(work / "lfpk"),
                  "--population-sizes", args.sizes, "--tstop", str(args.tstop), "--transient", "0",
                  "--log", str(work / "lfpk.log")], args.ranks)
     mem = read_dataset(work / "lfpk" / "membrane.nc")
@@ -192,7 +193,7 @@ def main(argv=None):
     rates = dict(zip(mem["population"].values.tolist(), mem["rate"].values.tolist()))
     row = "{:<14s} {:>8.2f} {:>8.2f} {:>9.2f} {:>9.2f}   {}"
     print("{:<14s} {:>8s} {:>8s} {:>9s} {:>9s}   {}".format("", "build", "connect", "simulate", "wall", "rates (1/s)"))
-    print(row.format("lfpk.network", tim["build"], tim["connect"], tim["simulate"], wall,
+    print(row.format("lfpk.engines.network", tim["build"], tim["connect"], tim["simulate"], wall,
                      {k: round(v, 2) for k, v in rates.items()}))
     if args.skip_lfpy:
         return 0

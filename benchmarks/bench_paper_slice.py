@@ -1,6 +1,6 @@
 """Benchmark: a paper-scale slice of the ground-truth network, extrinsic drive before vs after.
 
-Runs ``python -m lfpk.network`` on the full-size network of ``config/paper.yaml`` (Model A:
+Runs ``python -m lfpk network`` on the full-size network of ``config/paper.yaml`` (Model A:
 8192 E / 1024 I cells, the study's in-degrees and extrinsic drive) under ``mpiexec -n RANKS``,
 once per extrinsic drive, one after the other in this run:
 
@@ -97,7 +97,7 @@ def integration_rate(log_path, ranks):
 
 
 def run(drive, args, work):
-    from lfpk.network import find_mpiexec
+    from lfpk.base.mpi import find_mpiexec
 
     out = work / drive
     python, cwd, extra = sys.executable, tempfile.gettempdir(), ["--extrinsic-drive", drive]
@@ -108,7 +108,7 @@ def run(drive, args, work):
         config = args.reference_config or str(ref / Path(args.config).relative_to(REPO))
         if args.reference_mechanisms:
             extra = ["--mechanisms", str(Path(args.reference_mechanisms).resolve())]
-    cmd = [python, "-m", "lfpk.network", "--config", config, "--outdir", str(out),
+    cmd = [python, "-m", "lfpk", "network", "--config", config, "--outdir", str(out),
            "--tstop", str(args.tstop), "--transient", str(args.transient), *extra,
            "--log", str(work / f"{drive}.log")]
     if args.sizes:
@@ -143,7 +143,7 @@ def main(argv=None):
     ap.add_argument("--keep", default=None, help="folder to keep the outputs in (default: a temporary one)")
     args = ap.parse_args(argv)
     args.config = str(Path(args.config).resolve())
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-paper-"))
     work.mkdir(parents=True, exist_ok=True)

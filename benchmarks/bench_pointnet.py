@@ -33,33 +33,33 @@ def worker(kind, config, tstop, folder):
     """One measurement in this process; prints JSON with wall time and peak RSS (MB)."""
     import resource
 
-    from lfpk.config import load_config
+    from lfpk.api.config import load_config
 
     cfg = load_config(config)
     folder = Path(folder)
     start = time.perf_counter()
     out = {}
     if kind == "fit-evaluation":
-        from lfpk.pointnet.fit import FitSettings, simulate_features
-        from lfpk.pointnet.parameters import LIFParameters
+        from lfpk.study.pointnet.fit import FitSettings, simulate_features
+        from lfpk.study.pointnet.parameters import LIFParameters
 
         settings = FitSettings.from_config(cfg)
         features = simulate_features(LIFParameters.from_config(cfg), settings)
         out["rates"] = features.rates.tolist()
         out["simulated_ms"] = settings.tstop
     elif kind == "kernels":
-        from lfpk.api import compute_kernels
-        from lfpk.io import write_dataset
+        from lfpk.api.kernels import compute_kernels
+        from lfpk.base.io import write_dataset
 
         write_dataset(compute_kernels(cfg), folder / "kernels.nc")
     elif kind == "online":
-        from lfpk.pointnet.stages import simulate_files
+        from lfpk.study.pointnet.stages import simulate_files
 
         res = simulate_files(cfg, folder / f"spikes_{tstop:g}.nc", kernels=folder / "kernels.nc",
                              online=folder / f"online_{tstop:g}.nc", tstop=tstop)
         out["spikes"] = int(res["spikes"].sizes["spike"])
     elif kind == "offline":
-        from lfpk.predict import predict_files
+        from lfpk.engines.prediction.predict import predict_files
 
         predict_files(folder / f"spikes_{tstop:g}.nc", folder / "kernels.nc", folder / f"offline_{tstop:g}.nc",
                       allow_silent=True)
@@ -87,7 +87,7 @@ def main():
     args = p.parse_args()
     if args.worker:
         return worker(args.worker, args.config, args.tstop, args.folder)
-    from lfpk.config import load_config
+    from lfpk.api.config import load_config
 
     cfg = load_config(args.config)
     if not args.skip_fit:

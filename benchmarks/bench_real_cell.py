@@ -1,13 +1,13 @@
 """One connection's kernel on a reconstructed cell (issue 11), with a reference in the same run.
 
-The postsynaptic E cell is the made-up pyramidal cell of :mod:`lfpk.morphology.synthetic` (a SWC
+The postsynaptic E cell is the made-up pyramidal cell of :mod:`lfpk.model.morphology.synthetic` (a SWC
 file of 165 sections, 801 segments by the d_lambda rule of the laptop config), rotated as the Hay
 cell of Hagen et al. (2022) (x = 4.729, y = -3.166); the kernel H_EI (I -> E) with LFP, CSD and
 current dipole moment (and EEG, MEG) is computed
 
 * by lfpk: a fresh KernelEngine per repetition (model description, cell build, generic frozen
   linearisation, simulation, probes); the first repetition also reads and segments the file;
-* by the reference of :mod:`lfpk.kernel.reference`: LFPy.Cell from the same SWC (LFPy's own
+* by the reference of :mod:`lfpk.engines.kernel.reference`: LFPy.Cell from the same SWC (LFPy's own
   segmentation and rotation), one LFPy.Synapse per segment, LFPy's simulate(rec_imem), the LFP by
   one adaptive quadrature per (contact, segment) entry and the CSD by LFPykit's laminar CSD
   integrated segment by segment, in a fresh interpreter (LFPy deletes all sections); its own
@@ -29,10 +29,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lfpk.config import load_config, validate_config  # noqa: E402
-from lfpk.kernel import KernelEngine, reference  # noqa: E402
-from lfpk.mechanisms import ensure_loaded  # noqa: E402
-from lfpk.morphology import synthetic  # noqa: E402
+from lfpk.api.config import load_config, validate_config  # noqa: E402
+from lfpk.engines.kernel import KernelEngine, reference  # noqa: E402
+from lfpk.base.mechanisms import ensure_loaded  # noqa: E402
+from lfpk.model.morphology import synthetic  # noqa: E402
 
 POST, PRE = "E", "I"
 

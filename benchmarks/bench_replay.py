@@ -1,6 +1,6 @@
-"""Benchmark: the hybrid scheme's runs (lfpk.network.replay) against the ground truth they rebuild.
+"""Benchmark: the hybrid scheme's runs (lfpk.engines.network.replay) against the ground truth they rebuild.
 
-Runs, in one go and on the same machine state, a ground-truth network (``python -m lfpk.network``)
+Runs, in one go and on the same machine state, a ground-truth network (``python -m lfpk network``)
 and then its reconstructions (linearised cells, current synapses, replayed spikes and extrinsic
 drive) and a hybrid-kernel run (one volley per population, no drive), each on ``--ranks`` MPI
 ranks, and prints the phases (build, connect, simulate) of every run and the ratio of each
@@ -33,9 +33,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(args, ranks):
-    from lfpk.network import find_mpiexec
+    from lfpk.base.mpi import find_mpiexec
 
-    cmd = [sys.executable, "-m", "lfpk.network", *args]
+    cmd = [sys.executable, "-m", "lfpk", "network", *args]
     if ranks > 1:
         cmd = [find_mpiexec() or "mpiexec", "-n", str(ranks), *cmd]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
@@ -102,7 +102,7 @@ def _same_signals(a, b):
     """Whether two signals.nc hold bitwise the same LFP, CSD and dipole moment."""
     import numpy as np
 
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     x, y = read_dataset(a), read_dataset(b)
     return all(np.array_equal(x[v].values, y[v].values) for v in ("lfp", "csd", "cdm"))

@@ -1,6 +1,6 @@
 """Benchmark: peak memory per rank and simulation time, signals streamed vs kept in memory.
 
-Runs the ground-truth network (``lfpk.network.run_network``) under ``mpiexec -n RANKS`` for two
+Runs the ground-truth network (``lfpk.engines.network.run_network``) under ``mpiexec -n RANKS`` for two
 simulated durations, once per code, alternating the codes run by run (so the load of a shared
 machine hits all alike):
 
@@ -40,10 +40,11 @@ sys.path.insert(0, str(REPO))
 
 def worker(args):
     """One run of this code (under mpiexec): ``run_network`` with the signals streamed or not."""
-    from lfpk.config import load_config
-    from lfpk.mechanisms import load
-    from lfpk.network import init_parallel, run_network
-    from lfpk.network.cli import _parse_sizes
+    from lfpk.api.config import load_config
+    from lfpk.base.mechanisms import load
+    from lfpk.base.mpi import init_parallel
+    from lfpk.engines.network import run_network
+    from lfpk.entry.cli.network import _parse_sizes
 
     pc = init_parallel()
     load(build_dir=args.mechanisms)
@@ -55,7 +56,7 @@ def worker(args):
 
 
 def run(code, ranks, tstop, args, work):
-    from lfpk.network import find_mpiexec
+    from lfpk.base.mpi import find_mpiexec
 
     out = work / f"{code}-n{ranks}-t{tstop:g}"
     out.mkdir(parents=True, exist_ok=True)
@@ -65,7 +66,7 @@ def run(code, ranks, tstop, args, work):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
     mech = ["--mechanisms", args.mechanisms] if args.mechanisms else []
     if code == "reference":
-        cmd = [sys.executable, "-m", "lfpk.network", *common, *mech]
+        cmd = [sys.executable, "-m", "lfpk", "network", *common, *mech]
         env["PYTHONPATH"] = str(Path(args.reference).resolve())
     else:
         cmd = [sys.executable, __file__, "--worker", "--code", code, *common, *mech]

@@ -11,9 +11,10 @@ ground-truth multicompartment network to test it against. The public API (``docs
     counts = lfpk.population_counts(spikes, dt=kernels.attrs["dt"])
     prediction = lfpk.predict(kernels, counts)             # lfp, csd, cdm, eeg, meg (xarray)
 
-Names are imported on first use (``import lfpk`` itself loads neither NEURON nor xarray).
-``lfpk.predict`` and ``lfpk.compare`` are the functions; their modules are ``sys.modules['lfpk.predict']``
-and ``sys.modules['lfpk.compare']`` (``from lfpk.predict import predict_files`` works as usual).
+Names are imported on first use (``import lfpk`` itself loads neither NEURON nor xarray). The
+package is built in layers, each a folder importing only from the folders below it (see
+``docs/architecture.md``): ``base`` < ``model`` < ``engines`` < ``figures`` < ``study`` < ``api``
+< ``entry``; the names above are the public API, whatever folder defines them.
 """
 
 from __future__ import annotations
@@ -25,41 +26,35 @@ __version__ = "0.1.0"
 #: public name -> module that defines it
 _EXPORTS = {
     # configuration
-    "load_config": "lfpk.config", "validate_config": "lfpk.config", "ConfigError": "lfpk.config",
+    "load_config": "lfpk.api.config", "validate_config": "lfpk.api.config", "ConfigError": "lfpk.api.config",
     # kernel engine
-    "compute_kernels": "lfpk.api", "load_kernel_config": "lfpk.api", "CellProbe": "lfpk.api",
-    "KernelEngine": "lfpk.kernel", "KernelOptions": "lfpk.kernel", "KernelError": "lfpk.kernel",
-    "kernel_dataset": "lfpk.kernel", "gather_kernels": "lfpk.kernel",
+    "compute_kernels": "lfpk.api.kernels", "load_kernel_config": "lfpk.api.kernels", "CellProbe": "lfpk.api.kernels",
+    "KernelEngine": "lfpk.engines.kernel", "KernelOptions": "lfpk.engines.kernel", "KernelError": "lfpk.engines.kernel",
+    "kernel_dataset": "lfpk.engines.kernel", "gather_kernels": "lfpk.engines.kernel",
     # probes
-    "GaussCylinderPotential": "lfpk.probes", "GaussCylinderCSD": "lfpk.probes",
-    "CurrentDipoleMoment": "lfpk.probes", "PopulationAveragedModel": "lfpk.probes",
-    "FourSphereEEG": "lfpk.probes", "MEG": "lfpk.probes", "probes_from_config": "lfpk.probes",
+    "GaussCylinderPotential": "lfpk.model.probes", "GaussCylinderCSD": "lfpk.model.probes",
+    "CurrentDipoleMoment": "lfpk.model.probes", "PopulationAveragedModel": "lfpk.model.probes",
+    "FourSphereEEG": "lfpk.model.probes", "MEG": "lfpk.model.probes", "probes_from_config": "lfpk.model.probes",
     # spikes
-    "read_spikes": "lfpk.spikes", "SpikeData": "lfpk.spikes", "SpikeRecording": "lfpk.spikes",
-    "PopulationMap": "lfpk.spikes", "population_counts": "lfpk.spikes", "count_recording": "lfpk.spikes",
-    "SpikeInputError": "lfpk.spikes", "SpikeWarning": "lfpk.spikes",
+    "read_spikes": "lfpk.engines.spikes", "SpikeData": "lfpk.engines.spikes", "SpikeRecording": "lfpk.engines.spikes",
+    "PopulationMap": "lfpk.engines.spikes", "population_counts": "lfpk.engines.spikes", "count_recording": "lfpk.engines.spikes",
+    "SpikeInputError": "lfpk.engines.spikes", "SpikeWarning": "lfpk.engines.spikes",
     # prediction
-    "predict": "lfpk.predict", "predict_files": "lfpk.predict", "KernelBank": "lfpk.streaming",
-    "StreamingPredictor": "lfpk.streaming", "OnlinePredictor": "lfpk.online",
+    "predict": "lfpk.engines.prediction.predict", "predict_files": "lfpk.engines.prediction.predict", "KernelBank": "lfpk.engines.prediction.streaming",
+    "StreamingPredictor": "lfpk.engines.prediction.streaming", "OnlinePredictor": "lfpk.engines.prediction.online",
     # comparison
-    "compare": "lfpk.compare", "compare_files": "lfpk.compare", "summary_table": "lfpk.compare",
+    "compare": "lfpk.engines.compare", "compare_files": "lfpk.engines.compare", "summary_table": "lfpk.engines.compare",
     # point-neuron network fitted to the ground truth (needs the pointnet extra: NEST, pymoo)
-    "LIFParameters": "lfpk.pointnet", "LIFNetwork": "lfpk.pointnet", "fit_network": "lfpk.pointnet",
+    "LIFParameters": "lfpk.study.pointnet", "LIFNetwork": "lfpk.study.pointnet", "fit_network": "lfpk.study.pointnet",
     # the study: weight scaling, hybrid scheme, single cells
-    "weight_factors": "lfpk.model.rules", "ReplayNetwork": "lfpk.network.replay", "run_replay": "lfpk.network.replay",
-    "hybrid_kernels": "lfpk.network.replay", "step_responses": "lfpk.single_cell",
+    "weight_factors": "lfpk.model.rules", "ReplayNetwork": "lfpk.engines.network.replay", "run_replay": "lfpk.engines.network.replay",
+    "hybrid_kernels": "lfpk.engines.network.replay", "step_responses": "lfpk.study.single_cell",
     # files and mechanisms
-    "read_dataset": "lfpk.io", "write_dataset": "lfpk.io",
-    "load_mechanisms": ("lfpk.mechanisms", "load"), "compile_mechanisms": "lfpk.mechanisms",
+    "read_dataset": "lfpk.base.io", "write_dataset": "lfpk.base.io",
+    "load_mechanisms": ("lfpk.base.mechanisms", "load"), "compile_mechanisms": "lfpk.base.mechanisms",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
-
-# `predict` and `compare` are also submodule names: importing the submodules here and binding the
-# functions afterwards keeps `lfpk.predict` / `lfpk.compare` the functions whatever is imported later
-# (a submodule sets its attribute on the package only when it is first loaded). Both load numpy only.
-from lfpk.compare import compare  # noqa: E402
-from lfpk.predict import predict  # noqa: E402
 
 
 def __getattr__(name):

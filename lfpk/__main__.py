@@ -1,3 +1,3 @@
-from lfpk.cli import main
+from lfpk.entry.cli.main import main
 
 raise SystemExit(main())

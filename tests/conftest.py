@@ -36,7 +36,7 @@ def config(_laptop_config_raw):
 @pytest.fixture(scope="session")
 def mechanisms():
     """Compile ``lfpk/mod`` into ``build/mechanisms`` if stale, and load it into this process."""
-    from lfpk.mechanisms import ensure_loaded
+    from lfpk.base.mechanisms import ensure_loaded
 
     return ensure_loaded(build_dir=BUILD)
 

@@ -1,7 +1,7 @@
 """Checks shared by the tests of the paper figures (Model A: test_paper_figures.py, Model B:
 test_hay2011_study.py)."""
 
-from lfpk.paper import read_panels
+from lfpk.figures.paper import read_panels
 
 
 def checked_paper_figure(png, name, want=None):

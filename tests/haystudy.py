@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def stand_in_config(folder, study="pytest_hay", sizes=None, tstop=None, transient=None):
     """The laptop Model B config with ``L23E_p23.hoc`` (copied into ``folder``) as the E cell
     (resolved, not validated)."""
-    from lfpk.config import read_config_file
+    from lfpk.api.config import read_config_file
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,7 +46,7 @@ def stand_in_config(folder, study="pytest_hay", sizes=None, tstop=None, transien
 
 def stand_in_model(folder):
     """The :class:`lfpk.model.NetworkModel` of :func:`stand_in_config` (validated)."""
-    from lfpk.config import validate_config
+    from lfpk.api.config import validate_config
     from lfpk.model import from_config
 
     return from_config(validate_config(stand_in_config(folder)))

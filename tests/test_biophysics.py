@@ -1,7 +1,7 @@
 """Physics checks of the channel mechanisms (lfpk/mod/*.mod) and the membrane forms.
 
 The NMODL kinetics are compared against the published equations as written in Python in
-:mod:`lfpk.biophysics.kinetics`; the linearised forms (passive, generic frozen, quasi_linear) are
+:mod:`lfpk.model.biophysics.kinetics`; the linearised forms (passive, generic frozen, quasi_linear) are
 checked against the hand-written frozen conductances, for their resting potential and, for
 quasi_linear (Ih, Nap_Et2), against the small-signal response of the active cell.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lfpk import biophysics as bp
+from lfpk.model import biophysics as bp
 
 REPO = Path(__file__).resolve().parents[1]
 CELSIUS = 34.0
@@ -22,7 +22,7 @@ CELSIUS = 34.0
 
 @pytest.fixture(scope="session")
 def h():
-    from lfpk import mechanisms
+    from lfpk.base import mechanisms
 
     mechanisms.ensure_loaded()
     from neuron import h
@@ -34,7 +34,7 @@ def h():
 
 @pytest.fixture(scope="session")
 def cfg():
-    from lfpk.config import load_config
+    from lfpk.api.config import load_config
 
     return load_config(REPO / "config" / "config.yaml")
 
@@ -227,7 +227,7 @@ def test_gates_relax_exponentially_at_fixed_v(h, celsius34, dt):
     whose exact solution over n steps is x_inf + (x_0 - x_inf) exp(-n dt / tau): the per-step
     update x += (1 - exp(-dt/tau)) (x_inf - x) with the factor from NEURON's table (DEPEND dt, so
     rebuilt when dt changes) reproduces it at every step, against the published rates
-    (lfpk.biophysics.kinetics). A huge capacitance (1e9 uF/cm2) holds v within 1e-9 mV of its
+    (lfpk.model.biophysics.kinetics). A huge capacitance (1e9 uF/cm2) holds v within 1e-9 mV of its
     value; the table's interpolation error (about 1e-7 relative) bounds the tolerance."""
     sec = _compartment(h, TABULATED)
     sec.cm = 1e9
@@ -420,8 +420,8 @@ def test_generic_frozen_equals_hand_written(h, celsius34, model, V_rest):
 
 def test_generic_frozen_kernels_equal_hand_written_kernels(config, mechanisms):
     """Kernels of the generic frozen cell equal those of the hand-written frozen conductances."""
-    from lfpk.config import validate_config
-    from lfpk.kernel import KernelEngine
+    from lfpk.api.config import validate_config
+    from lfpk.engines.kernel import KernelEngine
 
     cfg = validate_config(config)
     rates = cfg["kernel"]["rates"]

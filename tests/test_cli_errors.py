@@ -1,6 +1,6 @@
 """Bad command-line input: one line naming the file or option and what was expected, exit status
 2, no traceback, no input changed and nothing half-written (every `lfpk <command>`, including
-`lfpk network` / `python -m lfpk.network`)."""
+`lfpk network` / `python -m lfpk network`)."""
 
 import hashlib
 import os
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lfpk.cli import main
+from lfpk.entry.cli.main import main
 
 BIN = Path(sys.executable).parent
 
@@ -168,10 +168,10 @@ def test_console_script_reports_bad_input_in_one_line(files):
 
 
 def test_python_m_lfpk_network_under_mpi_reports_once(files, repo):
-    """`python -m lfpk.network` goes through the same boundary; under mpiexec only rank 0 prints."""
-    from lfpk.network import find_mpiexec
+    """`python -m lfpk network` goes through the same boundary; under mpiexec only rank 0 prints."""
+    from lfpk.base.mpi import find_mpiexec
 
-    cmd = [sys.executable, "-m", "lfpk.network", "--config", str(files["config"]), "--outdir",
+    cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(files["config"]), "--outdir",
            str(files["dir"] / "gt2"), "--tstop", "-1"]
     mpiexec = find_mpiexec()
     if mpiexec:

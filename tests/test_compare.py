@@ -8,9 +8,9 @@ import pytest
 import xarray as xr
 from scipy import signal
 
-from lfpk.cli import main
-from lfpk.compare import LOWPASS, band_metrics, compare, compare_files, lowpass, r2, r_std, spectra, summary_table
-from lfpk.io import read_dataset, write_dataset
+from lfpk.entry.cli.main import main
+from lfpk.engines.compare import LOWPASS, band_metrics, compare, compare_files, lowpass, r2, r_std, spectra, summary_table
+from lfpk.base.io import read_dataset, write_dataset
 
 DT = 0.0625  # ms
 FS = 1000.0 / DT  # Hz
@@ -237,8 +237,8 @@ def test_compare_files_round_trip_and_cli(tmp_path, capsys):
 
 def test_prediction_of_kernel_generated_truth_is_perfect(tmp_path):
     """Predict from spikes, use the prediction as the ground truth: R^2 = r_STD = 1 in every band."""
-    from lfpk.predict import predict
-    from lfpk.spikes import SpikeData, population_counts
+    from lfpk.engines.prediction.predict import predict
+    from lfpk.engines.spikes import SpikeData, population_counts
 
     rng = np.random.default_rng(7)
     k = 80

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from lfpk.config import ConfigError, load_config, validate_config
+from lfpk.api.config import ConfigError, load_config, validate_config
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import yaml
 
-from lfpk.config import ConfigError, load_config, read_config_file, validate_config
-from lfpk.workflow import ground_truth_runs, run_config
+from lfpk.api.config import ConfigError, load_config, read_config_file, validate_config
+from lfpk.entry.workflow import ground_truth_runs, run_config
 
 BIN = Path(sys.executable).parent
 
@@ -178,8 +178,8 @@ def test_infinite_distribution_bound_stays_legal(config):
 
 
 def test_negative_delays_rejected_by_config_kernel_and_network(config):
-    from lfpk.connectivity import Connectivity, place_cells
-    from lfpk.kernel import KernelError, delay_probabilities
+    from lfpk.model.connectivity import Connectivity, place_cells
+    from lfpk.engines.kernel import KernelError, delay_probabilities
 
     spec = {"distribution": "norm", "params": {"loc": -5.0, "scale": 1.0}}
     config["connections"][1]["delays"] = spec
@@ -203,8 +203,8 @@ def test_negative_delays_rejected_by_config_kernel_and_network(config):
 def test_kernel_delay_steps_are_the_network_s_draws(spec):
     """The kernels' delay probabilities equal the histogram of the network's rounded draws
     (an independent Monte-Carlo computation with connectivity.round_delays)."""
-    from lfpk.connectivity import delay_distribution, round_delays
-    from lfpk.kernel import delay_probabilities
+    from lfpk.model.connectivity import delay_distribution, round_delays
+    from lfpk.engines.kernel import delay_probabilities
 
     dt, n = 0.0625, 160
     p = delay_probabilities(spec, dt, n)
@@ -293,7 +293,7 @@ def test_sizes_that_cannot_fit_are_refused_with_the_estimate(config, path, value
 def test_memory_estimate_is_calibrated_and_the_limit_applies(config, monkeypatch):
     """The laptop network's estimate brackets its measured peak (0.68 GB per rank on 2 ranks,
     docs/network.md) within a factor 1.5; a limit below it refuses the config."""
-    from lfpk.resources import estimate_memory
+    from lfpk.study.resources import estimate_memory
 
     need = estimate_memory(config)["network"][0]
     assert 0.68e9 <= need <= 1.5 * 0.68e9
@@ -322,7 +322,7 @@ def test_cli_refuses_impossible_sizes_before_any_work(repo, tmp_path):
 def test_hybrid_block_is_checked(config):
     """The hybrid scheme's run must be a ground-truth run, and its volleys at least kernel.tau apart
     (each hybrid-kernel window sees one volley)."""
-    from lfpk.hybrid import approximations, volley_times
+    from lfpk.study.hybrid import approximations, volley_times
 
     cfg = validate_config(copy.deepcopy(config))
     assert volley_times(cfg) == {"E": 200.0, "I": 400.0}  # the study's t_E, t_I

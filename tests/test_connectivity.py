@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from lfpk.config import validate_config
-from lfpk.connectivity import (
+from lfpk.api.config import validate_config
+from lfpk.model.connectivity import (
     Connectivity,
     cell_rng,
     extrinsic_counts,

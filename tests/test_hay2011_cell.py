@@ -13,8 +13,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lfpk import biophysics as bp
-from lfpk.biophysics import calcium
+from lfpk.model import biophysics as bp
+from lfpk.model.biophysics import calcium
 
 from haystudy import stand_in_config, stand_in_model
 
@@ -47,7 +47,7 @@ def _delete(h, cell):
 
 def _hand_frozen(E, V):
     """g_pas + sum_c gbar_c m_inf^p h_inf^q at V (mV, per segment), SK_E2 at the resting calcium of
-    each segment's shell (lfpk.biophysics.calcium), independently of NEURON."""
+    each segment's shell (lfpk.model.biophysics.calcium), independently of NEURON."""
     bio = E.cell_biophysics
     n = E.n_segments
     V = np.broadcast_to(np.asarray(V, float), (n,))
@@ -192,8 +192,8 @@ def test_step_firing_and_back_propagation(h, folder):
     """The active stand-in is silent below rheobase and fires regularly above it at a rate that grows
     with the current; a brief somatic pulse elicits an AP that reaches the apical dendrite later with
     distance, and actively: without the apical sodium channels it arrives much smaller."""
-    from lfpk import cellcheck
-    from lfpk.config import validate_config
+    from lfpk.study import cellcheck
+    from lfpk.api.config import validate_config
     from lfpk.model import from_config
 
     protocols = cellcheck.Protocols.from_config({

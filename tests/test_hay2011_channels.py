@@ -1,6 +1,6 @@
 """Kinetics of the channels of Hay et al. (2011) added for Model B (K_Pst, K_Tst, Im, Ca_HVA,
 Ca_LVAst, SK_E2, CaDynamics_E2): the NMODL files (lfpk/mod) against the published equations as
-written in Python (lfpk.biophysics.kinetics, lfpk.biophysics.calcium), hand-evaluated published
+written in Python (lfpk.model.biophysics.kinetics, lfpk.model.biophysics.calcium), hand-evaluated published
 values, voltage-clamp relaxations with the published time constants, the calcium shell's
 relaxation and steady state, and the generic frozen conductance of a compartment with every Hay
 channel against the hand-written one with the calcium at rest.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lfpk import biophysics as bp
-from lfpk.biophysics import calcium
+from lfpk.model import biophysics as bp
+from lfpk.model.biophysics import calcium
 
 CELSIUS = 34.0
 
@@ -33,7 +33,7 @@ VOLTAGE_GATED = {
 
 @pytest.fixture(scope="module")
 def h():
-    from lfpk import mechanisms
+    from lfpk.base import mechanisms
 
     mechanisms.ensure_loaded()
     from neuron import h
@@ -246,7 +246,7 @@ def test_cadynamics_relaxes_to_min_cai_without_current(h, compartment):
 @pytest.mark.parametrize("v_clamp", [-75.0, -40.0, -20.0])
 def test_cadynamics_steady_state_under_clamp(h, compartment, v_clamp):
     """Clamped with both calcium channels, cai settles at the root of the published shell equation
-    with the channels' steady-state current and Nernst's eca (lfpk.biophysics.calcium), and obeys
+    with the channels' steady-state current and Nernst's eca (lfpk.model.biophysics.calcium), and obeys
     cai = minCai - decay 1e4 gamma ica / (2 F depth) with NEURON's own ica."""
     sec = compartment("Ca_HVA", "Ca_LVAst", "CaDynamics_E2")
     seg = sec(0.5)
@@ -287,10 +287,10 @@ def test_generic_frozen_conductance_with_calcium_at_rest(h, compartment, V_rest)
     """The generic frozen conductance of a compartment with every Hay channel equals g_pas plus
     each channel's gbar m_inf^p h_inf^q at V_rest, with SK_E2 at the shell's resting calcium (the
     root of the published shell equation), not at the initial 5e-5 mM."""
-    from lfpk.biophysics import linear
-    from lfpk.biophysics.nmodl import scan
-    from lfpk.mechanisms import PACKAGE_MOD_DIR
-    from lfpk.morphology.cell import CellSections
+    from lfpk.model.biophysics import linear
+    from lfpk.model.biophysics.nmodl import scan
+    from lfpk.base.mechanisms import PACKAGE_MOD_DIR
+    from lfpk.model.morphology.cell import CellSections
 
     sec, dens = _hay_compartment(h, compartment)
     cell = CellSections({"soma": sec}, 0)

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 import yaml
 
-from lfpk.morphology import BallAndStick, FileMorphology, MorphologyError, length_nseg, synthetic
-from lfpk.morphology.fetch import FetchError, Source, fetch, sha256_of
+from lfpk.model.morphology import BallAndStick, FileMorphology, MorphologyError, length_nseg, synthetic
+from lfpk.model.morphology.fetch import FetchError, Source, fetch, sha256_of
 
 from threepop import lfpy_hoc
 
@@ -154,7 +154,7 @@ def test_hoc_for_x_distance_points_and_relative_distance(asc):
     group's farthest tip, as the template's getLongestBranch."""
     from neuron import h
 
-    from lfpk.biophysics import Biophysics
+    from lfpk.model.biophysics import Biophysics
 
     m = FileMorphology("E", asc, segment_length=40.0, axon_stub=STUB)
     seg = m.segments()
@@ -258,7 +258,7 @@ def test_fetch_without_network_says_what_to_download_and_where(tmp_path):
 
 def _hay_like_config(tmp_path, file, url=None, sha256=None):
     """config/hay2011_laptop.yaml with the E morphology pointing at ``file`` (and url, sha256)."""
-    from lfpk.config import read_config_file
+    from lfpk.api.config import read_config_file
 
     cfg = read_config_file(REPO / "config" / "hay2011_laptop.yaml")
     morph = cfg["populations"]["E"]["morphology"]
@@ -316,7 +316,7 @@ def test_workflow_fetches_missing_morphologies_first(served, tmp_path):
 def test_the_pinned_source_of_the_hay_config():
     """config/hay2011.yaml pins the Hay et al. morphology (ModelDB 139653) by an immutable address
     (a commit, not a branch) and its sha256, and cites it."""
-    from lfpk.config import load_config
+    from lfpk.api.config import load_config
 
     cfg = load_config(REPO / "config" / "hay2011.yaml")
     morph = cfg["populations"]["E"]["morphology"]

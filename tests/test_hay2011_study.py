@@ -25,7 +25,7 @@ VARIANTS = ["quasi_linear-geff-scalar", "frozen-geff-scalar", "frozen-geff-segme
 
 @pytest.fixture(scope="module")
 def study(mechanisms, tmp_path_factory):
-    from lfpk.config import load_config
+    from lfpk.api.config import load_config
 
     folder = tmp_path_factory.mktemp("hay2011_study")
     cfg = stand_in_config(folder, study=STUDY, sizes={"E": 24, "I": 8}, tstop=400.0, transient=100.0)
@@ -54,8 +54,8 @@ def study(mechanisms, tmp_path_factory):
 
 
 def test_model_b_chain_at_tiny_scale(study):
-    from lfpk.io import read_dataset
-    from lfpk.workflow import all_targets_for
+    from lfpk.base.io import read_dataset
+    from lfpk.entry.workflow import all_targets_for
 
     cfg, proc, res = study
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
@@ -113,8 +113,8 @@ MODEL_B_PANELS = {
 def test_model_b_paper_figures(study, name):
     """Every Model B figure of the study exists with the published panels; Fig 11 shows only the
     kernels onto the E cells; Fig S2 maps the E contribution."""
-    from lfpk.io import read_dataset
-    from lfpk.workflow import paper_figures
+    from lfpk.base.io import read_dataset
+    from lfpk.entry.workflow import paper_figures
 
     cfg, proc, res = study
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]

@@ -1,4 +1,4 @@
-"""The hybrid scheme (lfpk.network.replay, lfpk.hybrid): the network rebuilt with linearised cells
+"""The hybrid scheme (lfpk.engines.network.replay, lfpk.study.hybrid): the network rebuilt with linearised cells
 and current synapses is linear in the replayed spikes, its hybrid kernels are volley responses /
 N_X, and its runs are bitwise identical on 1 and 2 ranks (its current synapse Exp2SynISum is
 tested with Exp2SynSum in test_network.py)."""
@@ -6,8 +6,8 @@ tested with Exp2SynSum in test_network.py)."""
 import numpy as np
 import pytest
 
-from lfpk.network import scaled_probabilities
-from lfpk.network.replay import ReplayNetwork, hybrid_kernels, volley_spikes
+from lfpk.engines.network import scaled_probabilities
+from lfpk.engines.network.replay import ReplayNetwork, hybrid_kernels, volley_spikes
 from test_network import cfg  # noqa: F401 - the validated laptop config (module fixture)
 
 SIZES = {"E": 12, "I": 4}
@@ -94,7 +94,7 @@ def test_hybrid_kernel_is_the_volley_response_per_cell(cfg, mechanisms):
     tau = 30.0
     volleys = {"E": 20.0, "I": 60.0}
     tstop = 60.0 + tau + 0.0625
-    from lfpk.connectivity import place_cells
+    from lfpk.model.connectivity import place_cells
 
     layout = place_cells(cfg, SIZES)
     both, info = _signals(cfg, volley_spikes(layout, volleys), tstop)
@@ -128,10 +128,10 @@ def test_hybrid_kernel_is_the_volley_response_per_cell(cfg, mechanisms):
 
 
 def _as_signals(sig, rows, layout, tstop, dt=0.0625):
-    """A signals.nc-like dataset of per-population signals (the layout lfpk.network writes)."""
+    """A signals.nc-like dataset of per-population signals (the layout lfpk.engines.network writes)."""
     import xarray as xr
 
-    from lfpk.io import to_json
+    from lfpk.base.io import to_json
 
     names = list(sig)
     t = np.arange(next(iter(sig.values())).shape[1]) * dt
@@ -149,10 +149,10 @@ def _as_signals(sig, rows, layout, tstop, dt=0.0625):
 
 
 def test_replay_one_vs_two_ranks_identical(repo, tmp_path):
-    """A reconstruction and a hybrid-kernel run through ``python -m lfpk.network`` give bitwise
+    """A reconstruction and a hybrid-kernel run through ``python -m lfpk network`` give bitwise
     identical signals on 1 and 2 MPI ranks (as the ground truth)."""
     pytest.importorskip("mpi4py")
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     from test_network import _run_cli
 
@@ -194,7 +194,7 @@ def test_hybrid_cli_errors(repo, tmp_path):
          "--volleys: population(s) ['X']"),
     ]
     for args, msg in cases:
-        p = subprocess.run([sys.executable, "-m", "lfpk.network", "--config", config, "--outdir", str(tmp_path / "o"),
+        p = subprocess.run([sys.executable, "-m", "lfpk", "network", "--config", config, "--outdir", str(tmp_path / "o"),
                             *args], capture_output=True, text=True, timeout=120)
         assert p.returncode == 2, (args, p.stderr)
         assert msg in p.stderr and "Traceback" not in p.stderr, (args, p.stderr)

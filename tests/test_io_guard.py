@@ -1,4 +1,4 @@
-"""The output guard every command writes through (lfpk.io): inputs are never overwritten, no
+"""The output guard every command writes through (lfpk.base.io): inputs are never overwritten, no
 folder is created unless asked, interrupts leave nothing behind, full disks and read-only folders
 are named."""
 
@@ -13,8 +13,8 @@ import pytest
 import xarray as xr
 from ncfiles import netcdf_layout
 
-from lfpk import io
-from lfpk.io import InputError, Interrupted, OutputError
+from lfpk.base import io
+from lfpk.base.io import InputError, Interrupted, OutputError
 
 
 def dataset(n=10):
@@ -165,7 +165,7 @@ def test_full_disk_and_read_only_folder_are_named(tmp_path):
     full.mkdir()
     ro.mkdir()
     code = ("import numpy as np, xarray as xr\n"
-            "from lfpk import io\n"
+            "from lfpk.base import io\n"
             "ds = xr.Dataset({'x': ('t', np.random.default_rng(0).normal(size=200000), {'units': '1', 'long_name': 'x'})})\n"
             "for out in ('full/x.nc', 'ro/x.nc'):\n"
             "    try:\n"

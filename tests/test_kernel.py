@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lfpk.config import validate_config
-from lfpk.kernel import (
+from lfpk.api.config import validate_config
+from lfpk.engines.kernel import (
     KernelEngine, KernelError, KernelOptions, Synapse, convolve_delays, delay_probabilities,
     effective_leak, mean_multapses, synapse_counts, synapse_probabilities,
 )
@@ -46,7 +46,7 @@ def test_multapse_mean_and_counts_by_hand(config):
 
 
 def test_synapse_probabilities_follow_area_and_depth(config):
-    from lfpk.morphology import from_config
+    from lfpk.model.morphology import from_config
     seg = from_config(config)["E"].segments()
     conn = config["connections"][0]  # E -> E on apic and dend, 0.5 N(0,100) + N(500,100)
     p = synapse_probabilities(seg, conn["placement"], 0.0, 75.0)
@@ -126,7 +126,7 @@ def test_linearised_kernel_matches_small_conductance_synapses(engine_factory, co
     """Passive cell: Exp2Syn conductances of small weight give the linearised response."""
     from neuron import h
 
-    from lfpk import biophysics
+    from lfpk.model import biophysics
 
     eng = engine_factory(biophysics="passive", g_eff=False)
     lin = eng.transmembrane_response("E", "E", -65.0)

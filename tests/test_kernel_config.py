@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import lfpk
-from lfpk.cli import main
-from lfpk.io import read_dataset, write_dataset
+from lfpk.entry.cli.main import main
+from lfpk.base.io import read_dataset, write_dataset
 
 TSTOP = 400.0
 
@@ -65,7 +65,7 @@ def test_compute_kernels_with_probe_objects(mechanisms, repo):
     import lfpykit
 
     cfg = lfpk.load_config(repo / "config" / "config.yaml")
-    from lfpk.probes import probes_from_config
+    from lfpk.model.probes import probes_from_config
 
     built = probes_from_config(cfg, "E")
     point = lfpykit.PointSourcePotential(cell=None, x=np.array([0.0]), y=np.array([0.0]), z=np.array([500.0]),
@@ -77,9 +77,9 @@ def test_compute_kernels_with_probe_objects(mechanisms, repo):
     for s in ("lfp", "cdm"):
         np.testing.assert_allclose(k_obj[s].values, k_cfg[s].values, rtol=0, atol=1e-14 * np.abs(k_cfg[s].values).max())
     # the point-source kernel is the LFPykit matrix applied to the summed transmembrane currents
-    from lfpk.kernel import KernelEngine
-    from lfpk.probes import as_cell_geometry
-    from lfpk.stages import kernel_inputs
+    from lfpk.engines.kernel import KernelEngine
+    from lfpk.model.probes import as_cell_geometry
+    from lfpk.study.stages import kernel_inputs
 
     eng = KernelEngine.from_config(cfg)
     V, rates, _ = kernel_inputs(cfg)

@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from lfpk.config import validate_config
-from lfpk.io import read_dataset
-from lfpk.stages import gather_kernel_files, kernel_inputs, write_kernel_set, write_kernels
+from lfpk.api.config import validate_config
+from lfpk.base.io import read_dataset
+from lfpk.study.stages import gather_kernel_files, kernel_inputs, write_kernel_set, write_kernels
 
 PAIRS = [("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")]
 
@@ -77,7 +77,7 @@ def test_gathered_file(kernel_files):
         ds = read_dataset(path)
         assert per_post[post]["V_rest_used"] == json.loads(ds.attrs["V_rest_used"])
     # posts that differ (here by hand: a file morphology for E only, other potentials for I)
-    from lfpk.kernel.dataset import gather_kernels
+    from lfpk.engines.kernel.dataset import gather_kernels
 
     edited = []
     for path, (post, pre) in zip(paths, PAIRS):
@@ -121,10 +121,10 @@ def test_kernel_set_equals_gathered_per_connection_files(mechanisms, _laptop_con
 
 
 def test_kernel_set_output_checked_before_computing(mechanisms, _laptop_config_raw, tmp_path, monkeypatch):
-    """Bad outputs are refused by the one output guard (lfpk.io) before any kernel is computed,
+    """Bad outputs are refused by the one output guard (lfpk.base.io) before any kernel is computed,
     and nothing is left behind."""
-    from lfpk import stages
-    from lfpk.io import OutputError
+    from lfpk.study import stages
+    from lfpk.base.io import OutputError
 
     cfg = validate_config(_laptop_config_raw)
 
@@ -195,7 +195,7 @@ def test_extra_lfpykit_model_probe(config, mechanisms, tmp_path):
     write_kernels(cfg, [("E", "I")], [tmp_path / "E_I.nc"])
     ds = read_dataset(tmp_path / "E_I.nc")
     assert ds["point"].dims == ("point_channel", "lag") and ds["point"].attrs["units"] == "mV"
-    from lfpk.probes import probes_from_config
+    from lfpk.model.probes import probes_from_config
     probe = probes_from_config(cfg, "E", cell=None)["point"]
     from lfpk.model import from_config
     M = probe.get_transformation_matrix(from_config(cfg).populations["E"].geometry())

@@ -25,7 +25,7 @@ def _stand_in_network(folder, populations, v_soma):
     placeholder spike and signal files (not read by the kernel jobs)."""
     import xarray as xr
 
-    from lfpk.io import write_dataset
+    from lfpk.base.io import write_dataset
 
     folder.mkdir(parents=True, exist_ok=True)
     n = len(populations)
@@ -67,7 +67,7 @@ def _kernel_jobs(cfg, work, folder, edit):
 
 
 def test_one_job_per_run_and_variant_writes_the_gathered_kernels(kernel_study):
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     cfg, work, _ = kernel_study
     res = work / "results" / STUDY

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from lfpk import mechanisms as mech
+from lfpk.base import mechanisms as mech
 
 
 def _peak(tau1, tau2):
@@ -88,7 +88,7 @@ def test_compile_failure_leaves_previous_build(tmp_path, repo):
 
 def test_build_dir_with_unrelated_files_is_never_replaced(tmp_path, repo, capsys):
     """Issue 9: `lfpk mechanisms --build-dir DIR` deleted DIR with the user's files in it."""
-    from lfpk.cli import main
+    from lfpk.entry.cli.main import main
 
     mod = _exp2syni_only(tmp_path / "mod", repo)
     build = tmp_path / "mine"
@@ -175,7 +175,7 @@ def test_kill_during_compile_then_rerun(tmp_path, repo):
     """A compile killed by SIGKILL mid-way leaves a temporary; the next run cleans it and builds."""
     mod = _exp2syni_only(tmp_path / "mod", repo)
     build = tmp_path / "mechanisms"
-    code = ("import sys; from lfpk import mechanisms as m; "
+    code = ("import sys; from lfpk.base import mechanisms as m; "
             "m.compile_mechanisms(sys.argv[1], sys.argv[2])")
     proc = subprocess.Popen([sys.executable, "-c", code, str(mod), str(build)])
     deadline = time.time() + 60
@@ -228,7 +228,7 @@ def test_extra_dirs_rejects_clashes(tmp_path, repo):
 
 _LOAD_SCRIPT = """
 import json, sys
-from lfpk import mechanisms as m
+from lfpk.base import mechanisms as m
 lib = m.load(mod_dir=sys.argv[1], extra_dirs=sys.argv[2:])
 again = m.load()
 from neuron import h
@@ -270,7 +270,7 @@ def test_extra_dirs_compiled_on_first_use_into_the_cache(tmp_path, repo):
     assert not [p for p in builds[0].parent.iterdir() if p.name.startswith(".") and p.is_dir()]
     # the build of a fixed LFPK_BUILD_DIR keeps its extra folders on later loads without them
     env[mech.ENV_BUILD_DIR] = str(builds[0])
-    code = "import sys; from lfpk import mechanisms as m; print(m.load(mod_dir=sys.argv[1]))"
+    code = "import sys; from lfpk.base import mechanisms as m; print(m.load(mod_dir=sys.argv[1]))"
     out = subprocess.run([sys.executable, "-c", code, str(mod)], env=env, cwd=tmp_path, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lfpk.config import load_schema, validate_config
+from lfpk.api.config import load_schema, validate_config
 from lfpk.model import from_config, rules
 
 
@@ -59,7 +59,7 @@ def test_weight_scaling_factors_by_hand():
 
 
 def test_weight_scaling_rule_is_validated(config):
-    from lfpk.config import ConfigError
+    from lfpk.api.config import ConfigError
 
     drop = lambda c: c["pre"] == "I" and c["post"] == "I"  # noqa: E731
     config["connections"] = [c for c in config["connections"] if not drop(c)]
@@ -74,8 +74,8 @@ def test_weight_scaling_rule_is_validated(config):
 
 def test_rules_are_the_ones_every_stage_uses(config):
     """The weight scaling reaches the ground truth's connectivity and the kernels from one rule."""
-    from lfpk.connectivity import Connectivity, place_cells
-    from lfpk.kernel import KernelEngine
+    from lfpk.model.connectivity import Connectivity, place_cells
+    from lfpk.engines.kernel import KernelEngine
 
     config["weight_scaling"]["J"] = 1.05
     cfg = validate_config(config)

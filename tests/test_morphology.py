@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lfpk.config import load_config
-from lfpk.morphology import SECTIONS, BallAndStick, d_lambda_nseg, from_config
+from lfpk.api.config import load_config
+from lfpk.model.morphology import SECTIONS, BallAndStick, d_lambda_nseg, from_config
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_neuron_build_matches_table(morphs):
 def test_hoc_file_loads_in_lfpy(morphs, tmp_path):
     import LFPy
 
-    from lfpk.stages import write_morphology
+    from lfpk.study.stages import write_morphology
 
     m = morphs["I"]
     write_morphology(m, tmp_path / "I.hoc", tmp_path / "I.nc")
@@ -75,8 +75,8 @@ def test_hoc_file_loads_in_lfpy(morphs, tmp_path):
 
 
 def test_netcdf_round_trip(morphs, tmp_path):
-    from lfpk.io import read_dataset
-    from lfpk.stages import write_morphology
+    from lfpk.base.io import read_dataset
+    from lfpk.study.stages import write_morphology
 
     write_morphology(morphs["E"], tmp_path / "E.hoc", tmp_path / "E.nc")
     ds = read_dataset(tmp_path / "E.nc")

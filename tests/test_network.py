@@ -1,4 +1,4 @@
-"""Ground-truth network (lfpk.network): lumping exactness, Poisson lumping, MPI reproducibility,
+"""Ground-truth network (lfpk.engines.network): lumping exactness, Poisson lumping, MPI reproducibility,
 current conservation and the netCDF data contract, on tiny networks."""
 
 import copy
@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from lfpk.config import validate_config
-from lfpk.network import Network, find_mpiexec, poisson_source, run_network, scaled_probabilities
+from lfpk.api.config import validate_config
+from lfpk.base.mpi import find_mpiexec
+from lfpk.engines.network import Network, poisson_source, run_network, scaled_probabilities
 
 SIZES = {"E": 16, "I": 4}
 
@@ -81,7 +82,7 @@ def test_exp2synsum_matches_exp2syn_and_is_order_independent(mechanisms, ref, mo
     NetCon creation order."""
     from neuron import h
 
-    from lfpk.network import quantise_weights
+    from lfpk.engines.network import quantise_weights
 
     h.load_file("stdrun.hoc")
     h.dt = 0.0625
@@ -110,8 +111,8 @@ def test_probe_sums_do_not_depend_on_partition(monkeypatch, chunks):
     """cell_sums over all cells == the int64 sum of cell_sums over any split of the cells, equals
     the float matrix product to the quantum, and is bitwise each cell's in-order sum over its
     segments, rounded (also with chunks smaller than the data, so several cell and time chunks)."""
-    from lfpk import recording
-    from lfpk.recording import cell_matrices, cell_sums, row_quanta
+    from lfpk.model import recording
+    from lfpk.model.recording import cell_matrices, cell_sums, row_quanta
 
     if chunks:
         monkeypatch.setattr(recording, "CELL_CHUNK", chunks[0])
@@ -257,12 +258,12 @@ def test_mechanism_drive_equals_netstim_drive(cfg, mechanisms):
 def test_current_conservation_and_probe_mapping(cfg, mechanisms):
     """Per-cell transmembrane currents sum to ~0 (no monopole), the recorded dipole equals
     sum_i r_i I_i and the LFP equals per-cell line-source matrices times the currents."""
-    from lfpk.recording import geometry, lfp_matrix, probe_settings
+    from lfpk.model.recording import geometry, lfp_matrix, probe_settings
 
     net = _net(cfg, mechanisms, tstop=40.0, membrane_sample=2)
     net.run()
     # the currents and potentials were read through the numpy view of NEURON's storage (the
-    # fast path, lfpk.network.currents), which the comparisons below check against i_membrane_
+    # fast path, lfpk.engines.network.currents), which the comparisons below check against i_membrane_
     assert net.reader_modes == {"i_membrane_": "view", "v": "view"}
     settings = probe_settings(cfg)
     cdm = {p: np.zeros(3) for p in net.layout.names}
@@ -295,7 +296,7 @@ def test_streamed_signals_are_the_in_memory_signals(cfg, mechanisms, tmp_path):
     import xarray as xr
     from ncfiles import netcdf_layout
 
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     mem = _net(cfg, mechanisms, tstop=100.0, membrane_sample=2).run()
     full = {p: a.copy() for p, a in mem.isignal.items()}
@@ -336,7 +337,7 @@ def test_streamed_signals_are_the_in_memory_signals(cfg, mechanisms, tmp_path):
 def test_failure_mid_run_leaves_no_output(cfg, mechanisms, tmp_path, monkeypatch):
     """An error while signals.nc is being streamed (here: the third block's write) ends the run
     with that error; no output and no temporary file is left and an earlier output is kept."""
-    datasets_module = sys.modules["lfpk.network.datasets"]
+    datasets_module = sys.modules["lfpk.engines.network.datasets"]
     write = datasets_module.SignalsWriter.__call__
     calls = []
 
@@ -358,9 +359,10 @@ def test_failure_mid_run_leaves_no_output(cfg, mechanisms, tmp_path, monkeypatch
 FAILING_WRITE = """
 import sys
 
-import lfpk.network
+import lfpk.engines.network
+import lfpk.entry.cli.network
 
-datasets = sys.modules["lfpk.network.datasets"]
+datasets = sys.modules["lfpk.engines.network.datasets"]
 write = datasets.SignalsWriter.__call__
 calls = []
 
@@ -373,7 +375,7 @@ def failing(self, start, blocks):  # rank 0's third block cannot be written (a f
 
 
 datasets.SignalsWriter.__call__ = failing
-sys.exit(lfpk.network.main(sys.argv[1:]))
+sys.exit(lfpk.entry.cli.network.main(sys.argv[1:]))
 """
 
 
@@ -406,7 +408,7 @@ def test_interrupted_run_leaves_no_output(repo, tmp_path, signum, ranks):
     import time
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
-    cmd = [sys.executable, "-m", "lfpk.network", "--config", str(repo / "config" / "config.yaml"),
+    cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(repo / "config" / "config.yaml"),
            "--population-sizes", "E=16,I=4", "--tstop", "20000", "--transient", "20", "--membrane-sample", "2",
            "--outdir", str(tmp_path / "out"), "--log", str(tmp_path / "run.log")]
     if ranks > 1:
@@ -440,7 +442,7 @@ def test_interrupted_run_leaves_no_output(repo, tmp_path, signum, ranks):
 def _run_cli(args, tmp, env_extra=None, mpi=0):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
     env.update(env_extra or {})
-    cmd = [sys.executable, "-m", "lfpk.network", *args]
+    cmd = [sys.executable, "-m", "lfpk", "network", *args]
     if mpi:
         mpiexec = find_mpiexec()
         if mpiexec is None:
@@ -453,7 +455,7 @@ def _run_cli(args, tmp, env_extra=None, mpi=0):
 
 def test_one_vs_two_ranks_identical(repo, tmp_path):
     pytest.importorskip("mpi4py")
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     common = ["--config", str(repo / "config" / "config.yaml"), "--population-sizes", "E=16,I=4",
               "--tstop", "100", "--transient", "20", "--membrane-sample", "3"]
@@ -480,7 +482,7 @@ def test_one_vs_two_ranks_identical(repo, tmp_path):
 def test_netcdf_contract(cfg, mechanisms, tmp_path, caplog):
     import logging
 
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     caplog.set_level(logging.INFO, logger="lfpk")
     probs = scaled_probabilities(cfg, SIZES)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from figcheck import checked_paper_figure
 
-from lfpk.workflow import PAPER_FIGURES, hybrid_approximations
+from lfpk.entry.workflow import PAPER_FIGURES, hybrid_approximations
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_paper_figure_has_the_papers_panels(tiny, name):
 def test_single_cell_outputs(tiny):
     """The tiny study's step responses: linear forms rest at the active cell's V_rest and respond
     linearly (steady state linear in the amplitude), at both sites."""
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     cfg, results = tiny
     for pop in cfg["populations"]:
@@ -83,8 +83,8 @@ def test_reconstruction_with_geff_agrees_with_direct_kernels_better(tiny):
     cells, same leak) better than the one without: a higher R^2 and an r_STD nearer 1, for the
     dipole moment (z) and the LFP's channel median. Without g_eff the cells' input resistance is
     too high and the reconstruction's amplitude about twice the prediction's."""
-    from lfpk.compare import compare
-    from lfpk.io import read_dataset
+    from lfpk.engines.compare import compare
+    from lfpk.base.io import read_dataset
 
     cfg, results = tiny
     pred = read_dataset(results / "prediction" / "default" / "frozen-geff-scalar.nc")
@@ -109,7 +109,7 @@ def test_reconstruction_with_geff_agrees_with_direct_kernels_better(tiny):
 
 def test_hybrid_comparison_file(tiny):
     """The comparison of the approximations: one entry per approximation, labelled by method."""
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     cfg, results = tiny
     c = read_dataset(results / "hybrid" / "default" / "comparison.nc")

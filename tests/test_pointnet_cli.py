@@ -7,16 +7,16 @@ import copy
 import pytest
 import yaml
 
-from lfpk.cli import main
+from lfpk.entry.cli.main import main
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, _laptop_config_raw):
     """A tiny configuration, its LIF network's spikes (as a stand-in ground truth) and a config
     without the pointnet section."""
-    from lfpk.io import write_dataset
-    from lfpk.pointnet.network import LIFNetwork, spikes_dataset
-    from lfpk.pointnet.parameters import LIFParameters
+    from lfpk.base.io import write_dataset
+    from lfpk.study.pointnet.network import LIFNetwork, spikes_dataset
+    from lfpk.study.pointnet.parameters import LIFParameters
 
     d = tmp_path_factory.mktemp("pointnet_cli")
     cfg = copy.deepcopy(_laptop_config_raw)
@@ -69,8 +69,8 @@ def test_bad_input_is_one_line(files, args, message, capsys, monkeypatch):
 
 def test_simulate_and_rates_from_the_command_line(files, capsys, monkeypatch):
     """The configured network: spikes.nc readable by lfpk predict's reader, rates of both files."""
-    from lfpk.io import read_dataset
-    from lfpk.spikes import read_spikes
+    from lfpk.base.io import read_dataset
+    from lfpk.engines.spikes import read_spikes
 
     monkeypatch.chdir(files)
     assert main(["pointnet", "simulate", "--config", "tiny.yaml", "--output", "lif.nc"]) == 0

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lfpk.pointnet.features import objectives, rate_features
-from lfpk.pointnet.fit import choose_by_pseudo_weights, pseudo_weights
+from lfpk.study.pointnet.features import objectives, rate_features
+from lfpk.study.pointnet.fit import choose_by_pseudo_weights, pseudo_weights
 
 
 def test_poisson_spikes_give_their_rate_and_a_flat_spectrum():
@@ -28,7 +28,7 @@ def test_poisson_spikes_give_their_rate_and_a_flat_spectrum():
 
 
 def test_objectives_are_the_study_s_four():
-    from lfpk.pointnet.features import RateFeatures
+    from lfpk.study.pointnet.features import RateFeatures
 
     freq = np.arange(4) * 7.8125
     a = RateFeatures(["E", "I"], np.array([2.0, 5.0]), freq, np.array([[1.0, 2, 3, 4], [5.0, 6, 7, 8]]))
@@ -59,7 +59,7 @@ def test_pseudo_weights_agree_with_pymoo():
 def _tiny_fit_config(config):
     """The laptop config on 80 E / 20 I neurons, 600 ms per evaluation, a population of 8 over 4
     generations, 3 free parameters (extrinsic weight and both capacitances)."""
-    from lfpk.config import validate_config
+    from lfpk.api.config import validate_config
 
     cfg = copy.deepcopy(config)
     cfg["populations"]["E"]["size"] = 80
@@ -77,9 +77,9 @@ def _tiny_fit_config(config):
 @pytest.fixture(scope="module")
 def tiny_target(tmp_path_factory, _laptop_config_raw):
     """A 'ground truth' made by the LIF network itself at known parameters, as spikes.nc."""
-    from lfpk.io import write_dataset
-    from lfpk.pointnet.network import LIFNetwork, spikes_dataset
-    from lfpk.pointnet.parameters import LIFParameters
+    from lfpk.base.io import write_dataset
+    from lfpk.study.pointnet.network import LIFNetwork, spikes_dataset
+    from lfpk.study.pointnet.parameters import LIFParameters
 
     cfg = _tiny_fit_config(_laptop_config_raw)
     truth = {"weight ext": 30.5, "C_m E": 285.0, "C_m I": 108.0}
@@ -94,8 +94,8 @@ def test_fit_improves_its_objectives_and_is_reproducible(tiny_target, tmp_path):
     """NSGA-II on a tiny problem: the final front is better than the initial population (its best
     summed normalised objective, and the chosen solution against the initial median), the front
     meets the rate constraints, and a second run gives the same file, byte for byte."""
-    from lfpk.io import read_dataset
-    from lfpk.pointnet.stages import fit_files
+    from lfpk.base.io import read_dataset
+    from lfpk.study.pointnet.stages import fit_files
 
     cfg, truth, path = tiny_target
     result = fit_files(cfg, path, tmp_path / "fit.nc")
@@ -125,8 +125,8 @@ def test_fit_improves_its_objectives_and_is_reproducible(tiny_target, tmp_path):
 
 def test_fitted_network_is_simulated_with_the_fitted_values(tiny_target, tmp_path):
     """simulate_files --fit uses the fitted values; a fit of another configuration is refused."""
-    from lfpk.pointnet.fit import fitted_values
-    from lfpk.pointnet.stages import network_parameters
+    from lfpk.study.pointnet.fit import fitted_values
+    from lfpk.study.pointnet.stages import network_parameters
 
     cfg, truth, path = tiny_target
     import xarray as xr
@@ -143,8 +143,8 @@ def test_fitted_network_is_simulated_with_the_fitted_values(tiny_target, tmp_pat
 
 def test_without_a_feasible_solution_the_least_infeasible_is_taken(tiny_target, tmp_path):
     """A tolerance no network can meet: the fit still ends, with the least infeasible solution."""
-    from lfpk.io import read_dataset
-    from lfpk.pointnet.stages import fit_files
+    from lfpk.base.io import read_dataset
+    from lfpk.study.pointnet.stages import fit_files
 
     cfg, truth, path = tiny_target
     cfg = copy.deepcopy(cfg)

@@ -19,8 +19,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lfpk.pointnet import LIFNetwork, LIFParameters
-from lfpk.pointnet.features import mean_rates
+from lfpk.study.pointnet import LIFNetwork, LIFParameters
+from lfpk.study.pointnet.features import mean_rates
 
 #: |zeta(1/2)|, Riemann zeta function (Fourcaud & Brunel 2002)
 ZETA_HALF = 1.4603545088095868
@@ -69,7 +69,7 @@ def mean_field_rates(params, extrinsic_weight_factor=1.0):
 
 @pytest.fixture(scope="module")
 def base_params():
-    from lfpk.config import load_config
+    from lfpk.api.config import load_config
 
     from tinystudy import REPO
 
@@ -175,7 +175,7 @@ def test_same_parameters_same_spikes_whatever_the_chunks(base_params):
 def test_parameters_from_config(config):
     """The 11 free parameters of the study, in its order, with the config's bounds; the network's
     probabilities and extrinsic drive are the ground truth's."""
-    from lfpk.config import validate_config
+    from lfpk.api.config import validate_config
 
     p = LIFParameters.from_config(validate_config(config))
     assert p.free_names == ["weight E->E", "weight E->I", "weight I->E", "weight I->I", "weight ext",
@@ -207,7 +207,7 @@ def test_parameters_from_config(config):
     (lambda c: c["pointnet"]["fit"].update(population=1), r"pointnet.fit.population"),
 ])
 def test_bad_pointnet_config_is_named(config, edit, message):
-    from lfpk.config import ConfigError, validate_config
+    from lfpk.api.config import ConfigError, validate_config
 
     cfg = copy.deepcopy(config)
     edit(cfg)

@@ -15,8 +15,8 @@ RTOL = 1e-10
 @pytest.fixture(scope="module")
 def tiny_setup(mechanisms, tmp_path_factory, _laptop_config_raw):
     """The tiny study's configuration (64 E / 16 I) and its kernels (config rates and V_rest)."""
-    from lfpk.api import compute_kernels
-    from lfpk.io import write_dataset
+    from lfpk.api.kernels import compute_kernels
+    from lfpk.base.io import write_dataset
 
     from tinystudy import tiny_config
 
@@ -42,9 +42,9 @@ def test_online_equals_offline(tiny_setup, tmp_path, chunk):
     """The network simulated in chunks (longer than the kernels' 50 ms, and shorter), every chunk's
     spikes fed to the streaming predictor: the file written while NEST ran equals ``lfpk predict``
     on the spikes it wrote, for every signal and connection, to 1e-10 relative."""
-    from lfpk.io import read_dataset
-    from lfpk.pointnet.stages import simulate_files
-    from lfpk.predict import predict_files
+    from lfpk.base.io import read_dataset
+    from lfpk.study.pointnet.stages import simulate_files
+    from lfpk.engines.prediction.predict import predict_files
 
     cfg, folder = tiny_setup
     out = simulate_files(cfg, tmp_path / "spikes.nc", kernels=folder / "kernels.nc", online=tmp_path / "online.nc",
@@ -63,8 +63,8 @@ def test_online_equals_offline(tiny_setup, tmp_path, chunk):
 
 def test_online_prediction_does_not_depend_on_the_chunk(tiny_setup, tmp_path):
     """Spikes and online prediction are the same file content for different chunk lengths."""
-    from lfpk.io import read_dataset
-    from lfpk.pointnet.stages import simulate_files
+    from lfpk.base.io import read_dataset
+    from lfpk.study.pointnet.stages import simulate_files
 
     cfg, folder = tiny_setup
     for name, chunk in (("a", 100.0), ("b", 25.0)):
@@ -78,7 +78,7 @@ def test_online_prediction_does_not_depend_on_the_chunk(tiny_setup, tmp_path):
 
 
 def test_simulate_refuses_half_an_online_request(tiny_setup, tmp_path):
-    from lfpk.pointnet.stages import simulate_files
+    from lfpk.study.pointnet.stages import simulate_files
 
     cfg, folder = tiny_setup
     with pytest.raises(ValueError, match="give both kernels"):

@@ -29,7 +29,7 @@ def test_fig14_is_drawn(tiny_study):
 
 
 def test_fit_online_offline_and_comparison(tiny_study):
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     cfg, results = tiny_study
     base = results / "pointnet" / "default"

@@ -1,4 +1,4 @@
-"""Physics tests of lfpk.probes (analytic limits, conservation laws, LFPykit cross-checks)."""
+"""Physics tests of lfpk.model.probes (analytic limits, conservation laws, LFPykit cross-checks)."""
 
 from pathlib import Path
 
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from lfpykit import eegmegcalc
 
-from lfpk import probes as P
-from lfpk.config import load_config
-from lfpk.morphology import BallAndStick
+from lfpk.model import probes as P
+from lfpk.api.config import load_config
+from lfpk.model.morphology import BallAndStick
 
 ROOT = Path(__file__).resolve().parents[1]
 

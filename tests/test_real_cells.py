@@ -4,7 +4,7 @@ LFPy + LFPykit computation.
 
 LFPy builds its cells with ``delete_sections=True``, which deletes every NEURON section of the
 process; every LFPy computation here therefore runs in a fresh interpreter
-(:func:`lfpk.kernel.reference.run_isolated`, :func:`_lfpy_geometry`).
+(:func:`lfpk.engines.kernel.reference.run_isolated`, :func:`_lfpy_geometry`).
 """
 
 import copy
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lfpk.config import validate_config
-from lfpk.morphology import FileMorphology, MorphologyError, rotation_matrix, synthetic
+from lfpk.api.config import validate_config
+from lfpk.model.morphology import FileMorphology, MorphologyError, rotation_matrix, synthetic
 
 from threepop import lfpy_hoc
 
@@ -111,7 +111,7 @@ def test_section_groups(files, config):
     seg = m.segments()
     groups, counts = np.unique(seg["group"], return_counts=True)
     assert set(groups) == {"soma", "dend", "apic", "axon"} and counts[list(groups).index("soma")] == 1
-    from lfpk.morphology.groups import compile_groups, group_mask
+    from lfpk.model.morphology.groups import compile_groups, group_mask
 
     custom = compile_groups(m.groups)
     ob = group_mask(seg, "oblique", custom)
@@ -133,7 +133,7 @@ def test_section_groups(files, config):
     g = pop.cell_biophysics.parameters[("Ih", "gIhbar")]
     assert np.all(g[pop.group_mask("oblique")] == 1.5e-3)
     assert np.all(g[(pop.segments["group"] == "dend")] == 2.0e-3)
-    from lfpk.kernel import KernelEngine
+    from lfpk.engines.kernel import KernelEngine
 
     eng = KernelEngine.from_config(validate_config(config))
     p = eng.synapse_probabilities("E", "E")
@@ -166,7 +166,7 @@ def test_bad_morphology_files_are_named(tmp_path, config, name, text, message):
         path.write_text(text)
     config["populations"]["E"]["morphology"] = {"file": name}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
-    p = subprocess.run([sys.executable, "-m", "lfpk.cli", "kernel", "--config", str(tmp_path / "c.yaml"),
+    p = subprocess.run([sys.executable, "-m", "lfpk.entry.cli.main", "kernel", "--config", str(tmp_path / "c.yaml"),
                         "--post", "E", "--pre", "I", "--outdir", str(tmp_path / "k")],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert p.returncode == 2, p.stdout + p.stderr
@@ -206,7 +206,7 @@ def test_spike_detection_at_the_soma_centre(tmp_path):
 def test_l23e_kernels_match_lfpy_and_lfpykit(config, mechanisms):
     """Kernels (LFP, CSD, dipole) of LFPy's L23E_p23.hoc (rotated) against LFPy.Cell, LFPy synapses
     and LFPykit / quadrature probes in a fresh interpreter: within 1 % of the peak."""
-    from lfpk.kernel import KernelEngine, reference
+    from lfpk.engines.kernel import KernelEngine, reference
 
     config["populations"]["E"]["morphology"] = {"file": str(lfpy_hoc())}
     config["populations"]["E"]["rotation"] = {"x": 0.3, "y": -0.2}
@@ -233,9 +233,9 @@ def test_lfpy_deleting_sections_is_caught(tmp_path):
     instead of crashing NEURON."""
     code = textwrap.dedent(f"""
         import sys, LFPy
-        from lfpk.config import load_config
-        from lfpk.kernel import KernelEngine, KernelError
-        from lfpk.mechanisms import ensure_loaded
+        from lfpk.api.config import load_config
+        from lfpk.engines.kernel import KernelEngine, KernelError
+        from lfpk.base.mechanisms import ensure_loaded
         ensure_loaded()
         cfg = load_config({str(Path(__file__).resolve().parents[1] / 'config' / 'config.yaml')!r})
         eng = KernelEngine.from_config(cfg)
@@ -256,10 +256,10 @@ def test_lfpy_deleting_sections_is_caught(tmp_path):
 def test_probe_quadrature_order_is_chosen_and_reported(config, mechanisms, tmp_path):
     """probes.models without an order: refined until two orders agree to the tolerance; the
     chosen order and the estimate are in the kernel file, and a finer order agrees."""
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
     from lfpk.model import from_config
-    from lfpk.probes import PopulationAveragedModel, probes_from_config
-    from lfpk.stages import write_kernels
+    from lfpk.model.probes import PopulationAveragedModel, probes_from_config
+    from lfpk.study.stages import write_kernels
 
     cz = np.array(config["probes"]["channel_z"])
     config["probes"]["models"] = {"lcsd": {
@@ -286,8 +286,8 @@ def test_probe_quadrature_order_is_chosen_and_reported(config, mechanisms, tmp_p
 
 
 def test_random_rotation_averages_the_dipole(config, mechanisms):
-    from lfpk.connectivity import place_cells
-    from lfpk.kernel import KernelEngine
+    from lfpk.model.connectivity import place_cells
+    from lfpk.engines.kernel import KernelEngine
 
     config["populations"]["E"]["morphology"] = {"file": str(lfpy_hoc())}
     config["populations"]["E"]["rotation"] = {"x": 0.3, "random_z": True}
@@ -321,7 +321,7 @@ def test_user_mechanism_from_extra_dirs(config, tmp_path):
 
     import yaml
 
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     (tmp_path / "usermod").mkdir()
     (tmp_path / "usermod" / "UserLeak.mod").write_text(USER_LEAK)
@@ -330,7 +330,7 @@ def test_user_mechanism_from_extra_dirs(config, tmp_path):
     config["populations"]["I"]["biophysics"]["groups"]["soma"]["mechanisms"]["UserLeak"] = {"g": 2e-3, "e": -20.0}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     env = dict(os.environ, LFPK_BUILD_DIR=str(tmp_path / "build"))
-    common = [sys.executable, "-m", "lfpk.cli", "kernel", "--config", str(tmp_path / "c.yaml"), "--post", "I",
+    common = [sys.executable, "-m", "lfpk.entry.cli.main", "kernel", "--config", str(tmp_path / "c.yaml"), "--post", "I",
               "--pre", "E", "--biophysics", "frozen"]
     p = subprocess.run([*common, "--output", str(tmp_path / "with.nc")], capture_output=True, text=True,
                        timeout=900, cwd=tmp_path, env=env)
@@ -363,14 +363,14 @@ def test_worked_example(tmp_path):
     cfg["extends"] = str(src.parents[2] / "config" / "config.yaml")
     (tmp_path / "own_cell.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     synthetic.write(tmp_path / "pyramidal.swc")
-    run = [sys.executable, "-m", "lfpk.cli"]
+    run = [sys.executable, "-m", "lfpk.entry.cli.main"]
     for args in (["validate-config", "own_cell.yaml"],
                  ["morphology", "--config", "own_cell.yaml", "--outdir", "m", "--population", "E"],
                  ["kernel", "--config", "own_cell.yaml", "--post", "E", "--pre", "I", "--biophysics",
                   "quasi_linear", "--output", "E_I.nc"]):
         p = subprocess.run(run + args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
         assert p.returncode == 0, (args, p.stdout[-2000:], p.stderr[-2000:])
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     ds = read_dataset(tmp_path / "E_I.nc")
     assert json.loads(ds.attrs["quasi_linear"]) == {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2"}

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from lfpk.io import read_dataset, write_dataset
-from lfpk.morphology import BallAndStick
-from lfpk.sensitivity import sensitivity_files, sensitivity_grid, sensitivity_scan
+from lfpk.base.io import read_dataset, write_dataset
+from lfpk.model.morphology import BallAndStick
+from lfpk.study.sensitivity import sensitivity_files, sensitivity_grid, sensitivity_scan
 
 DT = 0.0625
 TSTOP = 250.0
@@ -89,9 +89,9 @@ def noisy_ground_truth(prediction, seed=2, rel=0.5):
 @pytest.fixture
 def files(cfg, tmp_path, mechanisms):
     """Synthetic run files and the independent kernel -> predict -> compare result at the reference."""
-    from lfpk.compare import compare_files
-    from lfpk.predict import predict_files
-    from lfpk.stages import gather_kernel_files, write_kernels
+    from lfpk.engines.compare import compare_files
+    from lfpk.engines.prediction.predict import predict_files
+    from lfpk.study.stages import gather_kernel_files, write_kernels
 
     write_dataset(membrane_dataset(cfg), tmp_path / "membrane.nc")
     write_dataset(spikes_dataset(), tmp_path / "spikes.nc")

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import yaml
 
-from lfpk.config import validate_config
+from lfpk.api.config import validate_config
 from tinystudy import BIN, REPO, remove, results, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.slurm
@@ -189,7 +189,7 @@ def _identical(x, y):
 
 
 def test_outputs_identical(two_runs):
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     runs, _ = two_runs
     for label in runs:

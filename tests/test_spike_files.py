@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import yaml
 
-from lfpk.cli import main
-from lfpk.io import read_dataset, write_dataset
-from lfpk.predict import predict_files
-from lfpk.spikes import PopulationMap, SpikeInputError, SpikeWarning, read_spikes
-from lfpk.spikes import counting
+from lfpk.entry.cli.main import main
+from lfpk.base.io import read_dataset, write_dataset
+from lfpk.engines.prediction.predict import predict_files
+from lfpk.engines.spikes import PopulationMap, SpikeInputError, SpikeWarning, read_spikes
+from lfpk.engines.spikes import counting
 from test_predict import make_kernels
 
 TSTOP = 1000.0
@@ -353,7 +353,7 @@ def test_duplicate_filter_candidates_are_verified(tmp_path, monkeypatch, recordi
     m = ranges_map(tmp_path / "m.txt")
     a = merged_file(tmp_path / "a.csv", units[:1500], times[:1500])
     b = merged_file(tmp_path / "b.csv", units[1500:], times[1500:])
-    from lfpk.spikes import SpikeRecording, count_recording
+    from lfpk.engines.spikes import SpikeRecording, count_recording
 
     seen = []
     original = counting._locate_duplicates

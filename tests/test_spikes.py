@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from lfpk.io import write_dataset
-from lfpk.spikes import (SpikeData, SpikeInputError, n_bins, population_counts, read_population_map,
+from lfpk.base.io import write_dataset
+from lfpk.engines.spikes import (SpikeData, SpikeInputError, n_bins, population_counts, read_population_map,
                          read_spikes)
 
 MAP = {0: "E", 1: "E", 2: "E", 3: "I", 4: "I"}

@@ -7,11 +7,11 @@ import pytest
 import xarray as xr
 from scipy import signal
 
-from lfpk.io import read_dataset, write_dataset
-from lfpk.online import OnlinePredictor
-from lfpk.predict import causal_convolve, predict, predict_files
-from lfpk.spikes import SpikeData, population_counts
-from lfpk.streaming import (AA_PASS, KernelBank, StreamingPredictor, anti_alias_filter, merge_outputs)
+from lfpk.base.io import read_dataset, write_dataset
+from lfpk.engines.prediction.online import OnlinePredictor
+from lfpk.engines.prediction.predict import causal_convolve, predict, predict_files
+from lfpk.engines.spikes import SpikeData, population_counts
+from lfpk.engines.prediction.streaming import (AA_PASS, KernelBank, StreamingPredictor, anti_alias_filter, merge_outputs)
 from test_predict import DT, make_kernels
 
 # the synthetic kernels carry g_eff rates unrelated to these synthetic spikes

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from lfpk import study_figures as sf
-from lfpk.compare import compare
-from lfpk.io import write_dataset
+from lfpk.figures import study as sf
+from lfpk.engines.compare import compare
+from lfpk.base.io import write_dataset
 
 DT = 0.5
 TSTOP = 400.0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from lfpk.network import find_mpiexec
+from lfpk.base.mpi import find_mpiexec
 
 from threepop import POPULATIONS, three_population_config, write
 from tinystudy import REPO, remove, results, snakemake
@@ -26,7 +26,7 @@ def base():
 
 def _network(config_path, outdir, ranks):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
-    cmd = [sys.executable, "-m", "lfpk.network", "--config", str(config_path), "--outdir", str(outdir),
+    cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(config_path), "--outdir", str(outdir),
            "--tstop", "100", "--transient", "20"]
     if ranks > 1:
         mpiexec = find_mpiexec()
@@ -39,7 +39,7 @@ def _network(config_path, outdir, ranks):
 
 def test_three_populations_bitwise_on_one_and_two_ranks(base, mechanisms, tmp_path):
     pytest.importorskip("mpi4py")
-    from lfpk.io import read_dataset
+    from lfpk.base.io import read_dataset
 
     path = write(three_population_config(base, tmp_path, sizes=(12, 4, 4)), tmp_path)
     _network(path, tmp_path / "r1", 1)
@@ -77,9 +77,9 @@ def study(base, mechanisms, tmp_path_factory):
 def test_three_population_study_through_snakemake(study):
     import matplotlib.image
 
-    from lfpk.config import load_config
-    from lfpk.io import read_dataset
-    from lfpk.workflow import all_targets_for
+    from lfpk.api.config import load_config
+    from lfpk.base.io import read_dataset
+    from lfpk.entry.workflow import all_targets_for
 
     path, proc, res = study
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
@@ -95,7 +95,7 @@ def test_three_population_study_through_snakemake(study):
     onto_i2 = ql["cdm"].sel(post="I2").values
     assert np.all(np.isfinite(onto_i2)) and np.all(np.abs(onto_i2).max(axis=-1).max(axis=-1) > 0)
     assert not np.allclose(onto_i2, k["cdm"].sel(post="I2").values)
-    from lfpk.biophysics import linearised
+    from lfpk.model.biophysics import linearised
     from lfpk.model import from_config
 
     model = from_config(cfg)

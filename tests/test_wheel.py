@@ -21,7 +21,7 @@ import json, sys
 from pathlib import Path
 import numpy as np
 import lfpk
-from lfpk import mechanisms
+from lfpk.base import mechanisms
 
 out = {"lfpk": lfpk.__file__, "mods": sorted(p.name for p in (Path(lfpk.__file__).parent / "mod").glob("*.mod"))}
 for extra in ("snakemake", "LFPy", "matplotlib"):

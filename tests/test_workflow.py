@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lfpk.workflow import PAPER_FIGURES
+from lfpk.entry.workflow import PAPER_FIGURES
 
 BIN = Path(sys.executable).parent
 

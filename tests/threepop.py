@@ -1,7 +1,7 @@
 """A tiny three-population network with file morphologies (tests of the 'any cell' model).
 
 E: LFPy's shipped ``L23E_p23.hoc`` (rotated, randomly about z per cell); I: the study's
-ball-and-stick; I2: a made-up cell (:mod:`lfpk.morphology.synthetic`) written as Neurolucida ASC,
+ball-and-stick; I2: a made-up cell (:mod:`lfpk.model.morphology.synthetic`) written as Neurolucida ASC,
 with its own biophysics (leak, NaTa_t, SKv3_1 and persistent Na) and a config-defined section
 group. Morphology files are written next to the config and named by relative paths.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from lfpk.config import validate_config
-from lfpk.morphology import synthetic
+from lfpk.api.config import validate_config
+from lfpk.model.morphology import synthetic
 
 POPULATIONS = ("E", "I", "I2")
 
@@ -81,7 +81,7 @@ def three_population_config(base, folder, study="pytest_3pop", sizes=(24, 8, 8),
 def write(cfg, folder):
     """Write ``cfg`` (relative morphology paths kept) to ``folder/<study>.yaml`` and validate it
     as loaded from there."""
-    from lfpk.config import load_config
+    from lfpk.api.config import load_config
 
     path = Path(folder) / f"{cfg['study']}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from lfpk.config import validate_config
+from lfpk.api.config import validate_config
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]

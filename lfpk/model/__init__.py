@@ -1,6 +1,6 @@
 """The model description: populations and connections of a network, and the rules every stage
 shares (weight scaling, multapses, spike binning, kernel variants). Plain Python, separate from
-the NEURON builders (:mod:`lfpk.network`, :mod:`lfpk.kernel`)."""
+the NEURON builders (:mod:`lfpk.engines.network`, :mod:`lfpk.engines.kernel`)."""
 
 from lfpk.model.description import (
     Connection,

@@ -3,8 +3,8 @@
 :func:`from_config` turns the config into :class:`Population` s (size, morphology, placement,
 rotation, extrinsic input, biophysics) and :class:`Connection` s (probability, multapses,
 delays, synapse with the weight scaling applied, placement on section groups). The ground-truth
-network (:mod:`lfpk.network`), the connectivity (:mod:`lfpk.connectivity`), the kernel engine
-(:mod:`lfpk.kernel`), the figures and the CLI all read the network from here, so the same
+network (:mod:`lfpk.engines.network`), the connectivity (:mod:`lfpk.model.connectivity`), the kernel engine
+(:mod:`lfpk.engines.kernel`), the figures and the CLI all read the network from here, so the same
 description feeds ground truth and kernels (hnn-core's separation of model description and
 NEURON builder).
 """
@@ -31,9 +31,9 @@ class Population:
         Position in the config (gids are assigned in this order).
     size : int
         Number of cells N.
-    morphology : lfpk.morphology.BallAndStick or lfpk.morphology.FileMorphology
+    morphology : lfpk.model.morphology.BallAndStick or lfpk.model.morphology.FileMorphology
         The cell (rotation of the config applied, soma centre at the origin).
-    biophysics : lfpk.biophysics.Biophysics
+    biophysics : lfpk.model.biophysics.Biophysics
         The population's biophysics block (its own, or the config's default).
     radius, z_mean, z_sd : float
         Somata uniform in a disc of ``radius`` (um), depth normal (``z_mean``, ``z_sd`` um).
@@ -78,13 +78,13 @@ class Population:
 
     @cached_property
     def custom_groups(self):
-        from lfpk.morphology.groups import compile_groups
+        from lfpk.model.morphology.groups import compile_groups
 
         return compile_groups(self.morphology.groups, f"populations.{self.name}.morphology.groups")
 
     def group_mask(self, group, what="group"):
         """Boolean mask of the segments in section group ``group``."""
-        from lfpk.morphology.groups import group_mask
+        from lfpk.model.morphology.groups import group_mask
 
         return group_mask(self.segments, group, self.custom_groups, what)
 
@@ -204,7 +204,7 @@ class NetworkModel:
 
     def load_mechanisms(self, build_dir=None):
         """Load the compiled mechanisms (the package's and ``extra_dirs``) into NEURON."""
-        from lfpk import mechanisms
+        from lfpk.base import mechanisms
 
         return mechanisms.load(build_dir=build_dir, extra_dirs=self.extra_dirs or None)
 
@@ -216,15 +216,15 @@ class NetworkModel:
 
 def mod_dirs(cfg):
     """The folders of ``.mod`` sources: the package's mechanisms and ``mechanisms.extra_dirs``."""
-    from lfpk import mechanisms
+    from lfpk.base import mechanisms
 
     extra = [str(d) for d in ((cfg.get("mechanisms") or {}).get("extra_dirs") or [])]
     return [str(mechanisms.PACKAGE_MOD_DIR)] + extra
 
 
 def _population(name, index, pop, default_biophysics):
-    from lfpk.biophysics import Biophysics
-    from lfpk.morphology import from_population
+    from lfpk.model.biophysics import Biophysics
+    from lfpk.model.morphology import from_population
 
     own = pop.get("biophysics")
     what = f"populations.{name}.biophysics" if own is not None else "biophysics"
@@ -268,7 +268,7 @@ def build(cfg, sizes=None) -> NetworkModel:
 
 def from_config(cfg, sizes=None) -> NetworkModel:
     """The :class:`NetworkModel` of a validated config (a new one per call: callers may modify it;
-    morphology files are read and segmented once per process, :mod:`lfpk.morphology.imported`)."""
+    morphology files are read and segmented once per process, :mod:`lfpk.model.morphology.imported`)."""
     return build(cfg, sizes)
 
 

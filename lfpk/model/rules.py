@@ -1,6 +1,6 @@
 """The rules of the study that more than one stage applies, each written once.
 
-Ground truth (:mod:`lfpk.network`, :mod:`lfpk.connectivity`), kernels (:mod:`lfpk.kernel`),
+Ground truth (:mod:`lfpk.engines.network`, :mod:`lfpk.model.connectivity`), kernels (:mod:`lfpk.engines.kernel`),
 predictions, figures and the workflow all take these from here, so they cannot disagree:
 
 * which synapses are excitatory and how the weight scaling ``J`` scales them
@@ -173,7 +173,7 @@ def bin_index(times, dt, n):
 
     ``k = floor(t/dt + BIN_EPS)``, clipped to ``0 .. n - 1`` (a time within ``BIN_EPS`` below an
     edge past the last bin stays in the last bin). Used by the network's spike counts and
-    :mod:`lfpk.spikes` (predictions), so both bin alike.
+    :mod:`lfpk.engines.spikes` (predictions), so both bin alike.
     """
     b = np.floor(np.asarray(times, dtype=float) / float(dt) + BIN_EPS).astype(np.int64)
     return np.clip(b, 0, int(n) - 1)

@@ -1,10 +1,10 @@
 """Cross-field checks of the model parts of a config that need no NEURON (called by
-:func:`lfpk.config.validate_config`): section groups named by connections and biophysics blocks
+:func:`lfpk.api.config.validate_config`): section groups named by connections and biophysics blocks
 exist on the cells they refer to."""
 
 from __future__ import annotations
 
-from lfpk.morphology.groups import BUILTIN_GROUPS
+from lfpk.model.morphology.groups import BUILTIN_GROUPS
 
 #: Groups of a ball-and-stick cell that have segments.
 BALL_AND_STICK_GROUPS = ("all", "soma", "dend", "apic")

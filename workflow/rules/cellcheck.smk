@@ -1,4 +1,4 @@
-# Single-cell check of the active cells of `cell_check.populations` (lfpk.cellcheck): somatic
+# Single-cell check of the active cells of `cell_check.populations` (lfpk.study.cellcheck): somatic
 # step-current firing and the back-propagating action potential (Hay et al. 2011's protocols).
 rule cell_check:
     input:

@@ -2,14 +2,14 @@
 import os
 from pathlib import Path
 
-from lfpk.cellcheck import parameters as cell_check_parameters
-from lfpk.mechanisms import ENV_BUILD_DIR, PACKAGE_MOD_DIR
+from lfpk.study.cellcheck import parameters as cell_check_parameters
+from lfpk.base.mechanisms import ENV_BUILD_DIR, PACKAGE_MOD_DIR
 from lfpk.model import input_files
-from lfpk.morphology.fetch import sources as morphology_sources
+from lfpk.model.morphology.fetch import sources as morphology_sources
 from lfpk.model.rules import VARIANT_PATTERN
-from lfpk.single_cell import single_cell_parameters
-from lfpk.stages import kernel_set_parameters, morphology_parameters
-from lfpk.workflow import (
+from lfpk.study.single_cell import single_cell_parameters
+from lfpk.study.stages import kernel_set_parameters, morphology_parameters
+from lfpk.entry.workflow import (
     HYBRID_PATTERN,
     MODEL_B_JSCAN_VARIANTS,
     MODEL_B_SOURCE,

@@ -1,4 +1,4 @@
-# The hybrid scheme (Hagen et al. 2022, Figs 4-7; lfpk.hybrid, lfpk.network.replay): the
+# The hybrid scheme (Hagen et al. 2022, Figs 4-7; lfpk.study.hybrid, lfpk.engines.network.replay): the
 # ground-truth run hybrid.run rebuilt with linearised cells and current synapses. Reconstructions
 # replay its spikes and extrinsic drive; hybrid-kernel runs fire every population once; the eight
 # approximations (reconstructions, hybrid-kernel and direct-kernel predictions) are compared with

@@ -1,6 +1,6 @@
 # Kernels H_YX of every connection of one run and kernel variant, computed in one process (one
 # linearised cell per postsynaptic population, reused for its connections) and written gathered.
-# params: every connection's kernel parameters (lfpk.stages.kernel_set_parameters) and the
+# params: every connection's kernel parameters (lfpk.study.stages.kernel_set_parameters) and the
 # variant, so a change reruns exactly the (run, variant) jobs whose kernels it changes.
 rule kernels:
     input:

@@ -1,4 +1,4 @@
-# Ground-truth network (lfpk.network): one run per ground-truth variant `run` ("default" = the
+# Ground-truth network (lfpk.engines.network): one run per ground-truth variant `run` ("default" = the
 # config as is). MPI through the `mpi` resource convention: a cluster profile can set
 # resources mpi="srun" (and tasks) to replace the local mpiexec of the mpich wheel.
 NETWORK_TASKS = int((config.get("network") or {}).get("tasks", 2))

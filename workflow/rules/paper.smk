@@ -1,4 +1,4 @@
-# The figures of Hagen et al. (2022) for Model A (lfpk.paper; docs/figures.md): one rule per
+# The figures of Hagen et al. (2022) for Model A (lfpk.figures.paper; docs/figures.md): one rule per
 # figure writing results/<study>/figures/paper/FigNN.{png,pdf}, plus the single-cell step
 # responses they need. The hybrid scheme's run (hybrid.run, the study's J = 1) feeds Figs 3-8.
 HYBRID_RUN = hybrid_run(config)

@@ -1,5 +1,5 @@
 # The figures of Hagen et al. (2022) for Model B (the Hay et al. 2011 cell as E; `figures.paper:
-# model_b`), drawn by lfpk.paper with the layouts of Model A and compared on the E cells'
+# model_b`), drawn by lfpk.figures.paper with the layouts of Model A and compared on the E cells'
 # contribution (MODEL_B_SOURCE) as the study does: Fig 10 (as Figs 4 and 6), 11 (as 5), 12 (as 7),
 # 13 (as 9, frozen kernels with g_eff), S2 (as 8: sensitivity.source E), S3 (own layout). Figs 2
 # and S1 come from paper.smk. HYBRID_RUN and J_RUNS are those of paper.smk / common.smk.

@@ -2,7 +2,7 @@
 # NEST runs and compared with the ground truth (Hagen et al. 2022, Fig 14). Only with a `pointnet`
 # section in the config. NEST threads come from pointnet.threads, not from --cores: they are part of
 # the model (NEST draws one random stream per thread), so outputs do not depend on --cores.
-from lfpk.pointnet.parameters import POINTNET_RUN, config_subset
+from lfpk.study.pointnet.parameters import POINTNET_RUN, config_subset
 
 POINTNET_THREADS = int(config["pointnet"]["threads"]) if "pointnet" in config else 1
 

@@ -1,8 +1,8 @@
 # Snakemake script: download the configured morphology files (pinned sha256).
 import sys
 
-from lfpk.logs import log_to
-from lfpk.morphology.fetch import FetchError, Source, fetch
+from lfpk.base.logs import log_to
+from lfpk.model.morphology.fetch import FetchError, Source, fetch
 
 with log_to(snakemake.log[0]) as log:
     failed = []

@@ -1,7 +1,7 @@
 # Snakemake script: kernels of one run and kernel variant.
-from lfpk import figures
-from lfpk.io import read_dataset
-from lfpk.logs import log_to
+from lfpk.figures import style as figures
+from lfpk.base.io import read_dataset
+from lfpk.base.logs import log_to
 
 with log_to(snakemake.log[0]):
     figures.apply_style(snakemake.params.style)

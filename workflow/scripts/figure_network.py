@@ -1,7 +1,7 @@
 # Snakemake script: overview figure of one ground-truth run.
-from lfpk.figures import apply_style
-from lfpk.logs import log_to
-from lfpk.study_figures import network_overview_figure
+from lfpk.figures.style import apply_style
+from lfpk.base.logs import log_to
+from lfpk.figures.study import network_overview_figure
 
 with log_to(snakemake.log[0]):
     apply_style(snakemake.params.style)

@@ -1,10 +1,10 @@
-# Snakemake script: one hybrid-scheme run under MPI (lfpk.network.replay through `python -m
-# lfpk.network`): a reconstruction replaying the ground truth's spikes, or (params.volleys) a
+# Snakemake script: one hybrid-scheme run under MPI (lfpk.engines.network.replay through `python -m
+# lfpk.engines.network`): a reconstruction replaying the ground truth's spikes, or (params.volleys) a
 # hybrid-kernel run with one volley per population.
 from pathlib import Path
 
-from lfpk.logs import log_to
-from lfpk.workflow import launch_network, run_config
+from lfpk.base.logs import log_to
+from lfpk.entry.workflow import launch_network, run_config
 
 with log_to(snakemake.log[0]) as log:
     opts = snakemake.params.options

@@ -1,6 +1,6 @@
-# Snakemake script: hybrid-scheme kernels H_YX from a hybrid-kernel run (lfpk.network.replay).
-from lfpk.logs import log_to
-from lfpk.network.replay import hybrid_kernel_files
+# Snakemake script: hybrid-scheme kernels H_YX from a hybrid-kernel run (lfpk.engines.network.replay).
+from lfpk.base.logs import log_to
+from lfpk.engines.network.replay import hybrid_kernel_files
 
 with log_to(snakemake.log[0]) as log:
     ds = hybrid_kernel_files(snakemake.input[0], snakemake.output[0], snakemake.params.volleys,

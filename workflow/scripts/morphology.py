@@ -1,8 +1,8 @@
 # Snakemake script: one population's morphology (.hoc) and segment table (.nc).
 import numpy as np
 
-from lfpk.logs import log_to
-from lfpk.stages import population_morphology, write_morphology
+from lfpk.base.logs import log_to
+from lfpk.study.stages import population_morphology, write_morphology
 
 with log_to(snakemake.log[0]) as log:
     name = snakemake.wildcards.population

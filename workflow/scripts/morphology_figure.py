@@ -1,7 +1,7 @@
 # Snakemake script: figure of all populations' morphologies with segment boundaries.
-from lfpk.figures import apply_style
-from lfpk.logs import log_to
-from lfpk.stages import morphology_figure
+from lfpk.figures.style import apply_style
+from lfpk.base.logs import log_to
+from lfpk.study.stages import morphology_figure
 
 with log_to(snakemake.log[0]):
     apply_style(snakemake.params.style)

@@ -1,12 +1,12 @@
 # Snakemake script: one ground-truth network run under MPI.
 # The (validated, possibly --config-overridden) config of the run is written next to the outputs
-# and `{resources.mpi} -n {threads} python -m lfpk.network` is launched on it
-# (lfpk.workflow.launch_network), so the same code path serves the CLI, the workflow and cluster
+# and `{resources.mpi} -n {threads} python -m lfpk network` is launched on it
+# (lfpk.entry.workflow.launch_network), so the same code path serves the CLI, the workflow and cluster
 # profiles (resources.mpi = "srun").
 from pathlib import Path
 
-from lfpk.logs import log_to
-from lfpk.workflow import launch_network, run_config
+from lfpk.base.logs import log_to
+from lfpk.entry.workflow import launch_network, run_config
 
 with log_to(snakemake.log[0]) as log:
     run = snakemake.wildcards.run

@@ -1,6 +1,6 @@
-# Snakemake script: one paper figure (lfpk.paper.make) from the rule's inputs and params.
-from lfpk.logs import log_to
-from lfpk.paper import make
+# Snakemake script: one paper figure (lfpk.figures.paper.make) from the rule's inputs and params.
+from lfpk.base.logs import log_to
+from lfpk.figures.paper import make
 
 with log_to(snakemake.log[0]) as log:
     inputs = {name: getattr(snakemake.input, name) for name in snakemake.input.keys()}

@@ -1,6 +1,6 @@
 # Snakemake script: simulate the fitted point-neuron network, predicting its signals while NEST runs.
-from lfpk.logs import log_to
-from lfpk.pointnet.stages import simulate_files
+from lfpk.base.logs import log_to
+from lfpk.study.pointnet.stages import simulate_files
 
 with log_to(snakemake.log[0]):
     simulate_files(snakemake.params.config, snakemake.output.spikes, fit=snakemake.input.fit,

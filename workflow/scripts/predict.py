@@ -1,7 +1,7 @@
 # Snakemake script: predict a run's signals from its spikes with one kernel variant.
 # The network's own spikes: a population may be silent (a result of the run, not a mapping error).
-from lfpk.logs import log_to
-from lfpk.predict import predict_files
+from lfpk.base.logs import log_to
+from lfpk.engines.prediction.predict import predict_files
 
 with log_to(snakemake.log[0]) as log:
     result = predict_files(snakemake.input.spikes, snakemake.input.kernels, snakemake.output[0], allow_silent=True)

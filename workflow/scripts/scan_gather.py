@@ -1,6 +1,6 @@
 # Snakemake script: every run x kernel variant's metrics in one tidy dataset.
-from lfpk.logs import log_to
-from lfpk.scan import gather_scan_files
+from lfpk.base.logs import log_to
+from lfpk.study.scan import gather_scan_files
 
 with log_to(snakemake.log[0]):
     runs, variants = list(snakemake.params.runs), list(snakemake.params.variants)

@@ -1,6 +1,6 @@
-# Snakemake script: step responses of one population's cell (lfpk.single_cell; Figs 2 and S1).
-from lfpk.logs import log_to
-from lfpk.single_cell import single_cell_files
+# Snakemake script: step responses of one population's cell (lfpk.study.single_cell; Figs 2 and S1).
+from lfpk.base.logs import log_to
+from lfpk.study.single_cell import single_cell_files
 
 with log_to(snakemake.log[0]) as log:
     ds = single_cell_files(snakemake.config, snakemake.wildcards.population, snakemake.output[0])

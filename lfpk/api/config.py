@@ -1,0 +1,414 @@
+"""Loading and validation of study configurations: the one loader and validator used by
+``lfpk validate-config``, every ``lfpk`` command and the Snakemake workflow.
+
+A configuration file describes the whole study, or states the file it overlays with ``extends:``
+(a path relative to the extending file). :func:`load_config` resolves the chain: mappings merge key
+by key, any other value (numbers, strings, lists such as ``connections``) replaces the base's, and
+``null`` removes a key of the base. The result, and nothing else, is validated and run.
+
+The JSON schema (``lfpk/schemas/config.schema.yaml``, also reachable as
+``workflow/schemas/config.schema.yaml``) describes every key; :func:`validate_config` applies it and
+then the rules a schema cannot express: numbers must be finite (infinity only as a distribution
+bound), names must stay inside ``results/<study>``, distributions must exist (delays with no
+probability below 0 ms, :func:`lfpk.model.connectivity.delay_distribution`), ``network.runs`` must not
+collide with the runs the workflow derives from the scans and must each validate, and every stage
+must fit in memory (:mod:`lfpk.study.resources`). Every error names the offending key path (e.g.
+``connections[2].synapse.tau2``, ``network.runs.fast.simulation.dt``) and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "config.schema.yaml"
+
+#: Top-level key naming the configuration file a file overlays.
+EXTENDS = "extends"
+#: Run names the workflow derives itself (the config as is, and the kernel-only run).
+RESERVED_RUNS = ("default", "config")
+#: Keys a run of ``network.runs`` may not override: they are workflow wiring shared by all runs.
+RUN_FIXED_KEYS = ("study", "scans", "network", "figures")
+
+
+class ConfigError(ValueError):
+    """A configuration that does not satisfy the schema or a cross-field rule."""
+
+
+@lru_cache(maxsize=1)
+def load_schema():
+    with open(SCHEMA_PATH) as f:
+        return yaml.safe_load(f)
+
+
+def _key_path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "<top level>"
+
+
+def _resolve(node, root):
+    while isinstance(node, dict) and "$ref" in node and not node.get("description"):
+        node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _description_at(path):
+    """The schema's description of the key at ``path`` (a $ref's sibling description wins)."""
+    root = load_schema()
+    node = root
+    for part in path:
+        node = _resolve(node, root)
+        if not isinstance(node, dict):
+            return None
+        if isinstance(part, int):
+            node = node.get("items")
+        elif part in node.get("properties", {}):
+            node = node["properties"][part]
+        else:
+            node = node.get("additionalProperties")
+    return node.get("description") if isinstance(node, dict) else None
+
+
+def _describe(error, prefix=()) -> str:
+    path = list(error.absolute_path)
+    full = list(prefix) + path
+    if error.validator == "additionalProperties" and not error.validator_value is True:
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = sorted(error.schema.get("properties", {}))
+        keys = ", ".join(_key_path(full + [k]) for k in extra)
+        return f"unknown key {keys}; allowed keys here: {', '.join(allowed)}"
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else "?"
+        desc = _description_at(path + [missing])
+        return f"missing key {_key_path(full + [missing])}" + (f" ({desc})" if desc else "")
+    desc = _description_at(path) or error.schema.get("description")
+    message = error.message
+    if error.validator == "pattern":
+        message = f"{error.instance!r} does not match {error.validator_value!r}"
+    text = f"{_key_path(full)}: {message}"
+    if desc:
+        text += f" (expected: {desc})"
+    return text
+
+
+def _pattern(validator, pattern, instance, schema):
+    """``pattern`` matching the whole string: ``$`` does not accept a trailing newline (Python's
+    ``re.search`` would let ``"laptop\\n"`` through ``^...$``)."""
+    from jsonschema import ValidationError
+
+    if isinstance(instance, str):
+        strict = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+        if not re.search(strict, instance):
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+    return cls(load_schema())
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules the schema cannot express
+# ---------------------------------------------------------------------------------------------
+
+
+def _non_finite_errors(node, path=(), in_params=False) -> list[str]:
+    """NaN anywhere, and infinities outside distribution parameters (where ``b: .inf`` is a bound)."""
+    errors = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            errors += _non_finite_errors(v, path + (k,), in_params or k == "params")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            errors += _non_finite_errors(v, path + (i,), in_params)
+    elif isinstance(node, float) and not math.isfinite(node):
+        if math.isnan(node):
+            errors.append(f"{_key_path(path)}: NaN; expected a finite number")
+        elif not in_params:
+            errors.append(f"{_key_path(path)}: {node}; expected a finite number (infinity is allowed "
+                          "only as a distribution bound, e.g. delays.params.b)")
+    return errors
+
+
+def _distribution_errors(cfg) -> list[str]:
+    """Every distribution exists and takes its parameters; delays have no mass below 0 ms; the
+    multapse distribution has mass on 1..99."""
+    from lfpk.model.connectivity import delay_distribution, multapse_pmf
+
+    errors = []
+    for i, conn in enumerate(cfg["connections"]):
+        for key, check in (("multapses", lambda spec, what: multapse_pmf(spec, what=what)),
+                           ("delays", delay_distribution)):
+            try:
+                check(conn[key], f"connections[{i}].{key}")
+            except ValueError as exc:
+                errors.append(str(exc))
+    return errors
+
+
+def j_run_name(J) -> str:
+    """Run name of a weight-scaling scan value: ``J`` and the shortest decimal that reads back as
+    the same float (``J0.975``, ``J0.9750001``, ``J1``), so distinct values never share a name."""
+    text = repr(float(J))
+    return "J" + (text[:-2] if text.endswith(".0") else text)
+
+
+def scan_runs(cfg) -> dict:
+    """``{run name: J}`` of the ``scans.J`` values other than ``weight_scaling.J``."""
+    J0 = float(cfg["weight_scaling"]["J"])
+    return {j_run_name(J): float(J) for J in (cfg.get("scans") or {}).get("J", []) if float(J) != J0}
+
+
+def deep_merge(base, over):
+    """``over`` laid over ``base``: mappings merge key by key, other values replace, ``None``
+    removes the key."""
+    out = dict(base)
+    for k, v in over.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _run_errors(cfg) -> list[str]:
+    """``network.runs``: names distinct from the derived runs, overrides that keep the workflow's
+    wiring, and merged configurations that validate (errors prefixed ``network.runs.<run>``)."""
+    errors = []
+    runs = (cfg.get("network") or {}).get("runs") or {}
+    scans = scan_runs(cfg)
+    pops = list(cfg["populations"])
+    pairs = [(c["pre"], c["post"]) for c in cfg["connections"]]
+    for name, over in runs.items():
+        where = f"network.runs.{name}"
+        if name in RESERVED_RUNS:
+            errors.append(f"{where}: the run name {name!r} is reserved ('default' is the config as is, 'config' "
+                          "the kernels from config values); choose another name")
+            continue
+        if name in scans:
+            errors.append(f"{where}: collides with the run of scans.J value {scans[name]:g}; choose another "
+                          "name or remove the value from scans.J")
+            continue
+        fixed = [k for k in RUN_FIXED_KEYS if k in over]
+        if "kernel" in over and isinstance(over["kernel"], dict) and "variants" in over["kernel"]:
+            fixed.append("kernel.variants")
+        if fixed:
+            errors.append(f"{where}: a run cannot override {', '.join(fixed)} (shared by every run of the "
+                          "study); expected only model keys (simulation, populations, connections, ...)")
+            continue
+        merged = deep_merge(cfg, over)
+        try:
+            validate_config(merged, runs=False)
+        except ConfigError as exc:
+            for line in str(exc).split("\n  ")[1:]:
+                errors.append(f"{where}: {line}")
+            continue
+        if list(merged["populations"]) != pops or [(c["pre"], c["post"]) for c in merged["connections"]] != pairs:
+            errors.append(f"{where}: a run must keep the populations ({', '.join(pops)}) and connections "
+                          "(pre -> post, in order) of the config; it may change their parameters")
+    return errors
+
+
+def _cross_field_errors(cfg, runs=True) -> list[str]:
+    errors = []
+    sim = cfg["simulation"]
+    if sim["transient"] >= sim["tstop"]:
+        errors.append(
+            f"simulation.transient: {sim['transient']} ms must be less than simulation.tstop "
+            f"({sim['tstop']} ms)"
+        )
+
+    def check_synapse(syn, where):
+        if not syn["tau2"] > syn["tau1"]:
+            errors.append(
+                f"{where}.tau2: {syn['tau2']} ms must be greater than {where}.tau1 ({syn['tau1']} ms)"
+            )
+
+    pops = cfg["populations"]
+    for name, pop in pops.items():
+        check_synapse(pop["extrinsic"]["synapse"], f"populations.{name}.extrinsic.synapse")
+    seen = set()
+    for i, conn in enumerate(cfg["connections"]):
+        for role in ("pre", "post"):
+            if conn[role] not in pops:
+                errors.append(
+                    f"connections[{i}].{role}: population {conn[role]!r} is not declared in "
+                    f"populations (declared: {', '.join(pops)})"
+                )
+        key = (conn["pre"], conn["post"])
+        if key in seen:
+            errors.append(f"connections[{i}]: connection {key[0]} -> {key[1]} is declared twice")
+        seen.add(key)
+        check_synapse(conn["synapse"], f"connections[{i}].synapse")
+        if sum(d["weight"] for d in conn["placement"]["densities"]) <= 0:
+            errors.append(
+                f"connections[{i}].placement.densities: at least one weight must be positive"
+            )
+    kern = cfg["kernel"]
+    if kern["tau"] <= sim["dt"]:
+        errors.append(
+            f"kernel.tau: {kern['tau']} ms must be greater than simulation.dt ({sim['dt']} ms)"
+        )
+    for name in kern["rates"]:
+        if name not in pops:
+            errors.append(f"kernel.rates.{name}: population {name!r} is not declared in populations")
+    for name in pops:
+        if name not in kern["rates"]:
+            errors.append(f"kernel.rates: missing key kernel.rates.{name} (rate of population {name}, 1/s)")
+    source = (cfg.get("sensitivity") or {}).get("source", "total")
+    if source != "total" and source not in pops:
+        errors.append(f"sensitivity.source: {source!r} must be 'total' or a population ({', '.join(pops)})")
+    radii = cfg["probes"]["eeg"]["radii"]
+    if any(b <= a for a, b in zip(radii, radii[1:])):
+        errors.append(f"probes.eeg.radii: {radii} must increase strictly (brain, CSF, skull, scalp)")
+    errors += _distribution_errors(cfg)
+    from lfpk.model.validate import config_errors
+
+    errors += config_errors(cfg)  # section groups of connections and biophysics blocks
+    from lfpk.study.cellcheck import config_errors as cell_check_errors
+
+    errors += cell_check_errors(cfg)
+    from lfpk.study.pointnet.parameters import config_errors as pointnet_errors
+
+    errors += pointnet_errors(cfg)
+    from lfpk.study.hybrid import config_errors as hybrid_errors
+
+    errors += hybrid_errors(cfg)  # the hybrid scheme's run, volleys and direct-kernel variants
+    if errors:
+        return errors
+    if runs:
+        errors += _run_errors(cfg)
+    from lfpk.study.resources import memory_errors
+
+    errors += memory_errors(cfg, runs=runs)
+    return errors
+
+
+def validate_config(cfg, runs=True) -> dict:
+    """Validate a configuration mapping; return it unchanged or raise :class:`ConfigError`.
+
+    Parameters
+    ----------
+    cfg : dict
+        Parsed configuration, ``extends`` resolved (:func:`load_config`).
+    runs : bool
+        Also validate every run of ``network.runs`` merged over ``cfg`` (off for a run's own config).
+
+    Raises
+    ------
+    ConfigError
+        With one line per problem, each naming the key path and the expectation.
+    """
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"configuration must be a mapping of keys, got {type(cfg).__name__}")
+    if EXTENDS in cfg:
+        raise ConfigError(f"{EXTENDS}: {cfg[EXTENDS]!r} is not resolved; load the file with "
+                          "lfpk.api.config.load_config (or `lfpk validate-config FILE`)")
+    schema_errors = sorted(_validator().iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
+    messages = list(dict.fromkeys(_describe(e) for e in schema_errors))
+    messages += _non_finite_errors(cfg)
+    if not messages:
+        messages = _cross_field_errors(cfg, runs=runs)
+    if messages:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(messages))
+    return cfg
+
+
+def read_config_file(path, _chain=()) -> dict:
+    """The configuration a file describes: its ``extends`` chain resolved, not validated.
+
+    Relative paths in it (morphology files, mechanism folders) are made absolute against the
+    file's folder (:func:`lfpk.model.resolve_paths`).
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, not YAML, not a mapping, a bad ``extends`` or a cycle; the
+        message names the file.
+    """
+    from lfpk.model.paths import resolve_paths
+
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise ConfigError(f"configuration file {path} {what}" + (f" (extended by {_chain[-1]})" if _chain else ""))
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of configuration keys, got {type(data).__name__}")
+    base = data.pop(EXTENDS, None)
+    data = resolve_paths(data, path.parent)  # each file's relative paths from its own folder
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"{path}: {EXTENDS}: expected the path of the configuration this file overlays "
+                          f"(relative to {path.parent}), got {base!r}")
+    base_path = (path.parent / base).resolve()
+    chain = (*_chain, str(path))
+    if str(base_path) in {str(Path(c).resolve()) for c in chain}:
+        raise ConfigError(f"{path}: {EXTENDS}: {base} closes a cycle ({' -> '.join(chain)} -> {base_path})")
+    return deep_merge(read_config_file(base_path, chain), data)
+
+
+def load_config(path) -> dict:
+    """Read a YAML configuration file, resolve its ``extends`` chain and validate the result.
+
+    Raises
+    ------
+    ConfigError
+        If the file (or a file it extends) is missing, is not YAML, or the result does not
+        validate; the message names the file.
+    """
+    cfg = read_config_file(path)
+    try:
+        return validate_config(cfg)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def load_study_config(configfiles, overrides=None, default="config/config.yaml") -> tuple[dict, str]:
+    """The configuration the workflow runs: one ``--configfile`` (default ``default``), its
+    ``extends`` resolved, ``--config KEY=VALUE`` ``overrides`` laid over it, validated.
+
+    Returns
+    -------
+    (dict, str)
+        The configuration and a description of where it came from (for messages).
+
+    Raises
+    ------
+    ConfigError
+        Several config files (a file states what it overlays with ``extends:``), or any error of
+        :func:`load_config`.
+    """
+    files = [str(f) for f in configfiles or []]
+    if len(files) > 1:
+        raise ConfigError(f"{len(files)} config files given ({', '.join(files)}); give one --configfile: a "
+                          f"file describes the whole study or names the file it overlays with '{EXTENDS}:'")
+    path = files[0] if files else default
+    cfg = read_config_file(path)
+    source = str(path)
+    if overrides:
+        cfg = deep_merge(cfg, dict(overrides))
+        source += " with --config " + " ".join(f"{k}={v}" for k, v in dict(overrides).items())
+    try:
+        return validate_config(cfg), source
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None

@@ -1,0 +1,46 @@
+"""Logging set-up shared by the CLI and the workflow scripts."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def log_to(path=None, level=logging.INFO):
+    """Send the ``lfpk`` logger, stdout and stderr to ``path`` (or keep them on the console).
+
+    Exceptions raised inside the block are written to the log file with their traceback, then
+    re-raised, so a failing Snakemake job's reason is in its log file. On the console, bad input
+    (``ValueError``, ``OSError``), interrupts and :class:`lfpk.entry.cli.main.Stopped` are left to the
+    caller's error boundary (:func:`lfpk.entry.cli.main.run_command` prints them in one line).
+    """
+    logger = logging.getLogger("lfpk")
+    logger.setLevel(level)
+    if path is None:
+        handler = logging.StreamHandler(sys.stderr)
+        stream = None
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        stream = open(path, "w")
+        handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    old = sys.stdout, sys.stderr
+    if stream is not None:
+        sys.stdout = sys.stderr = stream
+    try:
+        yield logger
+    except BaseException as exc:
+        from lfpk.entry.cli.main import Stopped
+
+        if stream is not None or not isinstance(exc, (ValueError, OSError, KeyboardInterrupt, SystemExit, Stopped)):
+            logger.exception("failed")
+        raise
+    finally:
+        sys.stdout, sys.stderr = old
+        logger.removeHandler(handler)
+        if stream is not None:
+            stream.close()

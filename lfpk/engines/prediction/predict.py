@@ -1,0 +1,449 @@
+"""Signals predicted from spikes and kernels: phi = sum_X sum_Y nu_X * H_YX, at any length.
+
+For every signal the kernels carry (``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``) the contribution of
+connection X -> Y is the causal linear convolution
+
+    phi_YX[c, n] = sum_{k >= 0} H_YX[c, k] * nu_X[n - k],      n = 0 .. N-1,
+
+where ``nu_X[n]`` is the spike count of population X in bin ``[n dt, (n+1) dt)`` (time ``n dt``) and
+``H_YX[c, k]`` the kernel at lag ``k dt`` on channel ``c``. Lag 0 is aligned exactly: one spike in
+bin ``n0`` gives ``phi[n0 + k] = H[k]``. Causal kernels (lags ``[-tau, tau]``) contribute their lags
+>= 0 (negative lags are zero by construction; non-zero values there are ignored with a warning); FIR
+kernels (lags ``(0, tau]``) have an implicit zero at lag 0.
+
+Everything streams (:mod:`lfpk.engines.prediction.streaming`): spikes are read and binned chunk by chunk
+(:func:`lfpk.engines.spikes.count_recording`), the convolution runs by overlap-save blocks, and each block is
+written to the netCDF file (:mod:`lfpk.engines.prediction.file`), so memory is bounded by the block, not
+the recording. Options: a subset of signals, per-connection contributions on or off, float32
+storage, decimation after an anti-alias filter, zlib compression.
+
+* :func:`predict` -- counts (xarray) -> prediction (xarray), in memory;
+* :func:`predict_files` -- spike files + kernels -> prediction file (the ``lfpk predict`` stage),
+  with the checks and the per-population report of :mod:`lfpk.engines.spikes.counting` and a warning when
+  the kernels' g_eff rates differ from the measured rates;
+* :func:`causal_convolve` -- the whole-recording FFT convolution (reference; the sensitivity scan).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lfpk.engines.prediction.streaming import (SIGNALS, KernelBank, StreamingPredictor, kernel_positive_part, lag_index,
+                            merge_outputs, n_output_samples)
+
+log = logging.getLogger("lfpk.predict")
+
+__all__ = ["SIGNALS", "predict", "predict_files", "causal_convolve", "kernel_positive_part", "PredictionResult",
+           "RATE_TOLERANCE", "kernel_rates", "compare_rates"]
+
+#: relative difference of measured and kernel (g_eff) rates above which predict_files warns
+RATE_TOLERANCE = 0.10
+_lag_index = lag_index  # former private name
+
+
+def causal_convolve(counts, kernels):
+    """Causal convolution of whole recordings by one zero-padded FFT.
+
+    Parameters
+    ----------
+    counts : ndarray (n_pre, N)
+        Spike counts per bin of each presynaptic population.
+    kernels : ndarray (n_post, n_pre, n_channels, K + 1)
+        Kernels at lags 0..K (steps of dt).
+
+    Returns
+    -------
+    ndarray (n_post, n_pre, n_channels, N)
+        ``out[y, x, c, n] = sum_k kernels[y, x, c, k] * counts[x, n - k]``.
+    """
+    from scipy import fft
+
+    counts = np.asarray(counts, dtype=float)
+    kernels = np.asarray(kernels, dtype=float)
+    n = counts.shape[-1]
+    nk = kernels.shape[-1]
+    nfft = fft.next_fast_len(n + nk - 1, real=True)
+    C = fft.rfft(counts, nfft, axis=-1)
+    H = fft.rfft(kernels, nfft, axis=-1)
+    return fft.irfft(H * C[None, :, None, :], nfft, axis=-1)[..., :n]
+
+
+# ---------------------------------------------------------------------------------------------
+# Attributes and in-memory datasets
+# ---------------------------------------------------------------------------------------------
+
+
+def prediction_attrs(bank, kernels, q, dtype, spike_source, extra=None):
+    """Global attributes of a prediction (method, resolution, kernel provenance, versions)."""
+    from lfpk.base.io import software_versions, to_json
+
+    attrs = {
+        "title": "signals predicted from population spike counts and spike-to-signal kernels",
+        "method": "sum over connections of causal convolutions nu_X * H_YX by overlap-save FFT blocks "
+                  "(Hagen et al. 2022, PLOS Comput Biol 18:e1010353); lag 0 of H aligned with the spike's bin",
+        "dt": float(bank.dt * q),
+        "dt_bins": float(bank.dt),
+        "decimation": int(q),
+        "anti_alias": ("none" if q == 1 else
+                       "linear-phase FIR, Kaiser window, pass band to 0.8 of the output Nyquist frequency "
+                       "(gain 1 +- 1e-4), stop band from it (>= 80 dB), delay compensated; applied to the kernels"),
+        "storage_dtype": str(np.dtype(dtype)),
+        "kernel_form": str(bank.kernel_attrs.get("form", "unknown")),
+        "biophysics": str(bank.kernel_attrs.get("biophysics", "unknown")),
+        "g_eff_on": int(bank.kernel_attrs.get("g_eff_on", -1)),
+        "kernel_attrs": to_json(dict(kernels.attrs)),
+        "spike_source": str(spike_source),
+        "signals": ",".join(bank.signals),
+        "software_versions": to_json(software_versions()),
+    }
+    attrs.update(extra or {})
+    return attrs
+
+
+def outputs_to_dataset(bank, outs, q, contributions, attrs=None, dtype="float64"):
+    """Streamed outputs (consecutive :meth:`StreamingPredictor.push` results) as an xarray Dataset."""
+    import xarray as xr
+
+    merged = merge_outputs(outs, 0) if outs else None
+    n = merged["n"] if merged else 0
+    time = np.arange(n) * bank.dt * q
+    coords = {
+        "time": ("time", time, {"units": "ms", "long_name": "time (start of the output bin)"}),
+        "post": ("post", bank.posts, {"long_name": "postsynaptic population Y"}),
+        "pre": ("pre", bank.pres, {"long_name": "presynaptic population X"}),
+        "source": ("source", ["total", *bank.posts], {"long_name": "total or contributing postsynaptic population"}),
+        "population": ("population", bank.pres, {"long_name": "presynaptic population"}),
+    }
+    for cname, (dims, values, cattrs) in bank.coords.items():
+        coords[cname] = (dims, values, cattrs)
+    data = {}
+    dtype = np.dtype(dtype)
+    for name in bank.signals:
+        cdim = bank.channel_dim[name]
+        a = bank.attrs[name]
+        sig = merged["signals"][name] if merged else np.zeros((len(bank.posts) + 1, bank.n_channels(name), 0))
+        data[name] = (("source", cdim, "time"), sig.astype(dtype, copy=False),
+                      {"units": a["units"], "long_name": f"predicted {a['long_name']}"})
+        if contributions:
+            c = merged["contributions"][name] if merged else np.zeros(
+                (len(bank.posts), len(bank.pres), bank.n_channels(name), 0))
+            data[f"{name}_contribution"] = (("post", "pre", cdim, "time"), c.astype(dtype, copy=False), {
+                "units": a["units"], "long_name": f"predicted {a['long_name']}: contribution of connection pre -> post"})
+    counts = merged["counts"] if merged else np.zeros((len(bank.pres), 0), dtype=np.int64)
+    data["population_count"] = (("population", "time"), counts.astype(np.int64), {
+        "units": "1", "long_name": "spikes per output bin [time, time + dt) of each presynaptic population"})
+    return xr.Dataset(data, coords=coords, attrs=attrs or {})
+
+
+def _bank_and_counts(kernels, counts, signals):
+    bank = KernelBank(kernels, signals)
+    dt = bank.dt
+    if "time" not in counts.dims or "population" not in counts.dims:
+        raise ValueError("counts: expected dims (population, time)")
+    time = np.asarray(counts["time"].values, dtype=float)
+    if len(time) > 1:
+        cdt = float(np.median(np.diff(time)))
+        if not np.isclose(cdt, dt, rtol=1e-6, atol=0):
+            raise ValueError(f"spike counts have bin width {cdt} ms but the kernels have dt = {dt} ms; bin the "
+                             f"spikes at the kernels' dt (--dt {dt})")
+        lag_index(time, dt, "counts: time")
+        if time[0] != 0:
+            raise ValueError(f"counts: the time axis must start at 0 ms, got {time[0]!r}")
+    elif "dt" in counts.attrs and not np.isclose(float(counts.attrs["dt"]), dt, rtol=1e-6):
+        raise ValueError(f"spike counts have bin width {counts.attrs['dt']} ms but the kernels have dt = {dt} ms")
+    have = [str(p) for p in counts["population"].values]
+    missing = [p for p in bank.pres if p not in have]
+    if missing:
+        raise ValueError(f"spikes have no population(s) {missing} that the kernels need as presynaptic "
+                         f"(spike populations: {have})")
+    extra = [p for p in have if p not in bank.pres]
+    if extra:
+        log.warning("spike population(s) %s have no kernels and are ignored", extra)
+    return bank, counts.sel(population=bank.pres).transpose("population", "time").values
+
+
+def predict(kernels, counts, spike_source=None, signals=None, contributions=True, decimate=1, dtype="float64",
+            block=None):
+    """Predict signals from population spike counts, in memory.
+
+    Parameters
+    ----------
+    kernels : xarray.Dataset
+        Gathered kernels (``kernels.nc`` or :func:`lfpk.compute_kernels`): variables
+        ``(post, pre, <channel dim>, lag)``, attribute ``dt`` (ms).
+    counts : xarray.DataArray
+        ``(population, time)`` spikes per bin (:func:`lfpk.engines.spikes.population_counts`), bin width
+        equal to the kernels' ``dt``, time from 0; must contain every presynaptic population.
+    spike_source : str, optional
+        Recorded in the attributes.
+    signals : list of str, optional
+        Signals to predict (default every signal the kernels carry).
+    contributions : bool
+        Include the per-connection contributions ``S_contribution``.
+    decimate : int
+        Keep every ``decimate``-th sample after the anti-alias filter (:mod:`lfpk.engines.prediction.streaming`).
+    dtype : {'float64', 'float32'}
+        Type of the returned signals (computed in float64).
+    block : int, optional
+        Overlap-save block length (bins); the result does not depend on it.
+
+    Returns
+    -------
+    xarray.Dataset
+        For each signal S: ``S (source, <channel dim>, time)`` with ``source`` = ``total`` and each
+        post population (sum over pre), ``S_contribution (post, pre, <channel dim>, time)`` (if
+        requested), and ``population_count (population, time)`` (spikes per output bin).
+    """
+    bank, nu = _bank_and_counts(kernels, counts, signals)
+    sp = StreamingPredictor(bank, contributions=contributions, decimate=decimate, block=block)
+    outs = [sp.push(nu), sp.finish()]
+    source = spike_source if spike_source is not None else counts.attrs.get("spike_source", "unknown")
+    attrs = prediction_attrs(bank, kernels, sp.q, dtype, source)
+    attrs["tstop"] = float(nu.shape[1] - 1) * bank.dt if nu.shape[1] else 0.0
+    return outputs_to_dataset(bank, outs, sp.q, contributions, attrs, dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rates
+# ---------------------------------------------------------------------------------------------
+
+
+def _json_attr(attrs, key):
+    try:
+        value = json.loads(attrs.get(key, "{}"))
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def kernel_rates(kernels):
+    """Presynaptic rates (1/s) the kernels' g_eff was computed for ({} when g_eff is off)."""
+    if int(kernels.attrs.get("g_eff_on", 0)) != 1:
+        return {}
+    return {str(k): float(v) for k, v in _json_attr(kernels.attrs, "rates_used").items()}
+
+
+def kernel_population_sizes(kernels):
+    """Population sizes the kernels were computed for ({} if not recorded)."""
+    pops = _json_attr(kernels.attrs, "parameters").get("populations", {})
+    return {str(p): int(v["size"]) for p, v in pops.items() if isinstance(v, dict) and "size" in v}
+
+
+def compare_rates(measured, kernel, tolerance=RATE_TOLERANCE):
+    """Warnings (text) where measured and kernel rates differ by more than ``tolerance`` (relative)."""
+    out = []
+    for p, r_k in kernel.items():
+        r = measured.get(p)
+        if r is None or not np.isfinite(r_k) or r_k <= 0:
+            continue
+        rel = (r - r_k) / r_k
+        if abs(rel) > tolerance:
+            out.append(f"the kernels' g_eff was computed for a rate of {p} of {r_k:.4g} /s, but the spikes have "
+                       f"{r:.4g} /s ({rel:+.0%}); the prediction depends on it (g_eff changes the kernels): compute "
+                       "the kernels at the measured rates (--kernel-config CONFIG) or for the right rates")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The stage
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PredictionResult:
+    """What :func:`predict_files` wrote and found.
+
+    Attributes
+    ----------
+    output : str
+    attrs : dict
+        Global attributes of the file.
+    n_time : int
+        Output samples.
+    report : list of str
+        Per-population spikes, ids, units, rates and time units.
+    warnings : list of str
+    counts : lfpk.engines.spikes.counting.SpikeCounts
+    """
+
+    output: str
+    attrs: dict
+    n_time: int
+    report: list
+    warnings: list = field(default_factory=list)
+    counts: object = None
+
+    def dataset(self):
+        """The written prediction, read into memory."""
+        from lfpk.base.io import read_dataset
+
+        return read_dataset(self.output, kind="prediction")
+
+
+def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None, duplicates="error",
+                  kernel_source=None, time_unit=None, nest_resolution=None, unit_offsets=None, allow_silent=False,
+                  signals=None, contributions=True, decimate=1, dtype="float64", compress=0, block=None,
+                  kernel_config=None, chunk_rows=None) -> PredictionResult:
+    """Stage: read spikes and kernels, predict, write ``output`` (streaming, atomic).
+
+    Every input is validated and every spike read before anything is written; on error no file
+    appears. Memory: the spike counts (4 bytes per population and bin) plus one block.
+
+    Parameters
+    ----------
+    spikes : str, path-like or list of them
+        Spike files, globs or folders, each optionally ``POP=...`` (:class:`lfpk.engines.spikes.SpikeRecording`).
+    kernels : path-like or xarray.Dataset or None
+        Gathered ``kernels.nc``; None with ``kernel_config``.
+    output : path-like
+        Prediction file (.nc).
+    populations : path-like or dict, optional
+        Unit->population map (per-unit lines or id ranges).
+    tstop : float, optional
+        Stop time (ms); required for text spikes, overrides the netCDF attribute.
+    dt : float, optional
+        Bin width (ms); default the kernels' dt (it must equal it).
+    duplicates : {'error', 'keep'}
+    kernel_source : str, optional
+        Recorded as the kernels' provenance.
+    time_unit : {'ms', 's'}, optional
+        Unit of spike times whose file states none.
+    nest_resolution : float, optional
+        Resolution (ms) of NEST ``time_in_steps`` files.
+    unit_offsets : dict, optional
+        Population -> id offset of its labelled files.
+    allow_silent : bool or list of str
+        Presynaptic populations allowed to have no spike (warning instead of error).
+    signals, contributions, decimate, dtype, block
+        As :func:`predict`.
+    compress : int
+        zlib level of the output (0: none).
+    kernel_config : path-like or dict, optional
+        Compute the kernels of this configuration at the spikes' measured rates instead of reading
+        ``kernels`` (:func:`lfpk.api.kernels.compute_kernels`).
+    chunk_rows : int, optional
+        Spikes per read chunk.
+
+    Returns
+    -------
+    PredictionResult
+    """
+    from lfpk.base.io import atomic_path, read_dataset, register_input
+    from lfpk.engines.prediction.file import PredictionWriter
+    from lfpk.engines.spikes import SpikeRecording, count_recording
+    from lfpk.engines.spikes.readers import CHUNK_ROWS
+
+    if (kernels is None) == (kernel_config is None):
+        raise ValueError("give either kernels (--kernels) or a kernel configuration (--kernel-config)")
+    np.dtype(dtype)  # a bad dtype fails here, before any work
+    if str(np.dtype(dtype)) not in ("float64", "float32"):
+        raise ValueError(f"dtype: expected float64 or float32, got {dtype!r}")
+    if not (isinstance(decimate, (int, np.integer)) and decimate >= 1):
+        raise ValueError(f"decimate: expected an integer >= 1, got {decimate!r}")
+    cfg = None
+    if kernel_config is not None:
+        from lfpk.api.kernels import load_kernel_config
+
+        cfg, kernel_source = load_kernel_config(kernel_config)
+        kern = None
+        kdt = float(cfg["simulation"]["dt"])
+        pres = sorted({c["pre"] for c in cfg["connections"]})
+    else:
+        if hasattr(kernels, "data_vars"):
+            kern, kernel_source = kernels, kernel_source or "<dataset>"
+        else:
+            kern = read_dataset(kernels, kind="kernels")
+            kernel_source = kernel_source or str(kernels)
+        kdt = float(kern.attrs["dt"]) if "dt" in kern.attrs else None
+        pres = [str(p) for p in kern["pre"].values]
+        KernelBank(kern, signals)  # bad signals / kernels fail before the spikes are read
+    if dt is None:
+        if kdt is None:
+            raise ValueError(f"{kernels}: attribute 'dt' missing; give --dt")
+        dt = kdt
+    elif kdt is not None and not np.isclose(dt, kdt, rtol=1e-6):
+        raise ValueError(f"--dt {dt} ms differs from the kernels' dt {kdt} ms ({kernel_source}); the convolution "
+                         "needs the spike bins at the kernels' resolution")
+    rec = SpikeRecording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets,
+                         chunk_rows or CHUNK_ROWS)
+    where = populations if populations is not None and not isinstance(populations, dict) else spikes
+    missing = [p for p in pres if p not in rec.populations]
+    if missing:
+        raise ValueError(f"{where}: no unit of population(s) {missing} that the kernels ({kernel_source}) need; "
+                         f"populations there: {rec.populations}")
+    unknown = [p for p in rec.populations if p not in pres]
+    if unknown:
+        raise ValueError(f"{where}: population(s) {unknown} have no kernels in {kernel_source} (kernel populations: "
+                         f"{pres}); expected only those")
+    counts = count_recording(rec, dt, duplicates=duplicates, populations=pres)
+    caught = []
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        counts.check(required=pres, allow_silent=allow_silent, time_unit_given=time_unit is not None)
+    caught += [str(x.message) for x in w]
+    if cfg is not None:
+        from lfpk.api.kernels import compute_kernels
+
+        sizes = {p: int(cfg["populations"][p]["size"]) for p in pres}
+        measured = {p: counts.stats[p].n_spikes / (sizes[p] * counts.tstop * 1e-3) for p in pres}
+        for p in pres:
+            n_map = counts.stats[p].size
+            if n_map is not None and n_map != sizes[p]:
+                caught.append(f"population {p} has {n_map} units in the spikes' unit map but {sizes[p]} in the kernel "
+                              f"configuration {kernel_source}; the kernels must describe the spiking network")
+        kern = compute_kernels(cfg, rates=measured)
+        kernel_source = f"{kernel_source} (kernels computed at the measured rates " + ", ".join(
+            f"{p} {r:.4g} /s" for p, r in measured.items()) + ")"
+        for p in pres:  # the measured rate is over the config's population size
+            counts.stats[p].size, counts.stats[p].size_source = sizes[p], "kernel configuration"
+    else:
+        sizes = kernel_population_sizes(kern)
+        for p, s in counts.stats.items():
+            if s.size is None and p in sizes:
+                s.size, s.size_source = sizes[p], "kernels' configuration"
+        caught += compare_rates(counts.rates(), kernel_rates(kern))
+    from lfpk.engines.spikes import SpikeWarning
+
+    for text in caught:
+        warnings.warn(text, SpikeWarning, stacklevel=2)
+    bank = KernelBank(kern, signals)
+    sp = StreamingPredictor(bank, contributions=contributions, decimate=decimate, block=block)
+    n_time = n_output_samples(counts.counts.shape[1], sp.q)
+    extra = {
+        "tstop": counts.tstop,
+        "kernel_source": str(kernel_source),
+        "spike_format": "+".join(sorted({"netcdf" if s.is_netcdf else "text" for s in rec.sources})),
+        "spike_files": ", ".join(str(s.path) for s in rec.sources),
+        "spike_duplicates": duplicates,
+        "spike_time_units": "; ".join(f"{p}: {u} ({how})" for p, u, how in counts.units_used),
+        "spike_report": "\n".join(counts.report()),
+        "n_spikes": counts.n_spikes,
+        "rates_measured": json.dumps({p: r for p, r in counts.rates().items()}, sort_keys=True),
+        "warnings": "\n".join(caught),
+    }
+    if populations is not None and not isinstance(populations, dict):
+        extra["population_map"] = str(populations)
+        register_input(populations)
+    attrs = prediction_attrs(bank, kern, sp.q, dtype, rec.sources[0].path if len(rec.sources) == 1 else
+                             extra["spike_files"], extra)
+    inputs = [p for p in (kernels, populations) if isinstance(p, (str, os.PathLike))]
+    inputs += [s.path for s in rec.sources]
+    with atomic_path(output, inputs=inputs) as tmp:
+        writer = PredictionWriter(tmp, bank, bank.dt * sp.q, n_time, contributions, dtype, compress, attrs)
+        try:
+            step = sp.block
+            for a in range(0, counts.counts.shape[1], step):
+                writer.write(sp.push(counts.counts[:, a:a + step]))
+            writer.write(sp.finish(counts.counts.shape[1]))
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    log.info("prediction: %s (%d spikes, %d samples, signals %s)", output, counts.n_spikes, n_time, attrs["signals"])
+    return PredictionResult(str(output), attrs, n_time, counts.report(), caught, counts)

@@ -1,0 +1,1 @@
+"""The ``lfpk`` command line: ``lfpk <command> ...`` (also ``python -m lfpk``)."""

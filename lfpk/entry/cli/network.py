@@ -1,0 +1,210 @@
+"""Command line of the ground-truth network: ``[mpiexec -n N] python -m lfpk network ...``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import numpy as np
+
+from lfpk.engines.network.datasets import run_network
+from lfpk.base.mpi import init_parallel
+
+
+def _name_values(text, kind, expected):
+    """``NAME=V[,NAME=V]`` as a dict (``kind`` converts each value; ``expected`` describes them)."""
+    out = {}
+    for item in text.split(","):
+        k, _, v = item.partition("=")
+        try:
+            out[k.strip()] = kind(v)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    return out
+
+
+def _parse_sizes(text):
+    return _name_values(text, int, "NAME=N[,NAME=N] with integer N") if text else None
+
+
+def _parse_times(text):
+    return _name_values(text, float, "NAME=T[,NAME=T] with times in ms")
+
+
+def build_parser():
+    from lfpk.entry.cli.main import Parser
+
+    p = Parser(
+        prog="lfpk network",
+        description="Simulate the ground-truth multicompartment network (run under mpiexec for MPI).",
+    )
+    p.add_argument("--config", default="config/config.yaml", help="configuration file (YAML)")
+    p.add_argument("--outdir", required=True,
+                   help="output folder (created if missing) for spikes.nc, signals.nc, membrane.nc")
+    p.add_argument("--tstop", type=float, default=None, help="simulated time (ms), overrides simulation.tstop")
+    p.add_argument("--transient", type=float, default=None, help="transient (ms), overrides simulation.transient")
+    p.add_argument("--population-sizes", type=_parse_sizes, default=None, metavar="E=N,I=M",
+                   help="population sizes; connection probabilities are scaled to keep the config's "
+                        "in-degrees (capped at 1) unless --keep-probabilities")
+    p.add_argument("--keep-probabilities", action="store_true",
+                   help="with --population-sizes: keep the config's connection probabilities")
+    p.add_argument("--seed", type=int, default=None, help="overrides the config seed")
+    p.add_argument("--J", type=float, default=None, help="overrides weight_scaling.J")
+    p.add_argument("--biophysics", default="active", choices=["active", "passive", "frozen", "quasi_linear"],
+                   help="active (ground truth, default), passive, frozen, quasi_linear")
+    p.add_argument("--no-lump", action="store_true", help="one synapse point process per synapse (slow; for checks)")
+    p.add_argument("--extrinsic-drive", default="mechanism", choices=["mechanism", "netstim"],
+                   help="extrinsic Poisson drive drawn inside the synapse mechanism (default) or by one "
+                        "NetStim + NetCon per segment (the former implementation; same trains, bitwise)")
+    p.add_argument("--membrane-sample", type=int, default=None, help="overrides recording.membrane_sample")
+    g = p.add_argument_group(
+        "hybrid scheme (Hagen et al. 2022)",
+        "the network rebuilt with linearised cells (--biophysics frozen, quasi_linear or passive) and current "
+        "synapses, driven by a ground-truth run's spikes (--replay) or by one volley per population "
+        "(--volleys); writes signals.nc only")
+    g.add_argument("--replay", default=None, metavar="SPIKES",
+                   help="spikes.nc of the ground-truth run of this config whose spikes (and extrinsic drive) are replayed")
+    g.add_argument("--volleys", type=_parse_times, default=None, metavar="E=T,I=T",
+                   help="hybrid kernels: every cell of each population fires once at T (ms), no extrinsic drive")
+    g.add_argument("--network-spikes", default=None, metavar="SPIKES",
+                   help="with --volleys: spikes.nc of the ground-truth run (its population sizes and probabilities)")
+    g.add_argument("--membrane", default=None, metavar="MEMBRANE",
+                   help="membrane.nc of the ground-truth run: V_rest (median somatic potential) and rates for g_eff")
+    g.add_argument("--g-eff", action="store_true",
+                   help="add each segment's time-averaged synaptic conductance to its leak")
+    p.add_argument("--mechanisms", default=None, help="folder of the compiled mechanisms (default $LFPK_BUILD_DIR, else the per-user cache; see lfpk.base.mechanisms)")
+    p.add_argument("--log", default=None, help="log file (default: stderr)")
+    return p
+
+
+OUTPUT_FILES = ("spikes.nc", "signals.nc", "membrane.nc")
+
+
+def checked_config(args):
+    """The config of ``args.config`` with the command-line overrides applied, validated.
+
+    Every override is a config key (``--tstop`` simulation.tstop, ``--transient``
+    simulation.transient, ``--population-sizes`` populations.<name>.size, ``--seed``, ``--J``
+    weight_scaling.J, ``--membrane-sample`` recording.membrane_sample), so the config's rules
+    (finite positive tstop, transient < tstop, sizes >= 1, memory estimate) apply to the run as
+    given. Raises ``ValueError`` / ``ConfigError`` naming the option or key.
+    """
+    import copy
+
+    from lfpk.api.config import ConfigError, load_config, validate_config
+
+    cfg = load_config(args.config)
+    run = copy.deepcopy(cfg)
+    given = []
+    for name, n in (args.population_sizes or {}).items():
+        if name not in run["populations"]:
+            raise ValueError(f"--population-sizes: population {name!r} is not in {args.config} "
+                             f"(populations: {', '.join(run['populations'])})")
+        run["populations"][name]["size"] = n
+        given.append(f"--population-sizes {name}={n}")
+    hybrid = bool(getattr(args, "replay", None) or getattr(args, "volleys", None))
+    if hybrid and args.tstop is not None and not (np.isfinite(args.tstop) and args.tstop > 0):
+        raise ValueError(f"--tstop: {args.tstop}; expected a positive, finite time (ms)")
+    for opt, keys, value in (("--tstop", ("simulation", "tstop"), None if hybrid else args.tstop),
+                             ("--transient", ("simulation", "transient"), args.transient),
+                             ("--J", ("weight_scaling", "J"), args.J),
+                             ("--membrane-sample", ("recording", "membrane_sample"), args.membrane_sample)):
+        if value is not None:
+            run[keys[0]][keys[1]] = value
+            given.append(f"{opt} {value:g}")
+    if args.seed is not None:
+        run["seed"] = args.seed
+        given.append(f"--seed {args.seed}")
+    launched = [os.environ.get(k) for k in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE") if os.environ.get(k)]
+    run.setdefault("network", {})["tasks"] = int(launched[0]) if launched else 1  # memory per rank
+    try:
+        validate_config(run)
+    except ConfigError as exc:
+        raise ConfigError(f"{args.config} with {' '.join(given)}: {exc}" if given else f"{args.config}: {exc}") from None
+    return cfg
+
+
+def _hybrid_options(args, cfg):
+    """The hybrid-scheme options, checked (None for a ground-truth run)."""
+    if not (args.replay or args.volleys):
+        for opt, val in (("--membrane", args.membrane), ("--g-eff", args.g_eff), ("--network-spikes", args.network_spikes)):
+            if val:
+                raise ValueError(f"{opt}: only with --replay or --volleys (the hybrid scheme)")
+        return None
+    if args.replay and args.volleys:
+        raise ValueError("--replay, --volleys: give one (a reconstruction or a hybrid-kernel run)")
+    if args.biophysics == "active":
+        raise ValueError("--biophysics: the hybrid scheme needs a linearised form (frozen, quasi_linear or passive)")
+    if not args.membrane:
+        raise ValueError("--membrane: required by the hybrid scheme (the ground truth's membrane.nc: V_rest, rates)")
+    for opt, val in (("--population-sizes", args.population_sizes), ("--seed", args.seed), ("--J", args.J),
+                     ("--no-lump", args.no_lump), ("--transient", args.transient)):
+        if val:
+            raise ValueError(f"{opt}: not with the hybrid scheme (the network is the ground-truth run's)")
+    spikes = args.replay or args.network_spikes
+    if not spikes:
+        raise ValueError("--network-spikes: required with --volleys (the ground-truth run whose network is rebuilt)")
+    if args.volleys:
+        bad = [p for p in args.volleys if p not in cfg["populations"]]
+        if bad:
+            raise ValueError(f"--volleys: population(s) {bad} not in {args.config} ({', '.join(cfg['populations'])})")
+    return {"spikes": spikes}
+
+
+def _main(argv):
+    from lfpk.entry.cli.main import report_from_every_rank
+    from lfpk.base.io import check_output, output_folder
+    from lfpk.base.logs import log_to
+    from lfpk.base.mechanisms import load
+
+    args = build_parser().parse_args(argv)
+    cfg = checked_config(args)  # every rank checks the same input before MPI starts
+    hybrid = _hybrid_options(args, cfg)
+    inputs = [args.config] + [f for f in (args.replay, args.membrane, args.network_spikes) if f]
+    output_folder(args.outdir, inputs=inputs)
+    for name in (("signals.nc",) if hybrid else OUTPUT_FILES):
+        check_output(os.path.join(args.outdir, name), inputs=inputs)
+    try:
+        pc = init_parallel()
+    except RuntimeError as exc:  # a launch that cannot work (ranks NEURON and MPI disagree on)
+        raise ValueError(f"MPI launch: {exc}") from None
+    report_from_every_rank()
+    rank = int(pc.id())
+    logpath = args.log if rank == 0 else None
+    level = logging.INFO if rank == 0 else logging.WARNING
+    with log_to(logpath, level=level) as logger:
+        from lfpk.model import from_config
+
+        extra = from_config(cfg).extra_dirs  # the config's mechanisms.extra_dirs
+        load(build_dir=args.mechanisms, extra_dirs=extra or None)
+        if args.J is not None:
+            cfg["weight_scaling"]["J"] = float(args.J)
+        if hybrid:
+            from lfpk.engines.network.replay import run_replay
+
+            paths, timings = run_replay(cfg, args.outdir, hybrid["spikes"], args.membrane, form=args.biophysics,
+                                        g_eff=args.g_eff, volleys=args.volleys, tstop=args.tstop, pc=pc,
+                                        membrane_sample=args.membrane_sample,
+                                        extrinsic_drive=args.extrinsic_drive)
+        else:
+            paths, timings, rates = run_network(
+                cfg, args.outdir, sizes=args.population_sizes, tstop=args.tstop, seed=args.seed,
+                scale_probabilities=not args.keep_probabilities, lump=not args.no_lump,
+                biophysics=args.biophysics, membrane_sample=args.membrane_sample, pc=pc,
+                transient=args.transient, extrinsic_drive=args.extrinsic_drive)
+        if rank == 0:
+            logger.info("done: timings (s) %s", {k: round(v, 2) for k, v in timings.items() if isinstance(v, float)})
+    pc.barrier()
+    pc.done()
+    return 0
+
+
+def main(argv=None):
+    """Entry point: ``[mpiexec -n N] python -m lfpk network --config C --outdir D [options]``
+    (also ``lfpk network ...``), inside the CLI's error boundary (:func:`lfpk.entry.cli.main.run_command`):
+    bad input ends in one line and exit status 2."""
+    from lfpk.entry.cli.main import run_command
+
+    return run_command("lfpk network", _main, sys.argv[1:] if argv is None else list(argv))

@@ -1,0 +1,331 @@
+"""Helpers for the Snakemake workflow: the list of final targets of a configuration.
+
+Kept in the package (not the Snakefile) so the wiring stays declarative and testable.
+"""
+
+from __future__ import annotations
+
+from lfpk.api.config import deep_merge, j_run_name, scan_runs  # noqa: F401  (j_run_name: public here too)
+
+
+def load_workflow_config(configfiles, overrides):
+    """The workflow's configuration (:func:`lfpk.api.config.load_study_config`); on a bad config print
+    one message naming the file and key and exit with status 2, as ``lfpk`` commands do."""
+    import sys
+
+    from lfpk.api.config import ConfigError, load_study_config
+
+    try:
+        return load_study_config(configfiles, overrides)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def results_dir(cfg) -> str:
+    """Folder of a study's outputs, ``results/<study>``."""
+    return f"results/{cfg['study']}"
+
+
+def all_targets_for(cfg) -> list[str]:
+    """Every final output of the study described by ``cfg`` (inputs of ``rule all``)."""
+    res = results_dir(cfg)
+    pops = list(cfg["populations"])
+    targets = ["build/mechanisms/lfpk-mechanisms.json"]
+    targets += [f"{res}/morphology/{p}.{ext}" for p in pops for ext in ("hoc", "nc")]
+    targets += [f"{res}/figures/morphology.{ext}" for ext in ("png", "pdf")]
+    targets += [f"{res}/kernels/{CONFIG_RUN}/{primary_variant(cfg)}/kernels.nc"]
+    for run in ground_truth_runs(cfg):
+        targets += [f"{res}/comparison/{run}/summary.csv"]
+        # the hybrid run's network overview and sensitivity map are paper Figs 3 and 8
+        figs = ["traces", "metrics"] + (["network"] if run != hybrid_run(cfg) else [])
+        figs += [f"kernels_{v}" for v in cfg["kernel"]["variants"]]
+        targets += [f"{res}/figures/{run}/{f}.{ext}" for f in figs for ext in ("png", "pdf")]
+    targets += [f"{res}/scan/metrics.nc"] + [f"{res}/figures/jscan.{ext}" for ext in ("png", "pdf")]
+    for p in (cfg.get("cell_check") or {}).get("populations") or []:
+        targets += [f"{res}/cell_check/{p}.nc"] + [f"{res}/figures/cell_check_{p}.{ext}" for ext in ("png", "pdf")]
+    from lfpk.study.pointnet.parameters import workflow_targets as pointnet_targets
+
+    targets += pointnet_targets(cfg, res)
+    if hybrid_approximations(cfg):
+        targets += [f"{res}/hybrid/{hybrid_run(cfg)}/comparison.{ext}" for ext in ("nc", "csv")]
+    targets += [f"{res}/figures/paper/{name}.{ext}" for name in paper_figures(cfg) for ext in ("png", "pdf")]
+    return targets
+
+
+def ground_truth_runs(cfg) -> list[str]:
+    """Names of the ground-truth network runs, in a stable order.
+
+    ``default`` (the config as is), one ``J<value>`` run per value of ``scans.J`` that differs
+    from ``weight_scaling.J`` (:func:`lfpk.api.config.j_run_name`), and every entry of
+    ``network.runs`` (whose names :func:`lfpk.api.config.validate_config` keeps distinct from these).
+    """
+    runs = ["default", *scan_runs(cfg)]
+    runs += sorted((cfg.get("network") or {}).get("runs") or {})
+    return list(dict.fromkeys(runs))
+
+
+def run_config(cfg, run) -> dict:
+    """Configuration of ground-truth run ``run`` (validated).
+
+    ``default`` and the kernel-only run ``config`` are the config as is; ``J<value>`` (from
+    ``scans.J``) sets ``weight_scaling.J``; a name in ``network.runs`` deep-merges its partial
+    config over the config (:func:`lfpk.api.config.deep_merge`). Errors name ``network.runs.<run>``.
+    """
+    import copy
+
+    from lfpk.api.config import ConfigError, validate_config
+
+    base = copy.deepcopy(cfg)
+    if run in ("default", CONFIG_RUN):
+        return base
+    runs = (cfg.get("network") or {}).get("runs") or {}
+    if run in runs:
+        try:
+            return validate_config(deep_merge(base, runs[run] or {}), runs=False)
+        except ConfigError as exc:
+            raise ConfigError(f"network.runs.{run}: {exc}") from None
+    scans = scan_runs(cfg)
+    if run in scans:
+        return validate_config(deep_merge(base, {"weight_scaling": {"J": scans[run]}}), runs=False)
+    raise ValueError(
+        f"run {run!r} is not one of the configured ground-truth runs {ground_truth_runs(cfg)}"
+    )
+
+
+#: Config sections the ground-truth network depends on (its rerun trigger).
+NETWORK_KEYS = ("seed", "simulation", "populations", "connections", "biophysics", "mechanisms",
+                "weight_scaling", "probes", "recording", "network")
+
+
+def network_parameters(cfg, run) -> dict:
+    """The part of run ``run``'s configuration that determines its network outputs."""
+    rc = run_config(cfg, run)
+    out = {k: rc[k] for k in NETWORK_KEYS if k in rc}
+    net = dict(out.get("network") or {})
+    net.pop("runs", None)  # other runs do not change this one
+    net.setdefault("tasks", 2)  # MPI ranks: results agree across rank counts to rounding only
+    out["network"] = net
+    return out
+
+
+def metrics_summary_text(cfg) -> str:
+    """Headline metrics of every finished run (printed when the workflow succeeds)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from lfpk.engines.compare import format_table
+    from lfpk.study.stages import HEADLINE_SIGNALS
+
+    out = []
+    for run in ground_truth_runs(cfg):
+        path = Path(results_dir(cfg)) / "comparison" / run / "summary.csv"
+        if path.is_file():
+            t = pd.read_csv(path)
+            t = t[(t["source"] == "total") & t["signal"].isin(HEADLINE_SIGNALS)]
+            out.append(f"Kernel prediction vs ground truth, run {run!r} ({path}):\n{format_table(t)}")
+    return "\n\n".join(out)
+
+
+#: Kernel run whose V_rest and rates come from the config (no ground truth needed).
+CONFIG_RUN = "config"
+
+
+def kernel_membrane_for(cfg, run) -> list[str]:
+    """Ground-truth membrane file a kernel run takes V_rest and rates from (none for ``config``)."""
+    if run == CONFIG_RUN:
+        return []
+    return [f"{results_dir(cfg)}/network/{run}/membrane.nc"]
+
+
+#: The kernel-variant grammar lives in lfpk.model.rules (one place for the workflow, CLI and scans).
+from lfpk.model.rules import VARIANT_PARTS, VARIANT_PATTERN, parse_variant, variant_name  # noqa: E402,F401
+
+
+def primary_variant(cfg) -> str:
+    """The config's own kernel options (``kernel.biophysics``, ``kernel.g_eff``) as a variant name."""
+    return variant_name(cfg["kernel"]["biophysics"], cfg["kernel"]["g_eff"], "scalar")
+
+
+def sensitivity_parameters(cfg, run) -> dict:
+    """What a run's sensitivity map depends on besides its network outputs."""
+    from lfpk.study.stages import kernel_set_parameters
+
+    rc = run_config(cfg, run)
+    return {"sensitivity": rc["sensitivity"], "kernels": kernel_set_parameters(rc)}
+
+
+def launch_network(cfg, outdir, tasks, launcher, log_path, extra_args=(), log=None):
+    """Run ``[launcher -n tasks] python -m lfpk network`` on ``cfg`` (written to
+    ``outdir/config.yaml``) with ``extra_args``; the network's log and output are appended to
+    ``log`` (a logger). Used by the network and hybrid-scheme rules, so both launch MPI alike
+    (``resources.mpi`` = ``mpiexec`` locally, ``srun`` on a cluster); raises ``RuntimeError`` on
+    failure."""
+    import logging
+    import os
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from lfpk.base.mpi import find_mpiexec
+
+    log = log or logging.getLogger("lfpk.workflow")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    cfg = dict(cfg)
+    if isinstance(cfg.get("network"), dict):
+        cfg["network"] = {k: v for k, v in cfg["network"].items() if k != "runs"}  # the run's own config
+    cfg_path = outdir / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    if launcher == "mpiexec":
+        launcher = find_mpiexec() or "mpiexec"
+    network_log = Path(str(log_path) + ".network")
+    cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(cfg_path), "--outdir", str(outdir),
+           "--log", str(network_log), *map(str, extra_args)]
+    if int(tasks) > 1:
+        cmd = [*shlex.split(launcher), "-n", str(int(tasks)), *cmd]
+    log.info("%s", " ".join(cmd))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if network_log.exists():
+        log.info("network log:\n%s", network_log.read_text())
+        network_log.unlink()
+    if proc.stdout.strip():
+        log.info("stdout:\n%s", proc.stdout[-20000:])
+    if proc.stderr.strip():
+        log.info("stderr:\n%s", proc.stderr[-20000:])
+    if proc.returncode != 0:
+        raise RuntimeError(f"lfpk.engines.network failed with exit code {proc.returncode}: {' '.join(cmd)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The hybrid scheme (lfpk.study.hybrid)
+# ---------------------------------------------------------------------------------------------
+
+#: Wildcard pattern of a hybrid-scheme variant <biophysics>-<geff|nogeff>.
+HYBRID_PATTERN = "(" + "|".join(VARIANT_PARTS[0]) + ")-(geff|nogeff)"
+
+
+def parse_hybrid(name) -> dict:
+    """Options of a hybrid-scheme variant name (:func:`lfpk.study.hybrid.parse`)."""
+    from lfpk.study.hybrid import parse
+
+    return parse(name)
+
+
+def hybrid_volleys(cfg) -> dict:
+    """Volley times of the hybrid-kernel runs (:func:`lfpk.study.hybrid.volley_times`)."""
+    from lfpk.study.hybrid import volley_times
+
+    return volley_times(cfg)
+
+
+def hybrid_approximations(cfg) -> list[dict]:
+    """The approximations the hybrid comparison takes, in order (:func:`lfpk.study.hybrid.approximations`)."""
+    from lfpk.study.hybrid import approximations
+
+    return approximations(cfg)
+
+
+def hybrid_approximation_files(cfg, run) -> list[str]:
+    """File of every approximation of run ``run`` (order of :func:`hybrid_approximations`)."""
+    res = results_dir(cfg)
+    out = []
+    for a in hybrid_approximations(cfg):
+        if a["method"] == "reconstruction":
+            out.append(f"{res}/hybrid/{run}/reconstruction/{a['variant']}/signals.nc")
+        elif a["method"] == "hybrid kernel":
+            out.append(f"{res}/hybrid/{run}/prediction/{a['variant']}.nc")
+        else:
+            out.append(f"{res}/prediction/{run}/{a['variant']}.nc")
+    return out
+
+
+def hybrid_run(cfg) -> str:
+    """The ground-truth run the hybrid scheme rebuilds (``hybrid.run``, default ``default``)."""
+    from lfpk.study.hybrid import settings
+
+    return settings(cfg)["run"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Paper figures (lfpk.figures.paper)
+# ---------------------------------------------------------------------------------------------
+
+#: The paper figures of a Model A study (results/<study>/figures/paper/<name>.{png,pdf}).
+PAPER_FIGURES = ("Fig02", "FigS1", "Fig03", "Fig04", "Fig05", "Fig06", "Fig07", "Fig08", "Fig09")
+
+
+#: The paper figures of a Model B study (``figures.paper: model_b``; the Hay et al. 2011 cell as E):
+#: the single-cell figures and Figs 10-13, S2, S3 (:data:`lfpk.figures.paper.MODEL_B_FIGURES`).
+MODEL_B_PAPER_FIGURES = ("Fig02", "FigS1", "Fig10", "Fig11", "Fig12", "Fig13", "FigS2", "FigS3")
+#: Kernel variants of Model B's J-scan figures: Fig 13 (the first) and Fig S3 (scalar vs per-segment V_rest).
+MODEL_B_JSCAN_VARIANTS = ("frozen-geff-scalar", "frozen-geff-segment")
+#: Population whose contribution Model B's figures compare (the study: the Hay cells).
+MODEL_B_SOURCE = "E"
+
+
+def model_citations(cfg) -> str:
+    """The citations of the study's cell models (``populations.<name>.morphology.citation``),
+    joined: what its paper figures cite (Model B: Hay et al. 2011, ModelDB 139653)."""
+    out = []
+    for pop in cfg["populations"].values():
+        c = (pop.get("morphology") or {}).get("citation")
+        if c and c not in out:
+            out.append(str(c))
+    return "; ".join(f"cell model: {c}" for c in out)
+
+
+def paper_model(cfg) -> str:
+    """Which study's paper figures a config makes: ``model_a`` (default) or ``model_b``."""
+    return str((cfg.get("figures") or {}).get("paper", "model_a"))
+
+
+def paper_figures(cfg) -> list[str]:
+    """The paper figures a study makes: all of :data:`PAPER_FIGURES` (Model A) or of
+    :data:`MODEL_B_PAPER_FIGURES` (``figures.paper: model_b``), except those of the hybrid scheme
+    a study switches off (``hybrid.reconstructions: []``: no Fig 4; ``hybrid.kernels: []``: no
+    Figs 5, 6 / Fig 11; both: no Fig 7 / Figs 10, 12)."""
+    from lfpk.study.hybrid import settings
+
+    s = settings(cfg)
+    skip = set()
+    if not s["reconstructions"]:
+        skip.add("Fig04")
+    if not s["kernels"]:
+        skip |= {"Fig05", "Fig06", "Fig11"}
+    if not s["reconstructions"] and not s["kernels"]:
+        skip |= {"Fig07", "Fig10", "Fig12"}
+    names = MODEL_B_PAPER_FIGURES if paper_model(cfg) == "model_b" else PAPER_FIGURES
+    return [f for f in names if f not in skip]
+
+
+def j_scan_runs(cfg) -> list[str]:
+    """The runs of the weight-scaling scan: ``default`` and the ``scans.J`` runs (Fig 9)."""
+    return ["default", *scan_runs(cfg)]
+
+
+def paper_approximation_files(cfg, method, kernels=False) -> list[str]:
+    """Files of the hybrid scheme's approximations of one ``method`` (:data:`lfpk.study.hybrid.METHODS`)
+    for the run ``hybrid.run``: signals (default) or, with ``kernels``, the kernels of the
+    hybrid-kernel and direct-kernel methods."""
+    run = hybrid_run(cfg)
+    res = results_dir(cfg)
+    apps = [a for a in hybrid_approximations(cfg) if a["method"] == method]
+    if not kernels:
+        files = dict(zip([a["label"] for a in hybrid_approximations(cfg)], hybrid_approximation_files(cfg, run)))
+        return [files[a["label"]] for a in apps]
+    if method == "hybrid kernel":
+        return [f"{res}/hybrid/{run}/kernels/{a['variant']}.nc" for a in apps]
+    if method == "direct kernel":
+        return [f"{res}/kernels/{run}/{a['variant']}/kernels.nc" for a in apps]
+    raise ValueError(f"method {method!r} has no kernels")
+
+
+def paper_approximation_labels(cfg, method) -> list[str]:
+    """Labels of the hybrid scheme's approximations of one ``method``."""
+    return [a["label"] for a in hybrid_approximations(cfg) if a["method"] == method]

@@ -1,0 +1,210 @@
+"""The paper-figure framework: one figure of Hagen et al. (2022) per function, labelled panels,
+stacked-trace drawing, and files that say what they contain.
+
+A figure is a :class:`PaperFigure`: a matplotlib figure in the study's style (:data:`STYLE`,
+:data:`WIDTH` inches wide) whose panels are registered with a letter (:meth:`PaperFigure.panel`).
+:meth:`PaperFigure.save` writes ``FigNN.png`` / ``FigNN.pdf`` atomically without timestamps and
+records the panels -- letter, title, axis labels of every registered axes -- in the files'
+metadata (PNG text chunk ``lfpk-panels``, PDF ``Keywords``), so tests and readers can check a
+figure's content without looking at pixels (:func:`read_panels`).
+
+Drawing helpers shared by the figures: :func:`stacked_traces` (channels stacked with a common
+scale bar, the study's ``draw_lineplot``), :func:`window_indices`, :func:`population_colors`,
+:func:`style_axes`. Figures of other models (the Hay-cell model's Figs 10-13, S2, S3) build on
+the same pieces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lfpk.figures.style import STYLE as BASE_STYLE
+from lfpk.figures.style import _pyplot
+
+#: Figure width (inches): a journal's full text width.
+WIDTH = 7.5
+#: The paper figures' style (on top of :data:`lfpk.figures.style.STYLE`).
+STYLE = {**BASE_STYLE, "font.size": 7, "axes.titlesize": 7, "axes.labelsize": 7, "legend.fontsize": 6,
+         "xtick.labelsize": 6, "ytick.labelsize": 6, "lines.linewidth": 0.8, "figure.dpi": 150}
+#: Colours of the populations (the study: E blue, I red) and of ground truth.
+POPULATION_COLORS = {"E": "tab:blue", "I": "tab:red"}
+GROUND_TRUTH = "k"
+#: Colours of approximations and forms, in a fixed order.
+CYCLE = ("tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
+#: Colours of the membrane forms in the single-cell figures.
+FORM_COLORS = {"active": "k", "quasi_linear": "tab:orange", "frozen": "tab:green", "passive": "tab:purple"}
+FORM_NAMES = {"active": "active", "quasi_linear": "quasi-linear", "frozen": "frozen", "passive": "passive"}
+#: Metadata key of the panel list.
+PANELS_KEY = "lfpk-panels"
+
+
+_FOOTNOTE = contextvars.ContextVar("lfpk_paper_footnote", default="")
+
+
+@contextlib.contextmanager
+def footnote(text):
+    """Figures made inside this context carry ``text`` (e.g. the cell model's citation) at their
+    bottom edge and in their metadata (``footnote``)."""
+    token = _FOOTNOTE.set(str(text or ""))
+    try:
+        yield
+    finally:
+        _FOOTNOTE.reset(token)
+
+
+def population_colors(names):
+    """Colour of each population (E blue, I red, others from the cycle)."""
+    return {n: POPULATION_COLORS.get(str(n), CYCLE[i % len(CYCLE)]) for i, n in enumerate(names)}
+
+
+def style_axes(ax):
+    """Hide the top and right spines (the study's ``remove_axis_junk``)."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+class PaperFigure:
+    """One figure of the paper.
+
+    Parameters
+    ----------
+    name : str
+        ``Fig02``, ``FigS1``, ...
+    title : str
+        What the figure shows (figure metadata; not drawn).
+    height : float
+        Height (inches); the width is :data:`WIDTH` unless ``width`` is given.
+    """
+
+    def __init__(self, name, title, height, width=WIDTH):
+        self.plt = _pyplot()
+        self.name = str(name)
+        self.title = str(title)
+        self._rc = self.plt.rc_context(STYLE)
+        self._rc.__enter__()
+        self.fig = self.plt.figure(figsize=(width, height))
+        self.panels = []
+        self.footnote = _FOOTNOTE.get()
+        if self.footnote:
+            self.fig.text(0.005, 0.002, self.footnote, fontsize=5, color="0.35", ha="left", va="bottom")
+
+    def panel(self, ax, letter, description="", dx=-0.06, dy=0.02):
+        """Register ``ax`` as panel ``letter`` and draw the letter at its top-left corner.
+
+        ``dx``, ``dy`` (figure fraction) shift the letter from the axes' top-left corner.
+        """
+        pos = ax.get_position()
+        self.fig.text(pos.x0 + dx, pos.y1 + dy, letter, fontsize=10, fontweight="bold", ha="left", va="bottom")
+        self.panels.append((str(letter), ax, str(description)))
+        return ax
+
+    def describe(self):
+        """Registered panels: letter, description, title and axis labels (in registration order)."""
+        out = []
+        for letter, ax, desc in self.panels:
+            out.append({"letter": letter, "description": desc, "title": ax.get_title(),
+                        "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel()})
+        return out
+
+    def save(self, paths):
+        """Write the figure to ``paths`` (format by suffix) with the panel list in the metadata."""
+        from lfpk.base.io import atomic_path
+
+        meta = {"figure": self.name, "title": self.title, "panels": self.describe()}
+        if self.footnote:
+            meta["footnote"] = self.footnote
+        panels = json.dumps(meta, sort_keys=True)
+        try:
+            for path in paths:
+                path = Path(path)
+                fmt = path.suffix.lstrip(".")
+                if fmt == "png":
+                    meta = {"Software": None, PANELS_KEY: panels, "Title": f"{self.name}: {self.title}"}
+                elif fmt == "pdf":
+                    meta = {"CreationDate": None, "Title": f"{self.name}: {self.title}", "Keywords": panels}
+                else:
+                    meta = None
+                with atomic_path(path) as tmp:
+                    self.fig.savefig(tmp, format=fmt, metadata=meta)
+        finally:
+            self.close()
+        return self.describe()
+
+    def close(self):
+        if self.fig is not None:
+            self.plt.close(self.fig)
+            self.fig = None
+            self._rc.__exit__(None, None, None)
+
+
+def read_panels(path):
+    """The panel list a paper figure's PNG file records: ``{figure, title, panels}``."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        text = im.text.get(PANELS_KEY)
+    if text is None:
+        raise ValueError(f"{path}: no panel list ({PANELS_KEY}) in the PNG metadata")
+    return json.loads(text)
+
+
+def window_indices(t, t0, t1):
+    """Indices of samples with ``t0 <= t <= t1``."""
+    t = np.asarray(t, dtype=float)
+    return np.flatnonzero((t >= t0 - 1e-9) & (t <= t1 + 1e-9))
+
+
+def nice_scale(x):
+    """1, 2 or 5 times a power of ten, at least ``x`` (> 0)."""
+    if not np.isfinite(x) or x <= 0:
+        return 1.0
+    e = np.floor(np.log10(x))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * 10**e >= x:
+            return float(m * 10**e)
+    return float(10 ** (e + 1))
+
+
+def stacked_traces(ax, t, data, scale=None, color="k", label=None, ylabels=None, units="", scalebar=True,
+                   lw=None, zorder=2):
+    """Draw channels stacked from top (first row) to bottom, each scaled by ``scale``.
+
+    Parameters
+    ----------
+    t : array (time,)
+    data : array (channel, time)
+    scale : float, optional
+        Value spanning one channel spacing (default: a 1-2-5 value >= the largest peak-to-peak of a
+        channel after removing its mean, so traces do not overlap much).
+    ylabels : list of str, optional
+        Tick label of each channel.
+    units : str
+        Units of the scale bar.
+
+    Returns
+    -------
+    float
+        The scale used (pass it to the next call for a common scale).
+    """
+    data = np.atleast_2d(np.asarray(data, dtype=float))
+    n = data.shape[0]
+    centred = data - data.mean(axis=1, keepdims=True)
+    if scale is None:
+        scale = nice_scale(float(np.nanmax(np.ptp(centred, axis=1))) if centred.size else 1.0)
+    offsets = -np.arange(n)
+    for i in range(n):
+        ax.plot(t, centred[i] / scale + offsets[i], color=color, lw=lw, zorder=zorder,
+                label=label if i == 0 else None)
+    ax.set_yticks(offsets)
+    ax.set_yticklabels(ylabels if ylabels is not None else [f"ch.{i + 1}" for i in range(n)])
+    ax.set_ylim(offsets[-1] - 0.8, 0.8)
+    if scalebar:
+        x = t[-1] + 0.02 * (t[-1] - t[0])
+        ax.plot([x, x], [-n + 0.5, -n + 1.5], color="k", lw=1.2, clip_on=False)
+        ax.text(x, -n + 1.0, f" {scale:g} {units}", va="center", ha="left", fontsize=6, clip_on=False)
+    return scale

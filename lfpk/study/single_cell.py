@@ -1,0 +1,272 @@
+"""Step responses of one population's cell in its active and linearised forms (Figs 2 and S1).
+
+Hagen et al. (2022, PLOS Comput Biol 18:e1010353; ``Figure02.ipynb``, ``FigureS1.ipynb``) check
+the linearisation on single cells before any network: a current step is injected at the soma
+(Fig 2) or into the apical dendrite 200 um above the soma (Fig S1), with several amplitudes, into
+the active cell and into its quasi-linear and frozen forms linearised at the active cell's resting
+potential; the somatic potential shows how far each form follows the active cell (traces, and the
+steady-state potential against the stimulus).
+
+Protocol (the study's): the active cell starts at ``simulation.v_init`` and settles for
+``settle`` ms (1100) without input; its somatic potential at the end of the settling is V_rest. A
+step of amplitude I (``amplitudes`` values evenly spaced in ``[-I_max, I_max]``, the study: 10)
+starts at ``settle`` and lasts ``duration`` ms (100); the somatic potential at its end is the
+steady state. The linear forms (``quasi_linear``, ``frozen``, and ``passive`` with
+``kernel.passive_g_pas``, :mod:`lfpk.model.biophysics.linear`) are uniform at V_rest (scalar, as the
+study's ``make_cell_uniform``) and start at rest. Any population's cell works (ball-and-stick or a
+reconstructed morphology with its own channels), through its model description
+(:class:`lfpk.model.Population`).
+
+Sign: a positive amplitude is a depolarising current injected into the cell (NEURON's IClamp);
+the study passes ``amp=-I`` to LFPy and labels the axis with I, so its curves are mirrored.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+
+log = logging.getLogger("lfpk.single_cell")
+
+#: Forms simulated, in the order of the figures' rows.
+FORMS = ("active", "quasi_linear", "frozen", "passive")
+#: Stimulation sites: soma (Fig 2) and apical dendrite (Fig S1).
+SITES = ("soma", "dendrite")
+#: The study's protocol (Figure02.ipynb) and dendritic site (FigureS1.ipynb).
+DEFAULTS = {"amplitudes": 10, "settle": 1100.0, "duration": 100.0, "dendrite": {"group": "apic", "z": 200.0}}
+#: Time shown before the step (ms), as the study's figures (from 1075 ms).
+PRE = 25.0
+#: Somatic deflection (mV) the default largest amplitude aims at, on the frozen cell at rest.
+TARGET_DEFLECTION = 10.0
+#: Amplitude of the input-resistance probe (nA).
+PROBE_AMPLITUDE = 0.01
+
+_count = itertools.count()
+
+
+def settings(cfg) -> dict:
+    """The config's ``single_cell`` block with :data:`DEFAULTS` filled in."""
+    s = {**DEFAULTS, **(cfg.get("single_cell") or {})}
+    s["dendrite"] = {**DEFAULTS["dendrite"], **(s.get("dendrite") or {})}
+    s["max_amplitude"] = dict(s.get("max_amplitude") or {})
+    return s
+
+
+def stimulation_site(population, site, group="apic", z=200.0) -> int:
+    """Segment index of a stimulation site of a population's cell.
+
+    ``soma``: the segment at the soma centre. ``dendrite``: the segment of section group ``group``
+    whose centre is closest to the point ``z`` um above the soma centre (the study's
+    ``get_closest_idx(0, 0, 200, 'apic')``; coordinates of the rotated cell, soma centre at the
+    origin).
+    """
+    if site == "soma":
+        return int(population.soma_index)
+    if site != "dendrite":
+        raise ValueError(f"site: {site!r} is not one of {SITES}")
+    seg = population.segments
+    mask = population.group_mask(group, "single_cell.dendrite.group")
+    if not mask.any():
+        raise ValueError(f"single_cell.dendrite.group: group {group!r} has no segment on the cell of population "
+                         f"{population.name}")
+    centre = np.column_stack([seg[k].mean(axis=1) for k in ("x", "y", "z")])
+    d = np.linalg.norm(centre - np.array([0.0, 0.0, float(z)]), axis=1)
+    d[~mask] = np.inf
+    return int(np.argmin(d))
+
+
+class _Cell:
+    """One built cell of a population in one form, with an IClamp at a segment and the somatic
+    potential recorded."""
+
+    def __init__(self, population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear):
+        from neuron import h
+
+        from lfpk.model import biophysics
+
+        h.load_file("stdrun.hoc")
+        self.h = h
+        h.celsius = float(celsius)
+        self.secs = population.morphology.build(prefix=f"lfpk_step{next(_count)}.{population.name}")
+        if form == "active":
+            biophysics.apply("active", self.secs, population.cell_biophysics)
+        else:
+            linear = None
+            if form in ("frozen", "quasi_linear"):
+                linear = biophysics.measure(population.morphology, population.cell_biophysics, V_rest, form,
+                                            celsius, mod_dirs, quasi_linear)
+            biophysics.apply(form, self.secs, population.cell_biophysics, V_rest=V_rest,
+                             passive_g_pas=passive_g_pas, linear=linear)
+        self.form = form
+        self.V_rest = V_rest
+
+    def run(self, segment, amplitude, delay, tstop, dt, v_init):
+        """Somatic potential (mV) at every step 0..tstop of a step ``amplitude`` (nA) at
+        ``segment`` from ``delay`` ms (the linear forms start at V_rest, the active cell at v_init)."""
+        h = self.h
+        stim = h.IClamp(self.secs.segments[int(segment)])
+        stim.delay, stim.dur, stim.amp = float(delay), 1e9, float(amplitude)
+        v = h.Vector().record(self.secs.soma._ref_v)
+        cvode = h.CVode()
+        cvode.active(0)
+        h.dt = float(dt)
+        h.steps_per_ms = 1.0 / float(dt)
+        if self.form == "active":
+            h.finitialize(float(v_init))
+        else:
+            h.finitialize(float(self.V_rest))
+            for seg in self.secs.segments:
+                seg.v = float(self.V_rest)
+            h.fcurrent()
+        h.continuerun(float(tstop))
+        out = np.array(v)
+        del stim
+        return out
+
+    def close(self):
+        for sec in list(self.secs.values()):
+            self.h.delete_section(sec=sec)
+        self.secs = None
+
+
+def step_responses(population, sim, protocol, passive_g_pas, mod_dirs, quasi_linear=None, max_amplitude=None,
+                   forms=FORMS, sites=SITES):
+    """Step responses of a population's cell (the module's protocol).
+
+    Parameters
+    ----------
+    population : lfpk.model.Population
+    sim : dict
+        ``simulation`` block (``dt`` ms, ``celsius`` degC, ``v_init`` mV).
+    protocol : dict
+        :func:`settings` (``amplitudes``, ``settle``, ``duration`` ms, ``dendrite``).
+    passive_g_pas : float
+        Leak of the passive form (S/cm2).
+    mod_dirs : list of path
+        Folders of the mechanisms' sources (:attr:`lfpk.model.NetworkModel.mod_dirs`).
+    quasi_linear : dict, optional
+        Extra ``{mechanism: quasi-linear mechanism}``.
+    max_amplitude : float, optional
+        Largest amplitude (nA); default ``10 mV / R_in`` of the frozen cell at rest, to one
+        significant digit.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``v_soma (site, form, amplitude, time)`` mV from ``PRE`` ms before the step to its end,
+        ``v_final (site, form, amplitude)`` mV (end of the step), ``stimulus (amplitude, time)`` nA;
+        ``V_rest`` mV, ``input_resistance`` MOhm (frozen cell, soma), ``site_segment``,
+        ``site_x``, ``site_z (site)`` um.
+    """
+    import xarray as xr
+
+    dt, v_init = float(sim["dt"]), float(sim["v_init"])
+    celsius = float(sim["celsius"])
+    settle, duration = float(protocol["settle"]), float(protocol["duration"])
+    if not settle > PRE:
+        raise ValueError(f"single_cell.settle: {settle} ms must exceed {PRE} ms")
+    n_show = int(round((PRE + duration) / dt)) + 1
+    k0 = int(round((settle - PRE) / dt))
+    seg_of = {s: stimulation_site(population, s, protocol["dendrite"]["group"], protocol["dendrite"]["z"])
+              for s in sites}
+    cells = {}
+    try:
+        cells["active"] = _Cell(population, "active", None, celsius, passive_g_pas, mod_dirs, quasi_linear)
+        rest = cells["active"].run(seg_of[sites[0]], 0.0, settle, settle, dt, v_init)
+        V_rest = float(rest[-1])
+        for form in forms:
+            if form != "active":
+                cells[form] = _Cell(population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear)
+        # somatic input resistance of the frozen cell (steady state of a small step)
+        probe = cells.get("frozen") or _Cell(population, "frozen", V_rest, celsius, passive_g_pas, mod_dirs,
+                                             quasi_linear)
+        v = probe.run(population.soma_index, PROBE_AMPLITUDE, PRE, PRE + max(duration, 200.0), dt, v_init)
+        R_in = (v[-1] - V_rest) / PROBE_AMPLITUDE  # mV / nA = MOhm
+        if "frozen" not in cells:
+            probe.close()
+        if max_amplitude is None:
+            target = TARGET_DEFLECTION / max(R_in, 1e-9)
+            max_amplitude = float(f"{target:.0e}")
+        amps = np.linspace(-float(max_amplitude), float(max_amplitude), int(protocol["amplitudes"]))
+        V = np.full((len(sites), len(forms), len(amps), n_show), np.nan)
+        for i, site in enumerate(sites):
+            for j, form in enumerate(forms):
+                c = cells[form]
+                for k, a in enumerate(amps):
+                    if form == "active":
+                        v = c.run(seg_of[site], a, settle, settle + duration, dt, v_init)[k0:k0 + n_show]
+                    else:  # at rest from the start: the step at PRE, on the same time axis
+                        v = c.run(seg_of[site], a, PRE, PRE + duration, dt, v_init)[:n_show]
+                    V[i, j, k, : len(v)] = v
+    finally:
+        for c in cells.values():
+            c.close()
+    t = settle - PRE + np.arange(n_show) * dt
+    stim = np.where(t[None, :] >= settle, amps[:, None], 0.0)
+    seg = population.segments
+    ds = xr.Dataset(
+        {
+            "v_soma": (("site", "form", "amplitude", "time"), V, {
+                "units": "mV", "long_name": "somatic membrane potential"}),
+            "v_final": (("site", "form", "amplitude"), V[..., -1], {
+                "units": "mV", "long_name": "somatic membrane potential at the end of the step (steady state)"}),
+            "stimulus": (("amplitude", "time"), stim, {
+                "units": "nA", "long_name": "injected current (positive: depolarising)"}),
+            "site_segment": ("site", [seg_of[s] for s in sites], {"units": "1", "long_name": "stimulated segment"}),
+            "site_x": ("site", [float(seg["x"][seg_of[s]].mean()) for s in sites], {
+                "units": "um", "long_name": "x of the stimulated segment's centre (soma centre at 0)"}),
+            "site_z": ("site", [float(seg["z"][seg_of[s]].mean()) for s in sites], {
+                "units": "um", "long_name": "z of the stimulated segment's centre (soma centre at 0)"}),
+        },
+        coords={
+            "site": ("site", list(sites)),
+            "form": ("form", list(forms), {"long_name": "membrane form of the cell"}),
+            "amplitude": ("amplitude", amps, {"units": "nA", "long_name": "step amplitude"}),
+            "time": ("time", t, {"units": "ms", "long_name": "time"}),
+        },
+        attrs={
+            "title": f"step responses of the cell of population {population.name}",
+            "population": population.name,
+            "V_rest": V_rest,
+            "V_rest_units": "mV",
+            "input_resistance": float(R_in),
+            "input_resistance_units": "MOhm",
+            "settle": settle,
+            "duration": duration,
+            "dt": dt,
+            "v_init": v_init,
+            "celsius": celsius,
+            "passive_g_pas": float(passive_g_pas),
+            "method": "IClamp step after the active cell settled from v_init; linear forms uniform at V_rest "
+                      "(Hagen et al. 2022, Figs 2 and S1)",
+        },
+    )
+    return ds
+
+
+def single_cell_parameters(cfg, population):
+    """What one population's step responses depend on (Snakemake params)."""
+    pop = cfg["populations"][population]
+    return {"population": pop, "biophysics": pop.get("biophysics") or cfg["biophysics"],
+            "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius", "v_init")},
+            "passive_g_pas": cfg["kernel"]["passive_g_pas"], "single_cell": settings(cfg),
+            "mechanisms": cfg.get("mechanisms") or {}}
+
+
+def single_cell_files(cfg, population, output):
+    """Stage: step responses of ``population``'s cell written to ``output`` (netCDF)."""
+    from lfpk.base.io import check_output, to_json, write_dataset
+    from lfpk.model import from_config
+
+    check_output(output)
+    model = from_config(cfg)
+    model.load_mechanisms()
+    pop = model.population(population)
+    s = settings(cfg)
+    ds = step_responses(pop, cfg["simulation"], s, float(cfg["kernel"]["passive_g_pas"]), model.mod_dirs,
+                        model.quasi_linear, s["max_amplitude"].get(population))
+    ds.attrs["parameters"] = to_json(single_cell_parameters(cfg, population))
+    write_dataset(ds, output)
+    return ds

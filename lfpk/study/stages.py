@@ -1,0 +1,285 @@
+"""Stage functions called by the workflow scripts and the CLI (one per output family)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lfpk.base.io import atomic_path, write_dataset
+
+
+def morphology_parameters(cfg, population):
+    """What one population's morphology depends on: its config entry and the biophysics block
+    whose ``cm`` / ``Ra`` groups override its cable parameters (Snakemake params)."""
+    pop = cfg["populations"][population]
+    return {"population": pop, "biophysics": pop.get("biophysics") or cfg["biophysics"]}
+
+
+def population_morphology(name, parameters):
+    """The morphology of population ``name`` from :func:`morphology_parameters`."""
+    from lfpk.model.biophysics import Biophysics
+    from lfpk.model.morphology import from_population
+
+    pop = parameters["population"]
+    what = f"populations.{name}.biophysics" if pop.get("biophysics") else "biophysics"
+    return from_population(name, pop, passive=Biophysics.from_config(parameters["biophysics"], what).passive)
+
+
+def write_morphology(morphology, hoc_path, nc_path):
+    """Write one population's ``.hoc`` morphology and its segment table ``.nc``.
+
+    Parameters
+    ----------
+    morphology : lfpk.model.morphology.BallAndStick or lfpk.model.morphology.FileMorphology
+    hoc_path, nc_path : path-like
+        Output paths.
+    """
+    with atomic_path(hoc_path) as tmp:
+        Path(tmp).write_text(morphology.to_hoc())
+    write_dataset(morphology.segment_table(), nc_path)
+
+
+def morphology_figure(nc_paths, figure_paths):
+    """Figure of every population's morphology from their segment tables."""
+    from lfpk.figures import style as figures
+    from lfpk.base.io import read_dataset
+
+    tables = {}
+    for p in nc_paths:
+        ds = read_dataset(p)
+        tables[ds.attrs["population"]] = ds
+    figures.morphologies(tables, figure_paths)
+
+
+def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
+    """V_rest (per population) and presynaptic rates for kernels, with their provenance.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    membrane : path-like or xarray.Dataset, optional
+        Ground-truth ``membrane.nc`` (or its loaded dataset); without it ``kernel.V_rest`` and ``kernel.rates`` of the
+        config are used (prospective use without ground truth).
+    v_rest_mode : str
+        ``scalar`` (median somatic potential of each population) or ``segment`` (median
+        potential of every segment).
+
+    Returns
+    -------
+    V_rest : dict
+        Population -> float or ndarray (mV).
+    rates : dict
+        Population -> rate (1/s).
+    provenance : dict
+    """
+    import numpy as np
+    import xarray as xr
+
+    from lfpk.base.io import read_dataset
+
+    if v_rest_mode not in ("scalar", "segment"):
+        raise ValueError(f"v_rest_mode: must be 'scalar' or 'segment', got {v_rest_mode!r}")
+    pops = list(cfg["populations"])
+    if membrane is None:
+        if v_rest_mode == "segment":
+            raise ValueError("v_rest_mode: 'segment' needs a ground-truth membrane file (--membrane)")
+        return ({p: float(cfg["kernel"]["V_rest"]) for p in pops}, dict(cfg["kernel"]["rates"]),
+                {"V_rest": "config kernel.V_rest", "rates": "config kernel.rates"})
+    if isinstance(membrane, xr.Dataset):
+        ds, membrane = membrane, membrane.attrs.get("source", "membrane dataset")
+    else:
+        ds = read_dataset(membrane, kind="membrane")
+    for var in ("v_soma", "v_segment", "nseg", "rate"):
+        if var not in ds:
+            raise ValueError(f"{membrane}: missing variable {var!r} of the membrane data contract")
+    have = [str(p) for p in ds["population"].values]
+    missing = [p for p in pops if p not in have]
+    if missing:
+        raise ValueError(f"{membrane}: no membrane data for population(s) {missing}")
+    V = {}
+    for p in pops:
+        if v_rest_mode == "scalar":
+            V[p] = float(ds["v_soma"].sel(population=p))
+        else:
+            n = int(ds["nseg"].sel(population=p))
+            V[p] = np.asarray(ds["v_segment"].sel(population=p).values[:n], dtype=float)
+    rates = {p: float(ds["rate"].sel(population=p)) for p in pops}
+    return V, rates, {"V_rest": f"{membrane} ({v_rest_mode})", "rates": str(membrane)}
+
+
+def kernel_parameters(cfg, post, pre):
+    """The configuration subset a kernel H_post,pre depends on (stored with it, and Snakemake params)."""
+    out = {
+        "populations": cfg["populations"],
+        "connections": [c for c in cfg["connections"] if c["post"] == post],
+        "connection": next(c for c in cfg["connections"] if c["post"] == post and c["pre"] == pre),
+        "biophysics": cfg["biophysics"],
+        # the list of variants to compute is workflow wiring, not an input of any one kernel
+        "kernel": {k: v for k, v in cfg["kernel"].items() if k != "variants"},
+        "probes": cfg["probes"],
+        "weight_scaling": cfg["weight_scaling"],
+        "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius")},
+    }
+    if cfg.get("mechanisms"):
+        out["mechanisms"] = cfg["mechanisms"]
+    return out
+
+
+def kernel_set_parameters(cfg):
+    """What the kernels of every connection of ``cfg`` depend on: the list of each connection's
+    :func:`kernel_parameters` (the Snakemake params of a job computing all of them)."""
+    return [kernel_parameters(cfg, c["post"], c["pre"]) for c in cfg["connections"]]
+
+
+def kernel_datasets(cfg, pairs, membrane=None, v_rest_mode="scalar", **options):
+    """Yield ``(post, pre, dataset, seconds)`` for each (post, pre) of ``pairs``, computed by one
+    :class:`lfpk.engines.kernel.KernelEngine`.
+
+    The engine builds each postsynaptic population's linearised cell, probe matrices and
+    linearisation once and reuses them for every connection onto that population. ``options``
+    override the config's kernel options (``biophysics``, ``g_eff``, ``form``, ``tau``);
+    ``seconds`` is the wall time of the kernel and its dataset.
+    """
+    import time
+
+    from lfpk.engines.kernel import KernelEngine, kernel_dataset
+
+    V_rest, rates, provenance = kernel_inputs(cfg, membrane, v_rest_mode)
+    engine = KernelEngine.from_config(cfg, **options)
+    for post, pre in pairs:
+        start = time.perf_counter()
+        result = engine.kernel(post, pre, V_rest[post], rates=rates)
+        ds = kernel_dataset(engine, post, pre, result, V_rest[post], rates,
+                            parameters=kernel_parameters(cfg, post, pre), provenance=provenance)
+        yield post, pre, ds, time.perf_counter() - start
+
+
+def _membrane_inputs(membrane):
+    return [membrane] if isinstance(membrane, (str, Path)) else []
+
+
+def write_kernels(cfg, pairs, outputs, membrane=None, v_rest_mode="scalar", **options):
+    """Compute kernels for ``pairs`` of (post, pre) and write one netCDF file each.
+
+    ``options`` override the config's kernel options (``biophysics``, ``g_eff``, ``form``, ``tau``).
+    Returns the wall time (s) per kernel.
+    """
+    timings = {}
+    computed = kernel_datasets(cfg, pairs, membrane, v_rest_mode, **options)
+    for (post, pre, ds, seconds), out in zip(computed, outputs):
+        write_dataset(ds, out, inputs=_membrane_inputs(membrane))
+        timings[(post, pre)] = seconds
+    return timings
+
+
+def write_kernel_set(cfg, output, membrane=None, v_rest_mode="scalar", pairs=None, **options):
+    """Compute the kernels of every connection (or of the (post, pre) ``pairs``) in this process
+    and write them gathered into one ``kernels.nc`` (dims ``post``, ``pre``;
+    :func:`lfpk.engines.kernel.gather_kernels`).
+
+    The result is the file that :func:`write_kernels` (one file per connection) followed by
+    :func:`gather_kernel_files` gives, without the per-connection files; the connections are
+    taken in the order of ``cfg['connections']``, so the stored ``parameters`` (those of the first
+    connection) agree too. ``options`` as for :func:`write_kernels`. The output is checked before
+    anything is computed. Returns the wall time (s) per kernel.
+    """
+    from lfpk.base.io import check_output
+    from lfpk.engines.kernel import gather_kernels
+
+    inputs = _membrane_inputs(membrane)
+    check_output(output, inputs=inputs)
+    order = [(c["post"], c["pre"]) for c in cfg["connections"]]
+    if pairs is not None:
+        unknown = [f"{pre} -> {post}" for post, pre in pairs if (post, pre) not in order]
+        if unknown:
+            raise ValueError(f"connections: {', '.join(unknown)} not in the configuration")
+        wanted = set(pairs)
+        order = [p for p in order if p in wanted]
+    if not order:
+        raise ValueError("connections: none to compute; expected at least one connection")
+    datasets, timings = [], {}
+    for post, pre, ds, seconds in kernel_datasets(cfg, order, membrane, v_rest_mode, **options):
+        datasets.append(ds)
+        timings[(post, pre)] = seconds
+    write_dataset(gather_kernels(datasets), output, inputs=inputs)
+    return timings
+
+
+#: Attributes that must agree between the per-connection kernels gathered into one file.
+KERNEL_VARIANT_ATTRS = ("biophysics", "g_eff_on", "form", "tau", "dt", "celsius", "rates_used", "provenance")
+#: Sections of a kernel's stored ``parameters`` that every connection of one study shares.
+KERNEL_SHARED_PARAMETERS = ("populations", "biophysics", "kernel", "probes", "simulation", "weight_scaling")
+
+
+def check_kernel_set(datasets, paths):
+    """Raise ``ValueError`` naming two files unless ``datasets`` (read from ``paths``) are kernels
+    of one variant and one configuration: same biophysics, g_eff, form, tau, dt, celsius, rates,
+    V_rest source (:data:`KERNEL_VARIANT_ATTRS`), the same shared model parameters
+    (:data:`KERNEL_SHARED_PARAMETERS`), signals and lags, and each connection once."""
+    import json
+
+    import numpy as np
+
+    def shared(ds):
+        try:
+            params = json.loads(ds.attrs.get("parameters", "{}"))
+        except ValueError:
+            params = {}
+        return {k: params.get(k) for k in KERNEL_SHARED_PARAMETERS}
+
+    ref, ref_path = datasets[0], paths[0]
+    seen = {}
+    for ds, path in zip(datasets, paths):
+        conn = (str(ds.attrs["post"]), str(ds.attrs["pre"]))
+        if conn in seen:
+            raise ValueError(f"{seen[conn]} and {path} are both kernels of {conn[1]} -> {conn[0]}; expected each "
+                             "connection once")
+        seen[conn] = path
+        diffs = []
+        for key in KERNEL_VARIANT_ATTRS:
+            a, b = ref.attrs.get(key), ds.attrs.get(key)
+            same = np.array_equal(np.asarray(a), np.asarray(b)) if a is not None and b is not None else a is b
+            if not same:
+                diffs.append(f"{key} {a} vs {b}")
+        sa, sb = shared(ref), shared(ds)
+        diffs += [f"parameters.{k} differ" for k in KERNEL_SHARED_PARAMETERS if sa[k] != sb[k]]
+        if sorted(ref.data_vars) != sorted(ds.data_vars):
+            diffs.append(f"signals {sorted(ref.data_vars)} vs {sorted(ds.data_vars)}")
+        elif not np.array_equal(ref["lag"].values, ds["lag"].values):
+            diffs.append("lags differ")
+        if diffs:
+            raise ValueError(f"{ref_path} and {path} are kernels of different variants or configurations ("
+                             f"{'; '.join(diffs)}); expected kernels of one variant and one configuration")
+
+
+def gather_kernel_files(paths, output):
+    """Gather per-connection kernel files into one ``kernels.nc`` (dims ``post``, ``pre``).
+
+    The files must be kernels of one variant and one configuration (:func:`check_kernel_set`);
+    ``output`` must not be one of them.
+    """
+    from lfpk.base.io import check_output, read_dataset
+    from lfpk.engines.kernel import gather_kernels
+
+    paths = [str(p) for p in paths]
+    check_output(output, inputs=paths)
+    datasets = [read_dataset(p, kind="kernel") for p in paths]
+    check_kernel_set(datasets, paths)
+    write_dataset(gather_kernels(datasets), output, inputs=paths)
+
+
+#: Rows of the printed metrics table (the study's headline numbers).
+HEADLINE_SIGNALS = ("lfp", "csd", "cdm_z")
+
+
+def metrics_table(csv_paths, output):
+    """Concatenate per-variant comparison summaries into one CSV; return the headline table text."""
+    import pandas as pd
+
+    from lfpk.engines.compare import format_table
+
+    table = pd.concat([pd.read_csv(p) for p in csv_paths], ignore_index=True)
+    with atomic_path(output) as tmp:
+        table.to_csv(tmp, index=False)
+    head = table[(table["source"] == "total") & table["signal"].isin(HEADLINE_SIGNALS)]
+    return format_table(head)
