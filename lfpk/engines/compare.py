@@ -148,6 +148,43 @@ def _time_steps(ds, what):
     return dt, k.astype(np.int64)
 
 
+def grid_steps(t, dt, what):
+    """Indices k of times ``t`` (ms) on the grid k * dt (ms); ValueError naming ``what`` if off it."""
+    k = np.round(np.asarray(t, dtype=float) / dt)
+    if not np.allclose(k * dt, t, rtol=0, atol=1e-6 * dt):
+        raise ValueError(f"{what}: time axis is not on a grid of dt = {dt} ms")
+    return k.astype(np.int64)
+
+
+def analysed_samples(k_ground_truth, k_other, dt, transient, between):
+    """The samples every comparison analyses: time steps both series share at or after the transient.
+
+    Parameters
+    ----------
+    k_ground_truth, k_other : numpy.ndarray of int
+        Increasing time-step indices (time = k * dt) of the ground truth and of the other series.
+    dt : float
+        Time step (ms).
+    transient : float
+        Samples before it (ms) are discarded.
+    between : str
+        The two series, for the error message (e.g. ``"signals.nc and prediction.nc"``).
+
+    Returns
+    -------
+    ig, io : numpy.ndarray of int
+        Positions of the shared steps in each series (at least 16 of them).
+    """
+    common = np.intersect1d(k_ground_truth, k_other)
+    common = common[common * dt >= transient - 1e-6 * dt]
+    if len(common) < 16:
+        raise ValueError(f"only {len(common)} shared time points after the transient ({transient} ms) {between}; "
+                         "expected at least 16")
+    if np.any(np.diff(k_ground_truth) <= 0) or np.any(np.diff(k_other) <= 0):
+        raise ValueError("time axes must be increasing")
+    return np.searchsorted(k_ground_truth, common), np.searchsorted(k_other, common)
+
+
 def _channel_dim(var, name, what):
     dims = [d for d in var.dims if d not in ("source", "time")]
     if len(dims) != 1 or "source" not in var.dims or "time" not in var.dims:
@@ -205,17 +242,9 @@ def compare(ground_truth, prediction, transient=None, approximation=None, psd_se
     transient = float(transient)
     if not (np.isfinite(transient) and transient >= 0):
         raise ValueError(f"transient: must be a non-negative number of ms, got {transient}")
-    common = np.intersect1d(k_g, k_p)
-    common = common[common * dt >= transient - 1e-6 * dt]
-    if len(common) < 16:
-        raise ValueError(f"only {len(common)} shared time points after the transient ({transient} ms) between "
-                         f"{gt_name} and {pred_name}; expected at least 16")
-    ig = np.searchsorted(k_g, common) if np.all(np.diff(k_g) > 0) else None
-    ip = np.searchsorted(k_p, common) if np.all(np.diff(k_p) > 0) else None
-    if ig is None or ip is None:
-        raise ValueError("time axes must be increasing")
+    ig, ip = analysed_samples(k_g, k_p, dt, transient, f"between {gt_name} and {pred_name}")
     fs = 1000.0 / dt  # Hz
-    n = len(common)
+    n = len(ig)
     seg = _check_psd_segment(psd_segment)
     if round(seg / dt) < MIN_PSD_SAMPLES:
         raise ValueError(f"psd_segment (--psd-segment): {seg:g} ms is shorter than {MIN_PSD_SAMPLES} samples "
@@ -321,8 +350,8 @@ def compare(ground_truth, prediction, transient=None, approximation=None, psd_se
             "title": "kernel prediction versus ground truth",
             "transient": transient,
             "transient_units": "ms",
-            "t_start": float(common[0] * dt),
-            "t_stop": float(common[-1] * dt),
+            "t_start": float(k_g[ig[0]] * dt),
+            "t_stop": float(k_g[ig[-1]] * dt),
             "n_samples": int(n),
             "dt": dt,
             "lowpass": lp_text,

@@ -86,13 +86,6 @@ def _counts(spikes):
     return counts.transpose("population", "time")
 
 
-def _steps(t, dt, what):
-    k = np.round(np.asarray(t, dtype=float) / dt)
-    if not np.allclose(k * dt, t, rtol=0, atol=1e-6 * dt):
-        raise ValueError(f"{what}: time axis is not on a grid of dt = {dt} ms")
-    return k.astype(np.int64)
-
-
 class _Predictor:
     """Kernels of one grid point -> predicted signals on the analysed samples (as lfpk.predict)."""
 
@@ -185,7 +178,7 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
     """
     import xarray as xr
 
-    from lfpk.engines.compare import LOWPASS, band_metrics, r2 as r2_fn, r_std as r_std_fn
+    from lfpk.engines.compare import LOWPASS, analysed_samples, band_metrics, grid_steps, r2 as r2_fn, r_std as r_std_fn
     from lfpk.base.io import software_versions, to_json
     from lfpk.engines.kernel import KernelEngine
     from lfpk.model.rules import parse_variant
@@ -218,14 +211,9 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
     if transient is None:
         transient = float(signals.attrs.get("transient", 0.0))
     transient = float(transient)
-    k_p = _steps(counts["time"].values, dt, "spikes: population_count")
-    k_g = _steps(signals["time"].values, dt, "signals")
-    common = np.intersect1d(k_g, k_p)
-    common = common[common * dt >= transient - 1e-6 * dt]
-    if len(common) < 16:
-        raise ValueError(f"only {len(common)} shared time points of spikes and signals after the transient "
-                         f"({transient} ms); expected at least 16")
-    ig, ip = np.searchsorted(k_g, common), np.searchsorted(k_p, common)
+    k_p = grid_steps(counts["time"].values, dt, "spikes: population_count")
+    k_g = grid_steps(signals["time"].values, dt, "signals")
+    ig, ip = analysed_samples(k_g, k_p, dt, transient, "between signals and spikes")
     fs = 1000.0 / dt
     lp = {**LOWPASS, **(lowpass_kw or {})}
 
@@ -336,9 +324,9 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
         "source": source,
         "transient": transient,
         "transient_units": "ms",
-        "t_start": float(common[0] * dt),
-        "t_stop": float(common[-1] * dt),
-        "n_samples": int(len(common)),
+        "t_start": float(k_g[ig[0]] * dt),
+        "t_stop": float(k_g[ig[-1]] * dt),
+        "n_samples": int(len(ig)),
         "dt": dt,
         "lowpass": lp_text,
         "V_rest_reference_values": to_json({p: np.asarray(V0[p], dtype=float) for p in pops}),
