@@ -45,21 +45,9 @@ from pathlib import Path
 
 import numpy as np
 
-
-class InputError(ValueError):
-    """An input file that is missing, unreadable, truncated or not of the expected kind."""
+from lfpk.base.errors import InputError, Interrupted, OutputError
 
 
-class OutputError(ValueError):
-    """An output that must not or cannot be written (an input, a folder, no such folder, full disk)."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM received; ``signum`` says which (exit status ``128 + signum``)."""
-
-    def __init__(self, signum):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = int(signum)
 
 
 def software_versions() -> dict:

@@ -7,6 +7,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from lfpk.base.errors import Stopped
+
 
 @contextmanager
 def log_to(path=None, level=logging.INFO):
@@ -14,7 +16,7 @@ def log_to(path=None, level=logging.INFO):
 
     Exceptions raised inside the block are written to the log file with their traceback, then
     re-raised, so a failing Snakemake job's reason is in its log file. On the console, bad input
-    (``ValueError``, ``OSError``), interrupts and :class:`lfpk.entry.cli.main.Stopped` are left to the
+    (``ValueError``, ``OSError``), interrupts and :class:`lfpk.base.errors.Stopped` are left to the
     caller's error boundary (:func:`lfpk.entry.cli.main.run_command` prints them in one line).
     """
     logger = logging.getLogger("lfpk")
@@ -34,8 +36,6 @@ def log_to(path=None, level=logging.INFO):
     try:
         yield logger
     except BaseException as exc:
-        from lfpk.entry.cli.main import Stopped
-
         if stream is not None or not isinstance(exc, (ValueError, OSError, KeyboardInterrupt, SystemExit, Stopped)):
             logger.exception("failed")
         raise

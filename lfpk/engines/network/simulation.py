@@ -11,6 +11,7 @@ import numpy as np
 
 from lfpk.model.connectivity import Connectivity, extrinsic_counts, place_cells, synapse_type
 from lfpk.engines.network.currents import SegmentReader
+from lfpk.base.errors import Stopped
 from lfpk.base.io import deferred_signals, raise_deferred
 
 log = logging.getLogger("lfpk.network")
@@ -487,7 +488,7 @@ class Network:
         so they interrupt the run within one time step (MPI: within :attr:`block` steps, when
         all ranks agree to stop, :meth:`_stop_vote`) and never inside NEURON's or the netCDF
         library's C code. Under MPI the ranks without a failure of their own raise
-        :class:`lfpk.entry.cli.main.Stopped` (rank 0 removes its temporary outputs either way).
+        :class:`lfpk.base.errors.Stopped` (rank 0 removes its temporary outputs either way).
         """
         try:
             with deferred_signals():
@@ -501,8 +502,6 @@ class Network:
         if self._failure is not None:
             raise self._failure
         if self._stopped:
-            from lfpk.entry.cli.main import Stopped
-
             raise Stopped(f"at step {self._step}, because another rank failed or was interrupted (rank 0 "
                           "reports why)")
 

@@ -14,6 +14,8 @@ import argparse
 import os
 import sys
 
+from lfpk.base.errors import Stopped
+
 
 class Parser(argparse.ArgumentParser):
     """``ArgumentParser`` whose usage errors are one line (with a pointer to ``--help``), status 2."""
@@ -48,12 +50,6 @@ def _message(exc) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
     return str(exc) or type(exc).__name__
-
-
-class Stopped(RuntimeError):
-    """This process stopped because another one of the same command failed or was interrupted
-    (an MPI rank whose peer reports the reason); :func:`run_command` prints it in one line and
-    returns 1, not as an internal error."""
 
 
 def user_errors():
