@@ -93,7 +93,7 @@ def main():
     args = ap.parse_args()
     ensure_loaded()
     cfg = load_config(REPO / "config" / "config.yaml")
-    from lfpk.model.morphology import from_config
+    from lfpk.model import morphologies as from_config
 
     tmp = Path(tempfile.mkdtemp())
     for name, m in from_config(cfg).items():

@@ -46,7 +46,7 @@ def test_multapse_mean_and_counts_by_hand(config):
 
 
 def test_synapse_probabilities_follow_area_and_depth(config):
-    from lfpk.model.morphology import from_config
+    from lfpk.model import morphologies as from_config
     seg = from_config(config)["E"].segments()
     conn = config["connections"][0]  # E -> E on apic and dend, 0.5 N(0,100) + N(500,100)
     p = synapse_probabilities(seg, conn["placement"], 0.0, 75.0)

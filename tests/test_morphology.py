@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from lfpk.api.config import load_config
-from lfpk.model.morphology import SECTIONS, BallAndStick, d_lambda_nseg, from_config
+from lfpk.model import morphologies as from_config
+from lfpk.model.morphology import SECTIONS, BallAndStick, d_lambda_nseg
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,7 @@ Temporaries of a killed compile are removed by the next compile. Builds get the 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -47,6 +48,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 #: the package's NMODL sources (package data)
@@ -142,8 +144,6 @@ def mod_digest(mod_dir=None, extra_dirs=None) -> str:
 
 def neuron_version() -> str:
     """Version of the installed NEURON distribution (without importing it), or ``'unknown'``."""
-    from importlib.metadata import PackageNotFoundError, version
-
     for dist in ("neuron", "neuron-nightly", "neuron-gpu", "neuron-gpu-nightly"):
         try:
             return version(dist)
@@ -232,8 +232,6 @@ def _umask() -> int:
 @contextlib.contextmanager
 def _build_lock(build_dir: Path):
     """Exclusive lock on ``.<name>.lock`` next to ``build_dir`` (waits for another compile)."""
-    import fcntl
-
     lock = build_dir.parent / f".{build_dir.name}.lock"
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)

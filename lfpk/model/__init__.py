@@ -10,6 +10,7 @@ from lfpk.model.description import (
     check_groups,
     from_config,
     mod_dirs,
+    morphologies,
     segment_positions,
 )
 from lfpk.model.paths import input_files, resolve_paths
@@ -17,5 +18,5 @@ from lfpk.model.synapse import SYNAPSE_MODELS, Synapse, SynapseError
 
 __all__ = [
     "Connection", "NetworkModel", "Population", "Synapse", "SynapseError", "SYNAPSE_MODELS", "build",
-    "check_groups", "from_config", "mod_dirs", "segment_positions", "input_files", "resolve_paths",
+    "check_groups", "from_config", "mod_dirs", "morphologies", "segment_positions", "input_files", "resolve_paths",
 ]

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.stats
 
+from lfpk.model.description import from_config
+from lfpk.model.morphology.groups import group_mask
 from lfpk.model.rules import (  # noqa: F401 - the rules live in lfpk.model.rules; re-exported
     EXCITATORY_E_MIN,
     MULTAPSE_MAX,
@@ -70,8 +72,6 @@ def gaussian_density(z, densities):
 
 def groups_mask(segtable, groups, custom=None):
     """Segments (bool mask) in any of the section ``groups`` (:mod:`lfpk.model.morphology.groups`)."""
-    from lfpk.model.morphology.groups import group_mask
-
     allowed = np.zeros(len(segtable["area"]), dtype=bool)
     for g in groups:
         allowed |= group_mask(segtable, g, custom)
@@ -241,8 +241,6 @@ def place_cells(cfg, sizes=None, seed=None):
     seed : int, optional
         Overrides ``cfg["seed"]``.
     """
-    from lfpk.model import from_config
-
     model = from_config(cfg)
     seed = int(cfg["seed"] if seed is None else seed)
     names = list(model.populations)
@@ -283,8 +281,6 @@ class Connectivity:
     """
 
     def __init__(self, cfg, layout, probabilities=None):
-        from lfpk.model import from_config
-
         self.cfg = cfg
         self.layout = layout
         self.model = layout.model if layout.model is not None else from_config(cfg)

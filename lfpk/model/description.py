@@ -16,7 +16,11 @@ from functools import cached_property
 
 import numpy as np
 
+from lfpk.base import mechanisms
 from lfpk.model import rules
+from lfpk.model.biophysics import Biophysics
+from lfpk.model.morphology import from_population
+from lfpk.model.morphology.groups import compile_groups, group_mask
 from lfpk.model.synapse import Synapse
 
 
@@ -78,14 +82,10 @@ class Population:
 
     @cached_property
     def custom_groups(self):
-        from lfpk.model.morphology.groups import compile_groups
-
         return compile_groups(self.morphology.groups, f"populations.{self.name}.morphology.groups")
 
     def group_mask(self, group, what="group"):
         """Boolean mask of the segments in section group ``group``."""
-        from lfpk.model.morphology.groups import group_mask
-
         return group_mask(self.segments, group, self.custom_groups, what)
 
     @cached_property
@@ -204,8 +204,6 @@ class NetworkModel:
 
     def load_mechanisms(self, build_dir=None):
         """Load the compiled mechanisms (the package's and ``extra_dirs``) into NEURON."""
-        from lfpk.base import mechanisms
-
         return mechanisms.load(build_dir=build_dir, extra_dirs=self.extra_dirs or None)
 
     @property
@@ -214,18 +212,18 @@ class NetworkModel:
         return sorted({p.file for p in self.populations.values() if p.file})
 
 
+def morphologies(cfg):
+    """All populations' morphologies of a validated config, by population name."""
+    return {name: pop.morphology for name, pop in from_config(cfg).populations.items()}
+
+
 def mod_dirs(cfg):
     """The folders of ``.mod`` sources: the package's mechanisms and ``mechanisms.extra_dirs``."""
-    from lfpk.base import mechanisms
-
     extra = [str(d) for d in ((cfg.get("mechanisms") or {}).get("extra_dirs") or [])]
     return [str(mechanisms.PACKAGE_MOD_DIR)] + extra
 
 
 def _population(name, index, pop, default_biophysics):
-    from lfpk.model.biophysics import Biophysics
-    from lfpk.model.morphology import from_population
-
     own = pop.get("biophysics")
     what = f"populations.{name}.biophysics" if own is not None else "biophysics"
     bio = Biophysics.from_config(own if own is not None else default_biophysics, what)

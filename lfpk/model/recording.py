@@ -25,7 +25,10 @@ associative: the signals are bitwise identical for any number of ranks.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from lfpykit import CellGeometry, CurrentDipoleMoment, LaminarCurrentSourceDensity, LineSourcePotential
 
 #: nA/um3 -> uA/mm3
 NA_PER_UM3_TO_UA_PER_MM3 = 1e6
@@ -94,16 +97,12 @@ def probe_settings(cfg):
 
 def geometry(x, y, z, d):
     """LFPykit ``CellGeometry`` of a set of segments (x, y, z (n, 2) um, d (n,) um)."""
-    from lfpykit import CellGeometry
-
     return CellGeometry(x=np.asarray(x, float), y=np.asarray(y, float), z=np.asarray(z, float),
                         d=np.asarray(d, float))
 
 
 def lfp_matrix(geom, settings):
     """(channels, segments) mV/nA, disc-averaged line-source potential."""
-    from lfpykit import LineSourcePotential
-
     s = settings
     rows = []
     for zc in s["channel_z"]:
@@ -116,10 +115,6 @@ def lfp_matrix(geom, settings):
 
 def csd_matrix(geom, settings):
     """(channels, segments) (uA/mm3)/nA, laminar CSD in cylinders."""
-    import warnings
-
-    from lfpykit import LaminarCurrentSourceDensity
-
     s = settings
     cz = s["channel_z"]
     zz = np.column_stack([cz - s["csd_half_height"], cz + s["csd_half_height"]])
@@ -132,8 +127,6 @@ def csd_matrix(geom, settings):
 
 def cdm_matrix(geom):
     """(3, segments) um: current dipole moment per nA."""
-    from lfpykit import CurrentDipoleMoment
-
     return CurrentDipoleMoment(geom).get_transformation_matrix()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.stats
 
 # ---------------------------------------------------------------------------------------------
 # Weight scaling
@@ -112,8 +113,6 @@ def frozen_distribution(spec, what="distribution"):
 
     ``what`` names the config entry in error messages (e.g. ``connections[0].delays``).
     """
-    import scipy.stats
-
     name = spec.get("distribution") if isinstance(spec, dict) else None
     dist = getattr(scipy.stats, str(name), None)
     if dist is None or not hasattr(dist, "rvs"):

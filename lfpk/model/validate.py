@@ -5,6 +5,7 @@ exist on the cells they refer to."""
 from __future__ import annotations
 
 from lfpk.model.morphology.groups import BUILTIN_GROUPS
+from lfpk.model.rules import weight_factors
 
 #: Groups of a ball-and-stick cell that have segments.
 BALL_AND_STICK_GROUPS = ("all", "soma", "dend", "apic")
@@ -49,8 +50,6 @@ def config_errors(cfg) -> list[str]:
 def weight_scaling_errors(cfg) -> list[str]:
     """The weight-scaling rule (:func:`lfpk.model.rules.weight_factors`) applies to
     ``weight_scaling.J`` and to every value of ``scans.J`` (one message naming the key)."""
-    from lfpk.model.rules import weight_factors
-
     conns = cfg.get("connections") or []
     values = [("weight_scaling.J", (cfg.get("weight_scaling") or {}).get("J", 1.0))]
     values += [(f"scans.J[{i}]", J) for i, J in enumerate((cfg.get("scans") or {}).get("J") or [])]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
+
+from lfpk.base.io import read_dataset, write_dataset
+from lfpk.model.rules import parse_variant
 
 
 def gather_scan(comparisons, membranes, run_J):
@@ -24,11 +28,6 @@ def gather_scan(comparisons, membranes, run_J):
         ``v_soma (run, population)``; coordinates ``J (run)`` and, on ``variant``,
         ``biophysics``, ``g_eff``, ``v_rest_mode``.
     """
-    import xarray as xr
-
-    from lfpk.base.io import read_dataset
-    from lfpk.model.rules import parse_variant
-
     runs = list(dict.fromkeys(r for r, _ in comparisons))
     variants = list(dict.fromkeys(v for _, v in comparisons))
     missing = [(r, v) for r in runs for v in variants if (r, v) not in comparisons]
@@ -66,6 +65,4 @@ def gather_scan(comparisons, membranes, run_J):
 
 def gather_scan_files(comparisons, membranes, run_J, output):
     """Stage wrapper of :func:`gather_scan` writing ``output`` atomically."""
-    from lfpk.base.io import write_dataset
-
     write_dataset(gather_scan(comparisons, membranes, run_J), output)

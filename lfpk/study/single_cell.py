@@ -27,6 +27,10 @@ import itertools
 import logging
 
 import numpy as np
+import xarray as xr
+
+from lfpk.base.io import check_output, to_json, write_dataset
+from lfpk.model import biophysics, from_config
 
 log = logging.getLogger("lfpk.single_cell")
 
@@ -83,8 +87,6 @@ class _Cell:
 
     def __init__(self, population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear):
         from neuron import h
-
-        from lfpk.model import biophysics
 
         h.load_file("stdrun.hoc")
         self.h = h
@@ -160,8 +162,6 @@ def step_responses(population, sim, protocol, passive_g_pas, mod_dirs, quasi_lin
         ``V_rest`` mV, ``input_resistance`` MOhm (frozen cell, soma), ``site_segment``,
         ``site_x``, ``site_z (site)`` um.
     """
-    import xarray as xr
-
     dt, v_init = float(sim["dt"]), float(sim["v_init"])
     celsius = float(sim["celsius"])
     settle, duration = float(protocol["settle"]), float(protocol["duration"])
@@ -257,9 +257,6 @@ def single_cell_parameters(cfg, population):
 
 def single_cell_files(cfg, population, output):
     """Stage: step responses of ``population``'s cell written to ``output`` (netCDF)."""
-    from lfpk.base.io import check_output, to_json, write_dataset
-    from lfpk.model import from_config
-
     check_output(output)
     model = from_config(cfg)
     model.load_mechanisms()

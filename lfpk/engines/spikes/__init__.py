@@ -22,9 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 
-from lfpk.engines.spikes.counting import (BIN_EPS, EARLY_FRACTION, SpikeCounts, bin_index, check_early, count_recording,
-                                  duplicate_message, n_bins, track_early, _first_duplicate)
+from lfpk.engines.spikes.counting import (
+    BIN_EPS,
+    EARLY_FRACTION,
+    SpikeCounts,
+    _first_duplicate,
+    bin_index,
+    check_early,
+    count_recording,
+    duplicate_message,
+    n_bins,
+    track_early,
+)
 from lfpk.engines.spikes.errors import SpikeInputError, SpikeWarning
 from lfpk.engines.spikes.maps import PopulationMap, as_population_map, read_population_map
 from lfpk.engines.spikes.readers import TIME_COLUMNS, UNIT_COLUMNS, SpikeSource, expand_sources
@@ -204,8 +215,6 @@ def population_counts(spikes: SpikeData, dt, tstop=None, populations=None):
         ``(population, time)`` int64 spikes per bin ``[k dt, (k+1) dt)``, time coordinate ``k dt``
         (ms), ``k = 0 .. floor(tstop/dt)``. Sums to the number of spikes of those populations.
     """
-    import xarray as xr
-
     if not (dt is not None and np.isfinite(dt) and dt > 0):
         raise ValueError(f"dt: bin width must be a positive number of ms, got {dt!r}")
     tstop = spikes.tstop if tstop is None else float(tstop)

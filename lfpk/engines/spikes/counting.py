@@ -29,12 +29,14 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 
 from lfpk.engines.spikes.errors import SpikeInputError, SpikeWarning
 from lfpk.engines.spikes.readers import fmt_num
 
 # the binning rule (tolerance BIN_EPS, n_bins, bin_index) is lfpk.model.rules', shared with the network
 from lfpk.model.rules import BIN_EPS, bin_index, n_bins  # noqa: E402,F401
+
 #: spikes in a file whose time unit is not stated must not all lie in this fraction of tstop
 EARLY_FRACTION = 0.01
 #: bits of the duplicate filter per expected spike
@@ -191,8 +193,6 @@ class SpikeCounts:
 
     def to_dataarray(self, populations=None):
         """``(population, time)`` int64 DataArray (the :func:`population_counts` layout)."""
-        import xarray as xr
-
         pops = list(self.populations if populations is None else populations)
         rows = [self.counts[self.populations.index(p)] if p in self.populations
                 else np.zeros(self.counts.shape[1], np.int32) for p in pops]

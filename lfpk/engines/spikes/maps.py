@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from lfpk.engines.spikes.errors import SpikeInputError
 
@@ -137,8 +138,6 @@ class PopulationMap:
             raise SpikeInputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected a "
                                   "unit->population map") from None
         if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
             try:
                 data = yaml.safe_load(text)
             except yaml.YAMLError as exc:

@@ -35,7 +35,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import netCDF4
 import numpy as np
+import pandas as pd
 
 from lfpk.engines.spikes.errors import SpikeInputError
 from lfpk.engines.spikes.maps import UNIT_COLUMNS, PopulationMap, parse_int
@@ -330,8 +332,6 @@ class TextSpikeFile:
 
     def _fast(self, lines):
         """Vectorised parse (pandas' C reader); None when any row needs the exact slow path."""
-        import pandas as pd
-
         c = self.columns
         usecols = sorted({c.unit, c.time} | ({c.offset} if c.offset is not None else set()))
         try:
@@ -430,8 +430,6 @@ class NetCDFSpikeFile:
     """
 
     def __init__(self, source, chunk_rows=CHUNK_ROWS):
-        import netCDF4
-
         self.source = source
         self.path = source.path
         self.chunk_rows = int(chunk_rows)
@@ -474,8 +472,6 @@ class NetCDFSpikeFile:
         self._numeric = {v: np.issubdtype(ds[v].dtype, np.number) for v in ("spike_time", "spike_unit")}
 
     def __iter__(self):
-        import netCDF4
-
         path = self.path
         with netCDF4.Dataset(path, "r") as ds:
             ds.set_auto_mask(False)

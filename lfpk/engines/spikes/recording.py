@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lfpk.base.io import register_input
 from lfpk.engines.spikes.errors import SpikeInputError
 from lfpk.engines.spikes.maps import PopulationMap, as_population_map
-from lfpk.engines.spikes.readers import (CHUNK_ROWS, NetCDFSpikeFile, TextSpikeFile, expand_sources, fmt_num)
+from lfpk.engines.spikes.readers import CHUNK_ROWS, NetCDFSpikeFile, TextSpikeFile, expand_sources, fmt_num
 
 TIME_UNITS = ("ms", "s")
 
@@ -81,8 +82,6 @@ class SpikeRecording:
 
     def __init__(self, spikes, populations=None, tstop=None, time_unit=None, nest_resolution=None,
                  unit_offsets=None, chunk_rows=CHUNK_ROWS):
-        from lfpk.base.io import register_input
-
         if time_unit not in (None, *TIME_UNITS):
             raise SpikeInputError(f"time unit: expected one of {TIME_UNITS}, got {time_unit!r}")
         if nest_resolution is not None and not (np.isfinite(nest_resolution) and nest_resolution > 0):

@@ -13,7 +13,7 @@ class MechanismError(ValueError):
     """A mechanism or parameter NEURON does not know; the message names the config key."""
 
 
-def _sections_of(cell, mask):
+def sections_of(cell, mask):
     """Sections (in order) with at least one segment in ``mask``."""
     out, i = [], 0
     for sec in cell.values():
@@ -59,7 +59,7 @@ def insert_active(cell, bio, exclude=()):
     for mech, mask in bio.inserted.items():
         if mech in exclude:
             continue
-        for sec in _sections_of(cell, mask):
+        for sec in sections_of(cell, mask):
             try:
                 sec.insert(mech)
             except ValueError:

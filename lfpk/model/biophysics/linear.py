@@ -45,7 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lfpk.model.biophysics.insert import MechanismError, insert_active, strip
+from lfpk.model.biophysics import nmodl
+from lfpk.model.biophysics.insert import MechanismError, insert_active, mechanism_parameters, sections_of, strip
 
 #: Quasi-linear counterpart of each mechanism that has one (mod/QuasiIh.mod, QuasiNap_Et2.mod, QuasiSKv3_1.mod).
 QUASI_LINEAR = {"Ih": "QuasiIh", "Nap_Et2": "QuasiNap_Et2", "SKv3_1": "QuasiSKv3_1"}
@@ -134,8 +135,6 @@ def _total_ionic_current(cell, info):
 
 
 def _mechanism_info(mod_dirs, mechanisms, what):
-    from lfpk.model.biophysics import nmodl
-
     info = nmodl.scan(mod_dirs)
     missing = [m for m in mechanisms if m not in info]
     if missing:
@@ -277,8 +276,6 @@ def measure(morphology, bio, V_rest, form, celsius, mod_dirs, registry=None):
 
 
 def _parameters(mech):
-    from lfpk.model.biophysics.insert import mechanism_parameters
-
     try:
         return mechanism_parameters(mech)
     except RuntimeError:
@@ -381,9 +378,7 @@ def apply(form, cell, bio, V_rest=None, passive_g_pas=None, extra_leak=None, lin
     _set_leak(cell, g, V)
     segs = cell.segments
     for qmech, (mask, params) in linear.quasi.items():
-        from lfpk.model.biophysics.insert import _sections_of
-
-        for sec in _sections_of(cell, mask):
+        for sec in sections_of(cell, mask):
             sec.insert(qmech)
         for i in np.flatnonzero(mask):
             obj = getattr(segs[i], qmech)

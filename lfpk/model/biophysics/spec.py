@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lfpk.model.morphology.groups import group_mask
+
 #: Distance functions and their required parameters.
 FUNCTIONS = {
     "linear": ("b",),
@@ -228,8 +230,6 @@ class Biophysics:
         custom_groups : dict, optional
             Config-defined groups ``{name: compiled regex}`` of the morphology.
         """
-        from lfpk.model.morphology.groups import group_mask
-
         n = len(segments["section"])
         d, d_end = evaluation_distances(segments, self.distance_points)
         inserted, params, ions = {}, {}, {}

@@ -17,14 +17,21 @@ from __future__ import annotations
 from lfpk.model.morphology.ballstick import SECTIONS, BallAndStick
 from lfpk.model.morphology.cable import d_lambda_nseg, lambda_ac, length_nseg, segmentation_options
 from lfpk.model.morphology.cell import CellSections
-from lfpk.model.morphology.groups import BUILTIN_GROUPS, TYPE_GROUPS, group_mask, type_group
+from lfpk.model.morphology.groups import (
+    BUILTIN_GROUPS,
+    TYPE_GROUPS,
+    compile_groups,
+    group_mask,
+    section_settings,
+    type_group,
+)
 from lfpk.model.morphology.imported import FileMorphology, MorphologyError
 from lfpk.model.morphology.rotation import rotation_matrix
 
 __all__ = [
     "SECTIONS", "BallAndStick", "FileMorphology", "MorphologyError", "CellSections", "lambda_ac",
     "d_lambda_nseg", "length_nseg", "rotation_matrix", "group_mask", "type_group", "TYPE_GROUPS", "BUILTIN_GROUPS",
-    "from_population", "from_config",
+    "from_population",
 ]
 
 
@@ -51,17 +58,8 @@ def from_population(name, population, passive=(), what=None):
                               rotation=population.get("rotation"), groups=morph.get("groups"),
                               passive=passive, what=f"{what}.file", axon_stub=morph.get("axon_stub"),
                               sha256=morph.get("sha256"), url=morph.get("url"))
-    from lfpk.model.morphology.groups import compile_groups, section_settings
-
     custom = compile_groups(morph.get("groups"), f"{what}.groups")
     passive = list(passive)
     return BallAndStick.from_config(name, population,
                                     section_Ra=section_settings(SECTIONS, custom, passive, "Ra"),
                                     section_cm=section_settings(SECTIONS, custom, passive, "cm"))
-
-
-def from_config(cfg):
-    """All populations' morphologies of a validated config, by population name."""
-    from lfpk.model import from_config as model_from_config
-
-    return {name: pop.morphology for name, pop in model_from_config(cfg).populations.items()}

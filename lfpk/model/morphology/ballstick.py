@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lfpk.base.io import to_json
 from lfpk.model.morphology import table
 from lfpk.model.morphology.cable import d_lambda_nseg, length_nseg, segmentation_attrs, segmentation_options
 from lfpk.model.morphology.cell import CellSections
@@ -164,8 +165,6 @@ class BallAndStick:
 
     def segment_table(self):
         """Segment table as a labelled xarray Dataset (morphology data contract)."""
-        from lfpk.base.io import to_json
-
         return table.dataset(self.segments(), {
             "population": self.name,
             "Ra": self.Ra,

@@ -35,11 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
+from lfpk.base.io import to_json
 from lfpk.model.morphology import table
 from lfpk.model.morphology.cable import length_nseg, nseg_from_length_constants, segmentation_attrs
 from lfpk.model.morphology.cell import CellSections
+from lfpk.model.morphology.fetch import FetchError, Source, verify
 from lfpk.model.morphology.groups import compile_groups, section_settings, type_group
-from lfpk.model.morphology.rotation import is_identity, rotation_matrix
+from lfpk.model.morphology.rotation import is_identity, rotate_segments, rotation_matrix
 
 #: File suffixes and their readers.
 FORMATS = {".swc": "SWC", ".asc": "Neurolucida", ".hoc": "hoc"}
@@ -281,8 +283,6 @@ def _interpolate_ends(sec, arc_norm, pts):
 
 def _check_pinned(file, sha256, url, what):
     """A file with a pinned digest exists (else say how to fetch it) and has that digest."""
-    from lfpk.model.morphology.fetch import FetchError, Source, verify
-
     key = what.rsplit(".", 1)[0]
     if url and not Path(file).exists():
         src = Source(key.split(".")[1] if key.startswith("populations.") else key, file, url, sha256 or "")
@@ -437,8 +437,6 @@ class FileMorphology:
         for i, k in enumerate("xyz"):
             seg[k] = seg[k] - centre[i]
         if R is not None:
-            from lfpk.model.morphology.rotation import rotate_segments
-
             seg = rotate_segments(seg, R)
         points = []
         for p in raw:
@@ -483,8 +481,6 @@ class FileMorphology:
 
     def segment_table(self):
         """Segment table as a labelled xarray Dataset (morphology data contract)."""
-        from lfpk.base.io import to_json
-
         return table.dataset(self.segments(), {
             "population": self.name,
             "file": self.file,

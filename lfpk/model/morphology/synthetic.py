@@ -13,6 +13,7 @@ diameters, branch points, 3-d points not on a line).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -174,8 +175,6 @@ def to_asc(soma, trees) -> str:
 
 def write(path, seed=1, **kwargs):
     """Write the made-up pyramidal cell to ``path`` (``.swc`` or ``.asc``); return the path."""
-    from pathlib import Path
-
     path = Path(path)
     soma, trees = pyramidal_cell(seed=seed, **kwargs)
     text = to_swc(soma, trees) if path.suffix.lower() == ".swc" else to_asc(soma, trees)

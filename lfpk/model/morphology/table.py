@@ -22,6 +22,7 @@ and the index of the segment at the soma centre (spike detection, somatic potent
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
 
 #: netCDF attributes of the segment table's variables.
 VARIABLES = {
@@ -65,8 +66,6 @@ def soma_index(seg) -> int:
 
 def dataset(seg, attrs):
     """Segment table as a labelled xarray Dataset (dims ``segment``, ``end``)."""
-    import xarray as xr
-
     n = len(seg["diam"])
     data = {}
     for key, (units, long_name) in VARIABLES.items():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
+from scipy.integrate import quad
 from scipy.special import erf
 
 from lfpk.model.probes.geometry import _CellProbe, _real_scalar, _vector
-
 
 _GC_GAUSS_BREAKS = np.array([-9.0, -4.0, -1.5, 0.0, 1.5, 4.0, 9.0])  # u = mu + k sigma_z
 _GC_N_UNIFORM = 8  # equally spaced extra breakpoints across the t range (log-scale in |u|)
@@ -117,8 +117,6 @@ def gauss_cylinder_potential_quad(z, z_source, sigma, R, sigma_z, epsrel=1e-12):
     ndarray
         (n_z, n_seg) potential per unit current (mV/nA).
     """
-    from scipy.integrate import quad
-
     z = np.atleast_1d(np.asarray(z, dtype=float))
     z_source = np.atleast_1d(np.asarray(z_source, dtype=float))
     norm = 1.0 / (sigma_z * np.sqrt(2.0 * np.pi))
