@@ -1,9 +1,11 @@
 """The model description (lfpk.model): one source of populations, connections and shared rules."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from lfpk.api.config import load_schema, validate_config
+from lfpk.api.config import load_config, load_schema, validate_config
 from lfpk.model import from_config, rules
 
 
@@ -127,3 +129,16 @@ def test_model_from_config(config):
     model = from_config(validate_config(config))
     assert list(model.populations["I"].cell_biophysics.inserted) == ["pas"]
     assert "Ih" in model.populations["E"].cell_biophysics.inserted
+
+
+def test_model_objects_print_what_they_describe():
+    """hnn-core style one-line summaries: sizes, segments, connection probability and weight."""
+    repo = Path(__file__).resolve().parent.parent
+    model = from_config(load_config(repo / "config" / "config.yaml"))
+    assert repr(model) == "<NetworkModel | 2 populations (E 1024, I 128), 4 connections>"
+    pop = repr(model.populations["E"])
+    assert pop.startswith("<Population E | 1024 cells, BallAndStick of 27 segments,") and len(pop) < 200
+    ee = model.connection(post="E", pre="E")
+    text = repr(ee)
+    assert text.startswith("<Connection E -> E | C = 0.4,") and f"{ee.weight:.4g} uS" in text
+    assert "uS" not in repr(type(ee)(**{**ee.__dict__, "synapse": {**ee.synapse, "model": "Exp2SynI"}}))

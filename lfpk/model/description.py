@@ -61,6 +61,12 @@ class Population:
     extrinsic: dict
     config: dict = field(repr=False, default_factory=dict)
 
+    def __repr__(self):
+        cell = type(self.morphology).__name__
+        return (f"<Population {self.name} | {self.size} cells, {cell} of {self.n_segments} segments, "
+                f"somata at z = {self.z_mean:g} +- {self.z_sd:g} um within r = {self.radius:g} um, "
+                f"extrinsic {self.extrinsic.get('count')} x {self.extrinsic.get('rate')} /s>")
+
     @cached_property
     def segments(self):
         """Segment table of the cell (soma centre at the origin); do not modify."""
@@ -134,6 +140,14 @@ class Connection:
     weight_factor: float
     placement: dict
 
+    def __repr__(self):
+        syn = self.synapse
+        kind = syn.get("model", "Exp2Syn")
+        unit = "nA" if kind == "Exp2SynI" else "uS"
+        sections = "/".join(self.placement.get("sections") or []) or "all"
+        return (f"<Connection {self.pre} -> {self.post} | C = {self.probability:g}, "
+                f"{self.mean_multapses:.3g} synapses per pair on {sections}, {kind} weight {self.weight:.4g} {unit}>")
+
     @property
     def mean_multapses(self) -> float:
         return rules.multapse_mean(self.multapses, f"connections[{self.index}].multapses")
@@ -176,6 +190,10 @@ class NetworkModel:
     config: dict = field(repr=False)
     mod_dirs: list = field(default_factory=list)
     quasi_linear: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        sizes = ", ".join(f"{n} {p.size}" for n, p in self.populations.items())
+        return f"<NetworkModel | {len(self.populations)} populations ({sizes}), {len(self.connections)} connections>"
 
     @property
     def names(self):
