@@ -49,7 +49,7 @@ def weight_factors(connections, J) -> list[float]:
     ``w_EE *= J**(w_EI/w_EE)``, ``w_IE *= J**(w_II/w_IE)``, ``w_EI *= J**(w_EE/w_EI)``,
     ``w_II *= J**(w_IE/w_II)`` (w_YX onto Y from X; the last two with the updated w_EE, w_IE):
     at J = 1.075 and the study's weights (w_EE 1.5e-4, w_IE 1.25e-4, w_EI 4.5e-3, w_II 2e-3 uS)
-    E->E becomes 8.755 and E->I 3.181 times stronger, I->E 1.021 and I->I 1.015 times. The sums
+    E->E becomes 8.755 and E->I 3.181 times stronger, I->E 1.021 and I->I 1.014 times. The sums
     over several inputs of one kind are lfpk's generalisation to more populations (the study
     has one of each). The weights are the config's mean weights (``synapse.weight``); the
     extrinsic drive is not scaled.
@@ -72,6 +72,19 @@ def weight_factors(connections, J) -> list[float]:
     ValueError
         ``J != 1`` and a postsynaptic population receives only excitatory or only inhibitory
         inputs (the exponent of the rule is undefined), or a mean weight is not positive.
+
+    Examples
+    --------
+    The study's four connections (weights in uS, reversal potentials in mV) at J = 1.075:
+
+    >>> def conn(pre, post, w, e):
+    ...     return {"pre": pre, "post": post, "synapse": {"weight": w, "e": e}}
+    >>> study = [conn("E", "E", 1.5e-4, 0.0), conn("E", "I", 1.25e-4, 0.0),
+    ...          conn("I", "E", 4.5e-3, -80.0), conn("I", "I", 2e-3, -80.0)]
+    >>> [round(f, 3) for f in weight_factors(study, 1.075)]
+    [8.755, 3.181, 1.021, 1.014]
+    >>> weight_factors(study, 1.0)
+    [1.0, 1.0, 1.0, 1.0]
     """
     J = float(J)
     factors = [1.0] * len(connections)
@@ -148,7 +161,17 @@ def multapse_pmf(spec, kmax=MULTAPSE_MAX, what="multapses"):
 
 
 def multapse_mean(spec, what="multapses") -> float:
-    """Expected number of synapses per connected pair, ``sum_k k p_k`` (dimensionless)."""
+    """Expected number of synapses per connected pair, ``sum_k k p_k`` (dimensionless).
+
+    Examples
+    --------
+    The study's E->E multapses, a normal distribution (mean 2, sd 0.4) truncated to
+    [1, 10] and taken on the integers 1..99, give 2 synapses per pair on average (within 1e-5):
+
+    >>> spec = {"distribution": "truncnorm", "params": {"a": -2.5, "b": 20.0, "loc": 2.0, "scale": 0.4}}
+    >>> round(multapse_mean(spec), 4)
+    2.0
+    """
     k, p = multapse_pmf(spec, what=what)
     return float((k * p).sum())
 
@@ -173,6 +196,17 @@ def bin_index(times, dt, n):
     ``k = floor(t/dt + BIN_EPS)``, clipped to ``0 .. n - 1`` (a time within ``BIN_EPS`` below an
     edge past the last bin stays in the last bin). Used by the network's spike counts and
     :mod:`lfpk.engines.spikes` (predictions), so both bin alike.
+
+    Examples
+    --------
+    Bins of 0.5 ms up to tstop = 2 ms: a spike on an edge belongs to the bin it starts, one at
+    tstop to the last bin:
+
+    >>> n = n_bins(2.0, 0.5)
+    >>> n
+    5
+    >>> bin_index([0.0, 0.49, 0.5, 1.2, 2.0], 0.5, n).tolist()
+    [0, 0, 1, 2, 4]
     """
     b = np.floor(np.asarray(times, dtype=float) / float(dt) + BIN_EPS).astype(np.int64)
     return np.clip(b, 0, int(n) - 1)
