@@ -79,7 +79,7 @@ def test_compute_kernels_with_probe_objects(mechanisms, repo):
     # the point-source kernel is the LFPykit matrix applied to the summed transmembrane currents
     from lfpk.engines.kernel import KernelEngine
     from lfpk.model.probes import as_cell_geometry
-    from lfpk.study.stages import kernel_inputs
+    from lfpk.engines.kernel.inputs import kernel_inputs
 
     eng = KernelEngine.from_config(cfg)
     V, rates, _ = kernel_inputs(cfg)

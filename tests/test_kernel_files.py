@@ -11,7 +11,8 @@ import pytest
 
 from lfpk.api.config import validate_config
 from lfpk.base.io import read_dataset
-from lfpk.study.stages import gather_kernel_files, kernel_inputs, write_kernel_set, write_kernels
+from lfpk.engines.kernel.inputs import kernel_inputs
+from lfpk.study.stages import gather_kernel_files, write_kernel_set, write_kernels
 
 PAIRS = [("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")]
 
@@ -152,6 +153,38 @@ def test_kernel_inputs_from_config(config):
     with pytest.raises(ValueError, match="segment"):
         kernel_inputs(config, None, "segment")
 
+
+
+def test_engine_kernels_are_the_engine_kernels_and_check_pairs_first(mechanisms, _laptop_config_raw):
+    """lfpk.engines.kernel.batch: one engine's kernels of several connections, in the order of
+    the pairs, each the engine's own kernel; an unknown pair is refused before any is computed,
+    and kernel_datasets labels each with the parameters of its connection."""
+    from lfpk.engines.kernel import KernelEngine
+    from lfpk.base.io import to_json
+    from lfpk.engines.kernel.batch import engine_kernels, kernel_datasets
+    from lfpk.engines.kernel.inputs import kernel_parameters
+
+    cfg = validate_config(_laptop_config_raw)
+    V, rates, prov = kernel_inputs(cfg)
+    engine = KernelEngine.from_config(cfg, biophysics="passive", g_eff=False, tau=10.0)
+    pairs = [("I", "E"), ("E", "I")]
+    got = list(engine_kernels(engine, pairs, V, rates))
+    assert [(post, pre) for post, pre, _ in got] == pairs
+    for post, pre, res in got:
+        ref = engine.kernel(post, pre, V[post], rates=rates)
+        assert np.array_equal(res["lfp"], ref["lfp"]) and np.array_equal(res["cdm"], ref["cdm"])
+
+    calls = []
+    engine.kernel = lambda *a, **k: calls.append(a)
+    with pytest.raises(ValueError, match="connection X -> E is not in the configuration"):
+        list(engine_kernels(engine, [("E", "E"), ("E", "X")], V, rates))
+    assert calls == []
+
+    engine = KernelEngine.from_config(cfg, biophysics="passive", g_eff=False, tau=10.0)
+    for post, pre, ds, seconds in kernel_datasets(engine, cfg, pairs, V, rates, prov):
+        assert (ds.attrs["post"], ds.attrs["pre"]) == (post, pre) and seconds > 0
+        assert ds.attrs["parameters"] == to_json(kernel_parameters(cfg, post, pre))
+        assert json.loads(ds.attrs["provenance"]) == prov
 
 def _lfpk(*args):
     return subprocess.run([str(Path(sys.executable).with_name("lfpk")), *args], capture_output=True, text=True)

@@ -18,6 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from lfpk.api.config import load_config, validate_config
+from lfpk.base.io import write_dataset
+from lfpk.engines.kernel import KernelEngine, gather_kernels
+from lfpk.engines.kernel.batch import kernel_datasets
+from lfpk.engines.kernel.inputs import kernel_inputs
+from lfpk.model import probes as probes_module
+from lfpk.model.probes import as_cell_geometry
+
 #: probe names given to lfpk's probe classes when probes come as a list
 _PROBE_NAMES = {"GaussCylinderPotential": "lfp", "GaussCylinderCSD": "csd", "CurrentDipoleMoment": "cdm",
                 "FourSphereEEG": "eeg", "MEG": "meg"}
@@ -25,8 +33,6 @@ _PROBE_NAMES = {"GaussCylinderPotential": "lfp", "GaussCylinderCSD": "csd", "Cur
 
 def load_kernel_config(config):
     """A validated configuration from a path or a dict; returns ``(cfg, description)``."""
-    from lfpk.api.config import load_config, validate_config
-
     if isinstance(config, dict):
         return validate_config(copy.deepcopy(config)), "<config dict>"
     return load_config(config), str(config)
@@ -62,8 +68,6 @@ class CellProbe:
 
     def bind(self, geometry):
         """A copy evaluated on ``geometry`` (the kernel cell's segments)."""
-        from lfpk.model.probes import as_cell_geometry
-
         out = copy.copy(self)
         out.model = copy.copy(self.model)
         out.model.cell = as_cell_geometry(geometry)
@@ -86,8 +90,6 @@ def probe_factory(probes):
     population parameters (R, sigma_z) are the ones they were built with. Other objects with
     ``get_transformation_matrix`` and a ``cell`` (LFPykit models) are wrapped in :class:`CellProbe`.
     """
-    from lfpk.model import probes as lp
-
     if isinstance(probes, dict):
         items = list(probes.items())
     else:
@@ -97,8 +99,9 @@ def probe_factory(probes):
         raise ValueError(f"probes: names {names} repeat; give a dict name -> probe")
     if not items:
         raise ValueError("probes: give at least one probe")
-    lfpk_classes = tuple(getattr(lp, c) for c in ("GaussCylinderPotential", "GaussCylinderCSD", "CurrentDipoleMoment",
-                                                  "PopulationAveragedModel", "FourSphereEEG", "MEG"))
+    lfpk_classes = tuple(getattr(probes_module, c) for c in (
+        "GaussCylinderPotential", "GaussCylinderCSD", "CurrentDipoleMoment", "PopulationAveragedModel",
+        "FourSphereEEG", "MEG"))
 
     def factory(pop):
         geometry = pop.geometry()
@@ -153,10 +156,6 @@ def compute_kernels(config, rates=None, V_rest=None, membrane=None, v_rest_mode=
         ``form``, ``rates_used`` (JSON), ``g_eff_on``, ``parameters`` (the configuration subset),
         ready for :func:`lfpk.predict`.
     """
-    from lfpk.api.config import validate_config
-    from lfpk.engines.kernel import KernelEngine, gather_kernels, kernel_dataset
-    from lfpk.study.stages import kernel_inputs, kernel_parameters
-
     cfg, _ = load_kernel_config(config)
     cfg = copy.deepcopy(cfg)
     if rates:
@@ -177,18 +176,9 @@ def compute_kernels(config, rates=None, V_rest=None, membrane=None, v_rest_mode=
     if probes is not None:
         engine._probe_factory = probe_factory(probes)
     pairs = connections or [(c["post"], c["pre"]) for c in cfg["connections"]]
-    datasets = []
-    for post, pre in pairs:
-        if (post, pre) not in engine.connections:
-            raise ValueError(f"connection {pre} -> {post} is not in the configuration")
-        result = engine.kernel(post, pre, V[post], rates=rate_values)
-        datasets.append(kernel_dataset(engine, post, pre, result, V[post], rate_values,
-                                       parameters=kernel_parameters(cfg, post, pre), provenance=provenance))
-    return gather_kernels(datasets)
+    return gather_kernels(ds for _, _, ds, _ in kernel_datasets(engine, cfg, pairs, V, rate_values, provenance))
 
 
 def write_kernels_file(kernels, path):
     """Write gathered kernels (e.g. from :func:`compute_kernels`) to ``path`` (atomic)."""
-    from lfpk.base.io import write_dataset
-
     return write_dataset(kernels, Path(path))

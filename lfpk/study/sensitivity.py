@@ -32,13 +32,38 @@ from __future__ import annotations
 
 import logging
 import time as _time
+from dataclasses import dataclass
 
 import numpy as np
+import xarray as xr
+
+from lfpk.base.io import read_dataset, software_versions, to_json, write_dataset
+from lfpk.engines.compare import LOWPASS, analysed_samples, band_metrics, grid_steps
+from lfpk.engines.compare import r2 as r2_fn
+from lfpk.engines.compare import r_std as r_std_fn
+from lfpk.engines.kernel import KernelEngine
+from lfpk.engines.kernel.batch import engine_kernels
+from lfpk.engines.kernel.inputs import kernel_inputs
+from lfpk.engines.prediction.predict import causal_convolve, kernel_positive_part
+from lfpk.engines.spikes import population_counts, read_spikes
+from lfpk.model.rules import parse_variant
 
 log = logging.getLogger("lfpk.sensitivity")
 
 #: Signals of the sensitivity map (CDM z always; LFP optional).
 CDM_COMPONENT = "z"
+#: Metrics of the map: CDM z raw and low-passed, and (with ``lfp``) the LFP channel medians.
+CDM_METRICS = ("r2", "r_std", "r2_lowpass", "r_std_lowpass")
+LFP_METRICS = ("lfp_r2_median", "lfp_r_std_median")
+#: Units and long name of each metric.
+METRIC_DESCRIPTIONS = {
+    "r2": ("1", "R^2 (squared Pearson correlation) of predicted and ground-truth CDM z"),
+    "r_std": ("1", "r_STD = std(predicted CDM z) / std(ground-truth CDM z)"),
+    "r2_lowpass": ("1", "R^2 of low-passed predicted and low-passed ground-truth CDM z"),
+    "r_std_lowpass": ("1", "r_STD of low-passed predicted and low-passed ground-truth CDM z"),
+    "lfp_r2_median": ("1", "median over LFP channels of R^2 (raw)"),
+    "lfp_r_std_median": ("1", "median over LFP channels of r_STD (raw)"),
+}
 
 
 def _require(ds, names, what):
@@ -57,7 +82,8 @@ def run_inputs(cfg, membrane, v_rest_mode="scalar"):
     membrane : xarray.Dataset or path-like
         ``membrane.nc`` of the run (``v_soma``, ``v_segment``, ``nseg``, ``rate``).
     v_rest_mode : {'scalar', 'segment'}
-        Median somatic potential, or per-segment medians (as :func:`lfpk.study.stages.kernel_inputs`).
+        Median somatic potential, or per-segment medians (as
+        :func:`lfpk.engines.kernel.inputs.kernel_inputs`).
 
     Returns
     -------
@@ -66,16 +92,12 @@ def run_inputs(cfg, membrane, v_rest_mode="scalar"):
     rates : dict
         Population -> rate (1/s).
     """
-    from lfpk.study.stages import kernel_inputs
-
     V, rates, _ = kernel_inputs(cfg, membrane, v_rest_mode)
     return V, rates
 
 
 def _counts(spikes):
     """Population spike counts (population, time) from a spikes dataset or a counts DataArray."""
-    import xarray as xr
-
     if isinstance(spikes, xr.DataArray):
         counts = spikes
     else:
@@ -84,6 +106,76 @@ def _counts(spikes):
     if set(counts.dims) != {"population", "time"}:
         raise ValueError(f"spikes: population_count has dims {counts.dims}; expected (population, time)")
     return counts.transpose("population", "time")
+
+
+def _grid_axes(rate_scales, v_rest_offsets):
+    """The grid's axes as 1-d float arrays: rate scales (finite, >= 0) and V_rest offsets (mV,
+    finite), neither empty nor repeated."""
+    rate_scales = np.asarray(rate_scales, dtype=float).ravel()
+    v_rest_offsets = np.asarray(v_rest_offsets, dtype=float).ravel()
+    if rate_scales.size == 0 or v_rest_offsets.size == 0:
+        raise ValueError("sensitivity grid: rate_scales and v_rest_offsets must not be empty")
+    if not (np.all(np.isfinite(rate_scales)) and np.all(rate_scales >= 0)):
+        raise ValueError(f"rate_scales: must be finite and >= 0, got {rate_scales}")
+    if not np.all(np.isfinite(v_rest_offsets)):
+        raise ValueError(f"v_rest_offsets: must be finite (mV), got {v_rest_offsets}")
+    for name, arr in (("rate_scales", rate_scales), ("v_rest_offsets", v_rest_offsets)):
+        if len(np.unique(arr)) != len(arr):
+            raise ValueError(f"{name}: repeated values {arr}")
+    return rate_scales, v_rest_offsets
+
+
+def _check_source(cfg, signals, source):
+    """``source`` as text: ``total`` or a population of ``cfg``, present in ``signals``."""
+    source = str(source)
+    if source != "total" and source not in cfg["populations"]:
+        raise ValueError(f"source: {source!r} is neither 'total' nor a population ({', '.join(cfg['populations'])})")
+    if "source" not in signals.dims or source not in [str(s) for s in signals["source"].values]:
+        raise ValueError(f"signals: coordinate 'source' with entry {source!r} missing")
+    return source
+
+
+@dataclass
+class _Window:
+    """The compared samples: time steps shared by the ground truth and the spike counts after the
+    transient (as :func:`lfpk.engines.compare.compare`)."""
+
+    transient: float  #: ms
+    k_g: np.ndarray  #: time steps of the ground truth (multiples of dt)
+    ig: np.ndarray  #: compared sample indices of the ground truth
+    ip: np.ndarray  #: compared sample indices of the prediction (spike-count bins)
+
+    @classmethod
+    def of(cls, signals, counts, dt, transient=None):
+        """Window of ``signals`` and ``counts`` (bin width ``dt``, ms) after ``transient`` (ms;
+        default the ground truth's ``transient`` attribute)."""
+        if transient is None:
+            transient = float(signals.attrs.get("transient", 0.0))
+        transient = float(transient)
+        k_p = grid_steps(counts["time"].values, dt, "spikes: population_count")
+        k_g = grid_steps(signals["time"].values, dt, "signals")
+        ig, ip = analysed_samples(k_g, k_p, dt, transient, "between signals and spikes")
+        return cls(transient, k_g, ig, ip)
+
+
+def _ground_truth(signals, source, ig, lfp):
+    """Compared ground-truth samples of ``source``: ``cdm`` (1, samples) of the z component and,
+    with ``lfp``, ``lfp`` (channel, samples)."""
+    gt = {"cdm": signals["cdm"].sel(source=source, component=[CDM_COMPONENT]).transpose("component", "time")
+          .values[:, ig].astype(float)}
+    if lfp:
+        gt["lfp"] = signals["lfp"].sel(source=source).transpose(..., "time").values[:, ig].astype(float)
+    return gt
+
+
+def _check_channels(engine, post, signals):
+    """The LFP channel depths of ``signals`` (um) must be the kernels' (``probes.channel_z``)."""
+    if "channel_z" not in signals.coords:
+        return
+    kz = np.asarray(engine.probes(post)["lfp"][0].channel_coord, dtype=float)
+    gz = np.asarray(signals["channel_z"].values, dtype=float)
+    if kz.shape != gz.shape or not np.allclose(kz, gz, atol=1e-6):
+        raise ValueError(f"signals: LFP channel depths {gz} differ from the config's probes.channel_z {kz}")
 
 
 class _Predictor:
@@ -95,38 +187,184 @@ class _Predictor:
         self.nu = counts.sel(population=pres).values.astype(float)
         self.dt = dt
         self.index = index  # sample indices of the prediction that are compared
+        # the connections of the kernels, post-major (posts x pres without the unconnected pairs)
+        self.pairs = [(post, pre) for post in posts for pre in pres if (post, pre) in engine.connections]
+
+    @classmethod
+    def of_source(cls, engine, cfg, counts, dt, source, index):
+        """Predictor of the signal of ``source`` (``total``: every population's cells) from the
+        counts of every presynaptic population."""
+        posts = sorted(cfg["populations"]) if source == "total" else [source]  # cells whose signal is compared
+        pres = sorted({c["pre"] for c in cfg["connections"]})
+        missing = [p for p in pres if p not in [str(q) for q in counts["population"].values]]
+        if missing:
+            raise ValueError(f"spikes: no counts of presynaptic population(s) {missing}")
+        return cls(engine, counts, dt, posts, pres, index)
 
     def kernels(self, V_rest, rates, signals):
         """(post, pre, channel, K+1) positive-lag kernels of each signal."""
-        from lfpk.engines.prediction.predict import kernel_positive_part
-
         out = {}
-        for i, post in enumerate(self.posts):
-            for j, pre in enumerate(self.pres):
-                if (post, pre) not in self.engine.connections:
-                    continue
-                res = self.engine.kernel(post, pre, V_rest[post], rates=rates)
-                for sig in signals:
-                    H = res[sig]
-                    if sig == "cdm":
-                        comps = [str(c) for c in self.engine.probes(post)["cdm"][0].channel_coord]
-                        H = H[comps.index(CDM_COMPONENT)][None]
-                    Hpos = kernel_positive_part(H, res["lags"], self.dt, f"kernel {pre}->{post}: {sig}")
-                    if sig not in out:
-                        out[sig] = np.zeros((len(self.posts), len(self.pres)) + Hpos.shape)
-                    out[sig][i, j] = Hpos
+        for post, pre, res in engine_kernels(self.engine, self.pairs, V_rest, rates):
+            i, j = self.posts.index(post), self.pres.index(pre)
+            for sig in signals:
+                H = res[sig]
+                if sig == "cdm":
+                    comps = [str(c) for c in self.engine.probes(post)["cdm"][0].channel_coord]
+                    H = H[comps.index(CDM_COMPONENT)][None]
+                Hpos = kernel_positive_part(H, res["lags"], self.dt, f"kernel {pre}->{post}: {sig}")
+                if sig not in out:
+                    out[sig] = np.zeros((len(self.posts), len(self.pres)) + Hpos.shape)
+                out[sig][i, j] = Hpos
         return out
 
     def predict(self, kernels):
         """Total predicted signal (channel, compared samples) per signal, summed as lfpk.predict."""
-        from lfpk.engines.prediction.predict import causal_convolve
-
         out = {}
         for sig, H in kernels.items():
             contrib = causal_convolve(self.nu, H)
             total = contrib.sum(axis=1).sum(axis=0)
             out[sig] = total[:, self.index]
         return out
+
+
+class _GridPoint:
+    """The metrics of the prediction at one (rate scale, V_rest offset) of the grid.
+
+    Kernels are recomputed at ``V_rest(run) + offset`` (mV) and ``rates(run) x scale`` (1/s) and
+    cached per offset (and per scale with g_eff; without it the rates do not enter the kernels).
+    With ``scale_extrinsic`` and g_eff the extrinsic drive's rate is scaled too, for the kernels of
+    this point only.
+    """
+
+    def __init__(self, predictor, gt, V0, rates0, g_eff, scale_extrinsic, lfp, fs, lowpass):
+        self.predictor = predictor
+        self.engine = predictor.engine
+        self.gt = gt
+        self.V0, self.rates0 = V0, rates0
+        self.g_eff = bool(g_eff)
+        self.scale_extrinsic = scale_extrinsic
+        self.lfp = lfp
+        self.signals = ["cdm"] + (["lfp"] if lfp else [])
+        self.fs = fs  # sampling rate (Hz)
+        self.lowpass = lowpass
+        self.posts = predictor.posts
+        self.ext0 = {p: self.engine.populations[p].extrinsic for p in self.posts}
+
+    def _prediction(self, scale, offset, cache):
+        V = {p: self.V0[p] + offset for p in self.V0}
+        rates = {p: r * scale for p, r in self.rates0.items()}
+        key = (offset, scale if self.g_eff else None)
+        if key not in cache:
+            if self.scale_extrinsic and self.g_eff:
+                for p in self.posts:
+                    ext = self.ext0[p]
+                    if ext is not None:  # the config's extrinsic block with the rate scaled
+                        self.engine.populations[p].extrinsic = {**ext, "rate": float(ext["rate"]) * scale}
+            try:
+                cache[key] = self.predictor.predict(self.predictor.kernels(V, rates, self.signals))
+            finally:
+                for p in self.posts:
+                    self.engine.populations[p].extrinsic = self.ext0[p]
+        return cache[key]
+
+    def metrics(self, scale, offset, cache):
+        """``{metric: value}`` (:data:`CDM_METRICS`, with ``lfp`` :data:`LFP_METRICS`) at ``scale``
+        and ``offset`` (mV); ``cache`` holds the predictions of the current offset."""
+        pred = self._prediction(scale, offset, cache)
+        gt = self.gt
+        m = band_metrics(pred["cdm"], gt["cdm"], self.fs, **self.lowpass)
+        out = {"r2": m["raw"][0][0], "r_std": m["raw"][1][0],
+               "r2_lowpass": m["lowpass"][0][0], "r_std_lowpass": m["lowpass"][1][0]}
+        if self.lfp:
+            with np.errstate(invalid="ignore"):
+                out["lfp_r2_median"] = np.nanmedian(r2_fn(pred["lfp"], gt["lfp"]))
+                out["lfp_r_std_median"] = np.nanmedian(r_std_fn(pred["lfp"], gt["lfp"]))
+        return out
+
+
+def _scan(point, rate_scales, v_rest_offsets, names):
+    """Metrics ``names`` over the grid: ``({name: (rate_scale, v_rest_offset) array}, {name: value at
+    the reference point (scale 1, offset 0)})``; the reference is computed apart when off the grid."""
+    grid = {n: np.full((len(rate_scales), len(v_rest_offsets)), np.nan) for n in names}
+    for b, offset in enumerate(v_rest_offsets):
+        cache = {}  # kernels of one offset (all scales when g_eff is off)
+        for a, scale in enumerate(rate_scales):
+            vals = point.metrics(float(scale), float(offset), cache)
+            for n in names:
+                grid[n][a, b] = vals[n]
+    ia = np.flatnonzero(np.isclose(rate_scales, 1.0, rtol=0, atol=1e-12))
+    ib = np.flatnonzero(np.isclose(v_rest_offsets, 0.0, rtol=0, atol=1e-12))
+    if len(ia) and len(ib):
+        ref = {n: grid[n][ia[0], ib[0]] for n in names}
+    else:
+        ref = point.metrics(1.0, 0.0, {})
+    return grid, ref
+
+
+def _lowpass_text(lp):
+    return (f"elliptic low-pass (scipy.signal.ellip order {lp['order']}, rp {lp['rp']} dB, rs {lp['rs']} dB, "
+            f"edge {lp['cutoff']} Hz), zero-phase (sosfiltfilt), applied to prediction and ground truth")
+
+
+def _map_dataset(cfg, variant, opts, axes, grid, ref, reference, window, dt, lp, lfp, scale_extrinsic, source):
+    """The sensitivity map as an ``xarray.Dataset`` (see :func:`sensitivity_scan`).
+
+    ``axes`` is ``(rate_scales, v_rest_offsets)``, ``grid`` and ``ref`` are from :func:`_scan`,
+    ``reference`` is ``(V_rest, rates)`` of the run (mV, 1/s).
+    """
+    rate_scales, v_rest_offsets = axes
+    V0, rates0 = reference
+    names = list(grid)
+    dims = ("rate_scale", "v_rest_offset")
+    long = METRIC_DESCRIPTIONS
+    data = {n: (dims, grid[n], {"units": long[n][0], "long_name": long[n][1]}) for n in names}
+    for n in names:
+        data[f"{n}_reference"] = ((), float(ref[n]), {
+            "units": long[n][0], "long_name": long[n][1] + " at the reference point (rate scale 1, V_rest offset 0)"})
+    pops = list(cfg["populations"])
+    data["V_rest_reference"] = ("population", [float(np.median(V0[p])) for p in pops], {
+        "units": "mV", "long_name": "V_rest of the ground-truth run the offsets are added to"
+        + (" (median over segments; per-segment values in attrs)" if opts["v_rest_mode"] == "segment" else "")})
+    data["rate_reference"] = ("population", [float(rates0[p]) for p in pops], {
+        "units": "1/s", "long_name": "mean rate of the ground-truth run the rate scales multiply"})
+    coords = {
+        "rate_scale": ("rate_scale", rate_scales, {
+            "units": "1", "long_name": "factor on the presynaptic rates used for g_eff"
+            + (" (and on the extrinsic rate)" if scale_extrinsic else " (extrinsic drive unscaled)")}),
+        "v_rest_offset": ("v_rest_offset", v_rest_offsets, {
+            "units": "mV", "long_name": "offset added to the linearisation potential V_rest"}),
+        "population": ("population", pops, {"long_name": "population"}),
+    }
+    ig, k_g = window.ig, window.k_g
+    attrs = {
+        "title": f"sensitivity of kernel predictions ({variant}) to presynaptic rates and V_rest",
+        "method": "kernels of every connection recomputed at V_rest(run) + offset and rates(run) x scale, "
+                  "signals predicted from the ground-truth spike counts (causal FFT convolution as lfpk.predict), "
+                  "compared with the ground truth after the transient (lfpk.compare metrics); "
+                  "Hagen et al. 2022, PLOS Comput Biol 18:e1010353",
+        "variant": str(variant),
+        "biophysics": opts["biophysics"],
+        "g_eff_on": int(opts["g_eff"]),
+        "v_rest_mode": opts["v_rest_mode"],
+        "scale_extrinsic": int(bool(scale_extrinsic)),
+        "rate_scaling_note": "" if opts["g_eff"] else "g_eff off: rates do not enter the kernels; the map is "
+                                                      "constant along rate_scale",
+        "signal": "cdm_z (z component of the current dipole moment)" + (", lfp" if lfp else ""),
+        "source": source,
+        "transient": window.transient,
+        "transient_units": "ms",
+        "t_start": float(k_g[ig[0]] * dt),
+        "t_stop": float(k_g[ig[-1]] * dt),
+        "n_samples": int(len(ig)),
+        "dt": dt,
+        "lowpass": _lowpass_text(lp),
+        "V_rest_reference_values": to_json({p: np.asarray(V0[p], dtype=float) for p in pops}),
+        "rates_reference": to_json(rates0),
+        "parameters": to_json({k: cfg[k] for k in ("kernel", "populations", "connections", "biophysics",
+                                                   "weight_scaling", "probes") if k in cfg}),
+        "software_versions": to_json(software_versions()),
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_rest_offsets, transient=None,
@@ -176,166 +414,30 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
         ``r_std_reference`` (and low-pass / LFP counterparts); ``V_rest_reference``,
         ``rate_reference (population)``. Attributes: variant, window, filter, parameters.
     """
-    import xarray as xr
-
-    from lfpk.engines.compare import LOWPASS, analysed_samples, band_metrics, grid_steps, r2 as r2_fn, r_std as r_std_fn
-    from lfpk.base.io import software_versions, to_json
-    from lfpk.engines.kernel import KernelEngine
-    from lfpk.model.rules import parse_variant
-
     opts = parse_variant(variant)
-    rate_scales = np.asarray(rate_scales, dtype=float).ravel()
-    v_rest_offsets = np.asarray(v_rest_offsets, dtype=float).ravel()
-    if rate_scales.size == 0 or v_rest_offsets.size == 0:
-        raise ValueError("sensitivity grid: rate_scales and v_rest_offsets must not be empty")
-    if not (np.all(np.isfinite(rate_scales)) and np.all(rate_scales >= 0)):
-        raise ValueError(f"rate_scales: must be finite and >= 0, got {rate_scales}")
-    if not np.all(np.isfinite(v_rest_offsets)):
-        raise ValueError(f"v_rest_offsets: must be finite (mV), got {v_rest_offsets}")
-    for name, arr in (("rate_scales", rate_scales), ("v_rest_offsets", v_rest_offsets)):
-        if len(np.unique(arr)) != len(arr):
-            raise ValueError(f"{name}: repeated values {arr}")
-
-    sig_names = ["cdm"] + (["lfp"] if lfp else [])
-    _require(signals, sig_names, "signals")
-    source = str(source)
-    if source != "total" and source not in cfg["populations"]:
-        raise ValueError(f"source: {source!r} is neither 'total' nor a population ({', '.join(cfg['populations'])})")
-    if "source" not in signals.dims or source not in [str(s) for s in signals["source"].values]:
-        raise ValueError(f"signals: coordinate 'source' with entry {source!r} missing")
+    axes = _grid_axes(rate_scales, v_rest_offsets)
+    _require(signals, ["cdm"] + (["lfp"] if lfp else []), "signals")
+    source = _check_source(cfg, signals, source)
     counts = _counts(spikes)
     dt = float(cfg["simulation"]["dt"])
     V0, rates0 = run_inputs(cfg, membrane, opts["v_rest_mode"])
-
-    # analysed samples: shared time steps after the transient (as lfpk.engines.compare.compare)
-    if transient is None:
-        transient = float(signals.attrs.get("transient", 0.0))
-    transient = float(transient)
-    k_p = grid_steps(counts["time"].values, dt, "spikes: population_count")
-    k_g = grid_steps(signals["time"].values, dt, "signals")
-    ig, ip = analysed_samples(k_g, k_p, dt, transient, "between signals and spikes")
-    fs = 1000.0 / dt
+    window = _Window.of(signals, counts, dt, transient)
     lp = {**LOWPASS, **(lowpass_kw or {})}
-
-    gt = {"cdm": signals["cdm"].sel(source=source, component=[CDM_COMPONENT]).transpose("component", "time")
-          .values[:, ig].astype(float)}
-    if lfp:
-        gt["lfp"] = signals["lfp"].sel(source=source).transpose(..., "time").values[:, ig].astype(float)
+    gt = _ground_truth(signals, source, window.ig, lfp)
 
     engine = KernelEngine.from_config(cfg, biophysics=opts["biophysics"], g_eff=opts["g_eff"])
-    posts = sorted(cfg["populations"]) if source == "total" else [source]  # cells whose signal is compared
-    pres = sorted({c["pre"] for c in cfg["connections"]})
-    missing = [p for p in pres if p not in [str(q) for q in counts["population"].values]]
-    if missing:
-        raise ValueError(f"spikes: no counts of presynaptic population(s) {missing}")
-    predictor = _Predictor(engine, counts, dt, posts, pres, ip)
-    if lfp and "channel_z" in signals.coords:
-        kz = np.asarray(engine.probes(posts[0])["lfp"][0].channel_coord, dtype=float)
-        gz = np.asarray(signals["channel_z"].values, dtype=float)
-        if kz.shape != gz.shape or not np.allclose(kz, gz, atol=1e-6):
-            raise ValueError(f"signals: LFP channel depths {gz} differ from the config's probes.channel_z {kz}")
-    ext0 = {p: engine.populations[p].extrinsic for p in posts}
-
-    def evaluate(scale, offset, cache):
-        V = {p: V0[p] + offset for p in V0}
-        rates = {p: r * scale for p, r in rates0.items()}
-        key = (offset, scale if opts["g_eff"] else None)
-        if key not in cache:
-            if scale_extrinsic and opts["g_eff"]:
-                for p in posts:
-                    if ext0[p] is not None:  # the config's extrinsic block with the rate scaled
-                        engine.populations[p].extrinsic = {**ext0[p], "rate": float(ext0[p]["rate"]) * scale}
-            try:
-                cache[key] = predictor.predict(predictor.kernels(V, rates, sig_names))
-            finally:
-                for p in posts:
-                    engine.populations[p].extrinsic = ext0[p]
-        pred = cache[key]
-        m = band_metrics(pred["cdm"], gt["cdm"], fs, **lp)
-        out = {"r2": m["raw"][0][0], "r_std": m["raw"][1][0],
-               "r2_lowpass": m["lowpass"][0][0], "r_std_lowpass": m["lowpass"][1][0]}
-        if lfp:
-            with np.errstate(invalid="ignore"):
-                out["lfp_r2_median"] = np.nanmedian(r2_fn(pred["lfp"], gt["lfp"]))
-                out["lfp_r_std_median"] = np.nanmedian(r_std_fn(pred["lfp"], gt["lfp"]))
-        return out
+    predictor = _Predictor.of_source(engine, cfg, counts, dt, source, window.ip)
+    if lfp:
+        _check_channels(engine, predictor.posts[0], signals)
+    point = _GridPoint(predictor, gt, V0, rates0, opts["g_eff"], scale_extrinsic, lfp, 1000.0 / dt, lp)
 
     start = _time.perf_counter()
-    names = ["r2", "r_std", "r2_lowpass", "r_std_lowpass"] + (["lfp_r2_median", "lfp_r_std_median"] if lfp else [])
-    grid = {n: np.full((len(rate_scales), len(v_rest_offsets)), np.nan) for n in names}
-    for b, offset in enumerate(v_rest_offsets):
-        cache = {}  # kernels of one offset (all scales when g_eff is off)
-        for a, scale in enumerate(rate_scales):
-            vals = evaluate(float(scale), float(offset), cache)
-            for n in names:
-                grid[n][a, b] = vals[n]
-    ia = np.flatnonzero(np.isclose(rate_scales, 1.0, rtol=0, atol=1e-12))
-    ib = np.flatnonzero(np.isclose(v_rest_offsets, 0.0, rtol=0, atol=1e-12))
-    if len(ia) and len(ib):
-        ref = {n: grid[n][ia[0], ib[0]] for n in names}
-    else:
-        ref = evaluate(1.0, 0.0, {})
-    elapsed = _time.perf_counter() - start
-    log.info("sensitivity scan %s: %d x %d grid in %.1f s", variant, len(rate_scales), len(v_rest_offsets), elapsed)
-
-    long = {
-        "r2": ("1", "R^2 (squared Pearson correlation) of predicted and ground-truth CDM z"),
-        "r_std": ("1", "r_STD = std(predicted CDM z) / std(ground-truth CDM z)"),
-        "r2_lowpass": ("1", "R^2 of low-passed predicted and low-passed ground-truth CDM z"),
-        "r_std_lowpass": ("1", "r_STD of low-passed predicted and low-passed ground-truth CDM z"),
-        "lfp_r2_median": ("1", "median over LFP channels of R^2 (raw)"),
-        "lfp_r_std_median": ("1", "median over LFP channels of r_STD (raw)"),
-    }
-    dims = ("rate_scale", "v_rest_offset")
-    data = {n: (dims, grid[n], {"units": long[n][0], "long_name": long[n][1]}) for n in names}
-    for n in names:
-        data[f"{n}_reference"] = ((), float(ref[n]), {
-            "units": long[n][0], "long_name": long[n][1] + " at the reference point (rate scale 1, V_rest offset 0)"})
-    pops = list(cfg["populations"])
-    data["V_rest_reference"] = ("population", [float(np.median(V0[p])) for p in pops], {
-        "units": "mV", "long_name": "V_rest of the ground-truth run the offsets are added to"
-        + (" (median over segments; per-segment values in attrs)" if opts["v_rest_mode"] == "segment" else "")})
-    data["rate_reference"] = ("population", [float(rates0[p]) for p in pops], {
-        "units": "1/s", "long_name": "mean rate of the ground-truth run the rate scales multiply"})
-    coords = {
-        "rate_scale": ("rate_scale", rate_scales, {
-            "units": "1", "long_name": "factor on the presynaptic rates used for g_eff"
-            + (" (and on the extrinsic rate)" if scale_extrinsic else " (extrinsic drive unscaled)")}),
-        "v_rest_offset": ("v_rest_offset", v_rest_offsets, {
-            "units": "mV", "long_name": "offset added to the linearisation potential V_rest"}),
-        "population": ("population", pops, {"long_name": "population"}),
-    }
-    lp_text = (f"elliptic low-pass (scipy.signal.ellip order {lp['order']}, rp {lp['rp']} dB, rs {lp['rs']} dB, "
-               f"edge {lp['cutoff']} Hz), zero-phase (sosfiltfilt), applied to prediction and ground truth")
-    attrs = {
-        "title": f"sensitivity of kernel predictions ({variant}) to presynaptic rates and V_rest",
-        "method": "kernels of every connection recomputed at V_rest(run) + offset and rates(run) x scale, "
-                  "signals predicted from the ground-truth spike counts (causal FFT convolution as lfpk.predict), "
-                  "compared with the ground truth after the transient (lfpk.compare metrics); "
-                  "Hagen et al. 2022, PLOS Comput Biol 18:e1010353",
-        "variant": str(variant),
-        "biophysics": opts["biophysics"],
-        "g_eff_on": int(opts["g_eff"]),
-        "v_rest_mode": opts["v_rest_mode"],
-        "scale_extrinsic": int(bool(scale_extrinsic)),
-        "rate_scaling_note": "" if opts["g_eff"] else "g_eff off: rates do not enter the kernels; the map is "
-                                                      "constant along rate_scale",
-        "signal": "cdm_z (z component of the current dipole moment)" + (", lfp" if lfp else ""),
-        "source": source,
-        "transient": transient,
-        "transient_units": "ms",
-        "t_start": float(k_g[ig[0]] * dt),
-        "t_stop": float(k_g[ig[-1]] * dt),
-        "n_samples": int(len(ig)),
-        "dt": dt,
-        "lowpass": lp_text,
-        "V_rest_reference_values": to_json({p: np.asarray(V0[p], dtype=float) for p in pops}),
-        "rates_reference": to_json(rates0),
-        "parameters": to_json({k: cfg[k] for k in ("kernel", "populations", "connections", "biophysics",
-                                                   "weight_scaling", "probes") if k in cfg}),
-        "software_versions": to_json(software_versions()),
-    }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    names = list(CDM_METRICS) + (list(LFP_METRICS) if lfp else [])
+    grid, ref = _scan(point, *axes, names)
+    log.info("sensitivity scan %s: %d x %d grid in %.1f s", variant, len(axes[0]), len(axes[1]),
+             _time.perf_counter() - start)
+    return _map_dataset(cfg, variant, opts, axes, grid, ref, (V0, rates0), window, dt, lp, lfp, scale_extrinsic,
+                        source)
 
 
 def sensitivity_grid(cfg):
@@ -365,9 +467,6 @@ def sensitivity_files(cfg, spikes_path, signals_path, membrane_path, output_path
     xarray.Dataset
         The map written.
     """
-    from lfpk.base.io import read_dataset, write_dataset
-    from lfpk.engines.spikes import population_counts, read_spikes
-
     rate_scales, v_rest_offsets = sensitivity_grid(cfg)
     variant = variant or cfg["sensitivity"]["variant"]
     sp = read_spikes(spikes_path)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from lfpk.base.io import atomic_path, write_dataset
+import numpy as np
+import pandas as pd
+
+from lfpk.base.io import atomic_path, check_output, read_dataset, write_dataset
+from lfpk.engines.compare import format_table
+from lfpk.engines.kernel import KernelEngine, gather_kernels
+from lfpk.engines.kernel.batch import kernel_datasets as engine_datasets
+from lfpk.engines.kernel.inputs import kernel_inputs, kernel_parameters
+from lfpk.figures import style as figures
+from lfpk.model.biophysics import Biophysics
+from lfpk.model.morphology import from_population
 
 
 def morphology_parameters(cfg, population):
@@ -16,9 +27,6 @@ def morphology_parameters(cfg, population):
 
 def population_morphology(name, parameters):
     """The morphology of population ``name`` from :func:`morphology_parameters`."""
-    from lfpk.model.biophysics import Biophysics
-    from lfpk.model.morphology import from_population
-
     pop = parameters["population"]
     what = f"populations.{name}.biophysics" if pop.get("biophysics") else "biophysics"
     return from_population(name, pop, passive=Biophysics.from_config(parameters["biophysics"], what).passive)
@@ -40,89 +48,11 @@ def write_morphology(morphology, hoc_path, nc_path):
 
 def morphology_figure(nc_paths, figure_paths):
     """Figure of every population's morphology from their segment tables."""
-    from lfpk.figures import style as figures
-    from lfpk.base.io import read_dataset
-
     tables = {}
     for p in nc_paths:
         ds = read_dataset(p)
         tables[ds.attrs["population"]] = ds
     figures.morphologies(tables, figure_paths)
-
-
-def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
-    """V_rest (per population) and presynaptic rates for kernels, with their provenance.
-
-    Parameters
-    ----------
-    cfg : dict
-        Validated configuration.
-    membrane : path-like or xarray.Dataset, optional
-        Ground-truth ``membrane.nc`` (or its loaded dataset); without it ``kernel.V_rest`` and ``kernel.rates`` of the
-        config are used (prospective use without ground truth).
-    v_rest_mode : str
-        ``scalar`` (median somatic potential of each population) or ``segment`` (median
-        potential of every segment).
-
-    Returns
-    -------
-    V_rest : dict
-        Population -> float or ndarray (mV).
-    rates : dict
-        Population -> rate (1/s).
-    provenance : dict
-    """
-    import numpy as np
-    import xarray as xr
-
-    from lfpk.base.io import read_dataset
-
-    if v_rest_mode not in ("scalar", "segment"):
-        raise ValueError(f"v_rest_mode: must be 'scalar' or 'segment', got {v_rest_mode!r}")
-    pops = list(cfg["populations"])
-    if membrane is None:
-        if v_rest_mode == "segment":
-            raise ValueError("v_rest_mode: 'segment' needs a ground-truth membrane file (--membrane)")
-        return ({p: float(cfg["kernel"]["V_rest"]) for p in pops}, dict(cfg["kernel"]["rates"]),
-                {"V_rest": "config kernel.V_rest", "rates": "config kernel.rates"})
-    if isinstance(membrane, xr.Dataset):
-        ds, membrane = membrane, membrane.attrs.get("source", "membrane dataset")
-    else:
-        ds = read_dataset(membrane, kind="membrane")
-    for var in ("v_soma", "v_segment", "nseg", "rate"):
-        if var not in ds:
-            raise ValueError(f"{membrane}: missing variable {var!r} of the membrane data contract")
-    have = [str(p) for p in ds["population"].values]
-    missing = [p for p in pops if p not in have]
-    if missing:
-        raise ValueError(f"{membrane}: no membrane data for population(s) {missing}")
-    V = {}
-    for p in pops:
-        if v_rest_mode == "scalar":
-            V[p] = float(ds["v_soma"].sel(population=p))
-        else:
-            n = int(ds["nseg"].sel(population=p))
-            V[p] = np.asarray(ds["v_segment"].sel(population=p).values[:n], dtype=float)
-    rates = {p: float(ds["rate"].sel(population=p)) for p in pops}
-    return V, rates, {"V_rest": f"{membrane} ({v_rest_mode})", "rates": str(membrane)}
-
-
-def kernel_parameters(cfg, post, pre):
-    """The configuration subset a kernel H_post,pre depends on (stored with it, and Snakemake params)."""
-    out = {
-        "populations": cfg["populations"],
-        "connections": [c for c in cfg["connections"] if c["post"] == post],
-        "connection": next(c for c in cfg["connections"] if c["post"] == post and c["pre"] == pre),
-        "biophysics": cfg["biophysics"],
-        # the list of variants to compute is workflow wiring, not an input of any one kernel
-        "kernel": {k: v for k, v in cfg["kernel"].items() if k != "variants"},
-        "probes": cfg["probes"],
-        "weight_scaling": cfg["weight_scaling"],
-        "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius")},
-    }
-    if cfg.get("mechanisms"):
-        out["mechanisms"] = cfg["mechanisms"]
-    return out
 
 
 def kernel_set_parameters(cfg):
@@ -133,25 +63,16 @@ def kernel_set_parameters(cfg):
 
 def kernel_datasets(cfg, pairs, membrane=None, v_rest_mode="scalar", **options):
     """Yield ``(post, pre, dataset, seconds)`` for each (post, pre) of ``pairs``, computed by one
-    :class:`lfpk.engines.kernel.KernelEngine`.
+    :class:`lfpk.engines.kernel.KernelEngine` (:func:`lfpk.engines.kernel.batch.kernel_datasets`).
 
-    The engine builds each postsynaptic population's linearised cell, probe matrices and
-    linearisation once and reuses them for every connection onto that population. ``options``
-    override the config's kernel options (``biophysics``, ``g_eff``, ``form``, ``tau``);
-    ``seconds`` is the wall time of the kernel and its dataset.
+    V_rest (mV) and rates (1/s) come from the config or the ground-truth ``membrane`` file
+    (:func:`lfpk.engines.kernel.inputs.kernel_inputs`). ``options`` override the config's kernel
+    options (``biophysics``, ``g_eff``, ``form``, ``tau``); ``seconds`` is the wall time of the
+    kernel and its dataset.
     """
-    import time
-
-    from lfpk.engines.kernel import KernelEngine, kernel_dataset
-
     V_rest, rates, provenance = kernel_inputs(cfg, membrane, v_rest_mode)
     engine = KernelEngine.from_config(cfg, **options)
-    for post, pre in pairs:
-        start = time.perf_counter()
-        result = engine.kernel(post, pre, V_rest[post], rates=rates)
-        ds = kernel_dataset(engine, post, pre, result, V_rest[post], rates,
-                            parameters=kernel_parameters(cfg, post, pre), provenance=provenance)
-        yield post, pre, ds, time.perf_counter() - start
+    yield from engine_datasets(engine, cfg, pairs, V_rest, rates, provenance)
 
 
 def _membrane_inputs(membrane):
@@ -183,9 +104,6 @@ def write_kernel_set(cfg, output, membrane=None, v_rest_mode="scalar", pairs=Non
     connection) agree too. ``options`` as for :func:`write_kernels`. The output is checked before
     anything is computed. Returns the wall time (s) per kernel.
     """
-    from lfpk.base.io import check_output
-    from lfpk.engines.kernel import gather_kernels
-
     inputs = _membrane_inputs(membrane)
     check_output(output, inputs=inputs)
     order = [(c["post"], c["pre"]) for c in cfg["connections"]]
@@ -216,10 +134,6 @@ def check_kernel_set(datasets, paths):
     of one variant and one configuration: same biophysics, g_eff, form, tau, dt, celsius, rates,
     V_rest source (:data:`KERNEL_VARIANT_ATTRS`), the same shared model parameters
     (:data:`KERNEL_SHARED_PARAMETERS`), signals and lags, and each connection once."""
-    import json
-
-    import numpy as np
-
     def shared(ds):
         try:
             params = json.loads(ds.attrs.get("parameters", "{}"))
@@ -258,9 +172,6 @@ def gather_kernel_files(paths, output):
     The files must be kernels of one variant and one configuration (:func:`check_kernel_set`);
     ``output`` must not be one of them.
     """
-    from lfpk.base.io import check_output, read_dataset
-    from lfpk.engines.kernel import gather_kernels
-
     paths = [str(p) for p in paths]
     check_output(output, inputs=paths)
     datasets = [read_dataset(p, kind="kernel") for p in paths]
@@ -274,10 +185,6 @@ HEADLINE_SIGNALS = ("lfp", "csd", "cdm_z")
 
 def metrics_table(csv_paths, output):
     """Concatenate per-variant comparison summaries into one CSV; return the headline table text."""
-    import pandas as pd
-
-    from lfpk.engines.compare import format_table
-
     table = pd.concat([pd.read_csv(p) for p in csv_paths], ignore_index=True)
     with atomic_path(output) as tmp:
         table.to_csv(tmp, index=False)

@@ -27,13 +27,17 @@ description (:mod:`lfpk.model`), the same the ground-truth network is built from
 
 Modules: :mod:`~lfpk.engines.kernel.statistics` (counts, placement, g_eff, delays),
 :mod:`~lfpk.engines.kernel.cell` (the linear cell), :mod:`~lfpk.engines.kernel.engine` (options and engine),
-:mod:`~lfpk.engines.kernel.dataset` (netCDF output).
+:mod:`~lfpk.engines.kernel.dataset` (netCDF output), :mod:`~lfpk.engines.kernel.inputs` (V_rest, rates and
+parameters of kernels from a config and a ground-truth membrane file), :mod:`~lfpk.engines.kernel.batch`
+(kernels of several connections from one engine).
 """
 
+from lfpk.engines.kernel.batch import engine_kernels, kernel_datasets
 from lfpk.engines.kernel.cell import DELETED, KERNEL_BIOPHYSICS, KernelCell
 from lfpk.engines.kernel.dataset import gather_kernels, kernel_dataset
 from lfpk.engines.kernel.engine import KernelEngine, KernelOptions
 from lfpk.engines.kernel.errors import KernelError
+from lfpk.engines.kernel.inputs import kernel_inputs, kernel_parameters
 from lfpk.engines.kernel.statistics import (
     SynapseCounts,
     convolve_delays,
@@ -49,6 +53,6 @@ from lfpk.model.synapse import SYNAPSE_MODELS, Synapse
 __all__ = [
     "DELETED", "KERNEL_BIOPHYSICS", "KernelCell", "KernelEngine", "KernelError", "KernelOptions", "Synapse",
     "SYNAPSE_MODELS", "SynapseCounts", "convolve_delays", "delay_probabilities", "effective_leak",
-    "gather_kernels", "kernel_dataset", "mean_multapses", "multapse_pmf", "synapse_counts",
-    "synapse_probabilities",
+    "engine_kernels", "gather_kernels", "kernel_dataset", "kernel_datasets", "kernel_inputs", "kernel_parameters",
+    "mean_multapses", "multapse_pmf", "synapse_counts", "synapse_probabilities",
 ]

@@ -7,7 +7,9 @@ import itertools
 
 import numpy as np
 
+from lfpk.base import mechanisms
 from lfpk.engines.kernel.errors import KernelError
+from lfpk.model import biophysics
 from lfpk.model.rules import KERNEL_FORMS
 
 #: Linearised forms the kernel cell accepts.
@@ -45,8 +47,6 @@ class KernelCell:
 
     def __init__(self, population, biophysics, passive_g_pas=3e-4, celsius=34.0, dt=2**-4, mod_dirs=None,
                  quasi_linear=None):
-        from lfpk.base import mechanisms
-
         if biophysics not in KERNEL_BIOPHYSICS:
             raise KernelError(f"biophysics: {biophysics!r} is not one of {KERNEL_BIOPHYSICS}")
         if not dt > 0:
@@ -80,8 +80,6 @@ class KernelCell:
 
     def linear_parameters(self, V):
         """Measured frozen / quasi-linear parameters at ``V`` (cached per V_rest)."""
-        from lfpk.model import biophysics
-
         key = V.tobytes()
         if key not in self._linear:
             if len(self._linear) > 64:
@@ -93,8 +91,6 @@ class KernelCell:
 
     def configure(self, V_rest, extra_leak=None):
         """Set the linearisation potential (mV, scalar or per segment) and g_eff (S/cm2)."""
-        from lfpk.model import biophysics
-
         self._check_alive()
         V = np.broadcast_to(np.asarray(V_rest, dtype=float), (self.n_segments,)).copy() \
             if np.ndim(V_rest) == 0 else np.asarray(V_rest, dtype=float)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import xarray as xr
+
+from lfpk.base.io import software_versions, to_json
+from lfpk.model.biophysics import linearised
 
 
 def _probe_dims(probe):
@@ -28,10 +34,6 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
     provenance : dict, optional
         Where V_rest and rates came from (stored as JSON).
     """
-    import xarray as xr
-
-    from lfpk.base.io import software_versions, to_json
-
     o = engine.options
     cell = engine.cell(post)
     pop = engine.populations[post]
@@ -106,8 +108,6 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
         attrs["morphology_file"] = str(pop.file)
         attrs["morphology_sha256"] = pop.morphology.digest
     if o.biophysics == "quasi_linear":
-        from lfpk.model.biophysics import linearised
-
         attrs["quasi_linear"] = to_json(linearised(pop.cell_biophysics, engine.model.quasi_linear))
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
@@ -128,12 +128,6 @@ def gather_kernels(datasets):
     linearisation potential used) are kept for every post in the JSON attribute ``per_post``
     (``{post: {attribute: value}}``), so the file does not describe all posts by the first one's.
     """
-    import json
-
-    import xarray as xr
-
-    from lfpk.base.io import to_json
-
     datasets = list(datasets)
     posts = sorted({ds.attrs["post"] for ds in datasets})
     pres = sorted({ds.attrs["pre"] for ds in datasets})

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lfpk import model as model_module
+from lfpk.model import probes as probes_module
+from lfpk.base.io import to_json
 from lfpk.engines.kernel.cell import KERNEL_BIOPHYSICS, KernelCell
 from lfpk.engines.kernel.errors import KernelError
 from lfpk.engines.kernel.statistics import (
@@ -105,9 +108,6 @@ class KernelEngine:
     @classmethod
     def from_config(cls, cfg, biophysics=None, g_eff=None, form=None, tau=None):
         """Engine of a validated config; the keyword options override the config's ``kernel``."""
-        from lfpk import model as model_module
-        from lfpk.model import probes as probes_module
-
         kern = cfg["kernel"]
         opts = KernelOptions(
             tau=float(tau if tau is not None else kern["tau"]),
@@ -127,8 +127,6 @@ class KernelEngine:
     def _memoised(self, kind, post, pre, compute):
         """Cache statistics that do not depend on V_rest or rates (keyed by their inputs, so a
         changed connection is recomputed)."""
-        from lfpk.base.io import to_json
-
         c = self._connection(post, pre)
         key = (kind, post, pre, c.probability, self.populations[pre].size, self.populations[post].size,
                to_json([c.multapses, c.delays, c.placement]), self.options.dt, self.options.n_positive)

@@ -30,9 +30,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
+import lfpykit
 import numpy as np
+from numpy.polynomial.legendre import leggauss
+
+from lfpk.base import mechanisms
+from lfpk.model.probes.gauss_cylinder import gauss_cylinder_potential_quad
 
 
 def inputs(engine, post, pre, V_rest, rates=None):
@@ -88,10 +94,7 @@ def compute(inp):
         0..tau, ``imem`` (nA, before delays), ``n_segments`` and ``seconds`` (wall time of the
         cell, simulation and probes).
     """
-    import LFPy
-    import lfpykit
-
-    from lfpk.model.probes.gauss_cylinder import gauss_cylinder_potential_quad
+    import LFPy  # deferred: LFPy loads NEURON, and only the reference kernel needs it
 
     t0 = time.perf_counter()
     dt, n = float(_scalar(inp, "dt")), int(_scalar(inp, "n"))
@@ -146,11 +149,6 @@ def compute(inp):
 
 def _laminar_csd_average(zmid, zz, r, sd, nodes=8, span=8.0):
     """(channels, segments) depth-averaged LFPykit laminar CSD (nA/um3 per nA) of point sources."""
-    import warnings
-
-    import lfpykit
-    from numpy.polynomial.legendre import leggauss
-
     xg, wg = leggauss(nodes)
     eps = 1e-3  # um: a point source is a segment this short along z
     out = np.zeros((len(zz), len(zmid)))
@@ -189,8 +187,6 @@ def run_isolated(inp, timeout=1800):
 
 
 def _loaded_build_dir():
-    from lfpk.base import mechanisms
-
     lib = mechanisms.loaded_library()
     if lib is None:
         return None
@@ -202,8 +198,6 @@ def _loaded_build_dir():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    from lfpk.base import mechanisms
-
     mechanisms.load()  # Exp2SynI
     with np.load(argv[0], allow_pickle=False) as f:
         inp = {k: f[k] for k in f.files}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import fftconvolve
 
 from lfpk.model import connectivity
 from lfpk.engines.kernel.errors import KernelError
@@ -182,8 +183,6 @@ def delay_probabilities(spec, dt, n_lags, what="delays"):
 
 def convolve_delays(response, delay_p):
     """Causal convolution along the last axis of ``response`` (lags 0, dt, ...) with delay bins."""
-    from scipy.signal import fftconvolve
-
     n = response.shape[-1]
     shape = (1,) * (response.ndim - 1) + (len(delay_p),)
     return fftconvolve(response, delay_p.reshape(shape), axes=-1)[..., :n]

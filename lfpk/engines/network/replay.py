@@ -40,9 +40,16 @@ import logging
 import time
 
 import numpy as np
+import xarray as xr
 
-from lfpk.model.connectivity import extrinsic_counts, synapse_type
+from lfpk.base.io import read_dataset, software_versions, to_json, write_dataset
+from lfpk.engines.kernel.inputs import kernel_inputs
+from lfpk.engines.kernel.statistics import S_PER_CM2_PER_US_PER_UM2, mean_conductance
+from lfpk.engines.network.datasets import streamed_outputs
 from lfpk.engines.network.simulation import Network, quantise_weights
+from lfpk.model import biophysics
+from lfpk.model.connectivity import extrinsic_counts, place_cells, synapse_type
+from lfpk.model.synapse import Synapse
 
 log = logging.getLogger("lfpk.network")
 
@@ -145,8 +152,6 @@ class ReplayNetwork(Network):
         return {"passive_g_pas": self.cfg["kernel"].get("passive_g_pas", 3e-4)}
 
     def _linear_parameters(self, pop, V_rest):
-        from lfpk.model import biophysics
-
         if self.biophysics == "passive":
             return None
         model = self.layout.model
@@ -154,8 +159,6 @@ class ReplayNetwork(Network):
                                   self.celsius, model.mod_dirs, model.quasi_linear)
 
     def _membrane(self, gid, population, secs, linear, bkw):
-        from lfpk.model import biophysics
-
         extra = self.effective_leak(gid) if self.g_eff else None
         biophysics.apply(self.biophysics, secs, population.cell_biophysics, V_rest=self.V_rest[population.name],
                          passive_g_pas=bkw["passive_g_pas"], extra_leak=extra, linear=linear)
@@ -200,9 +203,6 @@ class ReplayNetwork(Network):
         (S/cm2): its recurrent synapses at their presynaptic populations' mean rates, and its
         extrinsic synapses at the Poisson rate (with ``extrinsic`` off too: a hybrid-kernel run
         has the load of the drive without its fluctuations, as the study's)."""
-        from lfpk.engines.kernel.statistics import S_PER_CM2_PER_US_PER_UM2, mean_conductance
-        from lfpk.model.synapse import Synapse
-
         name = self.layout.population(gid)
         area = self.layout.segtables[name]["area"]
         inc = self._incoming(gid)
@@ -249,8 +249,6 @@ class ReplayNetwork(Network):
 
 def _check_same_network(cfg, spikes, what):
     """The spikes must come from a run of this network (seed, sizes, dt, connections, J)."""
-    from lfpk.base.io import to_json
-
     params = json.loads(spikes.attrs.get("parameters", "{}") or "{}")
     if not params:
         raise ValueError(f"{what}: attribute 'parameters' missing; expected the spikes.nc of a ground-truth run")
@@ -307,12 +305,6 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
     -------
     (paths, timings) on rank 0, ``(None, None)`` elsewhere.
     """
-    import xarray as xr
-
-    from lfpk.base.io import read_dataset, to_json
-    from lfpk.engines.network.datasets import streamed_outputs
-    from lfpk.study.stages import kernel_inputs
-
     sp = spikes if isinstance(spikes, xr.Dataset) else read_dataset(spikes, kind="spikes")
     what = str(spikes) if not isinstance(spikes, xr.Dataset) else "spikes"
     _check_same_network(cfg, sp, what)
@@ -320,8 +312,6 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
     V_rest, rates, provenance = kernel_inputs(cfg, membrane, "scalar")
     dt = float(cfg["simulation"]["dt"])
     if volleys:
-        from lfpk.model.connectivity import place_cells
-
         st, su = volley_spikes(place_cells(cfg, sizes), volleys)
         if tstop is None:
             tstop = max(volleys.values()) + float(cfg["kernel"]["tau"]) + dt
@@ -390,10 +380,6 @@ def hybrid_kernels(signals, volleys, tau, parameters=None):
         the layout of gathered kernels (``kernels.nc``, :func:`lfpk.engines.kernel.gather_kernels`), so
         :func:`lfpk.engines.prediction.predict.predict` takes them.
     """
-    import xarray as xr
-
-    from lfpk.base.io import software_versions, to_json
-
     dt = float(signals.attrs["dt"])
     sizes = json.loads(signals.attrs["population_sizes"])
     t = np.asarray(signals["time"].values, dtype=float)
@@ -447,8 +433,6 @@ def hybrid_kernels(signals, volleys, tau, parameters=None):
 
 def hybrid_kernel_files(signals_path, output, volleys, tau):
     """Stage: :func:`hybrid_kernels` of a hybrid-kernel run's ``signals.nc`` written to ``output``."""
-    from lfpk.base.io import read_dataset, write_dataset
-
     ds = hybrid_kernels(read_dataset(signals_path), volleys, tau)
     ds.attrs["signals"] = str(signals_path)
     write_dataset(ds, output, inputs=[signals_path])
