@@ -36,10 +36,23 @@ or under MPI ``mpiexec -n 2 python -m lfpk network ...``; see :func:`main` for t
 Outputs (``spikes.nc``, ``signals.nc``, ``membrane.nc``) follow ``docs/network.md``.
 
 Modules: :mod:`~lfpk.base.mpi` (MPI start), :mod:`~lfpk.engines.network.simulation` (the
-:class:`Network`), :mod:`~lfpk.engines.network.datasets` (netCDF outputs, :func:`run_network`),
-:mod:`~lfpk.entry.cli.network` (command line).
+:class:`Network`, put together from :mod:`~lfpk.engines.network.cells` (building the cells),
+:mod:`~lfpk.engines.network.wiring` (connecting them), :mod:`~lfpk.engines.network.signals` (recording
+and streaming the signals, read by :mod:`~lfpk.engines.network.currents`),
+:mod:`~lfpk.engines.network.running` (initialising and integrating) and
+:mod:`~lfpk.engines.network.results` (combining the ranks' results)),
+:mod:`~lfpk.engines.network.replay` (the hybrid scheme), :mod:`~lfpk.engines.network.datasets` (netCDF
+outputs, :func:`run_network`), :mod:`~lfpk.entry.cli.network` (command line).
 """
 
+from lfpk.engines.network.cells import (
+    DEFAULT_SPIKE_THRESHOLD,
+    EXTRINSIC_DRIVES,
+    SUMMING_MODELS,
+    WEIGHT_QUANTUM,
+    poisson_source,
+    quantise_weights,
+)
 from lfpk.engines.network.datasets import (
     SIGNAL_VARIABLES,
     SignalsWriter,
@@ -51,20 +64,9 @@ from lfpk.engines.network.datasets import (
     streamed_outputs,
     write_outputs,
 )
-from lfpk.engines.network.simulation import (
-    DEFAULT_BLOCK,
-    DEFAULT_SPIKE_THRESHOLD,
-    EXTRINSIC_DRIVES,
-    PROGRESS_CHUNKS,
-    SUMMING_MODELS,
-    WEIGHT_QUANTUM,
-    Network,
-    combine,
-    poisson_source,
-    quantise_weights,
-    reduce_exact,
-    scaled_probabilities,
-)
+from lfpk.engines.network.results import combine, reduce_exact
+from lfpk.engines.network.running import PROGRESS_CHUNKS
+from lfpk.engines.network.simulation import DEFAULT_BLOCK, Network, scaled_probabilities
 
 __all__ = [
     "DEFAULT_BLOCK", "DEFAULT_SPIKE_THRESHOLD", "EXTRINSIC_DRIVES", "PROGRESS_CHUNKS", "SIGNAL_VARIABLES",

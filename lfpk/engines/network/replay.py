@@ -45,8 +45,9 @@ import xarray as xr
 from lfpk.base.io import read_dataset, software_versions, to_json, write_dataset
 from lfpk.engines.kernel.inputs import kernel_inputs
 from lfpk.engines.kernel.statistics import S_PER_CM2_PER_US_PER_UM2, mean_conductance
+from lfpk.engines.network.cells import quantise_weights
 from lfpk.engines.network.datasets import streamed_outputs
-from lfpk.engines.network.simulation import Network, quantise_weights
+from lfpk.engines.network.simulation import Network
 from lfpk.model import biophysics
 from lfpk.model.connectivity import extrinsic_counts, place_cells, synapse_type
 from lfpk.model.synapse import Synapse
@@ -273,6 +274,70 @@ def replay_sizes(spikes):
     return {k: int(v) for k, v in sizes.items()}, probs
 
 
+def replayed_spikes(cfg, spikes, sizes, volleys=None, tstop=None):
+    """The spikes a hybrid-scheme run replays, and its simulated time and transient.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated config of the ground-truth run.
+    spikes : xarray.Dataset
+        The ground truth's ``spikes.nc``.
+    sizes : dict
+        Population sizes of the ground-truth run (:func:`replay_sizes`).
+    volleys : dict, optional
+        ``{population: t (ms)}``: a hybrid-kernel run (:func:`volley_spikes`) instead of a
+        reconstruction (the ground truth's own spikes).
+    tstop : float, optional
+        Simulated time (ms); default the ground truth's (reconstruction) or the last volley + the
+        kernel window ``kernel.tau`` + 1 step (hybrid kernels).
+
+    Returns
+    -------
+    spike_time : ndarray
+        ms, sorted.
+    spike_unit : ndarray
+        gid of each spike (int64).
+    tstop, transient : float
+        ms (no transient for hybrid kernels).
+    mode : str
+        Description of the run.
+    """
+    dt = float(cfg["simulation"]["dt"])
+    if volleys:
+        st, su = volley_spikes(place_cells(cfg, sizes), volleys)
+        if tstop is None:
+            tstop = max(volleys.values()) + float(cfg["kernel"]["tau"]) + dt
+        transient = 0.0
+        mode = "hybrid kernels: every cell of each population fires once at " + to_json(volleys) + " ms"
+    else:
+        st = np.asarray(spikes["spike_time"].values, dtype=float)
+        su = np.asarray(spikes["spike_unit"].values, dtype=np.int64)
+        if tstop is None:
+            tstop = float(spikes.attrs["tstop"])
+        transient = float(spikes.attrs.get("transient", cfg["simulation"]["transient"]))
+        mode = "reconstruction: the ground truth's spikes and extrinsic drive replayed"
+    return st, su, tstop, transient, mode
+
+
+def _replay_attrs(net, mode, volleys, g_eff, rates, provenance, what, n_spikes):
+    """Attributes of a hybrid-scheme run's ``signals.nc`` (mode, synapses, V_rest (mV) and rates
+    (1/s) used, their provenance, volleys (ms), the replayed spikes)."""
+    return {
+        "title": "hybrid scheme: " + ("hybrid-kernel run" if volleys else "reconstruction") + " of the ground truth",
+        "hybrid_mode": "kernel" if volleys else "reconstruction",
+        "hybrid_description": mode,
+        "synapses": "current based (Exp2SynISum): -g (V_rest - E) per synapse",
+        "g_eff_on": int(bool(g_eff)),
+        "V_rest_used": to_json(net.V_rest),
+        "rates_used": to_json(rates),
+        "provenance": to_json(provenance),
+        "volleys": to_json(volleys or {}),
+        "replayed_spikes": what,
+        "n_replayed_spikes": int(n_spikes),
+    }
+
+
 def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys=None, tstop=None, pc=None,
                membrane_sample=None, extrinsic_drive="mechanism"):
     """Simulate one hybrid-scheme run and write ``signals.nc`` (all ranks call this).
@@ -310,20 +375,7 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
     _check_same_network(cfg, sp, what)
     sizes, probs = replay_sizes(sp)
     V_rest, rates, provenance = kernel_inputs(cfg, membrane, "scalar")
-    dt = float(cfg["simulation"]["dt"])
-    if volleys:
-        st, su = volley_spikes(place_cells(cfg, sizes), volleys)
-        if tstop is None:
-            tstop = max(volleys.values()) + float(cfg["kernel"]["tau"]) + dt
-        transient = 0.0
-        mode = "hybrid kernels: every cell of each population fires once at " + to_json(volleys) + " ms"
-    else:
-        st = np.asarray(sp["spike_time"].values, dtype=float)
-        su = np.asarray(sp["spike_unit"].values, dtype=np.int64)
-        if tstop is None:
-            tstop = float(sp.attrs["tstop"])
-        transient = float(sp.attrs.get("transient", cfg["simulation"]["transient"]))
-        mode = "reconstruction: the ground truth's spikes and extrinsic drive replayed"
+    st, su, tstop, transient, mode = replayed_spikes(cfg, sp, sizes, volleys, tstop)
     net = ReplayNetwork(cfg, st, su, V_rest, rates, form=form, g_eff=g_eff, extrinsic=not volleys,
                         sizes=sizes, probabilities=probs or None, tstop=tstop, transient=transient, pc=pc,
                         membrane_sample=membrane_sample, extrinsic_drive=extrinsic_drive)
@@ -331,19 +383,7 @@ def run_replay(cfg, outdir, spikes, membrane, form="frozen", g_eff=True, volleys
         log.info("hybrid scheme (%s), %s cells on %d rank(s), %s, g_eff %s, V_rest %s mV, tstop %.1f ms",
                  form, net.layout.sizes, net.nhost, mode, g_eff, {k: round(v, 3) for k, v in net.V_rest.items()},
                  net.tstop)
-    attrs = {
-        "title": "hybrid scheme: " + ("hybrid-kernel run" if volleys else "reconstruction") + " of the ground truth",
-        "hybrid_mode": "kernel" if volleys else "reconstruction",
-        "hybrid_description": mode,
-        "synapses": "current based (Exp2SynISum): -g (V_rest - E) per synapse",
-        "g_eff_on": int(bool(g_eff)),
-        "V_rest_used": to_json(net.V_rest),
-        "rates_used": to_json(rates),
-        "provenance": to_json(provenance),
-        "volleys": to_json(volleys or {}),
-        "replayed_spikes": what,
-        "n_replayed_spikes": int(len(st)),
-    }
+    attrs = _replay_attrs(net, mode, volleys, g_eff, rates, provenance, what, len(st))
     # signals.nc written block by block as the run goes, as the ground truth's
     with streamed_outputs(net, outdir, names=("signals",), attrs=attrs) as finish:
         net.run()
@@ -440,4 +480,4 @@ def hybrid_kernel_files(signals_path, output, volleys, tau):
 
 
 __all__ = ["CURRENT_SYNAPSE", "REPLAY_FORMS", "ReplayNetwork", "current_key", "hybrid_kernel_files",
-           "hybrid_kernels", "replay_sizes", "run_replay", "synaptic_current", "volley_spikes"]
+           "hybrid_kernels", "replay_sizes", "replayed_spikes", "run_replay", "synaptic_current", "volley_spikes"]
