@@ -21,9 +21,10 @@ Every output file is written through :func:`atomic_path` (directly or via :func:
   writer killed beyond clean-up (SIGKILL, out of memory) is removed by the next write of that
   output (:func:`remove_stale_temporaries`).
 
-Large outputs produced over a long computation (a simulation's signals) are written into the
-temporary file block by block with :class:`BlockWriter`, which gives the file xarray would write
-for the whole dataset without holding it in memory.
+Large outputs produced over a long computation (a simulation's signals, a prediction) are
+written into the temporary file block by block with :class:`BlockWriter`, which gives the file
+xarray would write for the whole dataset (or an explicitly laid-out file, :meth:`BlockWriter.from_layout`)
+without holding it in memory.
 
 Inputs are read with :func:`read_dataset`, which names the file and what was expected when a file
 is missing, a folder, not netCDF, truncated, or of the wrong kind (``kind=`` one of :data:`KINDS`).
@@ -42,12 +43,12 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
+import netCDF4
 import numpy as np
 
 from lfpk.base.errors import InputError, Interrupted, OutputError
-
-
 
 
 def software_versions() -> dict:
@@ -480,17 +481,83 @@ def netcdf_attr(v):
 BLOCK_BUFFER_BYTES = 1 << 22
 
 
+def _streamed_variables(streamed, dim, path):
+    """``{name: (dims, dtype, attrs, storage)}`` from :class:`BlockWriter`'s ``streamed`` argument
+    (``(dims, dtype, attrs)`` or :class:`Streamed`), checked against the data contract."""
+    out = {}
+    for name, spec in streamed.items():
+        dims, dtype, attrs = spec[:3]
+        storage = dict(spec[3]) if len(spec) > 3 else {}
+        out[name] = (tuple(dims), np.dtype(dtype), dict(attrs), storage)
+        for attr in ("units", "long_name"):
+            if attr not in attrs:
+                raise ValueError(f"variable {name!r} lacks the {attr!r} attribute required for {path}")
+        if tuple(dims)[-1] != dim:
+            raise ValueError(f"variable {name!r}: dims {tuple(dims)} must end with the streamed dimension {dim!r}")
+    return out
+
+
+def _storage_arguments(storage):
+    """``netCDF4.Dataset.createVariable`` keywords of a streamed variable's ``storage``:
+    ``chunksizes`` (tuple), ``compress`` (zlib level 0 = none .. 9, with shuffle)."""
+    compress = int(storage.get("compress", 0))
+    return {"chunksizes": storage.get("chunksizes"), "zlib": bool(compress), "complevel": compress or 4,
+            "shuffle": bool(compress)}
+
+
+class Stored(NamedTuple):
+    """A variable of :meth:`BlockWriter.from_layout` written whole when the file is created."""
+
+    dims: tuple
+    #: the data (strings become variable-length strings; any other array keeps its dtype)
+    values: object
+    attrs: dict
+
+
+class Streamed(NamedTuple):
+    """A variable of :class:`BlockWriter` written block by block along the streamed dimension."""
+
+    dims: tuple
+    dtype: object
+    #: must hold ``units`` and ``long_name``; a ``coordinates`` attribute is written as given
+    attrs: dict
+    #: ``chunksizes`` (tuple), ``compress`` (zlib level 0 = none .. 9, with shuffle), ``cache_bytes``
+    #: (the variable's HDF5 chunk cache); :meth:`BlockWriter.from_layout` only
+    storage: dict = {}
+
+
+def _create_stored(ds, name, spec):
+    """Create and fill a :class:`Stored` variable; attributes through :func:`netcdf_attr`."""
+    values = np.asarray(spec.values)
+    if values.dtype.kind in "USO":
+        v = ds.createVariable(name, str, spec.dims)
+        v[:] = values.astype(object)
+    else:
+        v = ds.createVariable(name, values.dtype, spec.dims)
+        v[:] = values
+    v.setncatts({k: netcdf_attr(a) for k, a in spec.attrs.items()})
+    return v
+
+
 class BlockWriter:
     """A netCDF file whose large variables are written one block along a dimension at a time.
 
-    The file is what :func:`dataset_to_netcdf` would write for the complete dataset -- same
-    variables, dimensions, coordinates, attributes and encoding (xarray's defaults: contiguous
-    storage, ``_FillValue`` NaN for floating-point variables, a ``coordinates`` attribute naming
-    the auxiliary coordinates a variable spans) -- but the streamed variables never exist in
-    memory as a whole, so a long recording is written with memory bounded by one block.
+    Two ways to lay the file out:
 
-    Write into the temporary path of :func:`atomic_paths` (the file appears complete or not at
-    all); every netCDF call runs with SIGINT / SIGTERM deferred (:func:`deferred_signals`).
+    * from an xarray ``template`` (the constructor): the file is what :func:`dataset_to_netcdf`
+      would write for the complete dataset -- same variables, dimensions, coordinates, attributes
+      and encoding (xarray's defaults: contiguous storage, ``_FillValue`` NaN for floating-point
+      variables, a ``coordinates`` attribute naming the auxiliary coordinates a variable spans).
+      ``signals.nc`` of the network is written so (:class:`lfpk.engines.network.datasets.SignalsWriter`);
+    * from an explicit layout (:meth:`from_layout`): dimensions in order (one may be unlimited),
+      variables written whole at creation (:class:`Stored`), streamed variables
+      (:class:`Streamed`) with chunking and zlib compression, no fill values. The prediction
+      file is written so (:class:`lfpk.engines.prediction.file.PredictionWriter`).
+
+    Either way the streamed variables never exist in memory as a whole, so a long recording is
+    written with memory bounded by one block. Write into the temporary path of
+    :func:`atomic_paths` (the file appears complete or not at all); every netCDF call runs with
+    SIGINT / SIGTERM deferred (:func:`deferred_signals`).
 
     Parameters
     ----------
@@ -507,33 +574,17 @@ class BlockWriter:
     buffer_bytes : int
         Blocks are collected up to this many bytes (default :data:`BLOCK_BUFFER_BYTES`; at least
         one block) and written together: each netCDF write of a slice costs about a millisecond,
-        whatever its length.
+        whatever its length. 0 writes every block at once, without a copy.
     """
 
     def __init__(self, path, template, streamed, dim="time", buffer_bytes=None):
-        import netCDF4
-
-        self.path = Path(path)
-        self.dim = dim
-        self.size = int(template.sizes[dim])
-        self.buffer_bytes = int(BLOCK_BUFFER_BYTES if buffer_bytes is None else buffer_bytes)
-        self._pending, self._pending_bytes = [], 0
-        self.streamed = {k: (tuple(d), np.dtype(t), dict(a)) for k, (d, t, a) in streamed.items()}
-        for name, (dims, _, attrs) in self.streamed.items():
-            for attr in ("units", "long_name"):
-                if attr not in attrs:
-                    raise ValueError(f"variable {name!r} lacks the {attr!r} attribute required for {path}")
-            if dims[-1] != dim:
-                raise ValueError(f"variable {name!r}: dims {dims} must end with the streamed dimension {dim!r}")
+        self._setup(path, streamed, dim, int(template.sizes[dim]), buffer_bytes)
         aux = {c: set(template[c].dims) for c in template.coords if c not in template.dims}
-        self.written = dict.fromkeys(self.streamed, 0)
-        self.ds = None
         with deferred_signals():
             template.to_netcdf(self.path, engine="netcdf4")
             self.ds = netCDF4.Dataset(self.path, "a")
-            self.vars = {}
             named = set()
-            for name, (dims, dtype, attrs) in self.streamed.items():
+            for name, (dims, dtype, attrs, _) in self.streamed.items():
                 fill = np.nan if dtype.kind == "f" else None  # xarray's default for floats
                 v = self.ds.createVariable(name, dtype, dims, fill_value=fill)
                 coords = sorted(c for c, cdims in aux.items() if cdims <= set(dims))
@@ -551,18 +602,78 @@ class BlockWriter:
                 else:
                     self.ds.delncattr("coordinates")
 
+    @classmethod
+    def from_layout(cls, path, dims, variables, dim="time", attrs=None, buffer_bytes=0):
+        """A file laid out explicitly, written with the netCDF4 library (fill values off).
+
+        Parameters
+        ----------
+        path : path-like
+            File to create (the temporary path of :func:`atomic_paths`).
+        dims : dict
+            ``{name: size}`` in the order of creation; size None makes a dimension unlimited
+            (``dim`` may be: the file then grows with every block and is complete at any length).
+        variables : dict
+            ``{name: Stored(...) or Streamed(...)}`` in the order of creation: :class:`Stored`
+            variables are written whole now (coordinates: population names, channel depths, ...),
+            :class:`Streamed` ones by :meth:`write`.
+        dim : str
+            The dimension along which blocks arrive.
+        attrs : dict, optional
+            Global attributes (through :func:`netcdf_attr`; more at :meth:`close`).
+        buffer_bytes : int
+            As for the constructor; default 0 (every block written at once).
+
+        Returns
+        -------
+        BlockWriter
+        """
+        self = cls.__new__(cls)
+        streamed = {k: v for k, v in variables.items() if not isinstance(v, Stored)}
+        self._setup(path, streamed, dim, dims[dim], buffer_bytes)
+        with deferred_signals():
+            self.ds = ds = netCDF4.Dataset(self.path, "w", format="NETCDF4")
+            ds.set_fill_off()
+            for name, size in dims.items():
+                ds.createDimension(name, size)
+            for name, spec in variables.items():
+                if isinstance(spec, Stored):
+                    _create_stored(ds, name, spec)
+                    continue
+                vdims, dtype, vattrs, storage = self.streamed[name]
+                v = ds.createVariable(name, dtype, vdims, **_storage_arguments(storage))
+                if storage.get("cache_bytes"):
+                    v.set_var_chunk_cache(size=int(storage["cache_bytes"]), nelems=1009, preemption=0.75)
+                v.setncatts({k: netcdf_attr(a) for k, a in vattrs.items()})
+                self.vars[name] = v
+            ds.setncatts({k: netcdf_attr(v) for k, v in (attrs or {}).items()})
+        return self
+
+    def _setup(self, path, streamed, dim, size, buffer_bytes):
+        """State shared by both layouts (``size`` None: ``dim`` unlimited)."""
+        self.path = Path(path)
+        self.dim = dim
+        self.size = None if size is None else int(size)
+        self.buffer_bytes = int(BLOCK_BUFFER_BYTES if buffer_bytes is None else buffer_bytes)
+        self._pending, self._pending_bytes = [], 0
+        self.streamed = _streamed_variables(streamed, dim, path)
+        self.written = dict.fromkeys(self.streamed, 0)
+        self.ds = None
+        self.vars = {}
+
     def write(self, start, blocks):
         """Write ``blocks`` (``{name: array}``, the last axis along ``dim``) at ``start`` (index);
         they are copied and written once :attr:`buffer_bytes` have been collected (or at
         :meth:`close`)."""
         for name, a in blocks.items():
             n = a.shape[-1]
-            if start != self.written[name] or start + n > self.size:
+            if start != self.written[name] or (self.size is not None and start + n > self.size):
                 raise ValueError(f"{self.path}: block of {name!r} at {start}:{start + n} does not continue "
                                  f"the {self.written[name]} of {self.size} samples written")
         for name, a in blocks.items():
             self.written[name] = start + a.shape[-1]
-        self._pending.append((start, {k: np.array(a, copy=True) for k, a in blocks.items()}))
+        copy = self.buffer_bytes > 0  # written at once otherwise: the caller's arrays are not kept
+        self._pending.append((start, {k: np.array(a, copy=True) if copy else a for k, a in blocks.items()}))
         self._pending_bytes += sum(a.nbytes for a in blocks.values())
         if self._pending_bytes >= self.buffer_bytes:
             self._flush()
@@ -573,14 +684,15 @@ class BlockWriter:
             for name, v in self.vars.items():  # a variable's pending blocks are consecutive
                 parts = [(a, blocks[name]) for a, blocks in self._pending if name in blocks]
                 if parts:
-                    data = np.concatenate([b for _, b in parts], axis=-1)
+                    data = np.concatenate([b for _, b in parts], axis=-1) if len(parts) > 1 else parts[0][1]
                     v[..., parts[0][0]:parts[0][0] + data.shape[-1]] = data
         self._pending, self._pending_bytes = [], 0
 
     def close(self, attrs=None):
         """Add global ``attrs`` (xarray's conventions: scalars, strings, 1-d arrays) and close the
-        file; raises ``RuntimeError`` if a streamed variable was not written completely."""
-        short = {k: n for k, n in self.written.items() if n != self.size}
+        file; raises ``RuntimeError`` if a streamed variable was not written completely (a file
+        with an unlimited ``dim`` is complete at any length)."""
+        short = {} if self.size is None else {k: n for k, n in self.written.items() if n != self.size}
         if not short:
             self._flush()
         with deferred_signals():
