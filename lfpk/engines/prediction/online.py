@@ -35,8 +35,11 @@ import math
 
 import numpy as np
 
-from lfpk.engines.spikes.counting import BIN_EPS, bin_index, n_bins
+from lfpk.base.io import atomic_path, read_dataset
+from lfpk.engines.prediction.file import PredictionWriter, outputs_to_dataset, prediction_attrs
 from lfpk.engines.prediction.streaming import KernelBank, StreamingPredictor, merge_outputs
+from lfpk.engines.spikes.counting import BIN_EPS, bin_index, n_bins
+from lfpk.engines.spikes.maps import as_population_map
 
 
 class OnlinePredictor:
@@ -73,9 +76,6 @@ class OnlinePredictor:
 
     def __init__(self, kernels, signals=None, contributions=False, decimate=1, block=None, output=None,
                  dtype="float64", compress=0, keep=True, unit_population=None, attrs=None):
-        from lfpk.base.io import read_dataset
-        from lfpk.engines.spikes.maps import as_population_map
-
         if not hasattr(kernels, "data_vars"):
             kernels = read_dataset(kernels, kind="kernels")
         self.bank = KernelBank(kernels, signals)
@@ -94,10 +94,6 @@ class OnlinePredictor:
         self.output = output
         self.closed = False
         if output is not None:
-            from lfpk.base.io import atomic_path
-            from lfpk.engines.prediction.file import PredictionWriter
-            from lfpk.engines.prediction.predict import prediction_attrs
-
             tmp = self._stack.enter_context(atomic_path(output))
             self.writer = PredictionWriter(tmp, self.bank, self.dt * self.q, None, contributions, dtype, compress,
                                            prediction_attrs(self.bank, kernels, self.q, dtype, "online", attrs))
@@ -252,8 +248,6 @@ class OnlinePredictor:
 
     def dataset(self):
         """Every sample predicted so far as an ``xarray.Dataset`` (needs ``keep=True``)."""
-        from lfpk.engines.prediction.predict import outputs_to_dataset
-
         if not self.keep:
             raise RuntimeError("dataset() needs keep=True")
         return outputs_to_dataset(self.bank, self._kept, self.q, self.predictor.contributions)

@@ -20,7 +20,10 @@ storage, decimation after an anti-alias filter, zlib compression.
 * :func:`predict` -- counts (xarray) -> prediction (xarray), in memory;
 * :func:`predict_files` -- spike files + kernels -> prediction file (the ``lfpk predict`` stage),
   with the checks and the per-population report of :mod:`lfpk.engines.spikes.counting` and a warning when
-  the kernels' g_eff rates differ from the measured rates;
+  the kernels' g_eff rates differ from the measured rates. The kernels are a dataset, a
+  ``kernels.nc`` path or a :class:`KernelFactory` (kernels computed at the measured rates; the
+  ``kernel_config=`` convenience that builds one from a configuration is
+  :func:`lfpk.api.prediction.predict_files`);
 * :func:`causal_convolve` -- the whole-recording FFT convolution (reference; the sensitivity scan).
 """
 
@@ -31,16 +34,22 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
+from scipy import fft
 
-from lfpk.engines.prediction.streaming import (SIGNALS, KernelBank, StreamingPredictor, kernel_positive_part, lag_index,
-                            merge_outputs, n_output_samples)
+from lfpk.base.io import atomic_path, read_dataset, register_input
+from lfpk.engines.prediction.file import PredictionWriter, outputs_to_dataset, prediction_attrs
+from lfpk.engines.prediction.streaming import (SIGNALS, KernelBank, StreamingPredictor, kernel_positive_part,
+                                               lag_index, n_output_samples)
+from lfpk.engines.spikes import SpikeRecording, SpikeWarning, count_recording
+from lfpk.engines.spikes.readers import CHUNK_ROWS
 
 log = logging.getLogger("lfpk.predict")
 
 __all__ = ["SIGNALS", "predict", "predict_files", "causal_convolve", "kernel_positive_part", "PredictionResult",
-           "RATE_TOLERANCE", "kernel_rates", "compare_rates"]
+           "KernelFactory", "RATE_TOLERANCE", "kernel_rates", "compare_rates", "prediction_attrs", "outputs_to_dataset"]
 
 #: relative difference of measured and kernel (g_eff) rates above which predict_files warns
 RATE_TOLERANCE = 0.10
@@ -62,8 +71,6 @@ def causal_convolve(counts, kernels):
     ndarray (n_post, n_pre, n_channels, N)
         ``out[y, x, c, n] = sum_k kernels[y, x, c, k] * counts[x, n - k]``.
     """
-    from scipy import fft
-
     counts = np.asarray(counts, dtype=float)
     kernels = np.asarray(kernels, dtype=float)
     n = counts.shape[-1]
@@ -75,70 +82,8 @@ def causal_convolve(counts, kernels):
 
 
 # ---------------------------------------------------------------------------------------------
-# Attributes and in-memory datasets
+# In memory
 # ---------------------------------------------------------------------------------------------
-
-
-def prediction_attrs(bank, kernels, q, dtype, spike_source, extra=None):
-    """Global attributes of a prediction (method, resolution, kernel provenance, versions)."""
-    from lfpk.base.io import software_versions, to_json
-
-    attrs = {
-        "title": "signals predicted from population spike counts and spike-to-signal kernels",
-        "method": "sum over connections of causal convolutions nu_X * H_YX by overlap-save FFT blocks "
-                  "(Hagen et al. 2022, PLOS Comput Biol 18:e1010353); lag 0 of H aligned with the spike's bin",
-        "dt": float(bank.dt * q),
-        "dt_bins": float(bank.dt),
-        "decimation": int(q),
-        "anti_alias": ("none" if q == 1 else
-                       "linear-phase FIR, Kaiser window, pass band to 0.8 of the output Nyquist frequency "
-                       "(gain 1 +- 1e-4), stop band from it (>= 80 dB), delay compensated; applied to the kernels"),
-        "storage_dtype": str(np.dtype(dtype)),
-        "kernel_form": str(bank.kernel_attrs.get("form", "unknown")),
-        "biophysics": str(bank.kernel_attrs.get("biophysics", "unknown")),
-        "g_eff_on": int(bank.kernel_attrs.get("g_eff_on", -1)),
-        "kernel_attrs": to_json(dict(kernels.attrs)),
-        "spike_source": str(spike_source),
-        "signals": ",".join(bank.signals),
-        "software_versions": to_json(software_versions()),
-    }
-    attrs.update(extra or {})
-    return attrs
-
-
-def outputs_to_dataset(bank, outs, q, contributions, attrs=None, dtype="float64"):
-    """Streamed outputs (consecutive :meth:`StreamingPredictor.push` results) as an xarray Dataset."""
-    import xarray as xr
-
-    merged = merge_outputs(outs, 0) if outs else None
-    n = merged["n"] if merged else 0
-    time = np.arange(n) * bank.dt * q
-    coords = {
-        "time": ("time", time, {"units": "ms", "long_name": "time (start of the output bin)"}),
-        "post": ("post", bank.posts, {"long_name": "postsynaptic population Y"}),
-        "pre": ("pre", bank.pres, {"long_name": "presynaptic population X"}),
-        "source": ("source", ["total", *bank.posts], {"long_name": "total or contributing postsynaptic population"}),
-        "population": ("population", bank.pres, {"long_name": "presynaptic population"}),
-    }
-    for cname, (dims, values, cattrs) in bank.coords.items():
-        coords[cname] = (dims, values, cattrs)
-    data = {}
-    dtype = np.dtype(dtype)
-    for name in bank.signals:
-        cdim = bank.channel_dim[name]
-        a = bank.attrs[name]
-        sig = merged["signals"][name] if merged else np.zeros((len(bank.posts) + 1, bank.n_channels(name), 0))
-        data[name] = (("source", cdim, "time"), sig.astype(dtype, copy=False),
-                      {"units": a["units"], "long_name": f"predicted {a['long_name']}"})
-        if contributions:
-            c = merged["contributions"][name] if merged else np.zeros(
-                (len(bank.posts), len(bank.pres), bank.n_channels(name), 0))
-            data[f"{name}_contribution"] = (("post", "pre", cdim, "time"), c.astype(dtype, copy=False), {
-                "units": a["units"], "long_name": f"predicted {a['long_name']}: contribution of connection pre -> post"})
-    counts = merged["counts"] if merged else np.zeros((len(bank.pres), 0), dtype=np.int64)
-    data["population_count"] = (("population", "time"), counts.astype(np.int64), {
-        "units": "1", "long_name": "spikes per output bin [time, time + dt) of each presynaptic population"})
-    return xr.Dataset(data, coords=coords, attrs=attrs or {})
 
 
 def _bank_and_counts(kernels, counts, signals):
@@ -281,140 +226,165 @@ class PredictionResult:
 
     def dataset(self):
         """The written prediction, read into memory."""
-        from lfpk.base.io import read_dataset
-
         return read_dataset(self.output, kind="prediction")
 
 
-def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None, duplicates="error",
-                  kernel_source=None, time_unit=None, nest_resolution=None, unit_offsets=None, allow_silent=False,
-                  signals=None, contributions=True, decimate=1, dtype="float64", compress=0, block=None,
-                  kernel_config=None, chunk_rows=None) -> PredictionResult:
-    """Stage: read spikes and kernels, predict, write ``output`` (streaming, atomic).
+@dataclass
+class KernelFactory:
+    """Kernels computed for the spikes' measured rates (g_eff), given to :func:`predict_files`
+    instead of ready kernels.
 
-    Every input is validated and every spike read before anything is written; on error no file
-    appears. Memory: the spike counts (4 bytes per population and bin) plus one block.
+    The spikes are read and counted first; each presynaptic population's rate is measured as its
+    spikes over ``sizes[pop] x tstop`` and the factory called with those rates.
+    :func:`lfpk.api.prediction.kernel_factory` builds one from a configuration.
 
-    Parameters
+    Attributes
     ----------
-    spikes : str, path-like or list of them
-        Spike files, globs or folders, each optionally ``POP=...`` (:class:`lfpk.engines.spikes.SpikeRecording`).
-    kernels : path-like or xarray.Dataset or None
-        Gathered ``kernels.nc``; None with ``kernel_config``.
-    output : path-like
-        Prediction file (.nc).
-    populations : path-like or dict, optional
-        Unit->population map (per-unit lines or id ranges).
-    tstop : float, optional
-        Stop time (ms); required for text spikes, overrides the netCDF attribute.
-    dt : float, optional
-        Bin width (ms); default the kernels' dt (it must equal it).
-    duplicates : {'error', 'keep'}
-    kernel_source : str, optional
-        Recorded as the kernels' provenance.
-    time_unit : {'ms', 's'}, optional
-        Unit of spike times whose file states none.
-    nest_resolution : float, optional
-        Resolution (ms) of NEST ``time_in_steps`` files.
-    unit_offsets : dict, optional
-        Population -> id offset of its labelled files.
-    allow_silent : bool or list of str
-        Presynaptic populations allowed to have no spike (warning instead of error).
-    signals, contributions, decimate, dtype, block
-        As :func:`predict`.
-    compress : int
-        zlib level of the output (0: none).
-    kernel_config : path-like or dict, optional
-        Compute the kernels of this configuration at the spikes' measured rates instead of reading
-        ``kernels`` (:func:`lfpk.api.kernels.compute_kernels`).
-    chunk_rows : int, optional
-        Spikes per read chunk.
-
-    Returns
-    -------
-    PredictionResult
+    compute : callable
+        ``compute(rates)`` -> gathered kernels (``xarray.Dataset``, the ``kernels.nc`` layout) for
+        ``rates`` ``{population: rate (1/s)}``.
+    dt : float
+        The kernels' time step (ms): the spikes are binned at it.
+    presynaptic : list of str
+        Presynaptic populations of the kernels (the spikes must have exactly these).
+    sizes : dict
+        ``{population: units}`` the kernels describe (the rates are measured over them).
+    source : str
+        Provenance of the kernels (e.g. the configuration file), recorded in ``kernel_source``.
     """
-    from lfpk.base.io import atomic_path, read_dataset, register_input
-    from lfpk.engines.prediction.file import PredictionWriter
-    from lfpk.engines.spikes import SpikeRecording, count_recording
-    from lfpk.engines.spikes.readers import CHUNK_ROWS
 
-    if (kernels is None) == (kernel_config is None):
-        raise ValueError("give either kernels (--kernels) or a kernel configuration (--kernel-config)")
+    compute: Callable
+    dt: float
+    presynaptic: list
+    sizes: dict
+    source: str
+
+    def __call__(self, rates):
+        """Gathered kernels for ``rates`` ``{population: rate (1/s)}``."""
+        return self.compute(rates)
+
+
+def check_options(dtype, decimate):
+    """Raise ``ValueError`` unless ``dtype`` is float64 or float32 and ``decimate`` an integer >= 1
+    (before any work)."""
     np.dtype(dtype)  # a bad dtype fails here, before any work
     if str(np.dtype(dtype)) not in ("float64", "float32"):
         raise ValueError(f"dtype: expected float64 or float32, got {dtype!r}")
     if not (isinstance(decimate, (int, np.integer)) and decimate >= 1):
         raise ValueError(f"decimate: expected an integer >= 1, got {decimate!r}")
-    cfg = None
-    if kernel_config is not None:
-        from lfpk.api.kernels import load_kernel_config
 
-        cfg, kernel_source = load_kernel_config(kernel_config)
-        kern = None
-        kdt = float(cfg["simulation"]["dt"])
-        pres = sorted({c["pre"] for c in cfg["connections"]})
+
+@dataclass
+class _Kernels:
+    """The kernels of a :func:`predict_files` call before the spikes are read: ``data`` (a
+    dataset) or ``factory``; their ``dt`` (ms, None if unknown), presynaptic populations and
+    provenance ``source``."""
+
+    data: object
+    factory: object
+    dt: object
+    pres: list
+    source: str
+
+
+def open_kernels(kernels, kernel_source=None, signals=None) -> _Kernels:
+    """The kernels given to :func:`predict_files`: a dataset, a ``kernels.nc`` path (read) or a
+    :class:`KernelFactory`; ready kernels are checked against ``signals`` at once, so bad signals
+    or kernels fail before the spikes are read."""
+    if isinstance(kernels, KernelFactory):
+        return _Kernels(None, kernels, float(kernels.dt), list(kernels.presynaptic), kernels.source)
+    if hasattr(kernels, "data_vars"):
+        data, source = kernels, kernel_source or "<dataset>"
     else:
-        if hasattr(kernels, "data_vars"):
-            kern, kernel_source = kernels, kernel_source or "<dataset>"
-        else:
-            kern = read_dataset(kernels, kind="kernels")
-            kernel_source = kernel_source or str(kernels)
-        kdt = float(kern.attrs["dt"]) if "dt" in kern.attrs else None
-        pres = [str(p) for p in kern["pre"].values]
-        KernelBank(kern, signals)  # bad signals / kernels fail before the spikes are read
+        data, source = read_dataset(kernels, kind="kernels"), kernel_source or str(kernels)
+    kdt = float(data.attrs["dt"]) if "dt" in data.attrs else None
+    KernelBank(data, signals)  # bad signals / kernels fail before the spikes are read
+    return _Kernels(data, None, kdt, [str(p) for p in data["pre"].values], source)
+
+
+def bin_width(dt, kern, kernels):
+    """The spikes' bin width (ms): ``dt`` if given (it must equal the kernels' dt), else the
+    kernels' dt."""
     if dt is None:
-        if kdt is None:
+        if kern.dt is None:
             raise ValueError(f"{kernels}: attribute 'dt' missing; give --dt")
-        dt = kdt
-    elif kdt is not None and not np.isclose(dt, kdt, rtol=1e-6):
-        raise ValueError(f"--dt {dt} ms differs from the kernels' dt {kdt} ms ({kernel_source}); the convolution "
+        return kern.dt
+    if kern.dt is not None and not np.isclose(dt, kern.dt, rtol=1e-6):
+        raise ValueError(f"--dt {dt} ms differs from the kernels' dt {kern.dt} ms ({kern.source}); the convolution "
                          "needs the spike bins at the kernels' resolution")
-    rec = SpikeRecording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets,
-                         chunk_rows or CHUNK_ROWS)
-    where = populations if populations is not None and not isinstance(populations, dict) else spikes
-    missing = [p for p in pres if p not in rec.populations]
+    return dt
+
+
+def check_populations(rec, kern, where):
+    """Raise ``ValueError`` unless the recording ``rec`` has exactly the kernels' presynaptic
+    populations (``where`` names the unit map or the spike files)."""
+    missing = [p for p in kern.pres if p not in rec.populations]
     if missing:
-        raise ValueError(f"{where}: no unit of population(s) {missing} that the kernels ({kernel_source}) need; "
+        raise ValueError(f"{where}: no unit of population(s) {missing} that the kernels ({kern.source}) need; "
                          f"populations there: {rec.populations}")
-    unknown = [p for p in rec.populations if p not in pres]
+    unknown = [p for p in rec.populations if p not in kern.pres]
     if unknown:
-        raise ValueError(f"{where}: population(s) {unknown} have no kernels in {kernel_source} (kernel populations: "
-                         f"{pres}); expected only those")
-    counts = count_recording(rec, dt, duplicates=duplicates, populations=pres)
-    caught = []
+        raise ValueError(f"{where}: population(s) {unknown} have no kernels in {kern.source} (kernel populations: "
+                         f"{kern.pres}); expected only those")
+
+
+def count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit_given):
+    """Bin the recording at ``dt`` and check it (:meth:`lfpk.engines.spikes.SpikeCounts.check`).
+
+    Returns
+    -------
+    counts : lfpk.engines.spikes.counting.SpikeCounts
+    caught : list of str
+        The checks' warnings (silent populations allowed, ...).
+    """
+    counts = count_recording(rec, dt, duplicates=duplicates, populations=kern.pres)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        counts.check(required=pres, allow_silent=allow_silent, time_unit_given=time_unit is not None)
-    caught += [str(x.message) for x in w]
-    if cfg is not None:
-        from lfpk.api.kernels import compute_kernels
+        counts.check(required=kern.pres, allow_silent=allow_silent, time_unit_given=time_unit_given)
+    return counts, [str(x.message) for x in w]
 
-        sizes = {p: int(cfg["populations"][p]["size"]) for p in pres}
-        measured = {p: counts.stats[p].n_spikes / (sizes[p] * counts.tstop * 1e-3) for p in pres}
-        for p in pres:
-            n_map = counts.stats[p].size
-            if n_map is not None and n_map != sizes[p]:
-                caught.append(f"population {p} has {n_map} units in the spikes' unit map but {sizes[p]} in the kernel "
-                              f"configuration {kernel_source}; the kernels must describe the spiking network")
-        kern = compute_kernels(cfg, rates=measured)
-        kernel_source = f"{kernel_source} (kernels computed at the measured rates " + ", ".join(
-            f"{p} {r:.4g} /s" for p, r in measured.items()) + ")"
-        for p in pres:  # the measured rate is over the config's population size
-            counts.stats[p].size, counts.stats[p].size_source = sizes[p], "kernel configuration"
-    else:
-        sizes = kernel_population_sizes(kern)
-        for p, s in counts.stats.items():
-            if s.size is None and p in sizes:
-                s.size, s.size_source = sizes[p], "kernels' configuration"
-        caught += compare_rates(counts.rates(), kernel_rates(kern))
-    from lfpk.engines.spikes import SpikeWarning
 
-    for text in caught:
-        warnings.warn(text, SpikeWarning, stacklevel=2)
-    bank = KernelBank(kern, signals)
-    sp = StreamingPredictor(bank, contributions=contributions, decimate=decimate, block=block)
-    n_time = n_output_samples(counts.counts.shape[1], sp.q)
+def kernels_at_measured_rates(kern, counts):
+    """Compute the kernels of ``kern.factory`` at the measured rates (1/s, spikes over the
+    factory's population size x tstop); the counts' population sizes become the factory's.
+
+    Returns
+    -------
+    kernels : xarray.Dataset
+    source : str
+        Provenance, naming the rates.
+    caught : list of str
+        Warnings: population sizes of the unit map that differ from the kernels'.
+    """
+    pres, sizes = kern.pres, {p: int(kern.factory.sizes[p]) for p in kern.pres}
+    measured = {p: counts.stats[p].n_spikes / (sizes[p] * counts.tstop * 1e-3) for p in pres}
+    caught = []
+    for p in pres:
+        n_map = counts.stats[p].size
+        if n_map is not None and n_map != sizes[p]:
+            caught.append(f"population {p} has {n_map} units in the spikes' unit map but {sizes[p]} in the kernel "
+                          f"configuration {kern.source}; the kernels must describe the spiking network")
+    data = kern.factory(measured)
+    source = f"{kern.source} (kernels computed at the measured rates " + ", ".join(
+        f"{p} {r:.4g} /s" for p, r in measured.items()) + ")"
+    for p in pres:  # the measured rate is over the config's population size
+        counts.stats[p].size, counts.stats[p].size_source = sizes[p], "kernel configuration"
+    return data, source, caught
+
+
+def check_kernel_rates(data, counts):
+    """Population sizes the counts lack are taken from the kernels' configuration; returns the
+    warnings where the kernels' g_eff rates differ from the measured ones (:func:`compare_rates`)."""
+    sizes = kernel_population_sizes(data)
+    for p, s in counts.stats.items():
+        if s.size is None and p in sizes:
+            s.size, s.size_source = sizes[p], "kernels' configuration"
+    return compare_rates(counts.rates(), kernel_rates(data))
+
+
+def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations):
+    """Attributes of the prediction file that describe the spikes and the kernels' provenance
+    (added to :func:`lfpk.engines.prediction.file.prediction_attrs`)."""
     extra = {
         "tstop": counts.tstop,
         "kernel_source": str(kernel_source),
@@ -429,13 +399,15 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     }
     if populations is not None and not isinstance(populations, dict):
         extra["population_map"] = str(populations)
-        register_input(populations)
-    attrs = prediction_attrs(bank, kern, sp.q, dtype, rec.sources[0].path if len(rec.sources) == 1 else
-                             extra["spike_files"], extra)
-    inputs = [p for p in (kernels, populations) if isinstance(p, (str, os.PathLike))]
-    inputs += [s.path for s in rec.sources]
+    return extra
+
+
+def write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs):
+    """Stream the prediction of ``counts`` through ``sp`` into ``output`` (atomically: written
+    into a temporary file renamed into place at the end; an error removes it)."""
+    bank = sp.bank
     with atomic_path(output, inputs=inputs) as tmp:
-        writer = PredictionWriter(tmp, bank, bank.dt * sp.q, n_time, contributions, dtype, compress, attrs)
+        writer = PredictionWriter(tmp, bank, bank.dt * sp.q, n_time, sp.contributions, dtype, compress, attrs)
         try:
             step = sp.block
             for a in range(0, counts.counts.shape[1], step):
@@ -445,5 +417,83 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
         except BaseException:
             writer.abort()
             raise
+
+
+def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None, duplicates="error",
+                  kernel_source=None, time_unit=None, nest_resolution=None, unit_offsets=None, allow_silent=False,
+                  signals=None, contributions=True, decimate=1, dtype="float64", compress=0, block=None,
+                  chunk_rows=None, warn_stacklevel=2) -> PredictionResult:
+    """Stage: read spikes and kernels, predict, write ``output`` (streaming, atomic).
+
+    Every input is validated and every spike read before anything is written; on error no file
+    appears. Memory: the spike counts (4 bytes per population and bin) plus one block.
+
+    Parameters
+    ----------
+    spikes : str, path-like or list of them
+        Spike files, globs or folders, each optionally ``POP=...`` (:class:`lfpk.engines.spikes.SpikeRecording`).
+    kernels : xarray.Dataset, path-like or KernelFactory
+        Gathered kernels (``kernels.nc`` or its dataset), or a :class:`KernelFactory` computing
+        them at the spikes' measured rates.
+    output : path-like
+        Prediction file (.nc).
+    populations : path-like or dict, optional
+        Unit->population map (per-unit lines or id ranges).
+    tstop : float, optional
+        Stop time (ms); required for text spikes, overrides the netCDF attribute.
+    dt : float, optional
+        Bin width (ms); default the kernels' dt (it must equal it).
+    duplicates : {'error', 'keep'}
+    kernel_source : str, optional
+        Recorded as the kernels' provenance (a factory names its own).
+    time_unit : {'ms', 's'}, optional
+        Unit of spike times whose file states none.
+    nest_resolution : float, optional
+        Resolution (ms) of NEST ``time_in_steps`` files.
+    unit_offsets : dict, optional
+        Population -> id offset of its labelled files.
+    allow_silent : bool or list of str
+        Presynaptic populations allowed to have no spike (warning instead of error).
+    signals, contributions, decimate, dtype, block
+        As :func:`predict`.
+    compress : int
+        zlib level of the output (0: none).
+    chunk_rows : int, optional
+        Spikes per read chunk.
+    warn_stacklevel : int
+        Stack level of the warnings emitted (2: the caller of this function; a wrapper adds one).
+
+    Returns
+    -------
+    PredictionResult
+    """
+    if kernels is None:
+        raise ValueError("give either kernels (--kernels) or a kernel configuration (--kernel-config)")
+    check_options(dtype, decimate)
+    kern = open_kernels(kernels, kernel_source, signals)
+    dt = bin_width(dt, kern, kernels)
+    rec = SpikeRecording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets,
+                         chunk_rows or CHUNK_ROWS)
+    check_populations(rec, kern, populations if populations is not None and not isinstance(populations, dict)
+                      else spikes)
+    counts, caught = count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit is not None)
+    if kern.factory is not None:
+        data, source, more = kernels_at_measured_rates(kern, counts)
+    else:
+        data, source, more = kern.data, kern.source, check_kernel_rates(kern.data, counts)
+    caught += more
+    for text in caught:
+        warnings.warn(text, SpikeWarning, stacklevel=warn_stacklevel)
+    bank = KernelBank(data, signals)
+    sp = StreamingPredictor(bank, contributions=contributions, decimate=decimate, block=block)
+    n_time = n_output_samples(counts.counts.shape[1], sp.q)
+    extra = stage_attrs(rec, counts, source, duplicates, caught, populations)
+    if "population_map" in extra:
+        register_input(populations)
+    attrs = prediction_attrs(bank, data, sp.q, dtype, rec.sources[0].path if len(rec.sources) == 1 else
+                             extra["spike_files"], extra)
+    inputs = [p for p in (kernels, populations) if isinstance(p, (str, os.PathLike))]
+    inputs += [s.path for s in rec.sources]
+    write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs)
     log.info("prediction: %s (%d spikes, %d samples, signals %s)", output, counts.n_spikes, n_time, attrs["signals"])
     return PredictionResult(str(output), attrs, n_time, counts.report(), caught, counts)

@@ -35,6 +35,7 @@ import math
 import warnings
 
 import numpy as np
+from scipy import fft, signal
 
 #: signals predicted when the kernels carry them (variables with a ``lag`` dimension)
 SIGNALS = ("lfp", "csd", "cdm", "eeg", "meg")
@@ -105,8 +106,6 @@ def anti_alias_filter(q):
     q = int(q)
     if q < 2:
         return np.ones(1)
-    from scipy import signal
-
     nyq_out = 0.5 / q  # in units of the input sampling rate
     width = (1.0 - AA_PASS) * nyq_out
     numtaps, beta = signal.kaiserord(AA_ATTENUATION_DB, width / 0.5)
@@ -216,8 +215,6 @@ class StreamingPredictor:
     """
 
     def __init__(self, bank, contributions=True, decimate=1, block=None):
-        from scipy import fft
-
         self.bank = bank
         self.contributions = bool(contributions)
         self.q = int(decimate)
@@ -317,8 +314,6 @@ class StreamingPredictor:
         return block
 
     def _block(self, final):
-        from scipy import fft
-
         if self._n_pending:
             x_new = self._take(min(self.block, self._n_pending))
         else:  # tail after the recording: zeros until every look-ahead is covered
@@ -354,8 +349,6 @@ class StreamingPredictor:
         return {"n": len(keep), "signals": signals, "contributions": contributions, "counts": counts}
 
     def _transforms(self, nfft):
-        from scipy import fft
-
         if nfft not in self._G:
             if len(self._G) > 8:  # online use with many partial lengths: keep the cache small
                 self._G.pop(next(k for k in self._G if k != self.nfft), None)
@@ -384,8 +377,6 @@ class StreamingPredictor:
 
 def _convolve_last(H, h):
     """Full convolution of every kernel trace (last axis) with filter taps ``h``."""
-    from scipy import fft
-
     n = H.shape[-1] + len(h) - 1
     nfft = fft.next_fast_len(n, real=True)
     return fft.irfft(fft.rfft(H, nfft, axis=-1) * fft.rfft(h, nfft), nfft, axis=-1)[..., :n]
