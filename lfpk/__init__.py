@@ -40,7 +40,7 @@ _EXPORTS = {
     "PopulationMap": "lfpk.engines.spikes", "population_counts": "lfpk.engines.spikes", "count_recording": "lfpk.engines.spikes",
     "SpikeInputError": "lfpk.engines.spikes", "SpikeWarning": "lfpk.engines.spikes",
     # prediction
-    "predict": "lfpk.engines.prediction.predict", "predict_files": "lfpk.engines.prediction.predict", "KernelBank": "lfpk.engines.prediction.streaming",
+    "predict": "lfpk.engines.prediction.predict", "predict_files": "lfpk.api.prediction", "KernelBank": "lfpk.engines.prediction.streaming",
     "StreamingPredictor": "lfpk.engines.prediction.streaming", "OnlinePredictor": "lfpk.engines.prediction.online",
     # comparison
     "compare": "lfpk.engines.compare", "compare_files": "lfpk.engines.compare", "summary_table": "lfpk.engines.compare",

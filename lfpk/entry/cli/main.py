@@ -281,7 +281,7 @@ def _pop_values(items, what, convert=int):
 def _cmd_predict(args):
     import warnings
 
-    from lfpk.engines.prediction.predict import predict_files
+    from lfpk.api.prediction import predict_files
 
     signals = None
     if args.signals:
