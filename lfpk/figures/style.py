@@ -1,11 +1,36 @@
-"""Figures of the study (matplotlib, Agg backend, PNG and PDF with stable metadata)."""
+"""The figure style every figure of lfpk uses: rcParams, colours, the pyplot loader, saving, cells
+and scale bars.
+
+One place for the conventions the study's figures (:mod:`lfpk.figures.study`) and the paper's
+(:mod:`lfpk.figures.paper`, Fig 14 included) share:
+
+* fonts and rcParams: :data:`STYLE` (study figures), :data:`PAPER_STYLE` (paper figures);
+* colours: populations (:data:`POPULATION_COLORS`, E blue / I red as in the published figures),
+  ground truth, kernel variants, approximations, membrane and kernel forms, section groups;
+* :func:`pyplot` (matplotlib with the Agg backend, imported when a figure is drawn), :func:`save`
+  (PNG / PDF atomically, without timestamps), :func:`draw_cell`, :func:`style_axes`;
+* scale bars (:func:`scalebar`): a 1-2-5 length in a unit that keeps the label short (``100 µA um``
+  rather than ``100000 nA um``, ``50 µV`` rather than ``0.05 mV``), its label inside the axes;
+  :func:`scalebar_problems` lists labels that a drawn figure shows outside their axes.
+
+matplotlib is imported inside the functions that draw: it is heavy and only needed when a figure
+is made (the package's commands that make no figure must not load it).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
+from lfpk.base.io import atomic_path
+
+# ---------------------------------------------------------------------------------------------
+# rcParams
+# ---------------------------------------------------------------------------------------------
+
+#: rcParams of the study's figures.
 STYLE = {
     "font.size": 8,
     "axes.titlesize": 9,
@@ -15,6 +40,52 @@ STYLE = {
     "axes.spines.right": False,
     "figure.dpi": 150,
 }
+#: rcParams of the paper figures (smaller fonts for a 7.5-inch page), on top of :data:`STYLE`.
+PAPER_STYLE = {**STYLE, "font.size": 7, "axes.titlesize": 7, "axes.labelsize": 7, "legend.fontsize": 6,
+               "xtick.labelsize": 6, "ytick.labelsize": 6, "lines.linewidth": 0.8, "figure.dpi": 150}
+#: Font size (points) of scale-bar labels.
+SCALEBAR_FONTSIZE = 6
+
+# ---------------------------------------------------------------------------------------------
+# Colours
+# ---------------------------------------------------------------------------------------------
+
+#: Colours of the populations in every figure (the published figures: E blue, I red).
+POPULATION_COLORS = {"E": "tab:blue", "I": "tab:red"}
+#: Colour of the ground truth (multicompartment network) in every trace and spectrum.
+GROUND_TRUTH_COLOR = "k"
+#: Colours of the kernel variants of the study figures, in order.
+VARIANT_COLORS = ("tab:orange", "tab:green", "tab:purple", "tab:cyan", "tab:brown", "tab:pink", "tab:olive")
+#: Colours of the approximations of the paper figures (and of other populations), in order.
+CYCLE = ("tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
+#: Colours of the membrane forms in the single-cell figures (Figs 2, S1).
+FORM_COLORS = {"active": "k", "quasi_linear": "tab:orange", "frozen": "tab:green", "passive": "tab:purple"}
+#: Display names of the membrane forms.
+FORM_NAMES = {"active": "active", "quasi_linear": "quasi-linear", "frozen": "frozen", "passive": "passive"}
+#: Colours of the kernel forms (Figs 5, 11).
+KERNEL_FORM_COLORS = {"quasi_linear": "tab:cyan", "frozen": "tab:olive", "passive": "tab:gray"}
+#: Colours of the predictions from the ground truth's spikes and from the LIF network's (Fig 14).
+GT_SPIKES_COLOR = "tab:orange"
+LIF_COLOR = "tab:green"
+#: Colours of the dipole components x, y, z.
+COMPONENT_COLORS = ("tab:gray", "tab:olive", "tab:purple")
+#: Colours of a cell's section groups (morphology figures).
+SECTION_COLORS = {"soma": "k", "dend": "tab:blue", "apic": "tab:red", "axon": "tab:green", "other": "0.5"}
+
+
+def population_color(name, index=0):
+    """Colour of population ``name`` (:data:`POPULATION_COLORS`; others: ``CYCLE[index]``)."""
+    return POPULATION_COLORS.get(str(name), CYCLE[index % len(CYCLE)])
+
+
+def population_colors(names):
+    """Colour of each population of ``names`` (dict; :func:`population_color` in order)."""
+    return {n: population_color(n, i) for i, n in enumerate(names)}
+
+
+def variant_color(index):
+    """Colour of the ``index``-th kernel variant of a study figure."""
+    return VARIANT_COLORS[index % len(VARIANT_COLORS)]
 
 
 def apply_style(figures_cfg=None):
@@ -24,10 +95,13 @@ def apply_style(figures_cfg=None):
     return STYLE
 
 
-SECTION_COLORS = {"soma": "k", "dend": "tab:blue", "apic": "tab:red", "axon": "tab:green", "other": "0.5"}
+# ---------------------------------------------------------------------------------------------
+# matplotlib, saving, axes
+# ---------------------------------------------------------------------------------------------
 
 
-def _pyplot():
+def pyplot():
+    """``matplotlib.pyplot`` with the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -36,11 +110,13 @@ def _pyplot():
     return plt
 
 
+#: Former private name of :func:`pyplot` (kept for callers outside the figure layer).
+_pyplot = pyplot
+
+
 def save(fig, paths):
     """Save ``fig`` to each path (suffix decides the format), atomically, without timestamps."""
-    from lfpk.base.io import atomic_path
-
-    plt = _pyplot()
+    plt = pyplot()
     for path in paths:
         path = Path(path)
         fmt = path.suffix.lstrip(".")
@@ -50,10 +126,28 @@ def save(fig, paths):
     plt.close(fig)
 
 
+def style_axes(ax):
+    """Hide the top and right spines (the study's ``remove_axis_junk``)."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def no_minor_labels(ax):
+    """No tick labels at the minor ticks of the x axis (log axes)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def grid_shape(n, max_columns=4):
     """Rows and columns of a grid of ``n`` panels (at most ``max_columns`` per row)."""
     cols = min(n, max_columns)
     return int(np.ceil(n / cols)), cols
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells
+# ---------------------------------------------------------------------------------------------
 
 
 def draw_cell(ax, seg, x0=0.0, z0=0.0, width_scale=1.0, color=None, lw_min=0.4):
@@ -70,6 +164,8 @@ def draw_cell(ax, seg, x0=0.0, z0=0.0, width_scale=1.0, color=None, lw_min=0.4):
         Line width (points) per um of diameter.
     color : str, optional
         One colour for every segment (default: by section group, :data:`SECTION_COLORS`).
+    lw_min : float
+        Thinnest line (points).
     """
     from matplotlib.collections import LineCollection
 
@@ -83,6 +179,171 @@ def draw_cell(ax, seg, x0=0.0, z0=0.0, width_scale=1.0, color=None, lw_min=0.4):
                                      capstyle="butt"))
 
 
+# ---------------------------------------------------------------------------------------------
+# Scale bars
+# ---------------------------------------------------------------------------------------------
+
+#: ``gid`` of every scale-bar label (how :func:`scalebar_labels` finds them).
+SCALEBAR_GID = "lfpk-scalebar"
+#: SI prefixes a scale-bar label may use, smallest first.
+_PREFIXES = (("p", 1e-12), ("n", 1e-9), ("µ", 1e-6), ("m", 1e-3), ("", 1.0), ("k", 1e3))
+_PREFIX_VALUE = {"p": 1e-12, "n": 1e-9, "u": 1e-6, "µ": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3}
+_UNIT = re.compile(r"^([pnuµmk]?)([VA])(?![a-zA-Z])(.*)$")
+
+
+def nice_value(x, round_up=True):
+    """A 1-2-5 value (1, 2 or 5 times a power of ten) near ``x`` > 0.
+
+    Parameters
+    ----------
+    x : float
+        Value (any unit).
+    round_up : bool
+        The smallest 1-2-5 value >= ``x`` (default), else the largest <= ``x``.
+
+    Returns
+    -------
+    float
+        The value (1.0 for ``x`` not positive or not finite).
+    """
+    if not np.isfinite(x) or x <= 0:
+        return 1.0
+    e = np.floor(np.log10(x))
+    steps = [m * 10.0 ** k for k in (e - 1, e, e + 1) for m in (1.0, 2.0, 5.0)]
+    if round_up:
+        return float(min(s for s in steps if s >= x * (1 - 1e-12)))
+    return float(max(s for s in steps if s <= x * (1 + 1e-12)))
+
+
+def display_unit(value, units):
+    """Factor and unit that show ``value`` (in ``units``) as a number from 1 to 999.
+
+    Volts and amperes change their SI prefix (``0.05 mV`` -> 50 ``µV``; ``1e5 nA um`` -> 100
+    ``µA um``; ``uA/mm3`` -> ``nA/mm3``); other units are kept.
+
+    Parameters
+    ----------
+    value : float
+        Magnitude in ``units``.
+    units : str
+        Unit of ``value`` (e.g. ``mV``, ``nA um``, ``uA/mm3``).
+
+    Returns
+    -------
+    factor : float
+        Multiply ``value`` by it to get the number shown.
+    units : str
+        The unit shown.
+    """
+    m = _UNIT.match(str(units).strip())
+    if m is None or not np.isfinite(value) or value == 0:
+        return 1.0, str(units)
+    prefix, base, rest = m.groups()
+    si = abs(value) * _PREFIX_VALUE[prefix]
+    chosen = _PREFIXES[0]
+    for p, f in _PREFIXES:
+        if si >= f * (1 - 1e-9):
+            chosen = (p, f)
+    return _PREFIX_VALUE[prefix] / chosen[1], f"{chosen[0]}{base}{rest}"
+
+
+def format_quantity(value, units):
+    """``value`` (in ``units``) as a short label, e.g. ``50 µV``, ``100 µA um`` (3 significant digits)."""
+    factor, shown = display_unit(value, units)
+    number = f"{value * factor:.3g}"
+    return f"{number} {shown}".strip()
+
+
+def scalebar(ax, value, units, height=None, y0=None, x=0.985, color="k", lw=1.2, fontsize=SCALEBAR_FONTSIZE):
+    """Draw a vertical scale bar near the right edge of ``ax``, labelled inside the axes.
+
+    Parameters
+    ----------
+    ax : matplotlib axes
+    value : float
+        What the bar stands for, in ``units`` (pass a 1-2-5 value, :func:`nice_value`).
+    units : str
+        Unit of ``value``; the label uses :func:`format_quantity` (a prefix that keeps it short).
+    height : float, optional
+        Length of the bar in the axes' y data units (default ``value``: the data are in ``units``).
+    y0 : float, optional
+        Bottom of the bar (y data units; default 4 % of the y range above the bottom of the axes;
+        set the y limits first).
+    x : float
+        Horizontal position of the bar (fraction of the axes width).
+    color : str
+    lw : float
+        Line width (points).
+    fontsize : float
+        Label size (points).
+
+    Returns
+    -------
+    matplotlib.text.Annotation
+        The label (left of the bar, right-aligned, ``gid`` :data:`SCALEBAR_GID`).
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import blended_transform_factory
+
+    height = float(value if height is None else height)
+    if y0 is None:
+        lo, hi = sorted(ax.get_ylim())
+        y0 = lo + 0.04 * (hi - lo)
+    trans = blended_transform_factory(ax.transAxes, ax.transData)
+    ax.add_artist(Line2D([x, x], [y0, y0 + height], transform=trans, color=color, lw=lw, solid_capstyle="butt",
+                         clip_on=False))
+    return ax.annotate(format_quantity(value, units), xy=(x, y0 + height / 2), xycoords=trans, xytext=(-2.5, 0),
+                       textcoords="offset points", ha="right", va="center", fontsize=fontsize, color=color,
+                       gid=SCALEBAR_GID, annotation_clip=False,
+                       bbox={"boxstyle": "square,pad=0.1", "fc": "w", "ec": "none", "alpha": 0.7})
+
+
+def scalebar_labels(fig):
+    """Every scale-bar label of ``fig`` (texts drawn by :func:`scalebar`)."""
+    return [t for ax in fig.axes for t in ax.texts if t.get_gid() == SCALEBAR_GID]
+
+
+def scalebar_problems(fig, tolerance=0.5):
+    """Scale-bar labels of ``fig`` that do not fit: outside their axes or the figure, or not a
+    1-2-5 value from 1 to 999 (draws the figure to measure the labels).
+
+    Parameters
+    ----------
+    fig : matplotlib figure
+    tolerance : float
+        Pixels a label may stick out.
+
+    Returns
+    -------
+    list of str
+        One line per problem (empty: every label fits).
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for t in scalebar_labels(fig):
+        text = t.get_text()
+        box = t.get_window_extent(renderer)
+        for name, outer in (("axes", t.axes.get_window_extent(renderer)), ("figure", fig.bbox)):
+            if (box.x0 < outer.x0 - tolerance or box.x1 > outer.x1 + tolerance or box.y0 < outer.y0 - tolerance
+                    or box.y1 > outer.y1 + tolerance):
+                problems.append(f"scale bar {text!r} ({t.axes.get_title()!r}) reaches outside its {name}")
+        number = text.split(" ")[0]
+        try:
+            v = float(number)
+        except ValueError:
+            problems.append(f"scale bar {text!r}: no number")
+            continue
+        if not (1 <= v < 1000 and np.isclose(nice_value(v), v)):
+            problems.append(f"scale bar {text!r}: not a 1-2-5 value from 1 to 999")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Morphology figure (lfpk.study.stages calls it here)
+# ---------------------------------------------------------------------------------------------
+
+
 def morphologies(tables, paths):
     """Draw every population's morphology (x-z projection, coloured by section group).
 
@@ -93,7 +354,7 @@ def morphologies(tables, paths):
     paths : sequence of path-like
         Output files (``.png``, ``.pdf``).
     """
-    plt = _pyplot()
+    plt = pyplot()
     n = len(tables)
     rows, cols = grid_shape(n)
     with plt.rc_context(STYLE):
@@ -122,61 +383,42 @@ def morphologies(tables, paths):
         save(fig, paths)
 
 
-def kernels(ds, paths, title=None, lag_range=(-5.0, 40.0)):
-    """Kernels H_YX of every connection: LFP across depth (image + traces) and dipole moment (z).
+# ---------------------------------------------------------------------------------------------
+# Traces across depth
+# ---------------------------------------------------------------------------------------------
+
+
+def channel_spacing(z, default=1.0):
+    """Smallest distance between neighbouring contacts ``z`` (um; ``default`` for one contact)."""
+    z = np.asarray(z, dtype=float)
+    return float(np.abs(np.diff(z)).min()) if len(z) > 1 else float(default)
+
+
+def depth_traces(ax, t, traces, z, scale, spacing, color="k", lw=0.6, ls="-", label=None, **kwargs):
+    """Draw traces (channel, time) at their contacts' depths ``z``.
 
     Parameters
     ----------
-    ds : xarray.Dataset
-        Gathered kernels (dims ``post``, ``pre``, ``channel``, ``lag``; ``lfp`` mV, ``cdm`` nA um).
-    paths : sequence of path-like
-        Output files.
-    title : str, optional
-    lag_range : (float, float)
-        Lags shown (ms).
+    t : array (time,)
+        Time (ms).
+    traces : array (channel, time)
+        Signal (any unit; mean removed by the caller if wanted).
+    z : array (channel,)
+        Depth of each contact (um).
+    scale : float
+        Signal value (unit of ``traces``) drawn as 0.9 of a channel spacing.
+    spacing : float
+        Channel spacing (um), :func:`channel_spacing`.
+    label : str, optional
+        Legend label (on the first channel only).
     """
-    plt = _pyplot()
-    posts = [str(y) for y in ds["post"].values]
-    pres = [str(x) for x in ds["pre"].values]
-    lags = ds["lag"].values
-    sel = (lags >= lag_range[0]) & (lags <= lag_range[1])
-    z = ds["channel_z"].values
-    dz = np.abs(np.diff(z)).min() if len(z) > 1 else 1.0
-    with plt.rc_context(STYLE):
-        # rows: one pair of rows (LFP, CDM) per postsynaptic population; columns: presynaptic
-        fig = plt.figure(figsize=(2.6 * len(pres) + 0.8, 3.6 * len(posts) + 0.6))
-        outer = fig.add_gridspec(len(posts), len(pres), hspace=0.5, wspace=0.3)
-        for i, post in enumerate(posts):
-            for j, pre in enumerate(pres):
-                inner = outer[i, j].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.12)
-                ax = fig.add_subplot(inner[0])
-                ax_c = fig.add_subplot(inner[1], sharex=ax)
-                lfp = ds["lfp"].sel(post=post, pre=pre).values[:, sel]
-                if "K" in ds and not np.isfinite(float(ds["K"].sel(post=post, pre=pre))):
-                    ax.set_title(f"{pre}$\\to${post}: no connection")
-                    ax.axis("off")
-                    ax_c.axis("off")
-                    continue
-                vmax = np.abs(lfp).max() or 1.0
-                ax.imshow(lfp, aspect="auto", cmap="PRGn", vmin=-vmax, vmax=vmax, interpolation="nearest",
-                          extent=[lags[sel][0], lags[sel][-1], z.min() - dz / 2, z.max() + dz / 2],
-                          origin="lower" if z[0] < z[-1] else "upper")
-                for k, zk in enumerate(z):
-                    ax.plot(lags[sel], zk + lfp[k] / vmax * dz * 0.9, color="k", lw=0.6)
-                ax.set_title(f"H$_{{{post}{pre}}}$ ({pre}$\\to${post})\nLFP, scale {vmax * 1e3:.3g} uV"
-                             if len(post) == len(pre) == 1 else f"{pre}$\\to${post}\nLFP, scale {vmax * 1e3:.3g} uV")
-                plt.setp(ax.get_xticklabels(), visible=False)
-                if j == 0:
-                    ax.set_ylabel("depth z (um)")
-                cdm = ds["cdm"].sel(post=post, pre=pre, component="z").values[sel]
-                ax_c.plot(lags[sel], cdm, color="tab:purple", lw=0.8)
-                ax_c.axhline(0, color="0.7", lw=0.5)
-                if i == len(posts) - 1:
-                    ax_c.set_xlabel("lag (ms)")
-                if j == 0:
-                    ax_c.set_ylabel("CDM z\n(nA um)")
-        if title:
-            fig.suptitle(title)
-        fig.subplots_adjust(left=0.6 / fig.get_figwidth() + 0.05, right=0.98, bottom=0.5 / fig.get_figheight(),
-                            top=1.0 - (1.0 if title else 0.5) / fig.get_figheight())
-        save(fig, paths)
+    for k, zk in enumerate(z[: len(traces)]):
+        ax.plot(t, zk + traces[k] / scale * spacing * 0.9, color=color, lw=lw, ls=ls,
+                label=label if k == 0 else None, **kwargs)
+
+
+def depth_scalebar(ax, scale, units, spacing, **kwargs):
+    """Scale bar of traces drawn by :func:`depth_traces` with ``scale``: a 1-2-5 value at most
+    ``scale`` (in ``units``), as long as the traces draw it (call after the y limits are set)."""
+    value = nice_value(scale, round_up=False)
+    return scalebar(ax, value, units, height=value / scale * spacing * 0.9, **kwargs)

@@ -7,9 +7,16 @@ lettered panels recorded in the files' metadata, stacked traces, colours); one m
 (``workflow/rules/paper.smk``); ``docs/figures.md`` maps each figure to its inputs.
 """
 
-from lfpk.figures.paper.framework import PaperFigure, read_panels, stacked_traces
-
-
+from lfpk.figures.paper.data import TRACE_WINDOW
+from lfpk.figures.paper.fig02 import single_cell_figure_files
+from lfpk.figures.paper.fig03 import network_figure_files
+from lfpk.figures.paper.fig04 import comparison_figure_files
+from lfpk.figures.paper.fig05 import kernels_figure_files
+from lfpk.figures.paper.fig07 import metrics_figure_files
+from lfpk.figures.paper.fig08 import sensitivity_figure_files
+from lfpk.figures.paper.fig09 import jscan_figure_files
+from lfpk.figures.paper.figs3 import vrest_jscan_figure_files
+from lfpk.figures.paper.framework import PaperFigure, footnote, read_panels, stacked_traces
 
 #: The paper figures of Model A lfpk makes, with what each shows.
 FIGURES = {
@@ -48,8 +55,6 @@ def make(figure, inputs, outputs, params):
     edge and recorded in its metadata (:func:`lfpk.figures.paper.framework.footnote`). Returns the panel
     list written into the files (:meth:`PaperFigure.describe`).
     """
-    from lfpk.figures.paper.framework import footnote
-
     params = dict(params)
     with footnote(params.pop("citation", "")):
         return _make(figure, {k: _paths(v) for k, v in dict(inputs).items()}, _paths(outputs), params)
@@ -59,47 +64,29 @@ def _make(figure, inputs, outputs, params):
     layout = params.get("layout", figure)
     window = float(params.get("window", 0) or 0) or None
     if layout in ("Fig02", "FigS1"):
-        from lfpk.figures.paper.fig02 import single_cell_figure_files
-
         return single_cell_figure_files(inputs["cells"], params["config"], outputs,
                                         site="soma" if layout == "Fig02" else "dendrite", name=figure)
     if layout == "Fig03":
-        from lfpk.figures.paper.fig03 import network_figure_files
-
         return network_figure_files(inputs["spikes"][0], inputs["signals"][0], inputs["membrane"][0], outputs,
                                     window=window or 400.0, name=figure)
     if layout in ("Fig04", "Fig06"):
-        from lfpk.figures.paper.data import TRACE_WINDOW
-        from lfpk.figures.paper.fig04 import comparison_figure_files
-
         return comparison_figure_files(inputs["signals"][0], params["labels"], inputs["approximations"], outputs,
                                        figure, params["title"], window=window or TRACE_WINDOW,
                                        source=params.get("source", "total"),
                                        color_offset=int(params.get("color_offset", 0)))
     if layout == "Fig05":
-        from lfpk.figures.paper.fig05 import kernels_figure_files
-
         return kernels_figure_files(params["hybrid_labels"], inputs["hybrid"], params["direct_labels"],
                                     inputs["direct"], outputs, name=figure, posts=params.get("posts"))
     if layout == "Fig07":
-        from lfpk.figures.paper.fig07 import metrics_figure_files
-
         return metrics_figure_files(inputs["comparison"][0], outputs, source=params.get("source", "total"),
                                     name=figure)
     if layout == "Fig08":
-        from lfpk.figures.paper.fig08 import sensitivity_figure_files
-
         return sensitivity_figure_files(inputs["sensitivity"][0], outputs, name=figure)
     if layout == "Fig09":
-        from lfpk.figures.paper.data import TRACE_WINDOW
-        from lfpk.figures.paper.fig09 import jscan_figure_files
-
         return jscan_figure_files(params["J"], inputs["spikes"], inputs["signals"], inputs["predictions"],
                                   inputs["comparisons"], outputs, variant=params.get("variant", ""),
                                   window=window or TRACE_WINDOW, name=figure, source=params.get("source", "total"))
     if layout == "FigS3":
-        from lfpk.figures.paper.figs3 import vrest_jscan_figure_files
-
         n = len(params["J"])
         files = inputs["comparisons"]
         groups = [files[i * n:(i + 1) * n] for i in range(len(params["labels"]))]  # per V_rest form, runs in J order

@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from scipy import signal
+
+from lfpk.engines.compare import PSD_SEGMENT, welch_overlap
+from lfpk.figures.inputs import run_config
+from lfpk.figures.paper.framework import window_indices
 
 #: Default length of the trace windows (ms): the study's Figs 4 and 6 show 200 ms.
 TRACE_WINDOW = 200.0
-
-
-def run_config(spikes):
-    """The configuration of a ground-truth run from its ``spikes.nc`` (as simulated)."""
-    from lfpk.figures.study import run_config as _run_config
-
-    return _run_config(spikes)
 
 
 def analysis_window(ds, length):
@@ -55,10 +53,6 @@ def rate_spectra(spikes):
     -------
     frequency (Hz), {population: psd}
     """
-    from scipy import signal
-
-    from lfpk.engines.compare import PSD_SEGMENT, welch_overlap
-
     dt = float(spikes.attrs["dt"])
     t = np.asarray(spikes["time"].values, dtype=float)
     keep = t >= float(spikes.attrs.get("transient", 0.0))
@@ -72,8 +66,6 @@ def rate_spectra(spikes):
 def trace(ds, name, t0, t1, source="total", component=None):
     """``(t, data (channel, time))`` of signal ``name`` of ``source`` in ``[t0, t1]``; ``cdm`` with
     ``component`` gives one row."""
-    from lfpk.figures.paper.framework import window_indices
-
     var = ds[name].sel(source=source)
     if component is not None:
         var = var.sel(component=[component])

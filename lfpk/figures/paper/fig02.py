@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfpk.figures.paper.framework import FORM_COLORS, FORM_NAMES, PaperFigure, population_colors, style_axes
+from lfpk.base.io import read_dataset
+from lfpk.figures.paper.framework import PaperFigure
+from lfpk.figures.style import FORM_COLORS, FORM_NAMES, draw_cell, population_colors, style_axes
+from lfpk.model import from_config
 
 LETTERS = "ABCDEFGHIJKLMNOP"
 
@@ -27,8 +30,6 @@ def single_cell_figure(datasets, models, paths, site="soma", name="Fig02"):
     paths : list of path
         ``FigNN.png``, ``FigNN.pdf``.
     """
-    from lfpk.figures.style import draw_cell
-
     pops = list(datasets)
     forms = [str(f) for f in datasets[pops[0]]["form"].values]
     colors = population_colors(pops)
@@ -105,7 +106,7 @@ def single_cell_figure(datasets, models, paths, site="soma", name="Fig02"):
 
 def _shade(color, frac):
     """``color`` lightened towards white by ``1 - frac`` (0: light, 1: full)."""
-    from matplotlib.colors import to_rgb
+    from matplotlib.colors import to_rgb  # matplotlib only when a figure is drawn
 
     c = np.array(to_rgb(color))
     return tuple(1.0 - (0.25 + 0.75 * frac) * (1.0 - c))
@@ -113,9 +114,6 @@ def _shade(color, frac):
 
 def single_cell_figure_files(paths_nc, cfg, outputs, site="soma", name="Fig02"):
     """File-level wrapper: datasets from ``paths_nc`` (one per population), cells from ``cfg``."""
-    from lfpk.base.io import read_dataset
-    from lfpk.model import from_config
-
     model = from_config(cfg)
     datasets = {}
     for p in paths_nc:

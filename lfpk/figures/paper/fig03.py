@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from lfpk.base.io import read_dataset
+from lfpk.figures.inputs import run_config
 from lfpk.figures.paper.data import analysis_window, mean_rates, rate_spectra, spikes_of, trace
-from lfpk.figures.paper.framework import PaperFigure, population_colors, stacked_traces, style_axes
+from lfpk.figures.paper.framework import PaperFigure, stacked_traces
+from lfpk.figures.style import draw_cell, population_colors, style_axes
+from lfpk.model import from_config
+from lfpk.model.connectivity import Connectivity, place_cells
 
 #: Cells drawn per population in panel A (the study: 128 E, 16 I of 8192 / 1024).
 DRAWN = {"E": 128, "I": 16}
@@ -26,8 +31,6 @@ def synapse_depths(cfg, sample=SYNAPSE_SAMPLE):
     """Absolute depths (um) of the synapses of every connection, from the network's connectivity
     (:class:`lfpk.model.connectivity.Connectivity`) for the first ``sample`` cells of each postsynaptic
     population, and the factor ``N_post / sample`` that scales their counts to the population."""
-    from lfpk.model.connectivity import Connectivity, place_cells
-
     layout = place_cells(cfg)
     conn = Connectivity(cfg, layout)
     out = {}
@@ -47,9 +50,6 @@ def synapse_depths(cfg, sample=SYNAPSE_SAMPLE):
 
 def network_figure(spikes, signals, membrane, cfg, paths, window=400.0, name="Fig03"):
     """Draw Fig 3 from a ground-truth run's outputs and its configuration."""
-    from lfpk.figures.style import draw_cell
-    from lfpk.model import from_config
-
     model = from_config(cfg)
     pops = list(model.populations)
     colors = population_colors(pops)
@@ -184,9 +184,6 @@ def network_figure(spikes, signals, membrane, cfg, paths, window=400.0, name="Fi
 
 def network_figure_files(spikes, signals, membrane, outputs, window=400.0, name="Fig03"):
     """File-level wrapper (the run's config from its ``spikes.nc``)."""
-    from lfpk.base.io import read_dataset
-    from lfpk.figures.paper.data import run_config
-
     sp = read_dataset(spikes, kind="spikes")
     return network_figure(sp, read_dataset(signals, kind="signals"), read_dataset(membrane, kind="membrane"),
                           run_config(sp), outputs, window=window, name=name)

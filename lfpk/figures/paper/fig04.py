@@ -10,7 +10,9 @@ column per approximation: the LFP across depth (top) and the current dipole mome
 from __future__ import annotations
 
 from lfpk.figures.paper.data import TRACE_WINDOW, analysis_window, trace
-from lfpk.figures.paper.framework import CYCLE, GROUND_TRUTH, PaperFigure, stacked_traces, style_axes
+from lfpk.base.io import read_dataset
+from lfpk.figures.paper.framework import PaperFigure, stacked_traces
+from lfpk.figures.style import CYCLE, GROUND_TRUTH_COLOR, style_axes
 
 LETTERS = "ABCDEFGHIJKLMNOP"
 
@@ -42,10 +44,10 @@ def comparison_figure(ground_truth, approximations, paths, name, title, window=T
         ax_c = f.add_subplot(gs[6, j], sharex=ax)
         ta, a_lfp = trace(ds, "lfp", t0, t1, source)
         _, a_cdm = trace(ds, "cdm", t0, t1, source, "z")
-        scale_lfp = stacked_traces(ax, t, g_lfp, scale=scale_lfp, color=GROUND_TRUTH, units="mV",
+        scale_lfp = stacked_traces(ax, t, g_lfp, scale=scale_lfp, color=GROUND_TRUTH_COLOR, units="mV",
                                    label="ground truth", scalebar=j == n - 1)
         stacked_traces(ax, ta, a_lfp, scale=scale_lfp, color=colors[j], scalebar=False, label=label)
-        scale_cdm = stacked_traces(ax_c, t, g_cdm, scale=scale_cdm, color=GROUND_TRUTH, units="nA um",
+        scale_cdm = stacked_traces(ax_c, t, g_cdm, scale=scale_cdm, color=GROUND_TRUTH_COLOR, units="nA um",
                                    ylabels=["P_z"], scalebar=j == n - 1)
         stacked_traces(ax_c, ta, a_cdm, scale=scale_cdm, color=colors[j], ylabels=["P_z"], scalebar=False)
         ax.set_title(label.replace(": ", ":\n"), fontsize=6)
@@ -68,8 +70,6 @@ def comparison_figure_files(ground_truth, labels, files, outputs, name, title, w
                             color_offset=0):
     """File-level wrapper of :func:`comparison_figure`; approximation ``i`` gets colour
     ``CYCLE[color_offset + i]`` (the colours of Fig 7)."""
-    from lfpk.base.io import read_dataset
-
     items = [(lab, read_dataset(p)) for lab, p in zip(labels, files)]
     colors = [CYCLE[(color_offset + i) % len(CYCLE)] for i in range(len(items))]
     return comparison_figure(read_dataset(ground_truth, kind="signals"), items, outputs, name, title, window, source,

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfpk.figures.paper.framework import PaperFigure, stacked_traces, style_axes
+from lfpk.base.io import read_dataset
+from lfpk.figures.paper.framework import PaperFigure, stacked_traces
+from lfpk.figures.style import KERNEL_FORM_COLORS, style_axes
 
-#: Colours of the kernel forms (quasi-linear, frozen), shared by Figs 5-7.
-FORM_CYCLE = {"quasi_linear": "tab:cyan", "frozen": "tab:olive", "passive": "tab:gray"}
+#: Colours of the kernel forms (quasi-linear, frozen), shared by Figs 5-7 (:mod:`lfpk.figures.style`).
+FORM_CYCLE = KERNEL_FORM_COLORS
 
 
 def kernels_figure(hybrid, direct, paths, lag_max=50.0, name="Fig05", posts=None):
@@ -73,8 +75,6 @@ def kernels_figure(hybrid, direct, paths, lag_max=50.0, name="Fig05", posts=None
 def kernels_figure_files(hybrid_labels, hybrid_files, direct_labels, direct_files, outputs, lag_max=50.0,
                          name="Fig05", posts=None):
     """File-level wrapper of :func:`kernels_figure`."""
-    from lfpk.base.io import read_dataset
-
     hyb = [(lab, read_dataset(p, kind="kernels")) for lab, p in zip(hybrid_labels, hybrid_files)]
     dire = [(lab, read_dataset(p, kind="kernels")) for lab, p in zip(direct_labels, direct_files)]
     return kernels_figure(hyb, dire, outputs, lag_max=lag_max, name=name, posts=posts)

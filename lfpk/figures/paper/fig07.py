@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfpk.figures.paper.framework import CYCLE, GROUND_TRUTH, PaperFigure, style_axes
+from lfpk.base.io import read_dataset
+from lfpk.figures.paper.framework import PaperFigure
+from lfpk.figures.style import CYCLE, GROUND_TRUTH_COLOR, style_axes
 
 #: Marker of each method (the study: circles, diamonds, stars).
 MARKERS = {"reconstruction": "o", "hybrid kernel": "d", "direct kernel": "*"}
@@ -24,7 +26,9 @@ def _values(ds, var, signal, source, approximation, band):
     return ds[var].sel(signal=signal, source=source, approximation=approximation, band=band).values[:n]
 
 
-def _summary(v):
+def summary(v):
+    """Median of the finite values of ``v`` and its distances to the 10 % and 90 % quantiles
+    (``nan`` thrice if none is finite)."""
     v = v[np.isfinite(v)]
     if not len(v):
         return np.nan, np.nan, np.nan
@@ -80,8 +84,8 @@ def metrics_figure(comparison, paths, source="total", fmax=1000.0, name="Fig07")
             if only_geff and not geff[j]:
                 continue
             for band, filled in BANDS:
-                r2m, r2lo, r2hi = _summary(_values(comparison, "r2", signal, source, app, band))
-                rsm, rslo, rshi = _summary(_values(comparison, "r_std", signal, source, app, band))
+                r2m, r2lo, r2hi = summary(_values(comparison, "r2", signal, source, app, band))
+                rsm, rslo, rshi = summary(_values(comparison, "r_std", signal, source, app, band))
                 ax.errorbar(r2m, rsm, xerr=[[r2lo], [r2hi]], yerr=[[rslo], [rshi]], fmt=MARKERS.get(methods[j], "o"),
                             ms=4, color=colors[j], mec=colors[j], mfc=colors[j] if filled else "w", elinewidth=0.6,
                             label=app if filled else None, clip_on=False)
@@ -97,7 +101,7 @@ def metrics_figure(comparison, paths, source="total", fmax=1000.0, name="Fig07")
     freq = np.asarray(comparison["frequency"].values, dtype=float)
     sel = (freq > 0) & (freq <= fmax)
     psd_gt = comparison["psd_ground_truth"].sel(signal="cdm_z", source=source).values[0]
-    axg.loglog(freq[sel], psd_gt[sel], color=GROUND_TRUTH, lw=1.5, label="ground truth")
+    axg.loglog(freq[sel], psd_gt[sel], color=GROUND_TRUTH_COLOR, lw=1.5, label="ground truth")
     for j, app in enumerate(apps):
         p = comparison["psd_prediction"].sel(signal="cdm_z", source=source, approximation=app).values[0]
         c = comparison["coherence"].sel(signal="cdm_z", source=source, approximation=app).values[0]
@@ -120,6 +124,4 @@ def metrics_figure(comparison, paths, source="total", fmax=1000.0, name="Fig07")
 
 def metrics_figure_files(comparison, outputs, source="total", name="Fig07"):
     """File-level wrapper of :func:`metrics_figure`."""
-    from lfpk.base.io import read_dataset
-
     return metrics_figure(read_dataset(comparison), outputs, source=source, name=name)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lfpk.base.io import read_dataset
+from lfpk.figures.inputs import cell_edges
 from lfpk.figures.paper.framework import PaperFigure
 
 R2_LEVELS = (0.95, 0.98, 0.99)
@@ -19,9 +21,7 @@ RSTD_LEVELS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 def sensitivity_figure(ds, paths, name="Fig08"):
     """Draw Fig 8 from a sensitivity map (:func:`lfpk.study.sensitivity.sensitivity_scan`)."""
-    from matplotlib import colors as mcolors
-
-    from lfpk.figures.study import _edges
+    from matplotlib import colors as mcolors  # matplotlib only when a figure is drawn
 
     x = np.asarray(ds["rate_scale"].values, dtype=float)
     y = np.asarray(ds["v_rest_offset"].values, dtype=float)
@@ -41,7 +41,7 @@ def sensitivity_figure(ds, paths, name="Fig08"):
         else:
             norm = mcolors.LogNorm(vmin=0.25, vmax=4.0)
             cmap, levels, label = "RdBu_r", RSTD_LEVELS, "r_STD"
-        im = ax.pcolormesh(_edges(x, 0.05), _edges(y, 0.5), z, norm=norm, cmap=cmap, shading="flat")
+        im = ax.pcolormesh(cell_edges(x, 0.05), cell_edges(y, 0.5), z, norm=norm, cmap=cmap, shading="flat")
         if len(x) > 1 and len(y) > 1 and np.isfinite(z).any():
             lv = [v for v in levels if np.nanmin(z) < v < np.nanmax(z)]
             if lv:
@@ -65,6 +65,4 @@ def sensitivity_figure(ds, paths, name="Fig08"):
 
 def sensitivity_figure_files(path, outputs, name="Fig08"):
     """File-level wrapper of :func:`sensitivity_figure`."""
-    from lfpk.base.io import read_dataset
-
     return sensitivity_figure(read_dataset(path), outputs, name=name)

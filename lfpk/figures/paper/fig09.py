@@ -13,8 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from lfpk.figures.paper.data import TRACE_WINDOW, analysis_window, mean_rates, rate_spectra, spikes_of, trace
-from lfpk.figures.paper.fig07 import _summary
-from lfpk.figures.paper.framework import GROUND_TRUTH, PaperFigure, population_colors, stacked_traces, style_axes
+from lfpk.base.io import read_dataset
+from lfpk.figures.paper.fig07 import summary
+from lfpk.figures.paper.framework import PaperFigure, stacked_traces
+from lfpk.figures.style import GROUND_TRUTH_COLOR, population_colors, style_axes
 
 #: LFP channels shown in panel B (the study's ch.2 and ch.11).
 CHANNELS = (1, 10)
@@ -22,7 +24,7 @@ BANDS = (("raw", True), ("lowpass", False))
 
 
 def _j_colors(n):
-    import matplotlib
+    import matplotlib  # matplotlib only when a figure is drawn
 
     cmap = matplotlib.colormaps["plasma"]
     return [cmap(0.1 + 0.75 * i / max(1, n - 1)) for i in range(n)]
@@ -66,14 +68,14 @@ def jscan_figure(runs, paths, window=TRACE_WINDOW, source="total", variant="", n
         tg, g = trace(sig, "lfp", t0, t1, source)
         tp, p_ = trace(pr, "lfp", t0, t1, source)
         rows = [c for c in CHANNELS if c < g.shape[0]]
-        s = stacked_traces(axb, tg, g[rows], color=GROUND_TRUTH, units="mV", ylabels=[f"ch.{c + 1}" for c in rows])
+        s = stacked_traces(axb, tg, g[rows], color=GROUND_TRUTH_COLOR, units="mV", ylabels=[f"ch.{c + 1}" for c in rows])
         stacked_traces(axb, tp, p_[rows], scale=s, color=colors[j], scalebar=False, ylabels=[f"ch.{c + 1}" for c in rows])
         axb.tick_params(labelbottom=False)
         style_axes(axb)
         axc = f.add_subplot(gs[2, j], sharex=first["raster"])
         tg, g = trace(sig, "cdm", t0, t1, source, "z")
         tp, p_ = trace(pr, "cdm", t0, t1, source, "z")
-        s = stacked_traces(axc, tg, g, color=GROUND_TRUTH, units="nA um", ylabels=["P_z"])
+        s = stacked_traces(axc, tg, g, color=GROUND_TRUTH_COLOR, units="nA um", ylabels=["P_z"])
         stacked_traces(axc, tp, p_, scale=s, color=colors[j], scalebar=False, ylabels=["P_z"])
         axc.set_xlabel("t (ms)")
         style_axes(axc)
@@ -108,8 +110,8 @@ def jscan_figure(runs, paths, window=TRACE_WINDOW, source="total", variant="", n
                       clip_on=False)
             axe.plot(r2, ch, label=f"J = {r['J']:g}" if filled else None, **kw)
             axf.plot(rs, ch, **kw)
-            r2m, lo, hi = _summary(r2)
-            rsm, rlo, rhi = _summary(rs)
+            r2m, lo, hi = summary(r2)
+            rsm, rlo, rhi = summary(rs)
             axg.errorbar(r2m, rsm, xerr=[[lo], [hi]], yerr=[[rlo], [rhi]], fmt="o", ms=4, color=colors[j],
                          mec=colors[j], mfc=colors[j] if filled else "w", elinewidth=0.6, clip_on=False)
             cz = dict(signal="cdm_z", source=source, band=band)
@@ -147,8 +149,6 @@ def jscan_figure(runs, paths, window=TRACE_WINDOW, source="total", variant="", n
 def jscan_figure_files(J, spikes, signals, predictions, comparisons, outputs, variant="", window=TRACE_WINDOW,
                        name="Fig09", source="total"):
     """File-level wrapper of :func:`jscan_figure` (lists in the same run order; sorted by J here)."""
-    from lfpk.base.io import read_dataset
-
     runs = [{"J": float(j), "spikes": read_dataset(s, kind="spikes"), "signals": read_dataset(g, kind="signals"),
              "prediction": read_dataset(p, kind="prediction"), "comparison": read_dataset(c)}
             for j, s, g, p, c in zip(J, spikes, signals, predictions, comparisons)]

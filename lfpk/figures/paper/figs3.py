@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfpk.figures.paper.fig07 import _summary
-from lfpk.figures.paper.framework import CYCLE, PaperFigure, style_axes
+from lfpk.base.io import read_dataset
+from lfpk.figures.paper.fig07 import summary
+from lfpk.figures.paper.framework import PaperFigure
+from lfpk.figures.style import CYCLE, style_axes
 
 BANDS = (("raw", True), ("lowpass", False))
 
@@ -54,7 +56,7 @@ def vrest_jscan_figure(J, forms, paths, source="E", name="FigS3"):
             kw = dict(color=color, mec=color, mfc=color if filled else "w", ms=4, elinewidth=0.6, clip_on=False,
                       label=f"{label} ({'raw' if filled else 'low-pass'})")
             for var, key in (("r2", "lfp_r2"), ("r_std", "lfp_rstd")):
-                s = np.array([_summary(_metric(comparisons[i], var, "lfp", source, band)) for i in order])
+                s = np.array([summary(_metric(comparisons[i], var, "lfp", source, band)) for i in order])
                 axes[key].errorbar(x, s[:, 0], yerr=[s[:, 1], s[:, 2]], fmt="o-" if filled else "o--", lw=0.6, **kw)
             for var, key in (("r2", "cdm_r2"), ("r_std", "cdm_rstd")):
                 v = np.array([_metric(comparisons[i], var, "cdm_z", source, band)[0] for i in order])
@@ -80,7 +82,5 @@ def vrest_jscan_figure(J, forms, paths, source="E", name="FigS3"):
 def vrest_jscan_figure_files(J, labels, comparisons, outputs, source="E", name="FigS3"):
     """File-level wrapper of :func:`vrest_jscan_figure`: ``comparisons[i]`` lists the comparison
     files of V_rest form ``labels[i]``, one per run in the order of ``J``."""
-    from lfpk.base.io import read_dataset
-
     forms = {str(lab): [read_dataset(p) for p in files] for lab, files in zip(labels, comparisons)}
     return vrest_jscan_figure(J, forms, outputs, source=source, name=name)

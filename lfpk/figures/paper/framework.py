@@ -9,8 +9,9 @@ metadata (PNG text chunk ``lfpk-panels``, PDF ``Keywords``), so tests and reader
 figure's content without looking at pixels (:func:`read_panels`).
 
 Drawing helpers shared by the figures: :func:`stacked_traces` (channels stacked with a common
-scale bar, the study's ``draw_lineplot``), :func:`window_indices`, :func:`population_colors`,
-:func:`style_axes`. Figures of other models (the Hay-cell model's Figs 10-13, S2, S3) build on
+scale bar, the study's ``draw_lineplot``), :func:`window_indices`; colours, rcParams, scale bars
+and :func:`~lfpk.figures.style.style_axes` come from :mod:`lfpk.figures.style` (re-exported here).
+PIL is imported only when a figure file is read back (:func:`read_panels`). Figures of other models (the Hay-cell model's Figs 10-13, S2, S3) build on
 the same pieces.
 """
 
@@ -23,22 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
-from lfpk.figures.style import STYLE as BASE_STYLE
-from lfpk.figures.style import _pyplot
+from lfpk.base.io import atomic_path
+from lfpk.figures.style import CYCLE, FORM_COLORS, FORM_NAMES, GROUND_TRUTH_COLOR, PAPER_STYLE, POPULATION_COLORS
+from lfpk.figures.style import nice_value, population_colors, pyplot, style_axes
+from lfpk.figures.style import scalebar as draw_scalebar
 
 #: Figure width (inches): a journal's full text width.
 WIDTH = 7.5
-#: The paper figures' style (on top of :data:`lfpk.figures.style.STYLE`).
-STYLE = {**BASE_STYLE, "font.size": 7, "axes.titlesize": 7, "axes.labelsize": 7, "legend.fontsize": 6,
-         "xtick.labelsize": 6, "ytick.labelsize": 6, "lines.linewidth": 0.8, "figure.dpi": 150}
-#: Colours of the populations (the study: E blue, I red) and of ground truth.
-POPULATION_COLORS = {"E": "tab:blue", "I": "tab:red"}
-GROUND_TRUTH = "k"
-#: Colours of approximations and forms, in a fixed order.
-CYCLE = ("tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
-#: Colours of the membrane forms in the single-cell figures.
-FORM_COLORS = {"active": "k", "quasi_linear": "tab:orange", "frozen": "tab:green", "passive": "tab:purple"}
-FORM_NAMES = {"active": "active", "quasi_linear": "quasi-linear", "frozen": "frozen", "passive": "passive"}
+#: The paper figures' rcParams (:data:`lfpk.figures.style.PAPER_STYLE`).
+STYLE = PAPER_STYLE
+#: Colour of the ground truth (:data:`lfpk.figures.style.GROUND_TRUTH_COLOR`).
+GROUND_TRUTH = GROUND_TRUTH_COLOR
 #: Metadata key of the panel list.
 PANELS_KEY = "lfpk-panels"
 
@@ -57,17 +53,6 @@ def footnote(text):
         _FOOTNOTE.reset(token)
 
 
-def population_colors(names):
-    """Colour of each population (E blue, I red, others from the cycle)."""
-    return {n: POPULATION_COLORS.get(str(n), CYCLE[i % len(CYCLE)]) for i, n in enumerate(names)}
-
-
-def style_axes(ax):
-    """Hide the top and right spines (the study's ``remove_axis_junk``)."""
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
 class PaperFigure:
     """One figure of the paper.
 
@@ -82,7 +67,7 @@ class PaperFigure:
     """
 
     def __init__(self, name, title, height, width=WIDTH):
-        self.plt = _pyplot()
+        self.plt = pyplot()
         self.name = str(name)
         self.title = str(title)
         self._rc = self.plt.rc_context(STYLE)
@@ -113,8 +98,6 @@ class PaperFigure:
 
     def save(self, paths):
         """Write the figure to ``paths`` (format by suffix) with the panel list in the metadata."""
-        from lfpk.base.io import atomic_path
-
         meta = {"figure": self.name, "title": self.title, "panels": self.describe()}
         if self.footnote:
             meta["footnote"] = self.footnote
@@ -144,7 +127,7 @@ class PaperFigure:
 
 def read_panels(path):
     """The panel list a paper figure's PNG file records: ``{figure, title, panels}``."""
-    from PIL import Image
+    from PIL import Image  # Pillow (matplotlib's dependency) only when a figure file is read
 
     with Image.open(path) as im:
         text = im.text.get(PANELS_KEY)
@@ -160,14 +143,8 @@ def window_indices(t, t0, t1):
 
 
 def nice_scale(x):
-    """1, 2 or 5 times a power of ten, at least ``x`` (> 0)."""
-    if not np.isfinite(x) or x <= 0:
-        return 1.0
-    e = np.floor(np.log10(x))
-    for m in (1.0, 2.0, 5.0, 10.0):
-        if m * 10**e >= x:
-            return float(m * 10**e)
-    return float(10 ** (e + 1))
+    """1, 2 or 5 times a power of ten, at least ``x`` (> 0); :func:`lfpk.figures.style.nice_value`."""
+    return nice_value(x)
 
 
 def stacked_traces(ax, t, data, scale=None, color="k", label=None, ylabels=None, units="", scalebar=True,
@@ -184,7 +161,10 @@ def stacked_traces(ax, t, data, scale=None, color="k", label=None, ylabels=None,
     ylabels : list of str, optional
         Tick label of each channel.
     units : str
-        Units of the scale bar.
+        Units of ``data`` (the scale bar's label picks a prefix that keeps it short).
+    scalebar : bool
+        Draw a scale bar of ``scale`` (one channel spacing) beside the last channel, inside the axes
+        (:func:`lfpk.figures.style.scalebar`).
 
     Returns
     -------
@@ -204,7 +184,10 @@ def stacked_traces(ax, t, data, scale=None, color="k", label=None, ylabels=None,
     ax.set_yticklabels(ylabels if ylabels is not None else [f"ch.{i + 1}" for i in range(n)])
     ax.set_ylim(offsets[-1] - 0.8, 0.8)
     if scalebar:
-        x = t[-1] + 0.02 * (t[-1] - t[0])
-        ax.plot([x, x], [-n + 0.5, -n + 1.5], color="k", lw=1.2, clip_on=False)
-        ax.text(x, -n + 1.0, f" {scale:g} {units}", va="center", ha="left", fontsize=6, clip_on=False)
+        draw_scalebar(ax, scale, units, height=1.0, y0=-n + 0.5)
     return scale
+
+
+__all__ = ["CYCLE", "FORM_COLORS", "FORM_NAMES", "GROUND_TRUTH", "PANELS_KEY", "POPULATION_COLORS", "STYLE", "WIDTH",
+           "PaperFigure", "footnote", "nice_scale", "population_colors", "read_panels", "stacked_traces", "style_axes",
+           "window_indices"]
