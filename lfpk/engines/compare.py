@@ -34,8 +34,15 @@ of the prediction, e.g. ``frozen+g_eff``) so that files of several variants conc
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import signal
+
+from lfpk.base.io import (atomic_paths, check_dataset, check_output, dataset_to_netcdf, read_dataset,
+                          software_versions, to_json)
 
 log = logging.getLogger("lfpk.compare")
 
@@ -59,8 +66,6 @@ SIGNALS = ("lfp", "csd", "cdm", "eeg", "meg")
 
 def lowpass_sos(fs, cutoff=LOWPASS["cutoff"], order=LOWPASS["order"], rp=LOWPASS["rp"], rs=LOWPASS["rs"]):
     """Second-order sections of the elliptic low-pass (``fs`` and ``cutoff`` in Hz)."""
-    from scipy import signal
-
     if not 0 < cutoff < fs / 2:
         raise ValueError(f"low-pass cutoff {cutoff} Hz must lie between 0 and the Nyquist frequency {fs / 2} Hz")
     return signal.ellip(order, rp, rs, cutoff, btype="lowpass", fs=fs, output="sos")
@@ -68,8 +73,6 @@ def lowpass_sos(fs, cutoff=LOWPASS["cutoff"], order=LOWPASS["order"], rp=LOWPASS
 
 def lowpass(x, fs, **kw):
     """Zero-phase elliptic low-pass of ``x`` along its last axis (see :data:`LOWPASS`)."""
-    from scipy import signal
-
     return signal.sosfiltfilt(lowpass_sos(fs, **kw), np.asarray(x, dtype=float), axis=-1)
 
 
@@ -121,8 +124,6 @@ def spectra(prediction, ground_truth, fs, nperseg):
     -------
     frequency, psd_ground_truth, psd_prediction, coherence
     """
-    from scipy import signal
-
     kw = {"fs": fs, "nperseg": nperseg, "noverlap": welch_overlap(nperseg), "window": "hann", "detrend": False,
           "axis": -1}
     f, pg = signal.welch(ground_truth, scaling="density", **kw)
@@ -142,10 +143,10 @@ def _time_steps(ds, what):
     if len(t) < 2:
         raise ValueError(f"{what}: needs at least two time points")
     dt = float(np.median(np.diff(t)))
-    k = np.round(t / dt)
-    if not np.allclose(k * dt, t, rtol=0, atol=1e-6 * dt):
-        raise ValueError(f"{what}: time axis is not uniform")
-    return dt, k.astype(np.int64)
+    try:
+        return dt, grid_steps(t, dt, what)
+    except ValueError:
+        raise ValueError(f"{what}: time axis is not uniform") from None
 
 
 def grid_steps(t, dt, what):
@@ -199,6 +200,218 @@ def approximation_label(prediction):
     return bio + ("+g_eff" if g == 1 else "" if g == 0 else "")
 
 
+@dataclass
+class Window:
+    """The analysed samples of a comparison (:func:`analysis_window`).
+
+    Attributes
+    ----------
+    dt : float
+        Time step (ms).
+    transient : float
+        Samples before it (ms) are discarded.
+    k_ground_truth : numpy.ndarray of int
+        Time steps (time = k dt) of the ground truth.
+    ig, ip : numpy.ndarray of int
+        Positions of the analysed samples in the ground truth and in the prediction.
+    nperseg : int
+        Welch segment (samples).
+    """
+
+    dt: float
+    transient: float
+    k_ground_truth: np.ndarray
+    ig: np.ndarray
+    ip: np.ndarray
+    nperseg: int
+
+    @property
+    def fs(self) -> float:
+        """Sampling rate (Hz)."""
+        return 1000.0 / self.dt
+
+    @property
+    def n(self) -> int:
+        """Analysed samples."""
+        return len(self.ig)
+
+
+def analysis_window(ground_truth, prediction, transient, psd_segment, gt_name, pred_name) -> Window:
+    """Equal time steps of both datasets, the transient (ms; default the ground truth's attribute,
+    else 0), the shared samples after it (:func:`analysed_samples`) and the Welch segment
+    (``psd_segment`` ms in samples, capped at the data length)."""
+    dt_g, k_g = _time_steps(ground_truth, gt_name)
+    dt_p, k_p = _time_steps(prediction, pred_name)
+    if not np.isclose(dt_g, dt_p, rtol=1e-6):
+        raise ValueError(f"time step differs: {gt_name} {dt_g} ms, {pred_name} {dt_p} ms; expected equal")
+    dt = dt_g
+    if transient is None:
+        transient = float(ground_truth.attrs.get("transient", 0.0))
+    transient = float(transient)
+    if not (np.isfinite(transient) and transient >= 0):
+        raise ValueError(f"transient: must be a non-negative number of ms, got {transient}")
+    ig, ip = analysed_samples(k_g, k_p, dt, transient, f"between {gt_name} and {pred_name}")
+    seg = _check_psd_segment(psd_segment)
+    if round(seg / dt) < MIN_PSD_SAMPLES:
+        raise ValueError(f"psd_segment (--psd-segment): {seg:g} ms is shorter than {MIN_PSD_SAMPLES} samples "
+                         f"({MIN_PSD_SAMPLES * dt:g} ms at dt = {dt:g} ms); expected a longer Welch segment")
+    return Window(dt, transient, k_g, ig, ip, int(min(len(ig), round(seg / dt))))
+
+
+def compared_signals(ground_truth, prediction, gt_name, pred_name):
+    """Signals (of :data:`SIGNALS`) both datasets carry, and the sources both have (``total``
+    first as in the ground truth); a missing ``lfp``/``csd``/``cdm`` of the ground truth is logged."""
+    names = []
+    for s in SIGNALS:
+        if s in ground_truth.data_vars and s in prediction.data_vars:
+            names.append(s)
+        elif s in ("lfp", "csd", "cdm") and s in prediction.data_vars:
+            log.warning("%s lacks %r: not compared", gt_name, s)
+    if not names:
+        raise ValueError(f"no signal among {SIGNALS} in both {gt_name} and {pred_name}")
+    gsrc = [str(s) for s in ground_truth["source"].values]
+    psrc = [str(s) for s in prediction["source"].values]
+    sources = [s for s in gsrc if s in psrc]
+    if "total" not in sources:
+        raise ValueError(f"source 'total' missing in {gt_name} or {pred_name}")
+    return names, sources
+
+
+def signal_traces(ground_truth, prediction, s, sources, window, gt_name, pred_name):
+    """The analysed samples of signal ``s`` in both datasets.
+
+    Returns
+    -------
+    label : str
+        ``s``, or ``cdm_z`` for the z component of ``cdm``.
+    traces : tuple
+        ``(ground truth (source, channel, time), prediction (source, channel, time), channel
+        depths (um) or None, units)``.
+    """
+    g, p = ground_truth[s], prediction[s]
+    cg, cp = _channel_dim(g, s, gt_name), _channel_dim(p, s, pred_name)
+    if cg != cp:
+        raise ValueError(f"{s}: channel dim {cg!r} in {gt_name} but {cp!r} in {pred_name}")
+    if s == "cdm":
+        for ds_, nm in ((g, gt_name), (p, pred_name)):
+            if cg not in ds_.coords or "z" not in [str(c) for c in ds_[cg].values]:
+                raise ValueError(f"{nm}: 'cdm' has no component 'z'")
+        g, p = g.sel({cg: ["z"]}), p.sel({cg: ["z"]})
+        label = "cdm_z"
+    else:
+        label = s
+        if g.sizes[cg] != p.sizes[cp]:
+            raise ValueError(f"{s}: {g.sizes[cg]} channels in {gt_name} but {p.sizes[cp]} in {pred_name}")
+    z = None
+    for zc in ("channel_z",):
+        if zc in g.coords and zc in p.coords and g[zc].dims == (cg,):
+            zg, zp = np.asarray(g[zc].values, float), np.asarray(p[zc].values, float)
+            if not np.allclose(zg, zp, rtol=0, atol=1e-6):
+                raise ValueError(f"{s}: channel depths differ between {gt_name} ({zg}) and {pred_name} ({zp})")
+            z = zg
+    gv = g.sel(source=sources).transpose("source", cg, "time").values[..., window.ig].astype(float)
+    pv = p.sel(source=sources).transpose("source", cg, "time").values[..., window.ip].astype(float)
+    return label, (gv, pv, z, str(g.attrs.get("units", p.attrs.get("units", "1"))))
+
+
+def metric_arrays(traces, n_sources, window, lp):
+    """R^2, r_STD, spectra and coherence of every signal, stacked on a common channel index
+    (NaN-padded to the most channels).
+
+    Returns
+    -------
+    dict
+        ``r2``, ``r_std`` (source, signal, channel, 1, band); ``psd_ground_truth`` (source,
+        signal, channel, frequency); ``psd_prediction``, ``coherence`` (source, signal, channel,
+        1, frequency); ``frequency`` (Hz); ``channel_z`` (signal, channel) in um.
+    """
+    labels = list(traces)
+    nch = max(v[0].shape[1] for v in traces.values())
+    shape = (n_sources, len(labels), nch, 1, len(BANDS))
+    R2 = np.full(shape, np.nan)
+    RS = np.full(shape, np.nan)
+    freq = None
+    for j, lab in enumerate(labels):
+        gv, pv, _, _ = traces[lab]
+        m = band_metrics(pv, gv, window.fs, **lp)
+        c = gv.shape[1]
+        for b, band in enumerate(BANDS):
+            R2[:, j, :c, 0, b], RS[:, j, :c, 0, b] = m[band]
+        f, pg, pp, coh = spectra(pv, gv, window.fs, window.nperseg)
+        if freq is None:
+            freq = f
+            PG = np.full((n_sources, len(labels), nch, len(f)), np.nan)
+            PP = np.full((n_sources, len(labels), nch, 1, len(f)), np.nan)
+            CO = np.full((n_sources, len(labels), nch, 1, len(f)), np.nan)
+        PG[:, j, :c], PP[:, j, :c, 0], CO[:, j, :c, 0] = pg, pp, coh
+    chz = np.full((len(labels), nch), np.nan)
+    for j, lab in enumerate(labels):
+        if traces[lab][2] is not None:
+            chz[j, : len(traces[lab][2])] = traces[lab][2]
+    return {"r2": R2, "r_std": RS, "psd_ground_truth": PG, "psd_prediction": PP, "coherence": CO,
+            "frequency": freq, "channel_z": chz}
+
+
+def lowpass_text(lp):
+    """Description of the low-pass ``lp`` (:data:`LOWPASS` keys) for the attributes."""
+    return (f"elliptic low-pass (scipy.signal.ellip order {lp['order']}, rp {lp['rp']} dB, rs {lp['rs']} dB, "
+            f"edge {lp['cutoff']} Hz), zero-phase (sosfiltfilt), applied to prediction and ground truth")
+
+
+def comparison_dataset(arrays, traces, sources, approx, window, lp):
+    """The comparison as an xarray Dataset (layout in the module docstring) from
+    :func:`metric_arrays`, the traces of :func:`signal_traces`, the sources, the approximation
+    label, the :class:`Window` and the low-pass parameters."""
+    labels = list(traces)
+    nch = arrays["channel_z"].shape[1]
+    units = {lab: traces[lab][3] for lab in labels}
+    dims5 = ("source", "signal", "channel", "approximation", "band")
+    lp_text = lowpass_text(lp)
+    dt, nperseg, k_g = window.dt, window.nperseg, window.k_ground_truth
+    return xr.Dataset(
+        {
+            "r2": (dims5, arrays["r2"], {"units": "1", "long_name": "squared Pearson correlation of prediction and ground truth"}),
+            "r_std": (dims5, arrays["r_std"], {"units": "1", "long_name": "std of prediction / std of ground truth"}),
+            "psd_ground_truth": (("source", "signal", "channel", "frequency"), arrays["psd_ground_truth"], {
+                "units": "(signal units)^2/Hz, see psd_units", "long_name": "Welch power spectral density of the ground truth"}),
+            "psd_prediction": (("source", "signal", "channel", "approximation", "frequency"), arrays["psd_prediction"], {
+                "units": "(signal units)^2/Hz, see psd_units", "long_name": "Welch power spectral density of the prediction"}),
+            "coherence": (("source", "signal", "channel", "approximation", "frequency"), arrays["coherence"], {
+                "units": "1", "long_name": "magnitude-squared coherence of ground truth and prediction"}),
+            "n_channels": ("signal", np.array([traces[lab][0].shape[1] for lab in labels]), {
+                "units": "1", "long_name": "number of valid channels of the signal (the rest is NaN padding)"}),
+        },
+        coords={
+            "source": ("source", sources, {"long_name": "total signal or postsynaptic population contribution"}),
+            "signal": ("signal", labels, {"long_name": "signal (cdm_z: z component of the current dipole moment)"}),
+            "signal_units": ("signal", [units[lab] for lab in labels], {"long_name": "units of each signal"}),
+            "psd_units": ("signal", [f"({units[lab]})^2/Hz" for lab in labels], {"long_name": "units of the PSDs of each signal"}),
+            "channel": ("channel", np.arange(nch), {"long_name": "channel index within the signal"}),
+            "channel_z": (("signal", "channel"), arrays["channel_z"], {"units": "um", "long_name": "contact depth (NaN: not a depth channel)"}),
+            "approximation": ("approximation", [approx], {"long_name": "kernel variant of the prediction"}),
+            "band": ("band", list(BANDS), {"long_name": f"raw signal, or lowpass: {lp_text}"}),
+            "frequency": ("frequency", arrays["frequency"], {"units": "Hz", "long_name": "frequency"}),
+        },
+        attrs={
+            "title": "kernel prediction versus ground truth",
+            "transient": window.transient,
+            "transient_units": "ms",
+            "t_start": float(k_g[window.ig[0]] * dt),
+            "t_stop": float(k_g[window.ig[-1]] * dt),
+            "n_samples": int(window.n),
+            "dt": dt,
+            "lowpass": lp_text,
+            "lowpass_parameters": to_json(lp),
+            "welch": f"scipy.signal.welch/coherence, hann window, nperseg {nperseg} samples ({nperseg * dt} ms), "
+                     f"noverlap {welch_overlap(nperseg)}, detrend off, density scaling",
+            "nperseg": nperseg,
+            "r2_definition": "squared Pearson correlation coefficient over the samples after the transient",
+            "r_std_definition": "std(prediction) / std(ground truth), ddof 0",
+            "software_versions": to_json(software_versions()),
+        },
+    )
+
+
 def compare(ground_truth, prediction, transient=None, approximation=None, psd_segment=PSD_SEGMENT,
             lowpass_kw=None, gt_name="ground truth", pred_name="prediction"):
     """Compare a prediction with the ground truth.
@@ -227,144 +440,13 @@ def compare(ground_truth, prediction, transient=None, approximation=None, psd_se
         (source, signal, channel, frequency)``; ``psd_prediction``, ``coherence (source, signal,
         channel, approximation, frequency)``; ``n_channels (signal)``.
     """
-    import xarray as xr
-
-    from lfpk.base.io import software_versions, to_json
-
     lp = {**LOWPASS, **(lowpass_kw or {})}
-    dt_g, k_g = _time_steps(ground_truth, gt_name)
-    dt_p, k_p = _time_steps(prediction, pred_name)
-    if not np.isclose(dt_g, dt_p, rtol=1e-6):
-        raise ValueError(f"time step differs: {gt_name} {dt_g} ms, {pred_name} {dt_p} ms; expected equal")
-    dt = dt_g
-    if transient is None:
-        transient = float(ground_truth.attrs.get("transient", 0.0))
-    transient = float(transient)
-    if not (np.isfinite(transient) and transient >= 0):
-        raise ValueError(f"transient: must be a non-negative number of ms, got {transient}")
-    ig, ip = analysed_samples(k_g, k_p, dt, transient, f"between {gt_name} and {pred_name}")
-    fs = 1000.0 / dt  # Hz
-    n = len(ig)
-    seg = _check_psd_segment(psd_segment)
-    if round(seg / dt) < MIN_PSD_SAMPLES:
-        raise ValueError(f"psd_segment (--psd-segment): {seg:g} ms is shorter than {MIN_PSD_SAMPLES} samples "
-                         f"({MIN_PSD_SAMPLES * dt:g} ms at dt = {dt:g} ms); expected a longer Welch segment")
-    nperseg = int(min(n, round(seg / dt)))
-
-    # which signals and sources
-    names = []
-    for s in SIGNALS:
-        if s in ground_truth.data_vars and s in prediction.data_vars:
-            names.append(s)
-        elif s in ("lfp", "csd", "cdm") and s in prediction.data_vars:
-            log.warning("%s lacks %r: not compared", gt_name, s)
-    if not names:
-        raise ValueError(f"no signal among {SIGNALS} in both {gt_name} and {pred_name}")
-    gsrc = [str(s) for s in ground_truth["source"].values]
-    psrc = [str(s) for s in prediction["source"].values]
-    sources = [s for s in gsrc if s in psrc]
-    if "total" not in sources:
-        raise ValueError(f"source 'total' missing in {gt_name} or {pred_name}")
-
-    traces = {}  # label -> (gt (source, chan, time), pred (source, chan, time), channel_z or None)
-    for s in names:
-        g, p = ground_truth[s], prediction[s]
-        cg, cp = _channel_dim(g, s, gt_name), _channel_dim(p, s, pred_name)
-        if cg != cp:
-            raise ValueError(f"{s}: channel dim {cg!r} in {gt_name} but {cp!r} in {pred_name}")
-        if s == "cdm":
-            for ds_, nm in ((g, gt_name), (p, pred_name)):
-                if cg not in ds_.coords or "z" not in [str(c) for c in ds_[cg].values]:
-                    raise ValueError(f"{nm}: 'cdm' has no component 'z'")
-            g, p = g.sel({cg: ["z"]}), p.sel({cg: ["z"]})
-            label = "cdm_z"
-        else:
-            label = s
-            if g.sizes[cg] != p.sizes[cp]:
-                raise ValueError(f"{s}: {g.sizes[cg]} channels in {gt_name} but {p.sizes[cp]} in {pred_name}")
-        z = None
-        for zc in ("channel_z",):
-            if zc in g.coords and zc in p.coords and g[zc].dims == (cg,):
-                zg, zp = np.asarray(g[zc].values, float), np.asarray(p[zc].values, float)
-                if not np.allclose(zg, zp, rtol=0, atol=1e-6):
-                    raise ValueError(f"{s}: channel depths differ between {gt_name} ({zg}) and {pred_name} ({zp})")
-                z = zg
-        gv = g.sel(source=sources).transpose("source", cg, "time").values[..., ig].astype(float)
-        pv = p.sel(source=sources).transpose("source", cg, "time").values[..., ip].astype(float)
-        traces[label] = (gv, pv, z, str(g.attrs.get("units", p.attrs.get("units", "1"))))
-
-    labels = list(traces)
-    nch = max(v[0].shape[1] for v in traces.values())
-    nsrc = len(sources)
-    shape = (nsrc, len(labels), nch, 1, len(BANDS))
-    R2 = np.full(shape, np.nan)
-    RS = np.full(shape, np.nan)
-    freq = None
-    for j, lab in enumerate(labels):
-        gv, pv, _, _ = traces[lab]
-        m = band_metrics(pv, gv, fs, **lp)
-        c = gv.shape[1]
-        for b, band in enumerate(BANDS):
-            R2[:, j, :c, 0, b], RS[:, j, :c, 0, b] = m[band]
-        f, pg, pp, coh = spectra(pv, gv, fs, nperseg)
-        if freq is None:
-            freq = f
-            PG = np.full((nsrc, len(labels), nch, len(f)), np.nan)
-            PP = np.full((nsrc, len(labels), nch, 1, len(f)), np.nan)
-            CO = np.full((nsrc, len(labels), nch, 1, len(f)), np.nan)
-        PG[:, j, :c], PP[:, j, :c, 0], CO[:, j, :c, 0] = pg, pp, coh
-    chz = np.full((len(labels), nch), np.nan)
-    for j, lab in enumerate(labels):
-        if traces[lab][2] is not None:
-            chz[j, : len(traces[lab][2])] = traces[lab][2]
-    units = {lab: traces[lab][3] for lab in labels}
+    window = analysis_window(ground_truth, prediction, transient, psd_segment, gt_name, pred_name)
+    names, sources = compared_signals(ground_truth, prediction, gt_name, pred_name)
+    traces = dict(signal_traces(ground_truth, prediction, s, sources, window, gt_name, pred_name) for s in names)
+    arrays = metric_arrays(traces, len(sources), window, lp)
     approx = approximation if approximation is not None else approximation_label(prediction)
-    dims5 = ("source", "signal", "channel", "approximation", "band")
-    lp_text = (f"elliptic low-pass (scipy.signal.ellip order {lp['order']}, rp {lp['rp']} dB, rs {lp['rs']} dB, "
-               f"edge {lp['cutoff']} Hz), zero-phase (sosfiltfilt), applied to prediction and ground truth")
-    ds = xr.Dataset(
-        {
-            "r2": (dims5, R2, {"units": "1", "long_name": "squared Pearson correlation of prediction and ground truth"}),
-            "r_std": (dims5, RS, {"units": "1", "long_name": "std of prediction / std of ground truth"}),
-            "psd_ground_truth": (("source", "signal", "channel", "frequency"), PG, {
-                "units": "(signal units)^2/Hz, see psd_units", "long_name": "Welch power spectral density of the ground truth"}),
-            "psd_prediction": (("source", "signal", "channel", "approximation", "frequency"), PP, {
-                "units": "(signal units)^2/Hz, see psd_units", "long_name": "Welch power spectral density of the prediction"}),
-            "coherence": (("source", "signal", "channel", "approximation", "frequency"), CO, {
-                "units": "1", "long_name": "magnitude-squared coherence of ground truth and prediction"}),
-            "n_channels": ("signal", np.array([traces[lab][0].shape[1] for lab in labels]), {
-                "units": "1", "long_name": "number of valid channels of the signal (the rest is NaN padding)"}),
-        },
-        coords={
-            "source": ("source", sources, {"long_name": "total signal or postsynaptic population contribution"}),
-            "signal": ("signal", labels, {"long_name": "signal (cdm_z: z component of the current dipole moment)"}),
-            "signal_units": ("signal", [units[lab] for lab in labels], {"long_name": "units of each signal"}),
-            "psd_units": ("signal", [f"({units[lab]})^2/Hz" for lab in labels], {"long_name": "units of the PSDs of each signal"}),
-            "channel": ("channel", np.arange(nch), {"long_name": "channel index within the signal"}),
-            "channel_z": (("signal", "channel"), chz, {"units": "um", "long_name": "contact depth (NaN: not a depth channel)"}),
-            "approximation": ("approximation", [approx], {"long_name": "kernel variant of the prediction"}),
-            "band": ("band", list(BANDS), {"long_name": f"raw signal, or lowpass: {lp_text}"}),
-            "frequency": ("frequency", freq, {"units": "Hz", "long_name": "frequency"}),
-        },
-        attrs={
-            "title": "kernel prediction versus ground truth",
-            "transient": transient,
-            "transient_units": "ms",
-            "t_start": float(k_g[ig[0]] * dt),
-            "t_stop": float(k_g[ig[-1]] * dt),
-            "n_samples": int(n),
-            "dt": dt,
-            "lowpass": lp_text,
-            "lowpass_parameters": to_json(lp),
-            "welch": f"scipy.signal.welch/coherence, hann window, nperseg {nperseg} samples ({nperseg * dt} ms), "
-                     f"noverlap {welch_overlap(nperseg)}, detrend off, density scaling",
-            "nperseg": nperseg,
-            "r2_definition": "squared Pearson correlation coefficient over the samples after the transient",
-            "r_std_definition": "std(prediction) / std(ground truth), ddof 0",
-            "software_versions": to_json(software_versions()),
-        },
-    )
-    return ds
+    return comparison_dataset(arrays, traces, sources, approx, window, lp)
 
 
 def summary_table(comparison):
@@ -378,8 +460,6 @@ def summary_table(comparison):
         finite R^2 (a channel where a trace is constant, e.g. a population's CSD far from its cells,
         gives NaN and is left out of the quantiles).
     """
-    import pandas as pd
-
     rows = []
     nch = dict(zip([str(s) for s in comparison["signal"].values], comparison["n_channels"].values))
     for sig in comparison["signal"].values:
@@ -413,8 +493,6 @@ def compare_files(ground_truth, prediction, output, summary=None, transient=None
     -------
     (xarray.Dataset, pandas.DataFrame)
     """
-    from lfpk.base.io import atomic_paths, check_dataset, check_output, dataset_to_netcdf, read_dataset
-
     inputs = (ground_truth, prediction)
     outputs = [output] + ([summary] if summary is not None else [])
     for out in outputs:  # before minutes of work: the outputs can be written
