@@ -305,7 +305,7 @@ def scalebar_labels(fig):
 
 def scalebar_problems(fig, tolerance=0.5):
     """Scale-bar labels of ``fig`` that do not fit: outside their axes or the figure, or not a
-    1-2-5 value from 1 to 999 (draws the figure to measure the labels).
+    1-2-5 value from 1 to 999 (draws the figure, also a closed one, to measure the labels).
 
     Parameters
     ----------
@@ -318,8 +318,11 @@ def scalebar_problems(fig, tolerance=0.5):
     list of str
         One line per problem (empty: every label fits).
     """
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)  # closed: no canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
     problems = []
     for t in scalebar_labels(fig):
         text = t.get_text()
