@@ -242,3 +242,31 @@ def test_stale_temporaries_of_killed_writers_are_removed(tmp_path):
         dataset().to_netcdf(tmp, engine="netcdf4")
     assert not stale.exists() and running.exists() and remote.exists() and other.exists()
     assert (tmp_path / "x.nc").is_file()
+
+
+def test_block_writer_from_layout(tmp_path):
+    """An explicit layout (the prediction file's route): dims in order, one unlimited; stored
+    variables written at creation; streamed ones chunked, compressed, without fill values."""
+    import netCDF4
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 70))
+    variables = {
+        "t": io.Streamed(("t",), np.float64, {"units": "ms", "long_name": "time"}, {"chunksizes": (16,)}),
+        "name": io.Stored(("row",), ["a", "b"], {"long_name": "row name"}),
+        "x": io.Streamed(("row", "t"), np.float32, {"units": "mV", "long_name": "x", "coordinates": "name"},
+                         {"chunksizes": (1, 16), "compress": 3, "cache_bytes": 1 << 16}),
+    }
+    with io.atomic_path(tmp_path / "x.nc") as tmp:
+        w = io.BlockWriter.from_layout(tmp, {"t": None, "row": 2}, variables, dim="t", attrs={"a": True})
+        for a in range(0, 70, 32):
+            w.write(a, {"t": np.arange(a, min(a + 32, 70)) * 0.5, "x": x[:, a:a + 32].astype(np.float32)})
+        w.close({"b": "done"})
+    with netCDF4.Dataset(tmp_path / "x.nc") as f:
+        assert list(f.dimensions) == ["t", "row"] and f.dimensions["t"].isunlimited()
+        assert list(f.variables) == ["t", "name", "x"]
+        assert f["x"].chunking() == [1, 16] and f["x"].filters()["zlib"] and f["x"].filters()["shuffle"]
+        assert "_FillValue" not in f["x"].ncattrs() and f.getncattr("a") == 1 and f.getncattr("b") == "done"
+    got = io.read_dataset(tmp_path / "x.nc")
+    assert got["x"].values.tobytes() == x.astype(np.float32).tobytes()
+    assert got["name"].values.tolist() == ["a", "b"] and "name" in got["x"].coords

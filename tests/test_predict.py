@@ -11,7 +11,7 @@ import xarray as xr
 from lfpk.entry.cli.main import main
 from lfpk.base.io import read_dataset, write_dataset
 from lfpk.engines.prediction.predict import causal_convolve, predict, predict_files
-from lfpk.engines.spikes import SpikeData, population_counts
+from lfpk.engines.spikes import SpikeData, population_counts, read_spikes
 
 DT = 0.25
 TAU = 5.0
@@ -235,3 +235,74 @@ def test_unknown_population_in_map_rejected(tmp_path):
     with pytest.raises(ValueError, match=r"population\(s\) \['X'\] have no kernels"):
         predict_files(csv, kpath, tmp_path / "p.nc", populations=mp, tstop=20.0)
     assert not (tmp_path / "p.nc").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# One layout, one writer, kernels as a factory
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:the kernels. g_eff was computed")
+def test_file_and_dataset_come_from_one_layout(tmp_path):
+    """The streamed file read back is the in-memory dataset of the same prediction, but for the
+    two stated differences of ``population_count`` (int32 and ``dt_out`` in the file)."""
+    from lfpk.engines.prediction import file as layout
+
+    kpath, spath, _, _ = write_inputs(tmp_path)
+    res = predict_files(spath, kpath, tmp_path / "p.nc", decimate=2)
+    back = read_dataset(tmp_path / "p.nc")
+    counts = population_counts(read_spikes([str(spath)]), DT)
+    mem = predict(make_kernels(), counts, decimate=2, spike_source=res.attrs["spike_source"])
+    assert list(back.data_vars) == list(mem.data_vars) and list(back.coords) == list(mem.coords)
+    assert back["population_count"].dtype == np.int32 and mem["population_count"].dtype == np.int64
+    assert back["population_count"].attrs["long_name"] == layout.COUNT_LONG_NAME.format(dt="dt_out")
+    assert mem["population_count"].attrs["long_name"] == layout.COUNT_LONG_NAME.format(dt="dt")
+    mem["population_count"] = back["population_count"]
+    for name in back.variables:
+        xr.testing.assert_allclose(back[name], mem[name], rtol=0, atol=1e-12 * float(np.abs(mem["lfp"]).max()))
+        assert back[name].attrs == mem[name].attrs, name
+
+
+@pytest.mark.filterwarnings("ignore:the kernels. g_eff was computed")
+def test_kernel_factory_equals_ready_kernels(tmp_path):
+    """The engine takes kernels as a dataset, a path or a KernelFactory called with the measured
+    rates (1/s over the factory's sizes x tstop); the data are the same."""
+    from lfpk.engines.prediction.predict import KernelFactory
+
+    kpath, _, csv, mp = write_inputs(tmp_path)
+    got = []
+
+    def compute(rates):
+        got.append(rates)
+        return make_kernels()
+
+    factory = KernelFactory(compute, dt=DT, presynaptic=POPS, sizes={"E": 2, "I": 1}, source="synthetic")
+    a = predict_files(csv, factory, tmp_path / "a.nc", populations=mp, tstop=20.0)
+    b = predict_files(csv, kpath, tmp_path / "b.nc", populations=mp, tstop=20.0)
+    c = predict_files(csv, make_kernels(), tmp_path / "c.nc", populations=mp, tstop=20.0)
+    assert got == [{"E": pytest.approx(3 / (2 * 0.02)), "I": pytest.approx(2 / (1 * 0.02))}]
+    assert a.attrs["kernel_source"].startswith("synthetic (kernels computed at the measured rates E 75 /s")
+    assert c.attrs["kernel_source"] == "<dataset>"
+    A, B, C = (read_dataset(r.output) for r in (a, b, c))
+    for name in B.data_vars:
+        assert A[name].values.tobytes() == B[name].values.tobytes() == C[name].values.tobytes(), name
+
+
+@pytest.mark.filterwarnings("ignore:the kernels. g_eff was computed")
+def test_api_predict_files_is_the_public_one(tmp_path):
+    """``lfpk.predict_files`` is :func:`lfpk.api.prediction.predict_files` (kernel_config=); with
+    kernels it writes the engine's file."""
+    import lfpk
+    from lfpk.api import prediction as api
+
+    assert lfpk.predict_files is api.predict_files
+    kpath, spath, _, _ = write_inputs(tmp_path)
+    with pytest.raises(ValueError, match="give either kernels"):
+        api.predict_files(spath, kpath, tmp_path / "x.nc", kernel_config={"a": 1})
+    with pytest.raises(ValueError, match="give either kernels"):
+        api.predict_files(spath, None, tmp_path / "x.nc")
+    a = api.predict_files(spath, kpath, tmp_path / "a.nc", decimate=2, dtype="float32")
+    b = predict_files(spath, kpath, tmp_path / "b.nc", decimate=2, dtype="float32")
+    A, B = read_dataset(a.output), read_dataset(b.output)
+    A.attrs.pop("software_versions"), B.attrs.pop("software_versions")
+    xr.testing.assert_identical(A, B)
