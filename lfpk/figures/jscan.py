@@ -7,7 +7,14 @@ import numpy as np
 
 from lfpk.base.io import read_dataset
 from lfpk.figures.inputs import require, time_window
-from lfpk.figures.style import GROUND_TRUTH_COLOR, STYLE, population_color, pyplot, save, variant_color
+from lfpk.figures.style import (
+    GROUND_TRUTH_COLOR,
+    STYLE,
+    population_color,
+    pyplot,
+    save,
+    variant_color,
+)
 
 
 def jscan(spikes, signals, predictions, scan, paths, variant, window_length=400.0):

@@ -12,7 +12,14 @@ import xarray as xr
 from lfpk.base.io import read_dataset
 from lfpk.engines.compare import format_table, summary_table
 from lfpk.figures.inputs import require
-from lfpk.figures.style import GROUND_TRUTH_COLOR, STYLE, no_minor_labels, pyplot, save, variant_color
+from lfpk.figures.style import (
+    GROUND_TRUTH_COLOR,
+    STYLE,
+    no_minor_labels,
+    pyplot,
+    save,
+    variant_color,
+)
 
 
 def _concat_comparisons(comparisons):

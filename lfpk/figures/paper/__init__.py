@@ -16,7 +16,12 @@ from lfpk.figures.paper.fig07 import metrics_figure_files
 from lfpk.figures.paper.fig08 import sensitivity_figure_files
 from lfpk.figures.paper.fig09 import jscan_figure_files
 from lfpk.figures.paper.figs3 import vrest_jscan_figure_files
-from lfpk.figures.paper.framework import PaperFigure, footnote, read_panels, stacked_traces
+from lfpk.figures.paper.framework import (
+    PaperFigure,
+    footnote,
+    read_panels,
+    stacked_traces,
+)
 
 #: The paper figures of Model A lfpk makes, with what each shows.
 FIGURES = {

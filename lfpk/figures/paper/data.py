@@ -9,7 +9,6 @@ import numpy as np
 from scipy import signal
 
 from lfpk.engines.compare import PSD_SEGMENT, welch_overlap
-from lfpk.figures.inputs import run_config
 from lfpk.figures.paper.framework import window_indices
 
 #: Default length of the trace windows (ms): the study's Figs 4 and 6 show 200 ms.

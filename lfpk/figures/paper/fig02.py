@@ -12,7 +12,13 @@ import numpy as np
 
 from lfpk.base.io import read_dataset
 from lfpk.figures.paper.framework import PaperFigure
-from lfpk.figures.style import FORM_COLORS, FORM_NAMES, draw_cell, population_colors, style_axes
+from lfpk.figures.style import (
+    FORM_COLORS,
+    FORM_NAMES,
+    draw_cell,
+    population_colors,
+    style_axes,
+)
 from lfpk.model import from_config
 
 LETTERS = "ABCDEFGHIJKLMNOP"

@@ -13,7 +13,13 @@ import numpy as np
 
 from lfpk.base.io import read_dataset
 from lfpk.figures.inputs import run_config
-from lfpk.figures.paper.data import analysis_window, mean_rates, rate_spectra, spikes_of, trace
+from lfpk.figures.paper.data import (
+    analysis_window,
+    mean_rates,
+    rate_spectra,
+    spikes_of,
+    trace,
+)
 from lfpk.figures.paper.framework import PaperFigure, stacked_traces
 from lfpk.figures.style import draw_cell, population_colors, style_axes
 from lfpk.model import from_config

@@ -9,8 +9,8 @@ column per approximation: the LFP across depth (top) and the current dipole mome
 
 from __future__ import annotations
 
-from lfpk.figures.paper.data import TRACE_WINDOW, analysis_window, trace
 from lfpk.base.io import read_dataset
+from lfpk.figures.paper.data import TRACE_WINDOW, analysis_window, trace
 from lfpk.figures.paper.framework import PaperFigure, stacked_traces
 from lfpk.figures.style import CYCLE, GROUND_TRUTH_COLOR, style_axes
 

@@ -12,8 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfpk.figures.paper.data import TRACE_WINDOW, analysis_window, mean_rates, rate_spectra, spikes_of, trace
 from lfpk.base.io import read_dataset
+from lfpk.figures.paper.data import (
+    TRACE_WINDOW,
+    analysis_window,
+    mean_rates,
+    rate_spectra,
+    spikes_of,
+    trace,
+)
 from lfpk.figures.paper.fig07 import summary
 from lfpk.figures.paper.framework import PaperFigure, stacked_traces
 from lfpk.figures.style import GROUND_TRUTH_COLOR, population_colors, style_axes

@@ -25,8 +25,18 @@ from pathlib import Path
 import numpy as np
 
 from lfpk.base.io import atomic_path
-from lfpk.figures.style import CYCLE, FORM_COLORS, FORM_NAMES, GROUND_TRUTH_COLOR, PAPER_STYLE, POPULATION_COLORS
-from lfpk.figures.style import nice_value, population_colors, pyplot, style_axes
+from lfpk.figures.style import (
+    CYCLE,
+    FORM_COLORS,
+    FORM_NAMES,
+    GROUND_TRUTH_COLOR,
+    PAPER_STYLE,
+    POPULATION_COLORS,
+    nice_value,
+    population_colors,
+    pyplot,
+    style_axes,
+)
 from lfpk.figures.style import scalebar as draw_scalebar
 
 #: Figure width (inches): a journal's full text width.
@@ -127,7 +137,8 @@ class PaperFigure:
 
 def read_panels(path):
     """The panel list a paper figure's PNG file records: ``{figure, title, panels}``."""
-    from PIL import Image  # Pillow (matplotlib's dependency) only when a figure file is read
+    # Pillow (matplotlib's dependency) only when a figure file is read back
+    from PIL import Image
 
     with Image.open(path) as im:
         text = im.text.get(PANELS_KEY)
