@@ -120,6 +120,16 @@ def test_network_overview(data, tmp_path):
     assert cfg["populations"]["E"]["size"] == 12 and cfg["connections"][0]["probability"] == 1.0
 
 
+def test_network_overview_takes_a_loaded_config(data, tmp_path):
+    """The figure layer does not read configuration files (that is the api layer's job)."""
+    write_dataset(data["spikes"], tmp_path / "spikes.nc")
+    write_dataset(data["signals"], tmp_path / "signals.nc")
+    with pytest.raises(TypeError, match="loaded configuration"):
+        sf.network_overview_figure(tmp_path / "spikes.nc", tmp_path / "signals.nc", paths(tmp_path, "o"),
+                                   config=str(tmp_path / "config.yaml"))
+    assert not list(tmp_path.glob("o.*"))
+
+
 def test_prediction_traces_and_wrapper(data, tmp_path):
     sf.prediction_traces(data["signals"], data["predictions"], paths(tmp_path, "traces"), window=(100.0, 400.0))
     check_outputs(tmp_path, "traces")

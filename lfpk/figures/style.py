@@ -102,6 +102,7 @@ def apply_style(figures_cfg=None):
 
 def pyplot():
     """``matplotlib.pyplot`` with the non-interactive Agg backend."""
+    # matplotlib (here and in the drawing functions below) only when a figure is drawn: heavy to load
     import matplotlib
 
     matplotlib.use("Agg")
