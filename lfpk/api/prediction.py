@@ -50,8 +50,10 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
 
     Parameters
     ----------
-    spikes, output, populations, tstop, dt, duplicates, kernel_source, time_unit, nest_resolution, unit_offsets, allow_silent, signals, contributions, decimate, dtype, compress, block, chunk_rows
+    spikes, output, populations, tstop, dt, duplicates, kernel_source, time_unit, nest_resolution
         As :func:`lfpk.engines.prediction.predict.predict_files` (``tstop`` and ``dt`` in ms).
+    unit_offsets, allow_silent, signals, contributions, decimate, dtype, compress, block, chunk_rows
+        As :func:`lfpk.engines.prediction.predict.predict_files`.
     kernels : path-like or xarray.Dataset or None
         Gathered ``kernels.nc``; None with ``kernel_config``.
     kernel_config : path-like or dict, optional

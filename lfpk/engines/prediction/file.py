@@ -111,7 +111,8 @@ def coordinates(bank):
     out = {
         "post": (("post",), bank.posts, {"long_name": "postsynaptic population Y"}),
         "pre": (("pre",), bank.pres, {"long_name": "presynaptic population X"}),
-        "source": (("source",), ["total", *bank.posts], {"long_name": "total or contributing postsynaptic population"}),
+        "source": (("source",), ["total", *bank.posts],
+                   {"long_name": "total or contributing postsynaptic population"}),
         "population": (("population",), bank.pres, {"long_name": "presynaptic population"}),
     }
     for cname, (dims, values, cattrs) in bank.coords.items():
