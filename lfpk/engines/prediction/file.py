@@ -144,7 +144,8 @@ def variables(bank, contributions, where="memory"):
         out[name] = (("source", cdim, "time"), {"units": a["units"], "long_name": f"predicted {a['long_name']}"})
         if contributions:
             out[f"{name}_contribution"] = (("post", "pre", cdim, "time"), {
-                "units": a["units"], "long_name": f"predicted {a['long_name']}: contribution of connection pre -> post"})
+                "units": a["units"],
+                "long_name": f"predicted {a['long_name']}: contribution of connection pre -> post"})
     out["population_count"] = (("population", "time"), {
         "units": "1", "long_name": COUNT_LONG_NAME.format(dt="dt" if where == "memory" else "dt_out")})
     return out
