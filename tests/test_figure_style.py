@@ -9,7 +9,7 @@ import matplotlib
 import numpy as np
 import pytest
 import xarray as xr
-from matplotlib.colors import to_hex
+from figcheck import assert_population_colors, assert_scalebars_fit, capture_figures
 from test_study_figures import DT, TRANSIENT, TSTOP, make_signals, make_spikes
 
 from lfpk.engines.compare import compare
@@ -22,10 +22,6 @@ from lfpk.figures.study import network_overview, prediction_traces
 
 matplotlib.use("Agg")
 
-E_COLOR = to_hex(style.POPULATION_COLORS["E"])
-I_COLOR = to_hex(style.POPULATION_COLORS["I"])
-
-
 # ---------------------------------------------------------------------------------------------
 # drawn figures, captured when they are saved
 # ---------------------------------------------------------------------------------------------
@@ -34,45 +30,7 @@ I_COLOR = to_hex(style.POPULATION_COLORS["I"])
 @pytest.fixture
 def drawn(monkeypatch):
     """The figures saved while a test runs (each once, in order)."""
-    figures = []
-    original = matplotlib.figure.Figure.savefig
-
-    def savefig(fig, *args, **kwargs):
-        if not any(f is fig for f in figures):
-            figures.append(fig)
-        return original(fig, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", savefig)
-    return figures
-
-
-def raster_colors(fig, population_of):
-    """Population -> set of colours of the raster markers ('.' or '|', no line) of ``fig``; a
-    marker line counts for a population when all its rows (y) belong to it (``population_of``)."""
-    out = {}
-    for ax in fig.axes:
-        for line in ax.get_lines():
-            if line.get_marker() not in (".", "|") or line.get_linestyle() != "None" or not len(line.get_ydata()):
-                continue
-            pops = {population_of[int(round(u))] for u in np.asarray(line.get_ydata(), dtype=float)}
-            if len(pops) != 1:
-                continue
-            color = line.get_markeredgecolor() if line.get_marker() == "|" else line.get_markerfacecolor()
-            out.setdefault(pops.pop(), set()).add(to_hex(color))
-    return out
-
-
-def assert_population_colors(fig, population_of, name):
-    colors = raster_colors(fig, population_of)
-    assert colors.get("E") == {E_COLOR}, (name, colors)
-    assert colors.get("I") == {I_COLOR}, (name, colors)
-
-
-def assert_scalebars_fit(fig, name, at_least=1):
-    labels = style.scalebar_labels(fig)
-    assert len(labels) >= at_least, (name, [t.get_text() for t in labels])
-    problems = style.scalebar_problems(fig)
-    assert not problems, (name, problems)
+    return capture_figures(monkeypatch)
 
 
 # ---------------------------------------------------------------------------------------------

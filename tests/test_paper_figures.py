@@ -5,9 +5,22 @@ the direct kernel prediction better than the one without."""
 
 import numpy as np
 import pytest
-from figcheck import checked_paper_figure
+from figcheck import (
+    assert_population_colors,
+    assert_scalebars_fit,
+    capture_figures,
+    checked_paper_figure,
+)
 
-from lfpk.entry.workflow import PAPER_FIGURES, hybrid_approximations
+from lfpk.entry.workflow import (
+    PAPER_FIGURES,
+    hybrid_approximations,
+    primary_variant,
+    run_config,
+)
+from lfpk.figures.paper.fig03 import network_figure_files
+from lfpk.figures.paper.fig09 import jscan_figure_files
+from lfpk.figures.study import network_overview_figure
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +69,34 @@ def test_paper_figure_has_the_papers_panels(tiny, name):
         assert [p["title"].replace("\n", " ") for p in meta["panels"]] == labels
 
 
+def test_one_style_on_the_tiny_study(tiny, monkeypatch, tmp_path):
+    """Fig 3, Fig 9 and the study's network overview redrawn from the tiny study's files: E and I
+    in the same colours in every raster, every scale bar (real amplitudes: mV, uV, nA um) a 1-2-5
+    value whose label lies inside its axes."""
+    from lfpk.base.io import read_dataset
+
+    cfg, results = tiny
+    drawn = capture_figures(monkeypatch)
+    net = results / "network" / "default"
+    spikes = read_dataset(net / "spikes.nc")
+    population_of = dict(enumerate(np.asarray(spikes["unit_population"].values).astype(str)))
+    network_figure_files(net / "spikes.nc", net / "signals.nc", net / "membrane.nc", [tmp_path / "Fig03.png"])
+    network_overview_figure(net / "spikes.nc", net / "signals.nc", [tmp_path / "network.png"],
+                            config=run_config(cfg, "default"))
+    variant = primary_variant(cfg)
+    runs = sorted(p.parent.name for p in (results / "comparison").glob(f"*/{variant}.nc"))
+    assert runs, "no comparison of the primary variant"
+    jscan_figure_files([run_config(cfg, r)["weight_scaling"]["J"] for r in runs],
+                       [results / "network" / r / "spikes.nc" for r in runs],
+                       [results / "network" / r / "signals.nc" for r in runs],
+                       [results / "prediction" / r / f"{variant}.nc" for r in runs],
+                       [results / "comparison" / r / f"{variant}.nc" for r in runs], [tmp_path / "Fig09.png"])
+    assert len(drawn) == 3
+    for fig, name, bars in zip(drawn, ("Fig03", "network overview", "Fig09"), (4, 1, 2 * len(runs))):
+        assert_population_colors(fig, population_of, name)
+        assert_scalebars_fit(fig, name, at_least=bars)
+
+
 def test_single_cell_outputs(tiny):
     """The tiny study's step responses: linear forms rest at the active cell's V_rest and respond
     linearly (steady state linear in the amplitude), at both sites."""
@@ -83,8 +124,8 @@ def test_reconstruction_with_geff_agrees_with_direct_kernels_better(tiny):
     cells, same leak) better than the one without: a higher R^2 and an r_STD nearer 1, for the
     dipole moment (z) and the LFP's channel median. Without g_eff the cells' input resistance is
     too high and the reconstruction's amplitude about twice the prediction's."""
-    from lfpk.engines.compare import compare
     from lfpk.base.io import read_dataset
+    from lfpk.engines.compare import compare
 
     cfg, results = tiny
     pred = read_dataset(results / "prediction" / "default" / "frozen-geff-scalar.nc")
