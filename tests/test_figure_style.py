@@ -16,6 +16,8 @@ from lfpk.engines.compare import compare
 from lfpk.figures import style
 from lfpk.figures.inputs import run_config
 from lfpk.figures.paper.fig03 import network_figure
+from lfpk.figures.paper.fig04 import comparison_figure
+from lfpk.figures.paper.fig05 import kernels_figure
 from lfpk.figures.paper.fig09 import jscan_figure
 from lfpk.figures.paper.fig14 import figure14
 from lfpk.figures.study import network_overview, prediction_traces
@@ -186,3 +188,35 @@ def test_fig14_colours_and_scale_bars(config, drawn, tmp_path):
     assert_population_colors(fig, population_of, "Fig14")
     assert_scalebars_fit(fig, "Fig14", at_least=5)  # B-E and F
     assert DT and (tmp_path / "Fig14.png").exists()
+
+
+def make_kernels(config, form, seed):
+    """Gathered kernels (post, pre, channel / component, lag) of one form, LFP in mV, dipole in nA um."""
+    rng = np.random.default_rng(seed)
+    z = np.asarray(config["probes"]["channel_z"], dtype=float)
+    lag = np.arange(-10.0, 60.0, 0.5)
+    shape = np.exp(-np.clip(lag, 0, None) / 5.0) * (lag >= 0)
+    lfp = rng.normal(size=(2, 2, len(z), 1)) * 1e-4 * shape
+    cdm = rng.normal(size=(2, 2, 3, 1)) * 50.0 * shape
+    return xr.Dataset({"lfp": (("post", "pre", "channel", "lag"), lfp, {"units": "mV"}),
+                       "cdm": (("post", "pre", "component", "lag"), cdm, {"units": "nA um"})},
+                      coords={"post": ["E", "I"], "pre": ["E", "I"], "channel": np.arange(len(z)),
+                              "channel_z": ("channel", z), "component": ["x", "y", "z"], "lag": lag},
+                      attrs={"biophysics": form})
+
+
+def test_fig04_narrow_columns_keep_scale_bars_inside(config, drawn, tmp_path):
+    gt = make_signals(config)
+    approximations = [(f"reconstruction {k}: frozen, g_eff", make_signals(config, seed=30 + k, scale=1.0 + 0.1 * k))
+                      for k in range(6)]
+    comparison_figure(gt, approximations, paths(tmp_path, "Fig04"), "Fig04", "reconstructions")
+    (fig,) = drawn
+    assert_scalebars_fit(fig, "Fig04", at_least=2)  # LFP and dipole of the last column
+
+
+def test_fig05_scale_bars(config, drawn, tmp_path):
+    hybrid = [("quasi-linear", make_kernels(config, "quasi_linear", 1)), ("frozen", make_kernels(config, "frozen", 2))]
+    direct = [("quasi-linear", make_kernels(config, "quasi_linear", 3)), ("frozen", make_kernels(config, "frozen", 4))]
+    kernels_figure(hybrid, direct, paths(tmp_path, "Fig05"))
+    (fig,) = drawn
+    assert_scalebars_fit(fig, "Fig05", at_least=16)  # LFP and dipole of 4 connections, A and B
