@@ -53,7 +53,7 @@ class KernelCell:
             raise KernelError(f"dt: must be > 0 (ms), got {dt}")
         self.mod_dirs = list(mod_dirs) if mod_dirs is not None else [str(mechanisms.PACKAGE_MOD_DIR)]
         mechanisms.load(extra_dirs=self.mod_dirs[1:] or None)  # the package's and the config's extra folders
-        from neuron import h
+        from neuron import h  # deferred: after the mechanisms are loaded; importing NEURON starts its interpreter
 
         h.load_file("stdrun.hoc")
         self.h = h

@@ -41,7 +41,7 @@ class SegmentReader:
     """
 
     def __init__(self, segments, variable):
-        from neuron import h
+        from neuron import h  # deferred: importing NEURON starts its interpreter
 
         self.h = h
         self.segments = list(segments)
