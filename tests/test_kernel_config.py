@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import lfpk
-from lfpk.entry.cli.main import main
 from lfpk.base.io import read_dataset, write_dataset
+from lfpk.entry.cli.main import main
 
 TSTOP = 400.0
 
@@ -78,8 +78,8 @@ def test_compute_kernels_with_probe_objects(mechanisms, repo):
         np.testing.assert_allclose(k_obj[s].values, k_cfg[s].values, rtol=0, atol=1e-14 * np.abs(k_cfg[s].values).max())
     # the point-source kernel is the LFPykit matrix applied to the summed transmembrane currents
     from lfpk.engines.kernel import KernelEngine
-    from lfpk.model.probes import as_cell_geometry
     from lfpk.engines.kernel.inputs import kernel_inputs
+    from lfpk.model.probes import as_cell_geometry
 
     eng = KernelEngine.from_config(cfg)
     V, rates, _ = kernel_inputs(cfg)

@@ -1,10 +1,9 @@
 """Kernel files: data contract, netCDF round trip, gathering, CLI."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
-
-import json
 
 import numpy as np
 import pytest
@@ -124,8 +123,8 @@ def test_kernel_set_equals_gathered_per_connection_files(mechanisms, _laptop_con
 def test_kernel_set_output_checked_before_computing(mechanisms, _laptop_config_raw, tmp_path, monkeypatch):
     """Bad outputs are refused by the one output guard (lfpk.base.io) before any kernel is computed,
     and nothing is left behind."""
-    from lfpk.study import stages
     from lfpk.base.io import OutputError
+    from lfpk.study import stages
 
     cfg = validate_config(_laptop_config_raw)
 
@@ -159,8 +158,8 @@ def test_engine_kernels_are_the_engine_kernels_and_check_pairs_first(mechanisms,
     """lfpk.engines.kernel.batch: one engine's kernels of several connections, in the order of
     the pairs, each the engine's own kernel; an unknown pair is refused before any is computed,
     and kernel_datasets labels each with the parameters of its connection."""
-    from lfpk.engines.kernel import KernelEngine
     from lfpk.base.io import to_json
+    from lfpk.engines.kernel import KernelEngine
     from lfpk.engines.kernel.batch import engine_kernels, kernel_datasets
     from lfpk.engines.kernel.inputs import kernel_parameters
 

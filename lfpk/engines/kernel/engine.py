@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfpk import model as model_module
-from lfpk.model import probes as probes_module
 from lfpk.base.io import to_json
 from lfpk.engines.kernel.cell import KERNEL_BIOPHYSICS, KernelCell
 from lfpk.engines.kernel.errors import KernelError
@@ -19,6 +18,7 @@ from lfpk.engines.kernel.statistics import (
     synapse_counts,
     synapse_probabilities,
 )
+from lfpk.model import probes as probes_module
 
 
 @dataclass

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import fftconvolve
 
-from lfpk.model import connectivity
 from lfpk.engines.kernel.errors import KernelError
-from lfpk.model import rules
+from lfpk.model import connectivity, rules
 
 
 def _distribution(spec, what):
