@@ -18,22 +18,36 @@ must fit in memory (:mod:`lfpk.study.resources`). Every error names the offendin
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 from functools import lru_cache
 from pathlib import Path
 
+import jsonschema
 import yaml
+
+from lfpk.model.connectivity import delay_distribution, multapse_pmf
+from lfpk.model.paths import resolve_paths
+from lfpk.model.validate import config_errors as model_errors
+from lfpk.study.cellcheck import config_errors as cell_check_errors
+from lfpk.study.hybrid import config_errors as hybrid_errors
+from lfpk.study.pointnet.parameters import config_errors as pointnet_errors
+from lfpk.study.resources import memory_errors
+from lfpk.study.runs import (  # noqa: F401  (deep_merge, j_run_name, scan_runs, RESERVED_RUNS, RUN_FIXED_KEYS: public here too)
+    RESERVED_RUNS,
+    RUN_FIXED_KEYS,
+    deep_merge,
+    j_run_name,
+    named_runs,
+    run_definition_error,
+    scan_runs,
+    structure_error,
+)
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "config.schema.yaml"
 
 #: Top-level key naming the configuration file a file overlays.
 EXTENDS = "extends"
-#: Run names the workflow derives itself (the config as is, and the kernel-only run).
-RESERVED_RUNS = ("default", "config")
-#: Keys a run of ``network.runs`` may not override: they are workflow wiring shared by all runs.
-RUN_FIXED_KEYS = ("study", "scans", "network", "figures")
 
 
 class ConfigError(ValueError):
@@ -101,18 +115,14 @@ def _describe(error, prefix=()) -> str:
 def _pattern(validator, pattern, instance, schema):
     """``pattern`` matching the whole string: ``$`` does not accept a trailing newline (Python's
     ``re.search`` would let ``"laptop\\n"`` through ``^...$``)."""
-    from jsonschema import ValidationError
-
     if isinstance(instance, str):
         strict = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
         if not re.search(strict, instance):
-            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+            yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 @lru_cache(maxsize=1)
 def _validator():
-    import jsonschema
-
     cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
     return cls(load_schema())
 
@@ -143,8 +153,6 @@ def _non_finite_errors(node, path=(), in_params=False) -> list[str]:
 def _distribution_errors(cfg) -> list[str]:
     """Every distribution exists and takes its parameters; delays have no mass below 0 ms; the
     multapse distribution has mass on 1..99."""
-    from lfpk.model.connectivity import delay_distribution, multapse_pmf
-
     errors = []
     for i, conn in enumerate(cfg["connections"]):
         for key, check in (("multapses", lambda spec, what: multapse_pmf(spec, what=what)),
@@ -156,57 +164,16 @@ def _distribution_errors(cfg) -> list[str]:
     return errors
 
 
-def j_run_name(J) -> str:
-    """Run name of a weight-scaling scan value: ``J`` and the shortest decimal that reads back as
-    the same float (``J0.975``, ``J0.9750001``, ``J1``), so distinct values never share a name."""
-    text = repr(float(J))
-    return "J" + (text[:-2] if text.endswith(".0") else text)
-
-
-def scan_runs(cfg) -> dict:
-    """``{run name: J}`` of the ``scans.J`` values other than ``weight_scaling.J``."""
-    J0 = float(cfg["weight_scaling"]["J"])
-    return {j_run_name(J): float(J) for J in (cfg.get("scans") or {}).get("J", []) if float(J) != J0}
-
-
-def deep_merge(base, over):
-    """``over`` laid over ``base``: mappings merge key by key, other values replace, ``None``
-    removes the key."""
-    out = dict(base)
-    for k, v in over.items():
-        if v is None:
-            out.pop(k, None)
-        elif isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def _run_errors(cfg) -> list[str]:
     """``network.runs``: names distinct from the derived runs, overrides that keep the workflow's
-    wiring, and merged configurations that validate (errors prefixed ``network.runs.<run>``)."""
+    wiring (:func:`lfpk.study.runs.run_definition_error`), and merged configurations that validate
+    and keep the config's populations and connections (errors prefixed ``network.runs.<run>``)."""
     errors = []
-    runs = (cfg.get("network") or {}).get("runs") or {}
-    scans = scan_runs(cfg)
-    pops = list(cfg["populations"])
-    pairs = [(c["pre"], c["post"]) for c in cfg["connections"]]
-    for name, over in runs.items():
+    for name, over in named_runs(cfg).items():
         where = f"network.runs.{name}"
-        if name in RESERVED_RUNS:
-            errors.append(f"{where}: the run name {name!r} is reserved ('default' is the config as is, 'config' "
-                          "the kernels from config values); choose another name")
-            continue
-        if name in scans:
-            errors.append(f"{where}: collides with the run of scans.J value {scans[name]:g}; choose another "
-                          "name or remove the value from scans.J")
-            continue
-        fixed = [k for k in RUN_FIXED_KEYS if k in over]
-        if "kernel" in over and isinstance(over["kernel"], dict) and "variants" in over["kernel"]:
-            fixed.append("kernel.variants")
-        if fixed:
-            errors.append(f"{where}: a run cannot override {', '.join(fixed)} (shared by every run of the "
-                          "study); expected only model keys (simulation, populations, connections, ...)")
+        problem = run_definition_error(cfg, name, over)
+        if problem:
+            errors.append(f"{where}: {problem}")
             continue
         merged = deep_merge(cfg, over)
         try:
@@ -215,9 +182,9 @@ def _run_errors(cfg) -> list[str]:
             for line in str(exc).split("\n  ")[1:]:
                 errors.append(f"{where}: {line}")
             continue
-        if list(merged["populations"]) != pops or [(c["pre"], c["post"]) for c in merged["connections"]] != pairs:
-            errors.append(f"{where}: a run must keep the populations ({', '.join(pops)}) and connections "
-                          "(pre -> post, in order) of the config; it may change their parameters")
+        problem = structure_error(cfg, merged)
+        if problem:
+            errors.append(f"{where}: {problem}")
     return errors
 
 
@@ -274,24 +241,14 @@ def _cross_field_errors(cfg, runs=True) -> list[str]:
     if any(b <= a for a, b in zip(radii, radii[1:])):
         errors.append(f"probes.eeg.radii: {radii} must increase strictly (brain, CSF, skull, scalp)")
     errors += _distribution_errors(cfg)
-    from lfpk.model.validate import config_errors
-
-    errors += config_errors(cfg)  # section groups of connections and biophysics blocks
-    from lfpk.study.cellcheck import config_errors as cell_check_errors
-
+    errors += model_errors(cfg)  # section groups of connections and biophysics blocks
     errors += cell_check_errors(cfg)
-    from lfpk.study.pointnet.parameters import config_errors as pointnet_errors
-
     errors += pointnet_errors(cfg)
-    from lfpk.study.hybrid import config_errors as hybrid_errors
-
     errors += hybrid_errors(cfg)  # the hybrid scheme's run, volleys and direct-kernel variants
     if errors:
         return errors
     if runs:
         errors += _run_errors(cfg)
-    from lfpk.study.resources import memory_errors
-
     errors += memory_errors(cfg, runs=runs)
     return errors
 
@@ -338,8 +295,6 @@ def read_config_file(path, _chain=()) -> dict:
         Missing or unreadable file, not YAML, not a mapping, a bad ``extends`` or a cycle; the
         message names the file.
     """
-    from lfpk.model.paths import resolve_paths
-
     path = Path(path)
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"

@@ -21,11 +21,18 @@ from __future__ import annotations
 
 import logging
 
+import xarray as xr
+
+from lfpk.base.io import atomic_paths, check_dataset, dataset_to_netcdf, read_dataset
+from lfpk.engines.compare import compare, summary_table
+from lfpk.model.rules import KERNEL_FORMS
+from lfpk.study.runs import DEFAULT_RUN, ground_truth_runs
+
 log = logging.getLogger("lfpk.hybrid")
 
 #: The study's hybrid scheme (run_pscan.py: PS1 reconstructions, PS2 hybrid kernels).
 DEFAULTS = {
-    "run": "default",
+    "run": DEFAULT_RUN,
     "reconstructions": ["quasi_linear-nogeff", "quasi_linear-geff", "frozen-nogeff", "frozen-geff"],
     "kernels": ["quasi_linear-geff", "frozen-geff"],
     "volleys": {"start": 200.0, "interval": 200.0},
@@ -43,8 +50,6 @@ def settings(cfg) -> dict:
 
 def parse(name) -> dict:
     """``biophysics`` and ``g_eff`` of a hybrid variant name ``<biophysics>-<geff|nogeff>``."""
-    from lfpk.model.rules import KERNEL_FORMS
-
     parts = str(name).split("-")
     if len(parts) != 2 or parts[0] not in KERNEL_FORMS or parts[1] not in ("geff", "nogeff"):
         raise ValueError(f"hybrid variant {name!r}: expected <biophysics>-<geff|nogeff> with biophysics in "
@@ -82,13 +87,11 @@ def config_errors(cfg) -> list[str]:
     """The ``hybrid`` block fits the study: its run exists and the volleys are at least ``kernel.tau``
     apart. (The direct kernels ``<variant>-scalar`` each hybrid-kernel variant is compared with are
     computed for the run whether or not ``kernel.variants`` lists them.)"""
-    from lfpk.api.config import scan_runs
-
     if "hybrid" not in cfg:
         return []
     s = settings(cfg)
     errors = []
-    runs = ["default", *scan_runs(cfg), *sorted((cfg.get("network") or {}).get("runs") or {})]
+    runs = ground_truth_runs(cfg)
     if s["run"] not in runs:
         errors.append(f"hybrid.run: {s['run']!r} is not a ground-truth run of the study ({', '.join(runs)})")
     if float(s["volleys"]["interval"]) < float(cfg["kernel"]["tau"]):
@@ -116,10 +119,6 @@ def compare_approximations(ground_truth, items, transient=None):
         The comparison of :func:`lfpk.engines.compare.compare` along ``approximation`` (labels), with
         coordinates ``method``, ``variant``, ``biophysics``, ``g_eff`` on it.
     """
-    import xarray as xr
-
-    from lfpk.engines.compare import compare
-
     parts = []
     for meta, ds in items:
         c = compare(ground_truth, ds, transient=transient, approximation=meta["label"], gt_name="ground truth",
@@ -143,9 +142,6 @@ def compare_approximation_files(ground_truth, entries, output, summary):
     entries : list of (dict, path)
         :func:`approximations` entries and the file of each.
     """
-    from lfpk.engines.compare import summary_table
-    from lfpk.base.io import atomic_paths, check_dataset, dataset_to_netcdf, read_dataset
-
     inputs = [ground_truth] + [p for _, p in entries]
     gt = read_dataset(ground_truth, kind="signals")
     items = [(meta, read_dataset(path)) for meta, path in entries]

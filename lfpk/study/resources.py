@@ -21,6 +21,11 @@ from __future__ import annotations
 import os
 import re
 
+from lfpk.base.io import BLOCK_BUFFER_BYTES
+from lfpk.engines.network import DEFAULT_BLOCK
+from lfpk.model.connectivity import multapse_mean
+from lfpk.model.morphology import SECTIONS, BallAndStick
+
 #: Interpreter, NEURON, numpy/scipy/xarray loaded (bytes; a 20-cell network peaks at 0.14 GB).
 BASE = 150e6
 #: Per synapse of the ground truth (NetCon, weight and delay; measured 0.53-0.85 kB on 2 ranks).
@@ -49,8 +54,6 @@ def memory_limit():
 
 def _segments(name, pop):
     """Segments of one cell of population ``name`` (d_lambda rule of its morphology)."""
-    from lfpk.model.morphology import SECTIONS, BallAndStick
-
     try:
         m = BallAndStick.from_config(name, pop)
         return sum(m.nseg(s) for s in SECTIONS)
@@ -76,10 +79,6 @@ def estimate_memory(cfg) -> dict:
         end), ``kernel`` (one connection),
         ``predict`` and ``compare`` (one run, whole signals in memory).
     """
-    from lfpk.model.connectivity import multapse_mean
-    from lfpk.base.io import BLOCK_BUFFER_BYTES
-    from lfpk.engines.network.simulation import DEFAULT_BLOCK
-
     sim = cfg["simulation"]
     dt, tstop = float(sim["dt"]), float(sim["tstop"])
     nt = tstop / dt + 1
