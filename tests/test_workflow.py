@@ -80,3 +80,60 @@ def test_slurm_profile_runs_every_mpi_rule_under_srun(repo):
         assert rule in resources, f"profiles/slurm has no set-resources for MPI rule {rule}"
         assert resources[rule].get("cpus_per_task") == 1, rule
         assert str(resources[rule].get("mpi", "")).startswith("srun"), rule
+
+
+def test_runs_are_listed_once():
+    """lfpk.study.runs lists a study's runs; the loader, the workflow and the hybrid check use it."""
+    from lfpk.entry import workflow
+    from lfpk.study import hybrid, runs
+
+    cfg = {"weight_scaling": {"J": 1.0}, "scans": {"J": [0.975, 1.0, 1.075]},
+           "network": {"runs": {"small": {"populations": {"E": {"size": 10}}}}}}
+    assert runs.ground_truth_runs(cfg) == ["default", "J0.975", "J1.075", "small"]
+    assert runs.j_scan_runs(cfg) == ["default", "J0.975", "J1.075"]
+    assert workflow.ground_truth_runs is runs.ground_truth_runs and workflow.j_scan_runs is runs.j_scan_runs
+    assert runs.run_overlay(cfg, "default") is None and runs.run_overlay(cfg, "config") is None
+    assert runs.run_overlay(cfg, "J1.075") == {"weight_scaling": {"J": 1.075}}
+    assert runs.run_overlay(cfg, "small") == {"populations": {"E": {"size": 10}}}
+    with pytest.raises(ValueError, match="'J2' is not one of the configured ground-truth runs"):
+        runs.run_overlay(cfg, "J2")
+    assert "reserved" in runs.run_definition_error(cfg, "config", {})
+    assert "collides with the run of scans.J value 0.975" in runs.run_definition_error(cfg, "J0.975", {})
+    assert "cannot override study, kernel.variants" in runs.run_definition_error(
+        cfg, "x", {"study": "s", "kernel": {"variants": []}})
+    cfg["hybrid"] = {"run": "nope"}
+    cfg["kernel"] = {"tau": 100.0}
+    cfg["populations"] = {"E": {}}
+    assert hybrid.config_errors(cfg)[0].startswith("hybrid.run: 'nope' is not a ground-truth run of the study "
+                                                    "(default, J0.975, J1.075, small)")
+
+
+def test_mpi_launcher_command_and_environment(tmp_path, monkeypatch):
+    """MPILauncher: the launcher only for more than one task, `mpiexec` resolved, the launcher
+    variables of an enclosing MPI job removed, the command's own log moved into the log, failures
+    raised with the exit status."""
+    import logging
+
+    from lfpk.base import mpi
+
+    assert mpi.MPILauncher(1, "srun").command(["a", 1]) == ["a", "1"]
+    assert mpi.MPILauncher(3, "srun --mpi=pmi2").command(["a"]) == ["srun", "--mpi=pmi2", "-n", "3", "a"]
+    assert mpi.MPILauncher(2).command(["a"])[1:] == ["-n", "2", "a"]
+    assert mpi.MPILauncher(2).command(["a"])[0] in (mpi.find_mpiexec(), "mpiexec")
+    monkeypatch.setenv("PMI_RANK", "1")
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
+    env = mpi.clean_environment()
+    assert "PMI_RANK" not in env and "OMPI_COMM_WORLD_SIZE" not in env and env.get("PATH") == os.environ["PATH"]
+    assert mpi.launch_rank() == 1 and mpi.launch_size() == 2 and mpi.launched_by_mpi()
+    own_log = tmp_path / "own.log"
+    own_log.write_text("written by the command")
+    records = []
+    log = logging.getLogger("lfpk.test_mpi_launcher")
+    log.addHandler(type("H", (logging.Handler,), {"emit": lambda self, r: records.append(r.getMessage())})())
+    log.setLevel(logging.INFO)
+    code = "import os, sys; print('rank' if 'PMI_RANK' in os.environ else 'clean'); sys.exit(3)"
+    with pytest.raises(RuntimeError, match="probe failed with exit code 3: "):
+        mpi.MPILauncher(1, log=log).run([sys.executable, "-c", code], program_log=own_log, name="probe",
+                                         program_log_title="own log")
+    assert records[1] == "own log:\nwritten by the command" and not own_log.exists()
+    assert records[2] == "stdout:\nclean\n"

@@ -1,20 +1,43 @@
-"""Helpers for the Snakemake workflow: the list of final targets of a configuration.
+"""Helpers for the Snakemake workflow: the list of final targets of a configuration, the
+configuration of each run, and the launch of the network under MPI.
 
-Kept in the package (not the Snakefile) so the wiring stays declarative and testable.
+Kept in the package (not the Snakefile) so the wiring stays declarative and testable. The runs of a
+study are listed by :mod:`lfpk.study.runs` (:func:`ground_truth_runs`, :func:`j_scan_runs` are
+re-exported here for the rules); MPI is started by :class:`lfpk.base.mpi.MPILauncher`.
 """
 
 from __future__ import annotations
 
-from lfpk.api.config import deep_merge, j_run_name, scan_runs  # noqa: F401  (j_run_name: public here too)
+import copy
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from lfpk.api.config import ConfigError, load_study_config, validate_config
+from lfpk.base.mpi import MPILauncher
+from lfpk.engines.compare import format_table
+from lfpk.model.rules import VARIANT_PARTS, VARIANT_PATTERN, parse_variant, variant_name  # noqa: F401
+from lfpk.study.hybrid import approximations, parse, settings, volley_times
+from lfpk.study.pointnet.parameters import workflow_targets as pointnet_targets
+from lfpk.study.runs import (  # noqa: F401  (the list of runs, public here too for the rules)
+    CONFIG_RUN,
+    deep_merge,
+    ground_truth_runs,
+    j_run_name,
+    j_scan_runs,
+    named_runs,
+    run_overlay,
+    scan_runs,
+)
+from lfpk.study.stages import HEADLINE_SIGNALS, kernel_set_parameters
 
 
 def load_workflow_config(configfiles, overrides):
     """The workflow's configuration (:func:`lfpk.api.config.load_study_config`); on a bad config print
     one message naming the file and key and exit with status 2, as ``lfpk`` commands do."""
-    import sys
-
-    from lfpk.api.config import ConfigError, load_study_config
-
     try:
         return load_study_config(configfiles, overrides)
     except ConfigError as exc:
@@ -44,8 +67,6 @@ def all_targets_for(cfg) -> list[str]:
     targets += [f"{res}/scan/metrics.nc"] + [f"{res}/figures/jscan.{ext}" for ext in ("png", "pdf")]
     for p in (cfg.get("cell_check") or {}).get("populations") or []:
         targets += [f"{res}/cell_check/{p}.nc"] + [f"{res}/figures/cell_check_{p}.{ext}" for ext in ("png", "pdf")]
-    from lfpk.study.pointnet.parameters import workflow_targets as pointnet_targets
-
     targets += pointnet_targets(cfg, res)
     if hybrid_approximations(cfg):
         targets += [f"{res}/hybrid/{hybrid_run(cfg)}/comparison.{ext}" for ext in ("nc", "csv")]
@@ -53,44 +74,24 @@ def all_targets_for(cfg) -> list[str]:
     return targets
 
 
-def ground_truth_runs(cfg) -> list[str]:
-    """Names of the ground-truth network runs, in a stable order.
-
-    ``default`` (the config as is), one ``J<value>`` run per value of ``scans.J`` that differs
-    from ``weight_scaling.J`` (:func:`lfpk.api.config.j_run_name`), and every entry of
-    ``network.runs`` (whose names :func:`lfpk.api.config.validate_config` keeps distinct from these).
-    """
-    runs = ["default", *scan_runs(cfg)]
-    runs += sorted((cfg.get("network") or {}).get("runs") or {})
-    return list(dict.fromkeys(runs))
-
-
 def run_config(cfg, run) -> dict:
     """Configuration of ground-truth run ``run`` (validated).
 
     ``default`` and the kernel-only run ``config`` are the config as is; ``J<value>`` (from
     ``scans.J``) sets ``weight_scaling.J``; a name in ``network.runs`` deep-merges its partial
-    config over the config (:func:`lfpk.api.config.deep_merge`). Errors name ``network.runs.<run>``.
+    config over the config (:func:`lfpk.study.runs.run_overlay`). Errors name ``network.runs.<run>``;
+    a run that is not one of :func:`lfpk.study.runs.ground_truth_runs` raises ``ValueError``.
     """
-    import copy
-
-    from lfpk.api.config import ConfigError, validate_config
-
+    over = run_overlay(cfg, run)
     base = copy.deepcopy(cfg)
-    if run in ("default", CONFIG_RUN):
+    if over is None:
         return base
-    runs = (cfg.get("network") or {}).get("runs") or {}
-    if run in runs:
-        try:
-            return validate_config(deep_merge(base, runs[run] or {}), runs=False)
-        except ConfigError as exc:
+    try:
+        return validate_config(deep_merge(base, over), runs=False)
+    except ConfigError as exc:
+        if run in named_runs(cfg):
             raise ConfigError(f"network.runs.{run}: {exc}") from None
-    scans = scan_runs(cfg)
-    if run in scans:
-        return validate_config(deep_merge(base, {"weight_scaling": {"J": scans[run]}}), runs=False)
-    raise ValueError(
-        f"run {run!r} is not one of the configured ground-truth runs {ground_truth_runs(cfg)}"
-    )
+        raise
 
 
 #: Config sections the ground-truth network depends on (its rerun trigger).
@@ -111,13 +112,6 @@ def network_parameters(cfg, run) -> dict:
 
 def metrics_summary_text(cfg) -> str:
     """Headline metrics of every finished run (printed when the workflow succeeds)."""
-    from pathlib import Path
-
-    import pandas as pd
-
-    from lfpk.engines.compare import format_table
-    from lfpk.study.stages import HEADLINE_SIGNALS
-
     out = []
     for run in ground_truth_runs(cfg):
         path = Path(results_dir(cfg)) / "comparison" / run / "summary.csv"
@@ -128,19 +122,11 @@ def metrics_summary_text(cfg) -> str:
     return "\n\n".join(out)
 
 
-#: Kernel run whose V_rest and rates come from the config (no ground truth needed).
-CONFIG_RUN = "config"
-
-
 def kernel_membrane_for(cfg, run) -> list[str]:
     """Ground-truth membrane file a kernel run takes V_rest and rates from (none for ``config``)."""
     if run == CONFIG_RUN:
         return []
     return [f"{results_dir(cfg)}/network/{run}/membrane.nc"]
-
-
-#: The kernel-variant grammar lives in lfpk.model.rules (one place for the workflow, CLI and scans).
-from lfpk.model.rules import VARIANT_PARTS, VARIANT_PATTERN, parse_variant, variant_name  # noqa: E402,F401
 
 
 def primary_variant(cfg) -> str:
@@ -150,8 +136,6 @@ def primary_variant(cfg) -> str:
 
 def sensitivity_parameters(cfg, run) -> dict:
     """What a run's sensitivity map depends on besides its network outputs."""
-    from lfpk.study.stages import kernel_set_parameters
-
     rc = run_config(cfg, run)
     return {"sensitivity": rc["sensitivity"], "kernels": kernel_set_parameters(rc)}
 
@@ -160,20 +144,8 @@ def launch_network(cfg, outdir, tasks, launcher, log_path, extra_args=(), log=No
     """Run ``[launcher -n tasks] python -m lfpk network`` on ``cfg`` (written to
     ``outdir/config.yaml``) with ``extra_args``; the network's log and output are appended to
     ``log`` (a logger). Used by the network and hybrid-scheme rules, so both launch MPI alike
-    (``resources.mpi`` = ``mpiexec`` locally, ``srun`` on a cluster); raises ``RuntimeError`` on
-    failure."""
-    import logging
-    import os
-    import shlex
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    import yaml
-
-    from lfpk.base.mpi import find_mpiexec
-
-    log = log or logging.getLogger("lfpk.workflow")
+    (``resources.mpi`` = ``mpiexec`` locally, ``srun`` on a cluster; :class:`lfpk.base.mpi.MPILauncher`);
+    raises ``RuntimeError`` on failure."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     cfg = dict(cfg)
@@ -181,25 +153,11 @@ def launch_network(cfg, outdir, tasks, launcher, log_path, extra_args=(), log=No
         cfg["network"] = {k: v for k, v in cfg["network"].items() if k != "runs"}  # the run's own config
     cfg_path = outdir / "config.yaml"
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    if launcher == "mpiexec":
-        launcher = find_mpiexec() or "mpiexec"
     network_log = Path(str(log_path) + ".network")
-    cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(cfg_path), "--outdir", str(outdir),
-           "--log", str(network_log), *map(str, extra_args)]
-    if int(tasks) > 1:
-        cmd = [*shlex.split(launcher), "-n", str(int(tasks)), *cmd]
-    log.info("%s", " ".join(cmd))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if network_log.exists():
-        log.info("network log:\n%s", network_log.read_text())
-        network_log.unlink()
-    if proc.stdout.strip():
-        log.info("stdout:\n%s", proc.stdout[-20000:])
-    if proc.stderr.strip():
-        log.info("stderr:\n%s", proc.stderr[-20000:])
-    if proc.returncode != 0:
-        raise RuntimeError(f"lfpk.engines.network failed with exit code {proc.returncode}: {' '.join(cmd)}")
+    args = [sys.executable, "-m", "lfpk", "network", "--config", cfg_path, "--outdir", outdir,
+            "--log", network_log, *extra_args]
+    mpi = MPILauncher(tasks, launcher, log=log or logging.getLogger("lfpk.workflow"))
+    mpi.run(args, program_log=network_log, name="lfpk.engines.network", program_log_title="network log")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,22 +170,16 @@ HYBRID_PATTERN = "(" + "|".join(VARIANT_PARTS[0]) + ")-(geff|nogeff)"
 
 def parse_hybrid(name) -> dict:
     """Options of a hybrid-scheme variant name (:func:`lfpk.study.hybrid.parse`)."""
-    from lfpk.study.hybrid import parse
-
     return parse(name)
 
 
 def hybrid_volleys(cfg) -> dict:
     """Volley times of the hybrid-kernel runs (:func:`lfpk.study.hybrid.volley_times`)."""
-    from lfpk.study.hybrid import volley_times
-
     return volley_times(cfg)
 
 
 def hybrid_approximations(cfg) -> list[dict]:
     """The approximations the hybrid comparison takes, in order (:func:`lfpk.study.hybrid.approximations`)."""
-    from lfpk.study.hybrid import approximations
-
     return approximations(cfg)
 
 
@@ -247,8 +199,6 @@ def hybrid_approximation_files(cfg, run) -> list[str]:
 
 def hybrid_run(cfg) -> str:
     """The ground-truth run the hybrid scheme rebuilds (``hybrid.run``, default ``default``)."""
-    from lfpk.study.hybrid import settings
-
     return settings(cfg)["run"]
 
 
@@ -290,8 +240,6 @@ def paper_figures(cfg) -> list[str]:
     :data:`MODEL_B_PAPER_FIGURES` (``figures.paper: model_b``), except those of the hybrid scheme
     a study switches off (``hybrid.reconstructions: []``: no Fig 4; ``hybrid.kernels: []``: no
     Figs 5, 6 / Fig 11; both: no Fig 7 / Figs 10, 12)."""
-    from lfpk.study.hybrid import settings
-
     s = settings(cfg)
     skip = set()
     if not s["reconstructions"]:
@@ -302,11 +250,6 @@ def paper_figures(cfg) -> list[str]:
         skip |= {"Fig07", "Fig10", "Fig12"}
     names = MODEL_B_PAPER_FIGURES if paper_model(cfg) == "model_b" else PAPER_FIGURES
     return [f for f in names if f not in skip]
-
-
-def j_scan_runs(cfg) -> list[str]:
-    """The runs of the weight-scaling scan: ``default`` and the ``scans.J`` runs (Fig 9)."""
-    return ["default", *scan_runs(cfg)]
 
 
 def paper_approximation_files(cfg, method, kernels=False) -> list[str]:

@@ -1,8 +1,8 @@
 # Snakemake script: one ground-truth network run under MPI.
 # The (validated, possibly --config-overridden) config of the run is written next to the outputs
 # and `{resources.mpi} -n {threads} python -m lfpk network` is launched on it
-# (lfpk.entry.workflow.launch_network), so the same code path serves the CLI, the workflow and cluster
-# profiles (resources.mpi = "srun").
+# (lfpk.entry.workflow.launch_network, through lfpk.base.mpi.MPILauncher), so the same code path
+# serves the CLI, the workflow and cluster profiles (resources.mpi = "srun").
 from pathlib import Path
 
 from lfpk.base.logs import log_to
