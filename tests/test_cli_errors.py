@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lfpk.base.mpi import clean_environment, find_mpiexec
 from lfpk.entry.cli.main import main
 
 BIN = Path(sys.executable).parent
@@ -169,15 +170,12 @@ def test_console_script_reports_bad_input_in_one_line(files):
 
 def test_python_m_lfpk_network_under_mpi_reports_once(files, repo):
     """`python -m lfpk network` goes through the same boundary; under mpiexec only rank 0 prints."""
-    from lfpk.base.mpi import find_mpiexec
-
     cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(files["config"]), "--outdir",
            str(files["dir"] / "gt2"), "--tstop", "-1"]
     mpiexec = find_mpiexec()
     if mpiexec:
         cmd = [mpiexec, "-n", "2", *cmd]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=clean_environment())
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("lfpk network: error:") == 1, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -17,7 +17,7 @@ def log_to(path=None, level=logging.INFO):
     Exceptions raised inside the block are written to the log file with their traceback, then
     re-raised, so a failing Snakemake job's reason is in its log file. On the console, bad input
     (``ValueError``, ``OSError``), interrupts and :class:`lfpk.base.errors.Stopped` are left to the
-    caller's error boundary (:func:`lfpk.entry.cli.main.run_command` prints them in one line).
+    caller's error boundary (:func:`lfpk.entry.cli.boundary.run_command` prints them in one line).
     """
     logger = logging.getLogger("lfpk")
     logger.setLevel(level)

@@ -1,16 +1,29 @@
-"""Command line of the ground-truth network: ``[mpiexec -n N] python -m lfpk network ...``."""
+"""Command line of the ground-truth network: ``[mpiexec -n N] python -m lfpk network ...``.
+
+The network command parses its own options (``lfpk network`` hands it everything after the
+command's name; argparse's REMAINDER would not pass leading options) and runs inside the error
+boundary of :mod:`lfpk.entry.cli.boundary`; every rank checks the same input before MPI starts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import os
 import sys
 
 import numpy as np
 
+from lfpk.api.config import ConfigError, load_config, validate_config
+from lfpk.base.io import check_output, output_folder
+from lfpk.base.logs import log_to
+from lfpk.base.mechanisms import load
+from lfpk.base.mpi import init_parallel, launch_size
 from lfpk.engines.network.datasets import run_network
-from lfpk.base.mpi import init_parallel
+from lfpk.engines.network.replay import run_replay
+from lfpk.entry.cli.boundary import Parser, report_from_every_rank, run_command
+from lfpk.model import from_config
 
 
 def _name_values(text, kind, expected):
@@ -34,8 +47,7 @@ def _parse_times(text):
 
 
 def build_parser():
-    from lfpk.entry.cli.main import Parser
-
+    """The network command's own parser (``lfpk network --help``)."""
     p = Parser(
         prog="lfpk network",
         description="Simulate the ground-truth multicompartment network (run under mpiexec for MPI).",
@@ -91,10 +103,6 @@ def checked_config(args):
     (finite positive tstop, transient < tstop, sizes >= 1, memory estimate) apply to the run as
     given. Raises ``ValueError`` / ``ConfigError`` naming the option or key.
     """
-    import copy
-
-    from lfpk.api.config import ConfigError, load_config, validate_config
-
     cfg = load_config(args.config)
     run = copy.deepcopy(cfg)
     given = []
@@ -117,8 +125,8 @@ def checked_config(args):
     if args.seed is not None:
         run["seed"] = args.seed
         given.append(f"--seed {args.seed}")
-    launched = [os.environ.get(k) for k in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE") if os.environ.get(k)]
-    run.setdefault("network", {})["tasks"] = int(launched[0]) if launched else 1  # memory per rank
+    launched = launch_size()
+    run.setdefault("network", {})["tasks"] = 1 if launched is None else launched  # memory per rank
     try:
         validate_config(run)
     except ConfigError as exc:
@@ -154,11 +162,6 @@ def _hybrid_options(args, cfg):
 
 
 def _main(argv):
-    from lfpk.entry.cli.main import report_from_every_rank
-    from lfpk.base.io import check_output, output_folder
-    from lfpk.base.logs import log_to
-    from lfpk.base.mechanisms import load
-
     args = build_parser().parse_args(argv)
     cfg = checked_config(args)  # every rank checks the same input before MPI starts
     hybrid = _hybrid_options(args, cfg)
@@ -175,15 +178,11 @@ def _main(argv):
     logpath = args.log if rank == 0 else None
     level = logging.INFO if rank == 0 else logging.WARNING
     with log_to(logpath, level=level) as logger:
-        from lfpk.model import from_config
-
         extra = from_config(cfg).extra_dirs  # the config's mechanisms.extra_dirs
         load(build_dir=args.mechanisms, extra_dirs=extra or None)
         if args.J is not None:
             cfg["weight_scaling"]["J"] = float(args.J)
         if hybrid:
-            from lfpk.engines.network.replay import run_replay
-
             paths, timings = run_replay(cfg, args.outdir, hybrid["spikes"], args.membrane, form=args.biophysics,
                                         g_eff=args.g_eff, volleys=args.volleys, tstop=args.tstop, pc=pc,
                                         membrane_sample=args.membrane_sample,
@@ -203,8 +202,18 @@ def _main(argv):
 
 def main(argv=None):
     """Entry point: ``[mpiexec -n N] python -m lfpk network --config C --outdir D [options]``
-    (also ``lfpk network ...``), inside the CLI's error boundary (:func:`lfpk.entry.cli.main.run_command`):
+    (also ``lfpk network ...``), inside the CLI's error boundary (:func:`lfpk.entry.cli.boundary.run_command`):
     bad input ends in one line and exit status 2."""
-    from lfpk.entry.cli.main import run_command
-
     return run_command("lfpk network", _main, sys.argv[1:] if argv is None else list(argv))
+
+
+def add_network(sub):
+    """Add ``network`` to the ``lfpk`` subparsers ``sub``: a placeholder for ``lfpk --help`` (the
+    command line :func:`lfpk.entry.cli.main.main` hands ``lfpk network ...`` to :func:`main`)."""
+    p = sub.add_parser(
+        "network", add_help=False,
+        help="simulate the ground-truth network (start under mpiexec for MPI); "
+        "`lfpk network --help` lists its options",
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    return p

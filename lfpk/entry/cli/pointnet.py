@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from lfpk.api.config import load_config
+from lfpk.base.logs import log_to
+from lfpk.entry.cli.boundary import Parser
+from lfpk.study.pointnet.stages import fit_files, rates_files, simulate_files
+
 
 def _config(path):
-    from lfpk.api.config import load_config
-
     cfg = load_config(path)
     if "pointnet" not in cfg:
         raise ValueError(f"{path}: no 'pointnet' section; expected the point-neuron network's parameters "
@@ -23,9 +26,6 @@ def _nest_guard(func, args):
 
 
 def _fit(args):
-    from lfpk.base.logs import log_to
-    from lfpk.study.pointnet.stages import fit_files
-
     cfg = _config(args.config)
     with log_to(None):
         result = fit_files(cfg, args.ground_truth, args.output)
@@ -38,9 +38,6 @@ def _fit(args):
 
 
 def _simulate(args):
-    from lfpk.base.logs import log_to
-    from lfpk.study.pointnet.stages import simulate_files
-
     cfg = _config(args.config)
     with log_to(None):
         out = simulate_files(cfg, args.output, fit=args.fit, kernels=args.kernels, online=args.online,
@@ -51,8 +48,6 @@ def _simulate(args):
 
 
 def _rates(args):
-    from lfpk.study.pointnet.stages import rates_files
-
     ds = rates_files(_config(args.config), args.ground_truth, args.spikes, args.output)
     for p in ds["population"].values:
         r = ds.sel(population=p)
@@ -61,10 +56,8 @@ def _rates(args):
     print(f"rates: {args.output}")
 
 
-def add_parser(sub):
+def add_pointnet(sub):
     """Add ``pointnet`` with its subcommands to the ``lfpk`` subparsers ``sub``."""
-    from lfpk.entry.cli.main import Parser
-
     p = sub.add_parser(
         "pointnet", help="point-neuron (LIF, NEST) network fitted to the ground truth (Fig 14 of the paper)",
         description="The NEST iaf_psc_exp network of the config's pointnet section: fit it to a ground-truth "

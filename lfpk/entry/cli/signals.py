@@ -1,0 +1,142 @@
+"""Signals on the command line: ``lfpk predict`` (signals from spikes and kernels) and ``lfpk compare``
+(a prediction against the ground truth)."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from lfpk.engines.compare import PSD_SEGMENT, compare_files, format_table
+
+
+def _pop_values(items, what, convert=int):
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name] = convert(value)
+        except ValueError:
+            raise ValueError(f"{what} expects POP=VALUE, got {item!r}") from None
+    return out
+
+
+def _cmd_predict(args):
+    from lfpk.api.prediction import predict_files
+
+    signals = None
+    if args.signals:
+        signals = [s.strip() for s in args.signals.split(",") if s.strip()]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = predict_files(
+            args.spikes, args.kernels, args.output, populations=args.populations, tstop=args.tstop, dt=args.dt,
+            duplicates="keep" if args.keep_duplicate_spikes else "error", time_unit=args.time_unit,
+            nest_resolution=args.nest_resolution, unit_offsets=_pop_values(args.unit_offset, "--unit-offset"),
+            allow_silent=args.allow_silent or False, signals=signals, contributions=args.contributions,
+            decimate=args.decimate, dtype="float32" if args.float32 else "float64", compress=args.compress,
+            kernel_config=args.kernel_config)
+    for line in res.report:
+        print(line)
+    for text in [*res.warnings, *(str(w.message) for w in caught if str(w.message) not in res.warnings)]:
+        print(f"lfpk predict: warning: {text}", file=sys.stderr)
+    print(f"prediction: {args.output} ({res.attrs['n_spikes']} spikes, {res.n_time} samples of "
+          f"{res.attrs['dt']:g} ms, signals {res.attrs['signals']})")
+
+
+def add_predict(sub):
+    """Add ``predict`` to the ``lfpk`` subparsers ``sub``."""
+    p = sub.add_parser(
+        "predict",
+        help="predict LFP/CSD/CDM/EEG/MEG from population spike counts and gathered kernels",
+        description="Bin spikes per population (bins [k dt, (k+1) dt), time k dt, k = 0..floor(tstop/dt)) "
+        "and convolve causally with every kernel H_YX (lag 0 at the spike's bin). Writes, for every "
+        "signal the kernels carry, the total and per-postsynaptic-population prediction "
+        "(source, <channel>, time) and the per-connection contributions (post, pre, <channel>, time). "
+        "Streams: spikes are read and binned in chunks and the convolution runs block by block "
+        "(overlap-save), written block by block, so memory does not grow with the recording (besides 4 bytes "
+        "per population and bin). Every spike is validated first (empty input, a presynaptic population "
+        "without spikes, seconds read as ms and duplicates are refused); on any error nothing is written "
+        "(exit status 2). Prints per population the spikes, id range, units and mean rate, and warns when the "
+        "kernels' g_eff rates differ from the measured rates by more than 10 percent.",
+    )
+    p.add_argument("--spikes", required=True, action="append", metavar="[POP=]PATH",
+                   help="spike file, glob or folder (repeatable; several files are one recording, e.g. NEST's "
+                   "<label>-<recorder>-<thread>.dat): the network's spikes.nc, or text/CSV/.gz as NEST and Brian2 "
+                   "write them (header 'sender time_ms', 'node_id', 'time_step time_offset', 'i t'; '#' comments "
+                   "and repeated headers skipped). POP=PATH: every spike of those files belongs to population POP "
+                   "(no unit map needed)")
+    p.add_argument("--populations", default=None,
+                   help="unit->population map: lines 'unit,population' and/or id ranges 'E: 1-8192' (or YAML)")
+    p.add_argument("--unit-offset", action="append", metavar="POP=N",
+                   help="add N to the unit ids of the files labelled POP= (Brian2 subgroup monitors count from 0)")
+    p.add_argument("--tstop", type=float, default=None,
+                   help="stop time (ms): defines the time axis 0..tstop and bounds spike times; required for "
+                   "text spikes, overrides the tstop attribute of spikes.nc")
+    p.add_argument("--time-unit", choices=["ms", "s"], default=None,
+                   help="unit of spike times whose header states none ('t', 'times', no header); without it such "
+                   "times are ms, and refused if they all lie within the first 1%% of tstop (seconds read as ms)")
+    p.add_argument("--nest-resolution", type=float, default=None, metavar="MS",
+                   help="simulation resolution (ms) for NEST time_in_steps files (time = step * resolution - offset)")
+    p.add_argument("--dt", type=float, default=None,
+                   help="spike bin width (ms); default and required value: the kernels' dt")
+    kern = p.add_mutually_exclusive_group(required=True)
+    kern.add_argument("--kernels", help="gathered kernels (kernels.nc from kernel-gather)")
+    kern.add_argument("--kernel-config", metavar="CONFIG",
+                      help="compute the kernels of this configuration (it must describe the spiking network) at "
+                      "the spikes' measured rates, in the same command")
+    p.add_argument("--output", required=True, help="prediction file (.nc), written atomically")
+    p.add_argument("--keep-duplicate-spikes", action="store_true",
+                   help="count exact duplicate spikes (same unit and time) instead of rejecting the input")
+    p.add_argument("--allow-silent", action="append", metavar="POP",
+                   help="population allowed to have no spike (warning instead of error; repeatable)")
+    p.add_argument("--signals", default=None, metavar="LIST",
+                   help="comma-separated signals to predict (default all the kernels carry: lfp,csd,cdm,eeg,meg)")
+    p.add_argument("--no-contributions", dest="contributions", action="store_false",
+                   help="do not store the per-connection contributions <signal>_contribution")
+    p.add_argument("--float32", action="store_true",
+                   help="store signals as float32 (computed in float64; relative rounding <= 2^-24)")
+    p.add_argument("--decimate", type=int, default=1, metavar="Q",
+                   help="keep every Q-th sample after a zero-phase anti-alias FIR (pass band 0.8 of the new Nyquist "
+                   "frequency, >= 80 dB stop band); population_count then counts spikes per output bin")
+    p.add_argument("--compress", type=int, default=0, choices=range(10), metavar="LEVEL",
+                   help="zlib compression level 0 (none, default) .. 9")
+    p.set_defaults(func=_cmd_predict, inputs=("spikes", "populations", "kernels", "kernel_config"),
+                   outputs=("output",))
+    return p
+
+
+def _cmd_compare(args):
+    _, table = compare_files(args.ground_truth, args.prediction, args.output, summary=args.summary,
+                             transient=args.transient, approximation=args.label, psd_segment=args.psd_segment)
+    print(format_table(table))
+    print(f"comparison: {args.output}" + (f", summary: {args.summary}" if args.summary else ""))
+
+
+def add_compare(sub):
+    """Add ``compare`` to the ``lfpk`` subparsers ``sub``."""
+    p = sub.add_parser(
+        "compare",
+        help="compare a prediction with the ground truth (R^2, r_STD, PSD, coherence)",
+        description="After the transient: per signal (lfp, csd, cdm_z, and eeg/meg when both files have them), "
+        "channel and source (total and each population), R^2 (squared Pearson correlation) and r_STD "
+        "(std prediction / std ground truth) on the raw signals and on both low-passed by a zero-phase "
+        "elliptic filter (order 2, 0.1 dB ripple, 40 dB attenuation, 100 Hz); Welch PSDs and coherence "
+        "(segments of --psd-segment ms, 75 %% overlap). "
+        "Prints the summary table (channel median and 10/90 %% quantiles).",
+    )
+    p.add_argument("--ground-truth", required=True, help="ground-truth signals.nc of the network")
+    p.add_argument("--prediction", required=True, help="prediction .nc from 'lfpk predict'")
+    p.add_argument("--transient", type=float, default=None,
+                   help="discard samples before this time (ms); default the ground truth's transient attribute")
+    p.add_argument("--output", required=True, help="comparison file (.nc), written atomically")
+    p.add_argument("--summary", default=None,
+                   help="also write the summary table (CSV: one row per signal x source x band)")
+    p.add_argument("--label", default=None,
+                   help="approximation label (default from the prediction, e.g. 'frozen+g_eff')")
+    p.add_argument("--psd-segment", type=float, default=PSD_SEGMENT,
+                   help=f"Welch segment length (ms) for PSD and coherence (default {PSD_SEGMENT:g}: the study's "
+                        "2048 samples at 16 kHz; capped at the data length)")
+    p.set_defaults(func=_cmd_compare, inputs=("ground_truth", "prediction"), outputs=("output", "summary"))
+    return p
