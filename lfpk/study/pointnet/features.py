@@ -20,6 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
+
+from lfpk.engines.spikes.maps import as_population_map
+from lfpk.model.rules import bin_index
 
 #: Objective names (per population X): |nu_X - nu_X^target| and sum_f |S_X(f) - S_X^target(f)|.
 OBJECTIVE_KINDS = (("rate", "1/s", "|mean rate - target mean rate|"),
@@ -62,8 +66,6 @@ def window_counts(times, dt, transient, tstop):
     times : ndarray
         Spike times of one population (ms).
     """
-    from lfpk.model.rules import bin_index
-
     k0, n = window_bins(dt, transient, tstop)
     k = bin_index(times, dt, np.iinfo(np.int64).max) - k0  # the network's and predictions' binning rule
     k = k[(k >= 0) & (k < n)]
@@ -106,8 +108,6 @@ def rate_features(times, sizes, dt, transient, tstop, spectrum):
     -------
     RateFeatures
     """
-    from scipy import signal
-
     pops = list(times)
     fs, nperseg, noverlap = welch_parameters(dt, spectrum)
     k0, n = window_bins(dt, transient, tstop)
@@ -153,8 +153,6 @@ def times_by_population(spikes):
 
 def sizes_of(spikes):
     """Population -> number of units of a :class:`lfpk.engines.spikes.SpikeData` (from its unit map)."""
-    from lfpk.engines.spikes.maps import as_population_map
-
     pmap = as_population_map(spikes.unit_population)
     if pmap is None:
         raise ValueError(f"{spikes.source}: no unit->population map, so the population sizes are unknown")

@@ -32,8 +32,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import xarray as xr
 
+from lfpk.base.io import to_json
 from lfpk.study.pointnet.features import objective_names, objective_units, objectives, rate_features
+from lfpk.study.pointnet.network import LIFNetwork, versions
+from lfpk.study.pointnet.parameters import SEED_STREAM_FIT, derived_seed
 
 log = logging.getLogger("lfpk.pointnet")
 
@@ -102,8 +106,6 @@ class FitSettings:
 
     @classmethod
     def from_config(cls, cfg):
-        from lfpk.study.pointnet.parameters import SEED_STREAM_FIT, derived_seed
-
         fit = cfg["pointnet"]["fit"]
         return cls(population=int(fit["population"]), generations=int(fit["generations"]),
                    tstop=float(fit["tstop"]), transient=float(cfg["simulation"]["transient"]),
@@ -152,8 +154,6 @@ class FitResult:
 
 def simulate_features(params, settings):
     """Simulate ``params`` for ``settings.tstop`` and return its :class:`RateFeatures`."""
-    from lfpk.study.pointnet.network import LIFNetwork
-
     net = LIFNetwork(params)
     spikes = net.simulate(settings.tstop)
     return rate_features({k: v[0] for k, v in spikes.items()}, params.sizes, params.dt, settings.transient,
@@ -261,11 +261,6 @@ def fit_dataset(result, attrs=None):
     ``spectrum_ground_truth`` / ``spectrum_fitted`` (population, frequency). The units of parameter
     and objective values are the coordinates ``parameter_units`` and ``objective_units``.
     """
-    import xarray as xr
-
-    from lfpk.base.io import to_json
-    from lfpk.study.pointnet.network import versions
-
     p = result.params
     pops = list(p.populations)
     names = p.free_names

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import logging
 import os
+from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
+import xarray as xr
+
+from lfpk.base.io import software_versions, to_json
 
 log = logging.getLogger("lfpk.pointnet")
 
@@ -49,9 +53,6 @@ def import_nest():
 
 def versions():
     """:func:`lfpk.base.io.software_versions` plus NEST and pymoo."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from lfpk.base.io import software_versions
 
     out = software_versions()
     for pkg in ("nest-simulator", "pymoo"):
@@ -257,9 +258,6 @@ def spikes_dataset(params, spikes, tstop, transient, attrs=None):
         with the ``unit`` coordinate of node ids (E first, then I, ... in config order);
         attributes ``tstop``, ``transient``, ``dt`` (ms), the parameters (JSON).
     """
-    import xarray as xr
-
-    from lfpk.base.io import to_json
 
     ids, pops = [], []
     first = 1

@@ -14,10 +14,21 @@ it equals the online one to rounding.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
 import numpy as np
+import xarray as xr
+
+from lfpk.base.io import (atomic_path, check_dataset, check_output, dataset_to_netcdf, read_dataset, to_json,
+                          write_dataset)
+from lfpk.engines.prediction.online import OnlinePredictor
+from lfpk.engines.spikes import read_spikes
+from lfpk.study.pointnet.features import mean_rates, rate_features, sizes_of, times_by_population
+from lfpk.study.pointnet.fit import FitSettings, fit_dataset, fit_network, fitted_values
+from lfpk.study.pointnet.network import LIFNetwork, spikes_dataset
+from lfpk.study.pointnet.parameters import LIFParameters
 
 log = logging.getLogger("lfpk.pointnet")
 
@@ -31,9 +42,6 @@ def ground_truth_features(cfg, spikes, settings_spectrum, tstop=None):
     -------
     (RateFeatures, SpikeData)
     """
-    from lfpk.study.pointnet.features import rate_features, sizes_of, times_by_population
-    from lfpk.engines.spikes import read_spikes
-
     sp = read_spikes(spikes)
     sizes = sizes_of(sp)
     want = {p: int(cfg["populations"][p]["size"]) for p in cfg["populations"]}
@@ -57,10 +65,6 @@ def fit_files(cfg, ground_truth, output):
     -------
     FitResult
     """
-    from lfpk.base.io import check_output, write_dataset
-    from lfpk.study.pointnet.fit import FitSettings, fit_dataset, fit_network
-    from lfpk.study.pointnet.parameters import LIFParameters
-
     check_output(output, inputs=[ground_truth])
     params = LIFParameters.from_config(cfg)
     settings = FitSettings.from_config(cfg)
@@ -92,14 +96,9 @@ def _fmt(names, values):
 
 def network_parameters(cfg, fit=None):
     """The LIF parameters of ``cfg``, with the fitted values of ``fit`` (path or dataset) if given."""
-    from lfpk.study.pointnet.fit import fitted_values
-    from lfpk.study.pointnet.parameters import LIFParameters
-
     params = LIFParameters.from_config(cfg)
     if fit is None:
         return params
-    from lfpk.base.io import read_dataset
-
     ds = fit if hasattr(fit, "data_vars") else read_dataset(fit)
     if "fitted" not in ds or "parameter" not in ds.coords:
         raise ValueError(f"{fit}: not a pointnet fit (fit.nc of lfpk pointnet fit: 'fitted' by 'parameter')")
@@ -138,12 +137,6 @@ def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None,
     dict
         ``spikes`` (xarray.Dataset), ``rates`` (population -> 1/s after the transient), ``wall_time`` (s).
     """
-    import contextlib
-
-    from lfpk.base.io import atomic_path, check_dataset, check_output, dataset_to_netcdf, read_dataset
-    from lfpk.study.pointnet.features import mean_rates
-    from lfpk.study.pointnet.network import LIFNetwork, spikes_dataset
-
     if (kernels is None) != (online is None):
         raise ValueError("give both kernels (--kernels) and the online prediction file (--online), or neither")
     inputs = [p for p in (fit, kernels) if p is not None]
@@ -158,8 +151,6 @@ def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None,
     with contextlib.ExitStack() as stack:
         predictor = None
         if kernels is not None:
-            from lfpk.engines.prediction.online import OnlinePredictor
-
             kern = read_dataset(kernels, kind="kernels")
             _check_kernels(kern, params, kernels)
             predictor = stack.enter_context(OnlinePredictor(
@@ -211,9 +202,6 @@ def _check_kernels(kern, params, path):
 
 def rates_dataset(target, lif, attrs=None):
     """Rates and rate spectra of the ground truth and the LIF network (``rates.nc``)."""
-    import xarray as xr
-
-    from lfpk.base.io import to_json
 
     return xr.Dataset(
         {
@@ -240,8 +228,6 @@ def rates_dataset(target, lif, attrs=None):
 
 def rates_files(cfg, ground_truth, spikes, output):
     """Compare rates and rate spectra of the ground truth and the LIF network; write ``output``."""
-    from lfpk.base.io import check_output, write_dataset
-
     check_output(output, inputs=[ground_truth, spikes])
     spectrum = dict(cfg["pointnet"]["fit"]["spectrum"])
     target, gt = ground_truth_features(cfg, ground_truth, spectrum)
