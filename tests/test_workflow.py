@@ -1,5 +1,6 @@
 """The Snakemake workflow: dry runs of both configs, lint, and early rejection of bad configs."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -9,7 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lfpk.base import mpi
+from lfpk.entry import workflow
 from lfpk.entry.workflow import PAPER_FIGURES
+from lfpk.study import hybrid, runs
 
 BIN = Path(sys.executable).parent
 
@@ -84,9 +88,6 @@ def test_slurm_profile_runs_every_mpi_rule_under_srun(repo):
 
 def test_runs_are_listed_once():
     """lfpk.study.runs lists a study's runs; the loader, the workflow and the hybrid check use it."""
-    from lfpk.entry import workflow
-    from lfpk.study import hybrid, runs
-
     cfg = {"weight_scaling": {"J": 1.0}, "scans": {"J": [0.975, 1.0, 1.075]},
            "network": {"runs": {"small": {"populations": {"E": {"size": 10}}}}}}
     assert runs.ground_truth_runs(cfg) == ["default", "J0.975", "J1.075", "small"]
@@ -112,10 +113,6 @@ def test_mpi_launcher_command_and_environment(tmp_path, monkeypatch):
     """MPILauncher: the launcher only for more than one task, `mpiexec` resolved, the launcher
     variables of an enclosing MPI job removed, the command's own log moved into the log, failures
     raised with the exit status."""
-    import logging
-
-    from lfpk.base import mpi
-
     assert mpi.MPILauncher(1, "srun").command(["a", 1]) == ["a", "1"]
     assert mpi.MPILauncher(3, "srun --mpi=pmi2").command(["a"]) == ["srun", "--mpi=pmi2", "-n", "3", "a"]
     assert mpi.MPILauncher(2).command(["a"])[1:] == ["-n", "2", "a"]
