@@ -1,5 +1,5 @@
-"""``python -m lfpk <command> ...``: the ``lfpk`` command line (:func:`lfpk.entry.cli.main`)."""
+"""``python -m lfpk <command> ...``: the ``lfpk`` command line (:func:`lfpk.entry.cli.main.main`)."""
 
-from lfpk.entry.cli import main
+from lfpk.entry.cli.main import main
 
 raise SystemExit(main())

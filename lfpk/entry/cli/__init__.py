@@ -2,9 +2,6 @@
 
 :mod:`~lfpk.entry.cli.boundary` is the error boundary every command runs in (and its one-line
 ``Parser``); one module per command group defines its commands' options with their handlers;
-:mod:`~lfpk.entry.cli.main` assembles them into :func:`main`, the console script.
+:mod:`~lfpk.entry.cli.main` assembles them into :func:`lfpk.entry.cli.main.main`, the console
+script. (This package module imports nothing, so ``python -m lfpk.entry.cli.main`` runs cleanly.)
 """
-
-from lfpk.entry.cli.main import main
-
-__all__ = ["main"]
