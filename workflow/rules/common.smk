@@ -8,6 +8,7 @@ from lfpk.model import input_files
 from lfpk.model.morphology.fetch import sources as morphology_sources
 from lfpk.model.rules import VARIANT_PATTERN
 from lfpk.study.single_cell import single_cell_parameters
+from lfpk.study.runs import ground_truth_runs, j_scan_runs
 from lfpk.study.stages import kernel_set_parameters, morphology_parameters
 from lfpk.entry.workflow import (
     HYBRID_PATTERN,
@@ -15,12 +16,10 @@ from lfpk.entry.workflow import (
     MODEL_B_SOURCE,
     model_citations,
     all_targets_for,
-    ground_truth_runs,
     hybrid_approximation_files,
     hybrid_approximations,
     hybrid_run,
     hybrid_volleys,
-    j_scan_runs,
     kernel_membrane_for,
     load_workflow_config,
     metrics_summary_text,
