@@ -39,22 +39,23 @@ import json
 import os
 import re
 import signal
+import socket
 import tempfile
 import threading
 from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import NamedTuple
 
 import netCDF4
 import numpy as np
+import xarray as xr
 
 from lfpk.base.errors import InputError, Interrupted, OutputError
 
 
 def software_versions() -> dict:
     """Versions of the packages that determine lfpk's numbers."""
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {}
     for pkg in ("lfpk", "numpy", "scipy", "xarray", "netCDF4", "neuron", "LFPy", "LFPykit"):
         try:
@@ -355,8 +356,6 @@ def atomic_paths(paths, inputs=(), create_parent=False):
 
 def _host():
     """This machine's short host name, as used in temporary file names (no dots)."""
-    import socket
-
     return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname().split(".")[0]) or "host"
 
 
@@ -796,8 +795,6 @@ def read_dataset(path, kind=None):
     InputError
         A folder, not a netCDF file, truncated or unreadable, or not of ``kind``.
     """
-    import xarray as xr
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"netCDF file {path} does not exist")

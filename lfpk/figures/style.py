@@ -111,10 +111,6 @@ def pyplot():
     return plt
 
 
-#: Former private name of :func:`pyplot` (kept for callers outside the figure layer).
-_pyplot = pyplot
-
-
 def save(fig, paths):
     """Save ``fig`` to each path (suffix decides the format), atomically, without timestamps."""
     plt = pyplot()

@@ -1,6 +1,12 @@
-"""The model description: populations and connections of a network, and the rules every stage
-shares (weight scaling, multapses, spike binning, kernel variants). Plain Python, separate from
-the NEURON builders (:mod:`lfpk.engines.network`, :mod:`lfpk.engines.kernel`)."""
+"""Model layer: the model description every engine shares, plain Python, separate from the NEURON
+builders (:mod:`lfpk.engines.network`, :mod:`lfpk.engines.kernel`).
+
+Populations and connections of a network (:class:`NetworkModel`, :func:`from_config`) and the
+rules every stage shares (:mod:`~lfpk.model.rules`: weight scaling, multapses, spike binning,
+kernel variants); below them in this folder the cells' morphology (:mod:`~lfpk.model.morphology`)
+and biophysics (:mod:`~lfpk.model.biophysics`), the forward models (:mod:`~lfpk.model.probes`),
+rank-independent placement and synapses (:mod:`~lfpk.model.connectivity`) and the probe matrices
+of a cell (:mod:`~lfpk.model.recording`). See ``docs/architecture.md``."""
 
 from lfpk.model.description import (
     Connection,

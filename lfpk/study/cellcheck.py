@@ -24,6 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
+
+from lfpk.base.io import write_dataset
+from lfpk.figures.style import STYLE, pyplot, save
+from lfpk.model import from_config
+from lfpk.model.biophysics import apply
 
 #: Defaults of the protocols (Hay et al. 2011, ModelDB 139653: Step_current_firing.hoc,
 #: BAC_firing.hoc with experiment "BAP").
@@ -110,8 +116,6 @@ class _Cell:
     def __init__(self, population, celsius, dt, prefix):
         from neuron import h
 
-        from lfpk.model.biophysics import apply
-
         h.load_file("stdrun.hoc")
         self.h = h
         self.sections = population.morphology.build(prefix=prefix)
@@ -152,8 +156,6 @@ def simulate(population, protocols=None, celsius=34.0, dt=2**-4):
         ``bap_distance`` (um), ``bap_amplitude`` (mV) and ``bap_latency`` (ms); ``v_rest_soma``
         (mV, just before the step / pulse).
     """
-    import xarray as xr
-
     p = protocols or Protocols()
     seg = population.segments
     soma = population.soma_index
@@ -245,9 +247,8 @@ def _site_amplitudes(ds):
 
 def figure(ds, paths, citation=None):
     """Step responses, f-I points, back-propagation traces and amplitude / latency vs distance."""
-    from lfpk.figures.style import STYLE, _pyplot, save
 
-    plt = _pyplot()
+    plt = pyplot()
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, 3, figsize=(10.0, 5.6), constrained_layout=True)
         amps = ds["amplitude"].values
@@ -301,9 +302,6 @@ def parameters(cfg, population):
 def run(cfg, population, output, figure_paths=()):
     """Simulate the check of ``population`` of a validated config, write ``output`` (netCDF) and
     the figure; returns the dataset."""
-    from lfpk.base.io import write_dataset
-    from lfpk.model import from_config
-
     model = from_config(cfg)
     model.load_mechanisms()
     pop = model.population(population)

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import logging
+import resource
 import time
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
+import netCDF4
 import numpy as np
+import xarray as xr
 
-from lfpk.model import rules
+from lfpk.base.io import (
+    BlockWriter,
+    atomic_paths,
+    check_dataset,
+    dataset_to_netcdf,
+    deferred_signals,
+    software_versions,
+    to_json,
+)
 from lfpk.engines.network.simulation import Network, scaled_probabilities
+from lfpk.model import rules
+from lfpk.model.recording import COMPONENTS, probe_settings, row_slices, to_float
 
 log = logging.getLogger("lfpk.network")
 
 
 def _attrs(net, timings, extra=None):
-    from lfpk.base.io import software_versions, to_json
-
     a = {
         "dt": net.dt, "tstop": net.tstop, "transient": net.transient, "seed": int(net.seed),
         "dt_units": "ms", "tstop_units": "ms", "transient_units": "ms",
@@ -34,10 +46,6 @@ def _attrs(net, timings, extra=None):
 
 def datasets(net, res, timings=None):
     """``spikes``, ``signals``, ``membrane`` xarray Datasets from gathered results (rank 0)."""
-    import xarray as xr
-
-    from lfpk.base.io import to_json
-
     timings = dict(timings or {})
     names = net.layout.names
     n = net.layout.n_cells
@@ -104,8 +112,6 @@ def datasets(net, res, timings=None):
     )
     out = {"spikes": spikes, "membrane": membrane}
     if "signal" in res:
-        import xarray as xr
-
         template = signals_template(net, attrs)
         values = signal_values(net, res["signal"])
         out["signals"] = xr.Dataset({k: (dims, values[k], a) for k, (dims, a) in SIGNAL_VARIABLES.items()},
@@ -126,11 +132,6 @@ def signals_template(net, attrs=None):
     """signals.nc without its variables (:data:`SIGNAL_VARIABLES`): coordinates (sources
     ``total`` and each population, channels and their depths, dipole components, time) and global
     attributes (``attrs`` of :func:`_attrs` plus the probes and the title)."""
-    import xarray as xr
-
-    from lfpk.base.io import to_json
-    from lfpk.model.recording import COMPONENTS, probe_settings
-
     cz = probe_settings(net.cfg)["channel_z"]
     time_ = np.arange(net.nstep + 1) * net.dt
     return xr.Dataset(
@@ -157,8 +158,6 @@ def signal_values(net, signal):
         ``{name: (source, channel or component, time)}``, source ``total`` (the float64 sum of
         the populations, in population order) then each population.
     """
-    from lfpk.model.recording import row_slices
-
     names = net.layout.names
     rows = row_slices(len(net.cfg["probes"]["channel_z"]))
     out = {}
@@ -178,8 +177,6 @@ class SignalsWriter:
     """
 
     def __init__(self, net, path):
-        from lfpk.base.io import BlockWriter
-
         self.net = net
         streamed = {k: (dims, np.float64, a) for k, (dims, a) in SIGNAL_VARIABLES.items()}
         template = signals_template(net)
@@ -187,8 +184,6 @@ class SignalsWriter:
         self.writer = BlockWriter(path, template, streamed, dim="time")
 
     def __call__(self, start, blocks):
-        from lfpk.model.recording import to_float
-
         sig = {p: to_float(b, self.net.quanta) for p, b in blocks.items()}
         self.writer.write(start, signal_values(self.net, sig))
 
@@ -220,10 +215,6 @@ def _finish(net, res, paths, tmps, t0, attrs=None, stream=None):
     """Write the outputs ``paths`` (name -> path) into their temporaries ``tmps`` (rank 0): the
     datasets of ``res``, and close the streamed signals.nc (``stream``, a :class:`SignalsWriter`)
     with the same attributes. The caller's :func:`lfpk.base.io.atomic_paths` renames them."""
-    import netCDF4
-
-    from lfpk.base.io import check_dataset, dataset_to_netcdf, deferred_signals, to_json
-
     timings = _run_timings(res)
     dsets = {k: v for k, v in datasets(net, res, timings).items() if k in paths}
     for name, ds in dsets.items():
@@ -235,7 +226,6 @@ def _finish(net, res, paths, tmps, t0, attrs=None, stream=None):
         stream.close({**sig_attrs, **(attrs or {})})
     timings["write"] = time.perf_counter() - t0
     if "peak_memory_mb" in timings:  # rank 0's peak including the write
-        import resource
 
         timings["peak_memory_mb"][0] = round(max(timings["peak_memory_mb"][0],
                                                  resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0), 1)
@@ -252,10 +242,6 @@ def write_outputs(net, res, outdir, names=None, attrs=None):
     """Write spikes.nc, membrane.nc, signals.nc (or those of ``names``) to ``outdir`` from a run
     gathered in memory (:meth:`lfpk.engines.network.Network.gather`), all or none (through
     :func:`lfpk.base.io.atomic_paths`); timings (incl. write) and ``attrs`` in attrs."""
-    from pathlib import Path
-
-    from lfpk.base.io import atomic_paths
-
     t0 = time.perf_counter()
     names = [n for n in OUTPUTS if n in (names or OUTPUTS)]
     paths = {name: Path(outdir) / f"{name}.nc" for name in names}
@@ -276,10 +262,6 @@ def streamed_outputs(net, outdir, names=OUTPUTS, attrs=None):
     an error, SIGINT or SIGTERM leaves no output and no temporary file. On the other ranks the
     network streams (its share of every block goes into the MPI reduction) and ``finish`` is None.
     """
-    from pathlib import Path
-
-    from lfpk.base.io import atomic_paths
-
     names = [n for n in OUTPUTS if n in names]
     if net.rank != 0:
         net.stream_signals(None)
@@ -312,8 +294,6 @@ def run_network(cfg, outdir, sizes=None, tstop=None, seed=None, scale_probabilit
     signals; ``stream=False`` keeps them in memory and writes them at the end (for checks).
     Returns ``(paths, timings, rates)`` on rank 0 and ``(None, None, None)`` elsewhere.
     """
-    import resource
-
     probs = scaled_probabilities(cfg, sizes) if (sizes and scale_probabilities) else None
     net = Network(cfg, sizes=sizes, probabilities=probs, tstop=tstop, seed=seed, lump=lump,
                   biophysics=biophysics, membrane_sample=membrane_sample, pc=pc, transient=transient,
