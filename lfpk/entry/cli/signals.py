@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import warnings
 
+from lfpk.api.prediction import predict_files
 from lfpk.engines.compare import PSD_SEGMENT, compare_files, format_table
 
 
@@ -23,8 +24,6 @@ def _pop_values(items, what, convert=int):
 
 
 def _cmd_predict(args):
-    from lfpk.api.prediction import predict_files
-
     signals = None
     if args.signals:
         signals = [s.strip() for s in args.signals.split(",") if s.strip()]
