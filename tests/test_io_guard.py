@@ -3,8 +3,8 @@ folder is created unless asked, interrupts leave nothing behind, full disks and 
 are named."""
 
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -13,8 +13,8 @@ import pytest
 import xarray as xr
 from ncfiles import netcdf_layout
 
-from lfpk.base import io
-from lfpk.base.io import InputError, Interrupted, OutputError
+from lfpk.base import files, io
+from lfpk.base.errors import InputError, Interrupted, OutputError
 
 
 def dataset(n=10):
@@ -32,7 +32,7 @@ def test_output_equal_to_input_refused_by_path_symlink_and_inode(tmp_path):
         with pytest.raises(OutputError, match="refusing to overwrite an input"):
             io.write_dataset(dataset(3), out, inputs=[src])
     # an input read inside a command scope is protected without being named
-    with io.command_scope():
+    with files.command_scope():
         io.read_dataset(hard)
         with pytest.raises(OutputError, match=r"is the input .*hard\.nc"):
             io.write_dataset(dataset(3), src)
@@ -59,12 +59,12 @@ def test_output_that_is_a_folder_or_under_a_file(tmp_path):
     with pytest.raises(OutputError, match="is not a folder"):
         io.write_dataset(dataset(), tmp_path / "f" / "x.nc")
     with pytest.raises(OutputError, match="is a file; expected a folder"):
-        io.output_folder(tmp_path / "f")
+        files.output_folder(tmp_path / "f")
 
 
 def test_error_inside_block_leaves_no_temporary(tmp_path):
     with pytest.raises(RuntimeError):
-        with io.atomic_path(tmp_path / "x.nc") as tmp:
+        with files.atomic_path(tmp_path / "x.nc") as tmp:
             tmp.write_text("half")
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
@@ -76,8 +76,8 @@ def test_signal_during_write_is_deferred_then_cleans_up(tmp_path):
     for signum in (signal.SIGINT, signal.SIGTERM):
         reached = []
         with pytest.raises(Interrupted) as info:
-            with io.atomic_path(tmp_path / "x.nc") as tmp:
-                with io.deferred_signals():
+            with files.atomic_path(tmp_path / "x.nc") as tmp:
+                with files.deferred_signals():
                     os.kill(os.getpid(), signum)
                     dataset().to_netcdf(tmp, engine="netcdf4")
                     reached.append(True)  # the signal did not interrupt the write
@@ -88,7 +88,7 @@ def test_signal_during_write_is_deferred_then_cleans_up(tmp_path):
 
 def test_sigterm_outside_the_write_also_cleans_up(tmp_path):
     with pytest.raises(Interrupted):
-        with io.atomic_path(tmp_path / "x.nc") as tmp:
+        with files.atomic_path(tmp_path / "x.nc") as tmp:
             tmp.write_text("partial")
             os.kill(os.getpid(), signal.SIGTERM)
             for _ in range(1000):  # the handler runs between bytecodes
@@ -100,7 +100,7 @@ def test_pair_written_both_or_neither(tmp_path, monkeypatch):
     a, b = tmp_path / "a.nc", tmp_path / "b.csv"
     # a failure while writing the second file: neither appears
     with pytest.raises(RuntimeError):
-        with io.atomic_paths([a, b]) as (ta, tb):
+        with files.atomic_paths([a, b]) as (ta, tb):
             ta.write_text("complete")
             raise RuntimeError("second writer failed")
     assert list(tmp_path.iterdir()) == []
@@ -116,16 +116,16 @@ def test_pair_written_both_or_neither(tmp_path, monkeypatch):
             raise OSError(5, "Input/output error")
         return real(src, dst)
 
-    monkeypatch.setattr(io.os, "replace", flaky)
+    monkeypatch.setattr(files.os, "replace", flaky)
     with pytest.raises(OSError):
-        with io.atomic_paths([a, b]) as (ta, tb):
+        with files.atomic_paths([a, b]) as (ta, tb):
             ta.write_text("new a")
             tb.write_text("new b")
-    monkeypatch.setattr(io.os, "replace", real)
+    monkeypatch.setattr(files.os, "replace", real)
     assert a.read_text() == "old a" and b.read_text() == "old b"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nc", "b.csv"]
     with pytest.raises(OutputError, match="given twice"):
-        with io.atomic_paths([a, tmp_path / "." / "a.nc"]):
+        with files.atomic_paths([a, tmp_path / "." / "a.nc"]):
             pass
 
 
@@ -166,11 +166,12 @@ def test_full_disk_and_read_only_folder_are_named(tmp_path):
     ro.mkdir()
     code = ("import numpy as np, xarray as xr\n"
             "from lfpk.base import io\n"
+            "from lfpk.base.errors import OutputError\n"
             "ds = xr.Dataset({'x': ('t', np.random.default_rng(0).normal(size=200000), {'units': '1', 'long_name': 'x'})})\n"
             "for out in ('full/x.nc', 'ro/x.nc'):\n"
             "    try:\n"
             "        io.write_dataset(ds, out)\n"
-            "    except io.OutputError as exc:\n"
+            "    except OutputError as exc:\n"
             "        print(exc)\n")
     script = (f"mount -t tmpfs -o size=64k tmpfs full && mount -t tmpfs -o ro tmpfs ro && "
               f"{sys.executable} -c \"$0\" && ls -A full ro")
@@ -197,7 +198,7 @@ def test_block_writer_writes_what_the_whole_dataset_would(tmp_path):
         attrs={"a": 1, "b": "text", "c": 0.25})
     io.write_dataset(full, tmp_path / "whole.nc")
     streamed = {k: (v.dims, v.dtype, v.attrs) for k, v in full.data_vars.items()}
-    with io.atomic_path(tmp_path / "blocks.nc") as tmp:
+    with files.atomic_path(tmp_path / "blocks.nc") as tmp:
         # a small buffer: written every few blocks (and the rest at close)
         w = io.BlockWriter(tmp, full.drop_vars(list(streamed)).drop_attrs(deep=False), streamed, buffer_bytes=40000)
         for a in range(0, nt, 256):  # the last block is partial
@@ -214,7 +215,7 @@ def test_block_writer_refuses_gaps_and_incomplete_files(tmp_path):
     streamed = {"x": (("t",), np.float64, {"units": "1", "long_name": "x"})}
     template = xr.Dataset(coords={"t": np.arange(10)})
     with pytest.raises(RuntimeError, match=r"written up to these samples of 10"):
-        with io.atomic_path(tmp_path / "x.nc") as tmp:
+        with files.atomic_path(tmp_path / "x.nc") as tmp:
             w = io.BlockWriter(tmp, template, streamed, dim="t")
             w.write(0, {"x": full["x"].values[:4]})
             with pytest.raises(ValueError, match="does not continue"):
@@ -230,14 +231,14 @@ def test_stale_temporaries_of_killed_writers_are_removed(tmp_path):
     it (its process is gone), but never a running writer's or another host's."""
     proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead = int(proc.stdout)
-    host = io._host()
+    host = files._host()
     stale = tmp_path / f".x.nc.{host}-{dead}.abcd1234.tmp"
     running = tmp_path / f".x.nc.{host}-{os.getppid()}.abcd1234.tmp"
     remote = tmp_path / f".x.nc.{host}other-{dead}.abcd1234.tmp"
     other = tmp_path / f".y.nc.{host}-{dead}.abcd1234.tmp"
     for p in (stale, running, remote, other):
         p.write_text("partial")
-    with io.atomic_path(tmp_path / "x.nc") as tmp:
+    with files.atomic_path(tmp_path / "x.nc") as tmp:
         assert tmp.name.startswith(f".x.nc.{host}-{os.getpid()}.")
         dataset().to_netcdf(tmp, engine="netcdf4")
     assert not stale.exists() and running.exists() and remote.exists() and other.exists()
@@ -257,7 +258,7 @@ def test_block_writer_from_layout(tmp_path):
         "x": io.Streamed(("row", "t"), np.float32, {"units": "mV", "long_name": "x", "coordinates": "name"},
                          {"chunksizes": (1, 16), "compress": 3, "cache_bytes": 1 << 16}),
     }
-    with io.atomic_path(tmp_path / "x.nc") as tmp:
+    with files.atomic_path(tmp_path / "x.nc") as tmp:
         w = io.BlockWriter.from_layout(tmp, {"t": None, "row": 2}, variables, dim="t", attrs={"a": True})
         for a in range(0, 70, 32):
             w.write(a, {"t": np.arange(a, min(a + 32, 70)) * 0.5, "x": x[:, a:a + 32].astype(np.float32)})

@@ -123,7 +123,7 @@ def test_kernel_set_equals_gathered_per_connection_files(mechanisms, _laptop_con
 def test_kernel_set_output_checked_before_computing(mechanisms, _laptop_config_raw, tmp_path, monkeypatch):
     """Bad outputs are refused by the one output guard (lfpk.base.io) before any kernel is computed,
     and nothing is left behind."""
-    from lfpk.base.io import OutputError
+    from lfpk.base.errors import OutputError
     from lfpk.study import stages
 
     cfg = validate_config(_laptop_config_raw)

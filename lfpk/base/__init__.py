@@ -1,6 +1,8 @@
 """Foundation layer: what every other layer stands on, importing nothing else of lfpk.
 
-Labelled netCDF files and the output guard (:mod:`~lfpk.base.io`), logging
-(:mod:`~lfpk.base.logs`), NMODL mechanisms shipped with the package (:mod:`~lfpk.base.mechanisms`)
-and starting MPI (:mod:`~lfpk.base.mpi`). See ``docs/architecture.md``.
+The output guard (:mod:`~lfpk.base.files`), labelled netCDF files and the block writer
+(:mod:`~lfpk.base.io`), the exceptions every layer raises (:mod:`~lfpk.base.errors`), logging
+(:mod:`~lfpk.base.logs`), the NMODL mechanisms shipped with the package
+(:mod:`~lfpk.base.mechanisms`) and MPI: starting it for NEURON and launching ranks
+(:mod:`~lfpk.base.mpi`). See ``docs/architecture.md``.
 """

@@ -41,8 +41,8 @@ import pandas as pd
 import xarray as xr
 from scipy import signal
 
-from lfpk.base.io import (atomic_paths, check_dataset, check_output, dataset_to_netcdf, read_dataset,
-                          software_versions, to_json)
+from lfpk.base.files import atomic_paths, check_output
+from lfpk.base.io import check_dataset, dataset_to_netcdf, read_dataset, software_versions, to_json
 
 log = logging.getLogger("lfpk.compare")
 
@@ -487,7 +487,7 @@ def compare_files(ground_truth, prediction, output, summary=None, transient=None
                   psd_segment=PSD_SEGMENT):
     """Stage: compare ``prediction`` (.nc) with ``ground_truth`` (signals.nc); write the comparison
     (.nc) and, if given, the summary table (.csv): both or neither (written to temporary files and
-    renamed together, see :func:`lfpk.base.io.atomic_paths`).
+    renamed together, see :func:`lfpk.base.files.atomic_paths`).
 
     Returns
     -------

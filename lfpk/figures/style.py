@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lfpk.base.io import atomic_path
+from lfpk.base.files import atomic_path
 
 # ---------------------------------------------------------------------------------------------
 # rcParams

@@ -23,7 +23,8 @@ import logging
 
 import xarray as xr
 
-from lfpk.base.io import atomic_paths, check_dataset, dataset_to_netcdf, read_dataset
+from lfpk.base.files import atomic_paths
+from lfpk.base.io import check_dataset, dataset_to_netcdf, read_dataset
 from lfpk.engines.compare import compare, summary_table
 from lfpk.model.rules import KERNEL_FORMS
 from lfpk.study.runs import DEFAULT_RUN, ground_truth_runs

@@ -29,7 +29,8 @@ import logging
 import numpy as np
 import xarray as xr
 
-from lfpk.base.io import check_output, to_json, write_dataset
+from lfpk.base.files import check_output
+from lfpk.base.io import to_json, write_dataset
 from lfpk.model import biophysics, from_config
 
 log = logging.getLogger("lfpk.single_cell")

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lfpk.base.io import atomic_path, check_output, read_dataset, write_dataset
+from lfpk.base.files import atomic_path, check_output
+from lfpk.base.io import read_dataset, write_dataset
 from lfpk.engines.compare import format_table
 from lfpk.engines.kernel import KernelEngine, gather_kernels
 from lfpk.engines.kernel.batch import kernel_datasets as engine_datasets

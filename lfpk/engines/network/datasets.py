@@ -12,15 +12,8 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
-from lfpk.base.io import (
-    BlockWriter,
-    atomic_paths,
-    check_dataset,
-    dataset_to_netcdf,
-    deferred_signals,
-    software_versions,
-    to_json,
-)
+from lfpk.base.files import atomic_paths, deferred_signals
+from lfpk.base.io import BlockWriter, check_dataset, dataset_to_netcdf, software_versions, to_json
 from lfpk.engines.network.simulation import Network, scaled_probabilities
 from lfpk.model import rules
 from lfpk.model.recording import COMPONENTS, probe_settings, row_slices, to_float
@@ -214,7 +207,7 @@ def _run_timings(res):
 def _finish(net, res, paths, tmps, t0, attrs=None, stream=None):
     """Write the outputs ``paths`` (name -> path) into their temporaries ``tmps`` (rank 0): the
     datasets of ``res``, and close the streamed signals.nc (``stream``, a :class:`SignalsWriter`)
-    with the same attributes. The caller's :func:`lfpk.base.io.atomic_paths` renames them."""
+    with the same attributes. The caller's :func:`lfpk.base.files.atomic_paths` renames them."""
     timings = _run_timings(res)
     dsets = {k: v for k, v in datasets(net, res, timings).items() if k in paths}
     for name, ds in dsets.items():
@@ -241,7 +234,7 @@ def _finish(net, res, paths, tmps, t0, attrs=None, stream=None):
 def write_outputs(net, res, outdir, names=None, attrs=None):
     """Write spikes.nc, membrane.nc, signals.nc (or those of ``names``) to ``outdir`` from a run
     gathered in memory (:meth:`lfpk.engines.network.Network.gather`), all or none (through
-    :func:`lfpk.base.io.atomic_paths`); timings (incl. write) and ``attrs`` in attrs."""
+    :func:`lfpk.base.files.atomic_paths`); timings (incl. write) and ``attrs`` in attrs."""
     t0 = time.perf_counter()
     names = [n for n in OUTPUTS if n in (names or OUTPUTS)]
     paths = {name: Path(outdir) / f"{name}.nc" for name in names}
@@ -254,7 +247,7 @@ def write_outputs(net, res, outdir, names=None, attrs=None):
 def streamed_outputs(net, outdir, names=OUTPUTS, attrs=None):
     """Outputs of a run whose signals.nc is written as it goes (all ranks enter this).
 
-    On rank 0 the outputs' temporaries are opened (:func:`lfpk.base.io.atomic_paths`) before the run,
+    On rank 0 the outputs' temporaries are opened (:func:`lfpk.base.files.atomic_paths`) before the run,
     the network streams its signals block by block into signals.nc's temporary
     (:meth:`lfpk.engines.network.Network.stream_signals`, :class:`SignalsWriter`), and the block yields
     ``finish(res)``, which writes the other outputs from the gathered results ``res`` and returns

@@ -9,7 +9,7 @@ import logging
 import time
 
 from lfpk.base.errors import Stopped
-from lfpk.base.io import deferred_signals, raise_deferred
+from lfpk.base.files import deferred_signals, raise_deferred
 
 log = logging.getLogger("lfpk.network")
 
@@ -109,9 +109,9 @@ class Runner:
 
     def _psolve(self, t):
         """``pc.psolve(t)``; an exception of the step callback (a failing write of a streamed
-        block, :class:`lfpk.base.io.Interrupted` of SIGINT / SIGTERM) is re-raised as itself.
+        block, :class:`lfpk.base.errors.Interrupted` of SIGINT / SIGTERM) is re-raised as itself.
 
-        SIGINT / SIGTERM are deferred to the next step's callback (:func:`lfpk.base.io.deferred_signals`),
+        SIGINT / SIGTERM are deferred to the next step's callback (:func:`lfpk.base.files.deferred_signals`),
         so they interrupt the run within one time step (MPI: within :attr:`block` steps, when
         all ranks agree to stop, :meth:`_stop_vote`) and never inside NEURON's or the netCDF
         library's C code. Under MPI the ranks without a failure of their own raise

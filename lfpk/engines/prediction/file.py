@@ -22,7 +22,7 @@ then each postsynaptic population; ``time`` (ms) is the start of each output bin
   (:meth:`~lfpk.base.io.BlockWriter.from_layout`): the file is created with its full length when it
   is known (offline) or with an unlimited ``time`` dimension (online), each write with SIGINT /
   SIGTERM deferred, optionally as float32 and zlib-compressed. The caller writes into the
-  temporary file of :func:`lfpk.base.io.atomic_path`, so the file appears complete or not at all.
+  temporary file of :func:`lfpk.base.files.atomic_path`, so the file appears complete or not at all.
 
 Two differences between the dataset in memory and the file are kept as they were (changing either
 would change the files or the datasets users have): ``population_count`` is int64 in memory and
@@ -270,7 +270,7 @@ class PredictionWriter:
     Parameters
     ----------
     path : path-like
-        File to create (normally the temporary path of :func:`lfpk.base.io.atomic_path`).
+        File to create (normally the temporary path of :func:`lfpk.base.files.atomic_path`).
     bank : lfpk.engines.prediction.streaming.KernelBank
     dt_out : float
         Output sampling interval (ms).
@@ -325,5 +325,5 @@ class PredictionWriter:
         self.writer.close(attrs)
 
     def abort(self):
-        """Close the file on an error path (the caller's :func:`lfpk.base.io.atomic_path` removes it)."""
+        """Close the file on an error path (the caller's :func:`lfpk.base.files.atomic_path` removes it)."""
         self.writer.abort()

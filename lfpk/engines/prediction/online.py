@@ -35,7 +35,8 @@ import math
 
 import numpy as np
 
-from lfpk.base.io import atomic_path, read_dataset
+from lfpk.base.files import atomic_path
+from lfpk.base.io import read_dataset
 from lfpk.engines.prediction.file import PredictionWriter, outputs_to_dataset, prediction_attrs
 from lfpk.engines.prediction.streaming import KernelBank, StreamingPredictor, merge_outputs
 from lfpk.engines.spikes.counting import BIN_EPS, bin_index, n_bins

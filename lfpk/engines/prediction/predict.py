@@ -39,10 +39,17 @@ from typing import Callable
 import numpy as np
 from scipy import fft
 
-from lfpk.base.io import atomic_path, read_dataset, register_input
+from lfpk.base.files import atomic_path, register_input
+from lfpk.base.io import read_dataset
 from lfpk.engines.prediction.file import PredictionWriter, outputs_to_dataset, prediction_attrs
-from lfpk.engines.prediction.streaming import (SIGNALS, KernelBank, StreamingPredictor, kernel_positive_part,
-                                               lag_index, n_output_samples)
+from lfpk.engines.prediction.streaming import (
+    SIGNALS,
+    KernelBank,
+    StreamingPredictor,
+    kernel_positive_part,
+    lag_index,
+    n_output_samples,
+)
 from lfpk.engines.spikes import SpikeRecording, SpikeWarning, count_recording
 from lfpk.engines.spikes.readers import CHUNK_ROWS
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lfpk.base.io import register_input
+from lfpk.base.files import register_input
 from lfpk.engines.spikes.errors import SpikeInputError
 from lfpk.engines.spikes.maps import PopulationMap, as_population_map
 from lfpk.engines.spikes.readers import CHUNK_ROWS, NetCDFSpikeFile, TextSpikeFile, expand_sources, fmt_num

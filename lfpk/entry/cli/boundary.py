@@ -23,7 +23,7 @@ import sys
 
 from lfpk.api.config import ConfigError
 from lfpk.base.errors import InputError, Interrupted, OutputError, Stopped
-from lfpk.base.io import check_output, command_scope, same_file, terminate_as_interrupt
+from lfpk.base.files import check_output, command_scope, same_file, terminate_as_interrupt
 from lfpk.base.mechanisms import MechanismsError
 from lfpk.base.mpi import launch_rank
 

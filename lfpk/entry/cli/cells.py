@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from lfpk.api.config import load_config
-from lfpk.base.io import output_folder
+from lfpk.base.files import output_folder
 from lfpk.base.mechanisms import compile_mechanisms
 from lfpk.model.morphology import fetch
 from lfpk.study.cellcheck import run, summary

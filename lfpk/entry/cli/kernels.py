@@ -7,7 +7,7 @@ import argparse
 import copy
 
 from lfpk.api.config import load_config, validate_config
-from lfpk.base.io import check_output, output_folder
+from lfpk.base.files import check_output, output_folder
 from lfpk.study.stages import gather_kernel_files, write_kernel_set, write_kernels
 
 

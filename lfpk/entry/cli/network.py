@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 from lfpk.api.config import ConfigError, load_config, validate_config
-from lfpk.base.io import check_output, output_folder
+from lfpk.base.files import check_output, output_folder
 from lfpk.base.logs import log_to
 from lfpk.base.mechanisms import load
 from lfpk.base.mpi import init_parallel, launch_size

@@ -21,8 +21,8 @@ import time
 import numpy as np
 import xarray as xr
 
-from lfpk.base.io import (atomic_path, check_dataset, check_output, dataset_to_netcdf, read_dataset, to_json,
-                          write_dataset)
+from lfpk.base.files import atomic_path, check_output
+from lfpk.base.io import check_dataset, dataset_to_netcdf, read_dataset, to_json, write_dataset
 from lfpk.engines.prediction.online import OnlinePredictor
 from lfpk.engines.spikes import read_spikes
 from lfpk.study.pointnet.features import mean_rates, rate_features, sizes_of, times_by_population
