@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lfpk.api.config import load_config  # noqa: E402
-from lfpk.engines.kernel import KernelEngine, convolve_delays, delay_probabilities  # noqa: E402
 from lfpk.base.mechanisms import ensure_loaded  # noqa: E402
+from lfpk.engines.kernel import KernelEngine, convolve_delays, delay_probabilities  # noqa: E402
 from lfpk.model.probes import gauss_cylinder_potential_quad  # noqa: E402
 
 PAIRS = [("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")]

@@ -60,8 +60,7 @@ def lfpy_worker(config, sizes, tstop, out):
     import LFPy
     from neuron import h
 
-    from lfpk.model import biophysics
-    from lfpk.model import from_config
+    from lfpk.model import biophysics, from_config
     from lfpk.model.morphology import BallAndStick, CellSections
 
     cfg = load_config(config)

@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lfpk.api.config import load_config, validate_config  # noqa: E402
-from lfpk.engines.kernel import KernelEngine, reference  # noqa: E402
 from lfpk.base.mechanisms import ensure_loaded  # noqa: E402
+from lfpk.engines.kernel import KernelEngine, reference  # noqa: E402
 from lfpk.model.morphology import synthetic  # noqa: E402
 
 POST, PRE = "E", "I"

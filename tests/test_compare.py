@@ -8,9 +8,19 @@ import pytest
 import xarray as xr
 from scipy import signal
 
-from lfpk.entry.cli.main import main
-from lfpk.engines.compare import LOWPASS, band_metrics, compare, compare_files, lowpass, r2, r_std, spectra, summary_table
 from lfpk.base.io import read_dataset, write_dataset
+from lfpk.engines.compare import (
+    LOWPASS,
+    band_metrics,
+    compare,
+    compare_files,
+    lowpass,
+    r2,
+    r_std,
+    spectra,
+    summary_table,
+)
+from lfpk.entry.cli.main import main
 
 DT = 0.0625  # ms
 FS = 1000.0 / DT  # Hz

@@ -178,8 +178,8 @@ def test_infinite_distribution_bound_stays_legal(config):
 
 
 def test_negative_delays_rejected_by_config_kernel_and_network(config):
-    from lfpk.model.connectivity import Connectivity, place_cells
     from lfpk.engines.kernel import KernelError, delay_probabilities
+    from lfpk.model.connectivity import Connectivity, place_cells
 
     spec = {"distribution": "norm", "params": {"loc": -5.0, "scale": 1.0}}
     config["connections"][1]["delays"] = spec
@@ -203,8 +203,8 @@ def test_negative_delays_rejected_by_config_kernel_and_network(config):
 def test_kernel_delay_steps_are_the_network_s_draws(spec):
     """The kernels' delay probabilities equal the histogram of the network's rounded draws
     (an independent Monte-Carlo computation with connectivity.round_delays)."""
-    from lfpk.model.connectivity import delay_distribution, round_delays
     from lfpk.engines.kernel import delay_probabilities
+    from lfpk.model.connectivity import delay_distribution, round_delays
 
     dt, n = 0.0625, 160
     p = delay_probabilities(spec, dt, n)

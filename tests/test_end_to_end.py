@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tinystudy import REPO, remove, results, snakemake, tiny_config, write_config  # noqa: F401
 
 from lfpk.entry.workflow import all_targets_for
-
-from tinystudy import REPO, remove, results, snakemake, tiny_config, write_config  # noqa: F401
 
 STUDY = "pytest_e2e"
 
@@ -66,8 +65,8 @@ def test_figures_open(tiny_study):
 
 
 def test_cdm_prediction_quality(tiny_study):
-    from lfpk.engines.compare import r2
     from lfpk.base.io import read_dataset
+    from lfpk.engines.compare import r2
 
     cfg, proc, results = tiny_study
     table = pd.read_csv(results / "comparison" / "default" / "summary.csv")
@@ -103,8 +102,8 @@ def _cdm_row(table, variant):
 def test_cdm_amplitude_within_band_and_a_doubled_kernel_fails(tiny_study, tmp_path):
     """r_STD of the dipole sits in the physically expected band; the same kernels scaled by 2,
     predicted and compared by the real stages, keep R^2 but leave the band."""
-    from lfpk.engines.compare import compare_files
     from lfpk.base.io import read_dataset, write_dataset
+    from lfpk.engines.compare import compare_files
     from lfpk.engines.prediction.predict import predict_files
 
     cfg, proc, results = tiny_study

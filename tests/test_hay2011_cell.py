@@ -12,11 +12,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from haystudy import stand_in_config, stand_in_model
 
 from lfpk.model import biophysics as bp
 from lfpk.model.biophysics import calcium
-
-from haystudy import stand_in_config, stand_in_model
 
 CELSIUS = 34.0
 
@@ -192,9 +191,9 @@ def test_step_firing_and_back_propagation(h, folder):
     """The active stand-in is silent below rheobase and fires regularly above it at a rate that grows
     with the current; a brief somatic pulse elicits an AP that reaches the apical dendrite later with
     distance, and actively: without the apical sodium channels it arrives much smaller."""
-    from lfpk.study import cellcheck
     from lfpk.api.config import validate_config
     from lfpk.model import from_config
+    from lfpk.study import cellcheck
 
     protocols = cellcheck.Protocols.from_config({
         "steps": {"amplitudes": [0.0, 0.05, 0.2, 0.4], "delay": 200.0, "duration": 500.0, "tstop": 800.0},

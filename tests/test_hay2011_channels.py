@@ -287,9 +287,9 @@ def test_generic_frozen_conductance_with_calcium_at_rest(h, compartment, V_rest)
     """The generic frozen conductance of a compartment with every Hay channel equals g_pas plus
     each channel's gbar m_inf^p h_inf^q at V_rest, with SK_E2 at the shell's resting calcium (the
     root of the published shell equation), not at the initial 5e-5 mM."""
+    from lfpk.base.mechanisms import PACKAGE_MOD_DIR
     from lfpk.model.biophysics import linear
     from lfpk.model.biophysics.nmodl import scan
-    from lfpk.base.mechanisms import PACKAGE_MOD_DIR
     from lfpk.model.morphology.cell import CellSections
 
     sec, dens = _hay_compartment(h, compartment)

@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from threepop import lfpy_hoc
 
 from lfpk.model.morphology import BallAndStick, FileMorphology, MorphologyError, length_nseg, synthetic
 from lfpk.model.morphology.fetch import FetchError, Source, fetch, sha256_of
-
-from threepop import lfpy_hoc
 
 REPO = Path(__file__).resolve().parents[1]
 STUB = {"length": [30.0, 30.0], "diam": 1.0}

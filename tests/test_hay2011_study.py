@@ -11,11 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from figcheck import checked_paper_figure
 from haystudy import stand_in_config
 from tinystudy import REPO, remove, results, snakemake
-
 
 STUDY = "pytest_hay2011"
 CITATION = "LFPy's L23E_p23.hoc with the channels of Hay et al. (2011), ModelDB 139653"

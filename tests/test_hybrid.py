@@ -5,10 +5,10 @@ tested with Exp2SynSum in test_network.py)."""
 
 import numpy as np
 import pytest
+from test_network import cfg  # noqa: F401 - the validated laptop config (module fixture)
 
 from lfpk.engines.network import scaled_probabilities
 from lfpk.engines.network.replay import ReplayNetwork, hybrid_kernels, volley_spikes
-from test_network import cfg  # noqa: F401 - the validated laptop config (module fixture)
 
 SIZES = {"E": 12, "I": 4}
 V_REST = {"E": -68.0, "I": -66.5}
@@ -152,9 +152,9 @@ def test_replay_one_vs_two_ranks_identical(repo, tmp_path):
     """A reconstruction and a hybrid-kernel run through ``python -m lfpk network`` give bitwise
     identical signals on 1 and 2 MPI ranks (as the ground truth)."""
     pytest.importorskip("mpi4py")
-    from lfpk.base.io import read_dataset
-
     from test_network import _run_cli
+
+    from lfpk.base.io import read_dataset
 
     config = str(repo / "config" / "config.yaml")
     _run_cli(["--config", config, "--population-sizes", "E=12,I=4", "--tstop", "80", "--transient", "20",

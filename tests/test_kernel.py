@@ -5,8 +5,16 @@ import pytest
 
 from lfpk.api.config import validate_config
 from lfpk.engines.kernel import (
-    KernelEngine, KernelError, KernelOptions, Synapse, convolve_delays, delay_probabilities,
-    effective_leak, mean_multapses, synapse_counts, synapse_probabilities,
+    KernelEngine,
+    KernelError,
+    KernelOptions,
+    Synapse,
+    convolve_delays,
+    delay_probabilities,
+    effective_leak,
+    mean_multapses,
+    synapse_counts,
+    synapse_probabilities,
 )
 from lfpk.model import SynapseError
 

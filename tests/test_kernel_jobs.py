@@ -12,7 +12,6 @@ import json
 
 import numpy as np
 import pytest
-
 from tinystudy import dry_run_jobs, isolated_workdir, snakemake, tiny_config, write_config
 
 RUNS = ("config", "default", "alt")

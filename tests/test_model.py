@@ -8,7 +8,6 @@ import pytest
 from lfpk.api.config import load_config, load_schema, validate_config
 from lfpk.model import from_config, rules
 
-
 #: The study's mean weights (uS), onto Y from X (example_network_parameters.py / run_pscan.py).
 W_EE, W_IE, W_EI, W_II = 1.5e-4, 1.25e-4, 4.5e-3, 2.0e-3
 
@@ -76,8 +75,8 @@ def test_weight_scaling_rule_is_validated(config):
 
 def test_rules_are_the_ones_every_stage_uses(config):
     """The weight scaling reaches the ground truth's connectivity and the kernels from one rule."""
-    from lfpk.model.connectivity import Connectivity, place_cells
     from lfpk.engines.kernel import KernelEngine
+    from lfpk.model.connectivity import Connectivity, place_cells
 
     config["weight_scaling"]["J"] = 1.05
     cfg = validate_config(config)

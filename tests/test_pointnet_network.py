@@ -69,9 +69,9 @@ def mean_field_rates(params, extrinsic_weight_factor=1.0):
 
 @pytest.fixture(scope="module")
 def base_params():
-    from lfpk.api.config import load_config
-
     from tinystudy import REPO
+
+    from lfpk.api.config import load_config
 
     return LIFParameters.from_config(load_config(REPO / "config" / "config.yaml"))
 

@@ -15,10 +15,10 @@ RTOL = 1e-10
 @pytest.fixture(scope="module")
 def tiny_setup(mechanisms, tmp_path_factory, _laptop_config_raw):
     """The tiny study's configuration (64 E / 16 I) and its kernels (config rates and V_rest)."""
+    from tinystudy import tiny_config
+
     from lfpk.api.kernels import compute_kernels
     from lfpk.base.io import write_dataset
-
-    from tinystudy import tiny_config
 
     cfg = tiny_config(copy.deepcopy(_laptop_config_raw), "pytest_pointnet_online")
     cfg["simulation"]["tstop"] = 300.0
@@ -43,8 +43,8 @@ def test_online_equals_offline(tiny_setup, tmp_path, chunk):
     spikes fed to the streaming predictor: the file written while NEST ran equals ``lfpk predict``
     on the spikes it wrote, for every signal and connection, to 1e-10 relative."""
     from lfpk.base.io import read_dataset
-    from lfpk.study.pointnet.stages import simulate_files
     from lfpk.engines.prediction.predict import predict_files
+    from lfpk.study.pointnet.stages import simulate_files
 
     cfg, folder = tiny_setup
     out = simulate_files(cfg, tmp_path / "spikes.nc", kernels=folder / "kernels.nc", online=tmp_path / "online.nc",

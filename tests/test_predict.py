@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from lfpk.entry.cli.main import main
 from lfpk.base.io import read_dataset, write_dataset
 from lfpk.engines.prediction.predict import causal_convolve, predict, predict_files
 from lfpk.engines.spikes import SpikeData, population_counts, read_spikes
+from lfpk.entry.cli.main import main
 
 DT = 0.25
 TAU = 5.0

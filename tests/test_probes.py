@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from lfpykit import eegmegcalc
 
-from lfpk.model import probes as P
 from lfpk.api.config import load_config
+from lfpk.model import probes as P
 from lfpk.model.morphology import BallAndStick
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threepop import lfpy_hoc
 
 from lfpk.api.config import validate_config
 from lfpk.model.morphology import FileMorphology, MorphologyError, rotation_matrix, synthetic
-
-from threepop import lfpy_hoc
 
 ROTATION = {"x": 4.729, "y": -3.166, "z": 0.7}  # the Hay cell's x, y (Hagen et al. 2022), plus z
 
@@ -286,8 +285,8 @@ def test_probe_quadrature_order_is_chosen_and_reported(config, mechanisms, tmp_p
 
 
 def test_random_rotation_averages_the_dipole(config, mechanisms):
-    from lfpk.model.connectivity import place_cells
     from lfpk.engines.kernel import KernelEngine
+    from lfpk.model.connectivity import place_cells
 
     config["populations"]["E"]["morphology"] = {"file": str(lfpy_hoc())}
     config["populations"]["E"]["rotation"] = {"x": 0.3, "random_z": True}

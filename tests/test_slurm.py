@@ -23,9 +23,9 @@ import time
 import numpy as np
 import pytest
 import yaml
+from tinystudy import BIN, REPO, remove, results, snakemake, tiny_config, write_config
 
 from lfpk.api.config import validate_config
-from tinystudy import BIN, REPO, remove, results, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.slurm
 

@@ -9,13 +9,12 @@ import json
 import numpy as np
 import pytest
 import yaml
+from test_predict import make_kernels
 
-from lfpk.entry.cli.main import main
 from lfpk.base.io import read_dataset, write_dataset
 from lfpk.engines.prediction.predict import predict_files
-from lfpk.engines.spikes import PopulationMap, SpikeInputError, SpikeWarning, read_spikes
-from lfpk.engines.spikes import counting
-from test_predict import make_kernels
+from lfpk.engines.spikes import PopulationMap, SpikeInputError, SpikeWarning, counting, read_spikes
+from lfpk.entry.cli.main import main
 
 TSTOP = 1000.0
 N_E, N_I = 80, 20  # NEST node ids 1..80 (E) and 81..100 (I)

@@ -7,8 +7,7 @@ import pytest
 import xarray as xr
 
 from lfpk.base.io import write_dataset
-from lfpk.engines.spikes import (SpikeData, SpikeInputError, n_bins, population_counts, read_population_map,
-                         read_spikes)
+from lfpk.engines.spikes import SpikeData, SpikeInputError, n_bins, population_counts, read_population_map, read_spikes
 
 MAP = {0: "E", 1: "E", 2: "E", 3: "I", 4: "I"}
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import xarray as xr
 from scipy import signal
+from test_predict import DT, make_kernels
 
 from lfpk.base.io import read_dataset, write_dataset
 from lfpk.engines.prediction.online import OnlinePredictor
 from lfpk.engines.prediction.predict import causal_convolve, predict, predict_files
+from lfpk.engines.prediction.streaming import AA_PASS, KernelBank, StreamingPredictor, anti_alias_filter, merge_outputs
 from lfpk.engines.spikes import SpikeData, population_counts
-from lfpk.engines.prediction.streaming import (AA_PASS, KernelBank, StreamingPredictor, anti_alias_filter, merge_outputs)
-from test_predict import DT, make_kernels
 
 # the synthetic kernels carry g_eff rates unrelated to these synthetic spikes
 pytestmark = pytest.mark.filterwarnings("ignore:the kernels. g_eff was computed")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from lfpk.figures import study as sf
-from lfpk.engines.compare import compare
 from lfpk.base.io import write_dataset
+from lfpk.engines.compare import compare
+from lfpk.figures import study as sf
 
 DT = 0.5
 TSTOP = 400.0

@@ -9,11 +9,10 @@ import sys
 import numpy as np
 import pytest
 import yaml
-
-from lfpk.base.mpi import find_mpiexec
-
 from threepop import POPULATIONS, three_population_config, write
 from tinystudy import REPO, remove, results, snakemake
+
+from lfpk.base.mpi import find_mpiexec
 
 STUDY = "pytest_3pop"
 
@@ -95,8 +94,8 @@ def test_three_population_study_through_snakemake(study):
     onto_i2 = ql["cdm"].sel(post="I2").values
     assert np.all(np.isfinite(onto_i2)) and np.all(np.abs(onto_i2).max(axis=-1).max(axis=-1) > 0)
     assert not np.allclose(onto_i2, k["cdm"].sel(post="I2").values)
-    from lfpk.model.biophysics import linearised
     from lfpk.model import from_config
+    from lfpk.model.biophysics import linearised
 
     model = from_config(cfg)
     assert linearised(model.populations["I2"].cell_biophysics, model.quasi_linear) == {"Nap_Et2": "QuasiNap_Et2"}

@@ -8,7 +8,6 @@ import subprocess
 import time
 
 import pytest
-
 from tinystudy import BIN, dry_run_jobs, isolated_workdir, remove, results, snakemake, write_config
 
 

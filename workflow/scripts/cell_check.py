@@ -1,6 +1,6 @@
 # Snakemake script: single-cell check of one population (step firing, back-propagating AP).
-from lfpk.study.cellcheck import run, summary
 from lfpk.base.logs import log_to
+from lfpk.study.cellcheck import run, summary
 
 with log_to(snakemake.log[0]) as log:
     par = snakemake.params.parameters

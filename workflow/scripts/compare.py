@@ -1,7 +1,7 @@
 # Snakemake script: compare a prediction with the run's ground truth (labelled by the rule's
 # params.label, else by its kernel variant).
-from lfpk.engines.compare import compare_files, format_table
 from lfpk.base.logs import log_to
+from lfpk.engines.compare import compare_files, format_table
 
 with log_to(snakemake.log[0]) as log:
     label = getattr(snakemake.params, "label", None) or snakemake.wildcards.variant

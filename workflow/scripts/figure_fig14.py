@@ -1,7 +1,7 @@
 # Snakemake script: Fig 14 of the paper (point-neuron network, online kernel predictions).
-from lfpk.figures.style import apply_style
 from lfpk.base.logs import log_to
 from lfpk.figures.paper.fig14 import figure14_files
+from lfpk.figures.style import apply_style
 
 with log_to(snakemake.log[0]):
     apply_style(snakemake.params.style)

@@ -1,7 +1,7 @@
 # Snakemake script: overview figure of one ground-truth run (params.config: the run's loaded config, a dict).
-from lfpk.figures.style import apply_style
 from lfpk.base.logs import log_to
 from lfpk.figures.study import network_overview_figure
+from lfpk.figures.style import apply_style
 
 with log_to(snakemake.log[0]):
     apply_style(snakemake.params.style)

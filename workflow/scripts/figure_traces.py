@@ -1,8 +1,8 @@
 # Snakemake script: ground truth versus predictions of every kernel variant of one run.
-from lfpk.figures.style import apply_style
 from lfpk.base.io import read_dataset
 from lfpk.base.logs import log_to
 from lfpk.figures.study import prediction_traces_figure
+from lfpk.figures.style import apply_style
 
 with log_to(snakemake.log[0]):
     apply_style(snakemake.params.style)

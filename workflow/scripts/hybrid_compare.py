@@ -1,7 +1,7 @@
 # Snakemake script: the hybrid scheme's approximations versus the ground truth (lfpk.study.hybrid).
+from lfpk.base.logs import log_to
 from lfpk.engines.compare import format_table
 from lfpk.study.hybrid import compare_approximation_files
-from lfpk.base.logs import log_to
 
 with log_to(snakemake.log[0]) as log:
     entries = list(zip(snakemake.params.approximations, snakemake.input.approximations))

@@ -1,8 +1,8 @@
 # Snakemake script: kernels H_YX of every connection of one run and kernel variant, in one
 # process, written gathered into kernels.nc (dims post, pre).
 from lfpk.base.logs import log_to
-from lfpk.study.stages import write_kernel_set
 from lfpk.entry.workflow import run_config
+from lfpk.study.stages import write_kernel_set
 
 with log_to(snakemake.log[0]) as log:
     membrane = snakemake.input.membrane or None

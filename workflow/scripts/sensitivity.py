@@ -1,7 +1,7 @@
 # Snakemake script: rate x V_rest sensitivity map of one run's kernel predictions.
 from lfpk.base.logs import log_to
-from lfpk.study.sensitivity import sensitivity_files
 from lfpk.entry.workflow import run_config
+from lfpk.study.sensitivity import sensitivity_files
 
 with log_to(snakemake.log[0]):
     cfg = run_config(snakemake.config, snakemake.wildcards.run)

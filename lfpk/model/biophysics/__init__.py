@@ -32,7 +32,16 @@ from lfpk.model.biophysics.kinetics import (
     skv3_1_dminf_dv,
     skv3_1_rates,
 )
-from lfpk.model.biophysics.linear import DEFAULT_QUASI_LINEAR, FORMS, QUASI_LINEAR, LinearParameters, apply, combine_leak, linearised, measure
+from lfpk.model.biophysics.linear import (
+    DEFAULT_QUASI_LINEAR,
+    FORMS,
+    QUASI_LINEAR,
+    LinearParameters,
+    apply,
+    combine_leak,
+    linearised,
+    measure,
+)
 from lfpk.model.biophysics.spec import Biophysics, CellBiophysics, DistanceFunction
 
 __all__ = [

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 import lfpykit
+import numpy as np
 
 
 def _real_scalar(name, value, *, positive=False, nonnegative=False):

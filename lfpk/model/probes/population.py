@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import lfpykit
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 
-import lfpykit
-
 from lfpk.model.probes.geometry import _CellProbe, _real_scalar
-
 
 #: Largest depth order of the Gauss-Hermite rule.
 MAX_HERMITE = 200
