@@ -22,7 +22,7 @@ import netCDF4
 import numpy as np
 
 #: attribute names whose value records the making of a file, not its content
-VOLATILE = ("history", "created", "date", "software", "software_versions", "versions", "host", "command",
+VOLATILE = ("history", "created", "date", "timings", "software", "software_versions", "versions", "host", "command",
             "provenance_paths", "log")
 
 
