@@ -134,6 +134,125 @@ class _Cell:
         self.secs = None
 
 
+def _rest_and_cells(cells, build, forms, segment, settle, dt, v_init):
+    """Build the active cell into ``cells``, let it settle from ``v_init`` (mV) for ``settle`` ms
+    (time step ``dt`` ms, no input: an IClamp of 0 nA at ``segment``), then build the other
+    ``forms`` at its resting potential.
+
+    Parameters
+    ----------
+    cells : dict
+        Filled in place, ``{form: _Cell}`` (the caller closes them, also on an error).
+    build : callable
+        ``build(form, V_rest)`` -> :class:`_Cell`.
+
+    Returns
+    -------
+    float
+        V_rest (mV): the active cell's somatic potential at the end of the settling.
+    """
+    cells["active"] = build("active", None)
+    rest = cells["active"].run(segment, 0.0, settle, settle, dt, v_init)
+    V_rest = float(rest[-1])
+    for form in forms:
+        if form != "active":
+            cells[form] = build(form, V_rest)
+    return V_rest
+
+
+def _input_resistance(cells, build, soma_index, V_rest, duration, dt, v_init):
+    """Somatic input resistance (MOhm) of the frozen cell at ``V_rest`` (mV): the steady state of a
+    :data:`PROBE_AMPLITUDE` step at segment ``soma_index`` after ``max(duration, 200)`` ms (time
+    step ``dt`` ms); the frozen cell of ``cells`` if there is one, else one built for the probe."""
+    probe = cells.get("frozen") or build("frozen", V_rest)
+    v = probe.run(soma_index, PROBE_AMPLITUDE, PRE, PRE + max(duration, 200.0), dt, v_init)
+    R_in = (v[-1] - V_rest) / PROBE_AMPLITUDE  # mV / nA = MOhm
+    if "frozen" not in cells:
+        probe.close()
+    return R_in
+
+
+def _default_max_amplitude(R_in):
+    """Largest amplitude (nA) that moves a cell of input resistance ``R_in`` (MOhm) by
+    :data:`TARGET_DEFLECTION` mV, to one significant digit."""
+    target = TARGET_DEFLECTION / max(R_in, 1e-9)
+    return float(f"{target:.0e}")
+
+
+def _responses(cells, seg_of, sites, forms, amps, settle, duration, dt, v_init):
+    """Somatic potential (mV) of every site, form and amplitude from :data:`PRE` ms before the step
+    to its end.
+
+    The active cell runs from ``v_init`` (mV), the step at ``settle`` ms after it; the linear
+    forms start at rest, the step at :data:`PRE` ms, on the same time axis. ``seg_of``: the
+    stimulated segment of each site; ``amps``: step amplitudes (nA); ``duration``, ``dt`` ms.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(site, form, amplitude, time)``, NaN after the end of a shorter run.
+    """
+    n_show = int(round((PRE + duration) / dt)) + 1
+    k0 = int(round((settle - PRE) / dt))
+    V = np.full((len(sites), len(forms), len(amps), n_show), np.nan)
+    for i, site in enumerate(sites):
+        for j, form in enumerate(forms):
+            c = cells[form]
+            for k, a in enumerate(amps):
+                if form == "active":
+                    v = c.run(seg_of[site], a, settle, settle + duration, dt, v_init)[k0:k0 + n_show]
+                else:  # at rest from the start: the step at PRE, on the same time axis
+                    v = c.run(seg_of[site], a, PRE, PRE + duration, dt, v_init)[:n_show]
+                V[i, j, k, : len(v)] = v
+    return V
+
+
+def _step_dataset(population, V, amps, seg_of, sites, forms, V_rest, R_in, protocol_attrs):
+    """The labelled dataset of :func:`step_responses` from the responses ``V`` (mV; site, form,
+    amplitude, time) to the steps ``amps`` (nA).
+
+    ``protocol_attrs``: ``settle``, ``duration``, ``dt`` (ms), ``v_init`` (mV), ``celsius`` (degC)
+    and ``passive_g_pas`` (S/cm2), written as attributes in that order after ``V_rest`` (mV) and
+    ``R_in`` (MOhm).
+    """
+    settle, dt = protocol_attrs["settle"], protocol_attrs["dt"]
+    t = settle - PRE + np.arange(V.shape[-1]) * dt
+    stim = np.where(t[None, :] >= settle, amps[:, None], 0.0)
+    seg = population.segments
+    return xr.Dataset(
+        {
+            "v_soma": (("site", "form", "amplitude", "time"), V, {
+                "units": "mV", "long_name": "somatic membrane potential"}),
+            "v_final": (("site", "form", "amplitude"), V[..., -1], {
+                "units": "mV", "long_name": "somatic membrane potential at the end of the step (steady state)"}),
+            "stimulus": (("amplitude", "time"), stim, {
+                "units": "nA", "long_name": "injected current (positive: depolarising)"}),
+            "site_segment": ("site", [seg_of[s] for s in sites], {"units": "1", "long_name": "stimulated segment"}),
+            "site_x": ("site", [float(seg["x"][seg_of[s]].mean()) for s in sites], {
+                "units": "um", "long_name": "x of the stimulated segment's centre (soma centre at 0)"}),
+            "site_z": ("site", [float(seg["z"][seg_of[s]].mean()) for s in sites], {
+                "units": "um", "long_name": "z of the stimulated segment's centre (soma centre at 0)"}),
+        },
+        coords={
+            "site": ("site", list(sites)),
+            "form": ("form", list(forms), {"long_name": "membrane form of the cell"}),
+            "amplitude": ("amplitude", amps, {"units": "nA", "long_name": "step amplitude"}),
+            "time": ("time", t, {"units": "ms", "long_name": "time"}),
+        },
+        attrs={
+            "title": f"step responses of the cell of population {population.name}",
+            "population": population.name,
+            "V_rest": V_rest,
+            "V_rest_units": "mV",
+            "input_resistance": float(R_in),
+            "input_resistance_units": "MOhm",
+            **protocol_attrs,
+            "method": "IClamp step after the active cell settled from v_init; linear forms uniform at V_rest "
+                      "(Hagen et al. 2022, Figs 2 and S1)",
+        },
+    )
+
+
 def step_responses(population, sim, protocol, passive_g_pas, mod_dirs, quasi_linear=None, max_amplitude=None,
                    forms=FORMS, sites=SITES):
     """Step responses of a population's cell (the module's protocol).
@@ -168,83 +287,26 @@ def step_responses(population, sim, protocol, passive_g_pas, mod_dirs, quasi_lin
     settle, duration = float(protocol["settle"]), float(protocol["duration"])
     if not settle > PRE:
         raise ValueError(f"single_cell.settle: {settle} ms must exceed {PRE} ms")
-    n_show = int(round((PRE + duration) / dt)) + 1
-    k0 = int(round((settle - PRE) / dt))
     seg_of = {s: stimulation_site(population, s, protocol["dendrite"]["group"], protocol["dendrite"]["z"])
               for s in sites}
+
+    def build(form, V_rest):
+        return _Cell(population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear)
+
     cells = {}
     try:
-        cells["active"] = _Cell(population, "active", None, celsius, passive_g_pas, mod_dirs, quasi_linear)
-        rest = cells["active"].run(seg_of[sites[0]], 0.0, settle, settle, dt, v_init)
-        V_rest = float(rest[-1])
-        for form in forms:
-            if form != "active":
-                cells[form] = _Cell(population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear)
-        # somatic input resistance of the frozen cell (steady state of a small step)
-        probe = cells.get("frozen") or _Cell(population, "frozen", V_rest, celsius, passive_g_pas, mod_dirs,
-                                             quasi_linear)
-        v = probe.run(population.soma_index, PROBE_AMPLITUDE, PRE, PRE + max(duration, 200.0), dt, v_init)
-        R_in = (v[-1] - V_rest) / PROBE_AMPLITUDE  # mV / nA = MOhm
-        if "frozen" not in cells:
-            probe.close()
+        V_rest = _rest_and_cells(cells, build, forms, seg_of[sites[0]], settle, dt, v_init)
+        R_in = _input_resistance(cells, build, population.soma_index, V_rest, duration, dt, v_init)
         if max_amplitude is None:
-            target = TARGET_DEFLECTION / max(R_in, 1e-9)
-            max_amplitude = float(f"{target:.0e}")
+            max_amplitude = _default_max_amplitude(R_in)
         amps = np.linspace(-float(max_amplitude), float(max_amplitude), int(protocol["amplitudes"]))
-        V = np.full((len(sites), len(forms), len(amps), n_show), np.nan)
-        for i, site in enumerate(sites):
-            for j, form in enumerate(forms):
-                c = cells[form]
-                for k, a in enumerate(amps):
-                    if form == "active":
-                        v = c.run(seg_of[site], a, settle, settle + duration, dt, v_init)[k0:k0 + n_show]
-                    else:  # at rest from the start: the step at PRE, on the same time axis
-                        v = c.run(seg_of[site], a, PRE, PRE + duration, dt, v_init)[:n_show]
-                    V[i, j, k, : len(v)] = v
+        V = _responses(cells, seg_of, sites, forms, amps, settle, duration, dt, v_init)
     finally:
         for c in cells.values():
             c.close()
-    t = settle - PRE + np.arange(n_show) * dt
-    stim = np.where(t[None, :] >= settle, amps[:, None], 0.0)
-    seg = population.segments
-    ds = xr.Dataset(
-        {
-            "v_soma": (("site", "form", "amplitude", "time"), V, {
-                "units": "mV", "long_name": "somatic membrane potential"}),
-            "v_final": (("site", "form", "amplitude"), V[..., -1], {
-                "units": "mV", "long_name": "somatic membrane potential at the end of the step (steady state)"}),
-            "stimulus": (("amplitude", "time"), stim, {
-                "units": "nA", "long_name": "injected current (positive: depolarising)"}),
-            "site_segment": ("site", [seg_of[s] for s in sites], {"units": "1", "long_name": "stimulated segment"}),
-            "site_x": ("site", [float(seg["x"][seg_of[s]].mean()) for s in sites], {
-                "units": "um", "long_name": "x of the stimulated segment's centre (soma centre at 0)"}),
-            "site_z": ("site", [float(seg["z"][seg_of[s]].mean()) for s in sites], {
-                "units": "um", "long_name": "z of the stimulated segment's centre (soma centre at 0)"}),
-        },
-        coords={
-            "site": ("site", list(sites)),
-            "form": ("form", list(forms), {"long_name": "membrane form of the cell"}),
-            "amplitude": ("amplitude", amps, {"units": "nA", "long_name": "step amplitude"}),
-            "time": ("time", t, {"units": "ms", "long_name": "time"}),
-        },
-        attrs={
-            "title": f"step responses of the cell of population {population.name}",
-            "population": population.name,
-            "V_rest": V_rest,
-            "V_rest_units": "mV",
-            "input_resistance": float(R_in),
-            "input_resistance_units": "MOhm",
-            "settle": settle,
-            "duration": duration,
-            "dt": dt,
-            "v_init": v_init,
-            "celsius": celsius,
-            "passive_g_pas": float(passive_g_pas),
-            "method": "IClamp step after the active cell settled from v_init; linear forms uniform at V_rest "
-                      "(Hagen et al. 2022, Figs 2 and S1)",
-        },
-    )
-    return ds
+    return _step_dataset(population, V, amps, seg_of, sites, forms, V_rest, R_in, {
+        "settle": settle, "duration": duration, "dt": dt, "v_init": v_init, "celsius": celsius,
+        "passive_g_pas": float(passive_g_pas)})
 
 
 def single_cell_parameters(cfg, population):
