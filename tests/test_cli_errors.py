@@ -229,3 +229,14 @@ def test_predict_interrupted_while_writing_leaves_nothing_and_does_not_hang(file
     assert proc.returncode == 128 + signum, err
     assert f"lfpk predict: interrupted ({signal.Signals(signum).name})" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.csv", "spikes.csv"]
+
+
+@pytest.mark.parametrize("item", ["E", "=5", "E=fast"])
+def test_name_value_options_share_one_parser(item):
+    """--rate, --unit-offset and the network's --population-sizes read NAME=VALUE alike: one
+    function (lfpk.entry.cli.boundary.name_values), one message naming the option and the item."""
+    from lfpk.entry.cli.boundary import name_values
+
+    assert name_values(["E=2.5", " I =4"], float, "--rate") == {"E": 2.5, "I": 4.0}
+    with pytest.raises(ValueError, match=rf"^--rate expects NAME=VALUE, got {item!r}$"):
+        name_values([item], float, "--rate")

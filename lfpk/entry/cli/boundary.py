@@ -28,6 +28,28 @@ from lfpk.base.mechanisms import MechanismsError
 from lfpk.base.mpi import launch_rank
 
 
+def name_values(items, convert, option, form="NAME=VALUE"):
+    """Options of the form ``NAME=VALUE`` (each repeated, or ``NAME=V,NAME=V`` split by the caller)
+    as a dict ``{NAME: convert(VALUE)}``.
+
+    Raises
+    ------
+    ValueError
+        ``<option> expects <form>, got '<item>'`` for an item without ``=``, without a name, or
+        whose value ``convert`` refuses.
+    """
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            out[name.strip()] = convert(value)
+        except ValueError:
+            raise ValueError(f"{option} expects {form}, got {item!r}") from None
+    return out
+
+
 class Parser(argparse.ArgumentParser):
     """``ArgumentParser`` whose usage errors are one line (with a pointer to ``--help``), status 2."""
 

@@ -8,27 +8,15 @@ import copy
 
 from lfpk.api.config import load_config, validate_config
 from lfpk.base.files import check_output, output_folder
+from lfpk.entry.cli.boundary import name_values
 from lfpk.study.stages import gather_kernel_files, write_kernel_set, write_kernels
-
-
-def _parse_rates(items):
-    rates = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            rates[name] = float(value)
-        except ValueError:
-            raise ValueError(f"--rate expects NAME=VALUE (1/s), got {item!r}") from None
-    return rates
 
 
 def _cmd_kernel(args):
     cfg = copy.deepcopy(load_config(args.config))
     if args.V_rest is not None:
         cfg["kernel"]["V_rest"] = args.V_rest
-    cfg["kernel"]["rates"].update(_parse_rates(args.rate))
+    cfg["kernel"]["rates"].update(name_values(args.rate, float, "--rate", "NAME=VALUE (1/s)"))
     for opt, key in (("tau", "tau"), ("form", "form"), ("biophysics", "biophysics"), ("g_eff", "g_eff")):
         if getattr(args, opt) is not None:
             cfg["kernel"][key] = getattr(args, opt)

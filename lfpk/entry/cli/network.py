@@ -22,20 +22,17 @@ from lfpk.base.mechanisms import load
 from lfpk.base.mpi import init_parallel, launch_size
 from lfpk.engines.network.datasets import run_network
 from lfpk.engines.network.replay import run_replay
-from lfpk.entry.cli.boundary import Parser, report_from_every_rank, run_command
+from lfpk.entry.cli.boundary import Parser, name_values, report_from_every_rank, run_command
 from lfpk.model import from_config
 
 
 def _name_values(text, kind, expected):
-    """``NAME=V[,NAME=V]`` as a dict (``kind`` converts each value; ``expected`` describes them)."""
-    out = {}
-    for item in text.split(","):
-        k, _, v = item.partition("=")
-        try:
-            out[k.strip()] = kind(v)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-    return out
+    """``NAME=V[,NAME=V]`` as a dict (:func:`~lfpk.entry.cli.boundary.name_values`; ``expected``
+    describes the values in argparse's message)."""
+    try:
+        return name_values(text.split(","), kind, "")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
 
 
 def _parse_sizes(text):

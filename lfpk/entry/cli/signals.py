@@ -8,19 +8,7 @@ import warnings
 
 from lfpk.api.prediction import predict_files
 from lfpk.engines.compare import PSD_SEGMENT, compare_files, format_table
-
-
-def _pop_values(items, what, convert=int):
-    out = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        try:
-            if not sep or not name:
-                raise ValueError
-            out[name] = convert(value)
-        except ValueError:
-            raise ValueError(f"{what} expects POP=VALUE, got {item!r}") from None
-    return out
+from lfpk.entry.cli.boundary import name_values
 
 
 def _cmd_predict(args):
@@ -32,7 +20,7 @@ def _cmd_predict(args):
         res = predict_files(
             args.spikes, args.kernels, args.output, populations=args.populations, tstop=args.tstop, dt=args.dt,
             duplicates="keep" if args.keep_duplicate_spikes else "error", time_unit=args.time_unit,
-            nest_resolution=args.nest_resolution, unit_offsets=_pop_values(args.unit_offset, "--unit-offset"),
+            nest_resolution=args.nest_resolution, unit_offsets=name_values(args.unit_offset, int, "--unit-offset", "POP=VALUE"),
             allow_silent=args.allow_silent or False, signals=signals, contributions=args.contributions,
             decimate=args.decimate, dtype="float32" if args.float32 else "float64", compress=args.compress,
             kernel_config=args.kernel_config)
