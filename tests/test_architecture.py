@@ -152,6 +152,23 @@ def test_imports_at_module_top():
                         f"({', '.join(sorted(DEFERRABLE))}):\n" + "\n".join(hidden))
 
 
+def test_deferred_imports_say_why():
+    """An import inside a function (a heavy optional dependency) has a comment saying why: on its
+    line, on the lines just above it, or above the group of imports it belongs to."""
+    silent = []
+    for module, target, line, deferred in EDGES:
+        if not deferred:
+            continue
+        lines = KNOWN[module].read_text().splitlines()
+        i = line - 2
+        while i >= 0 and lines[i].strip().startswith(("import ", "from ")):
+            i -= 1  # the group of imports this one belongs to
+        said = "#" in lines[line - 1] or any(lines[j].strip().startswith("#") for j in range(max(0, i - 1), i + 1))
+        if not said:
+            silent.append(f"{KNOWN[module].relative_to(PACKAGE.parent)}:{line} imports {target}")
+    assert not silent, "imports inside functions without a comment saying why:\n" + "\n".join(silent)
+
+
 @pytest.mark.parametrize("layer", LAYERS)
 def test_layer_folders_say_what_they_hold(layer):
     doc = ast.get_docstring(ast.parse((PACKAGE / layer / "__init__.py").read_text()))

@@ -453,6 +453,7 @@ def load(mod_dir=None, build_dir=None, extra_dirs=None) -> Path:
     if _loaded is not None:
         _check_same_as_loaded(key, library)
         return _loaded["library"]
+    # NEURON on first use: importing it starts its interpreter
     from neuron import h
 
     if not h.nrn_load_dll(str(library)):

@@ -106,6 +106,7 @@ def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
+    # matplotlib only when a figure is drawn (heavy to load)
     import matplotlib.pyplot as plt
 
     return plt
@@ -131,6 +132,7 @@ def style_axes(ax):
 
 def no_minor_labels(ax):
     """No tick labels at the minor ticks of the x axis (log axes)."""
+    # matplotlib only when a figure is drawn (heavy to load)
     from matplotlib.ticker import NullFormatter
 
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -164,6 +166,7 @@ def draw_cell(ax, seg, x0=0.0, z0=0.0, width_scale=1.0, color=None, lw_min=0.4):
     lw_min : float
         Thinnest line (points).
     """
+    # matplotlib only when a figure is drawn (heavy to load)
     from matplotlib.collections import LineCollection
 
     x = np.asarray(seg["x"], dtype=float) + x0
@@ -279,6 +282,7 @@ def scalebar(ax, value, units, height=None, y0=None, x=0.985, color="k", lw=1.2,
     matplotlib.text.Annotation
         The label (left of the bar, right-aligned, ``gid`` :data:`SCALEBAR_GID`).
     """
+    # matplotlib only when a figure is drawn (heavy to load)
     from matplotlib.lines import Line2D
     from matplotlib.transforms import blended_transform_factory
 
@@ -315,6 +319,7 @@ def scalebar_problems(fig, tolerance=0.5):
     list of str
         One line per problem (empty: every label fits).
     """
+    # matplotlib only when a figure is drawn (heavy to load)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)  # closed: no canvas

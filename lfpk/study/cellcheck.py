@@ -114,6 +114,7 @@ class _Cell:
     """One active cell of a population with a somatic current clamp."""
 
     def __init__(self, population, celsius, dt, prefix):
+        # NEURON on first use: importing it starts its interpreter
         from neuron import h
 
         h.load_file("stdrun.hoc")
@@ -137,6 +138,7 @@ class _Cell:
         return np.array(t), np.array([np.asarray(x) for x in vecs])
 
     def delete(self):
+        # NEURON on first use: importing it starts its interpreter
         from neuron import h
 
         self.stim = None

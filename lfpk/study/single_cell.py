@@ -87,6 +87,7 @@ class _Cell:
     potential recorded."""
 
     def __init__(self, population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear):
+        # NEURON on first use: importing it starts its interpreter
         from neuron import h
 
         h.load_file("stdrun.hoc")

@@ -50,6 +50,7 @@ def sensitivity_figure(ds, paths, name="Fig08"):
         ax.plot([1.0], [0.0], marker="+", color="w", ms=8, mew=1.5)
         cb = f.colorbar(im, ax=ax)
         if var.startswith("r_std"):
+            # matplotlib only when a figure is drawn (heavy to load)
             from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
 
             cb.ax.yaxis.set_major_locator(FixedLocator(list(RSTD_LEVELS)))

@@ -26,6 +26,7 @@ def sections_of(cell, mask):
 
 def mechanism_parameters(name):
     """PARAMETER range variables of density mechanism ``name`` (without the suffix)."""
+    # NEURON on first use: importing it starts its interpreter
     from neuron import h
 
     ms = h.MechanismStandard(name, 1)

@@ -224,6 +224,7 @@ def measure(morphology, bio, V_rest, form, celsius, mod_dirs, registry=None):
     registry : dict, optional
         Extra ``{mechanism: quasi-linear mechanism}`` (config ``mechanisms.quasi_linear``).
     """
+    # NEURON on first use: importing it starts its interpreter
     from neuron import h
 
     if form not in ("frozen", "quasi_linear"):

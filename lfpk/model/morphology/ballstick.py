@@ -222,6 +222,7 @@ class BallAndStick:
         CellSections
             Section name -> ``nrn.Section``, in segment-table order.
         """
+        # NEURON on first use: importing it starts its interpreter
         from neuron import h
 
         prefix = prefix or self.name

@@ -160,6 +160,7 @@ def file_digest(path) -> str:
 
 
 def _load_neuron():
+    # NEURON on first use: importing it starts its interpreter
     from neuron import h
 
     h.load_file("stdrun.hoc")

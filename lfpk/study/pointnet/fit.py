@@ -177,9 +177,11 @@ def fit_network(params, target, settings, progress=None):
     -------
     FitResult
     """
+    # pymoo (the pointnet extra) only when a fit runs
     from pymoo.config import Config
 
     Config.warnings["not_compiled"] = False
+    # the rest of pymoo after its warning switch (importing it warns otherwise)
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.core.problem import Problem
     from pymoo.termination import get_termination

@@ -43,6 +43,7 @@ def import_nest():
     # waiting threads sleep unless the user chose otherwise. Read when the OpenMP runtime loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
+        # NEST (the pointnet extra) only when the LIF network is built
         import nest
     except ImportError as exc:
         raise ImportError("the point-neuron network needs NEST: pip install 'lfpk[pointnet]' "
