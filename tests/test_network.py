@@ -3,7 +3,6 @@ current conservation and the netCDF data contract, on tiny networks."""
 
 import copy
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 import scipy.stats
 
 from lfpk.api.config import validate_config
-from lfpk.base.mpi import find_mpiexec
+from lfpk.base.mpi import clean_environment, find_mpiexec
 from lfpk.engines.network import Network, poisson_source, run_network, scaled_probabilities
 
 SIZES = {"E": 16, "I": 4}
@@ -389,7 +388,7 @@ def test_failure_on_rank_0_stops_every_rank_and_leaves_nothing(repo, tmp_path):
         pytest.skip("mpiexec not found (install the 'mpi' extra)")
     script = tmp_path / "failing.py"
     script.write_text(FAILING_WRITE)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    env = clean_environment()
     cmd = [mpiexec, "-n", "2", sys.executable, str(script), "--config", str(repo / "config" / "config.yaml"),
            "--population-sizes", "E=16,I=4", "--tstop", "2000", "--transient", "20", "--membrane-sample", "2",
            "--outdir", str(tmp_path / "out")]
@@ -407,7 +406,7 @@ def test_interrupted_run_leaves_no_output(repo, tmp_path, signum, ranks):
     is being streamed: exit 128 + signal within seconds, no output, no temporary file."""
     import time
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    env = clean_environment()
     cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(repo / "config" / "config.yaml"),
            "--population-sizes", "E=16,I=4", "--tstop", "20000", "--transient", "20", "--membrane-sample", "2",
            "--outdir", str(tmp_path / "out"), "--log", str(tmp_path / "run.log")]
@@ -440,7 +439,7 @@ def test_interrupted_run_leaves_no_output(repo, tmp_path, signum, ranks):
 
 
 def _run_cli(args, tmp, env_extra=None, mpi=0):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    env = clean_environment()
     env.update(env_extra or {})
     cmd = [sys.executable, "-m", "lfpk", "network", *args]
     if mpi:

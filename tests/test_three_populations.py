@@ -12,7 +12,7 @@ import yaml
 from threepop import POPULATIONS, three_population_config, write
 from tinystudy import REPO, remove, results, snakemake
 
-from lfpk.base.mpi import find_mpiexec
+from lfpk.base.mpi import clean_environment, find_mpiexec
 
 STUDY = "pytest_3pop"
 
@@ -24,7 +24,7 @@ def base():
 
 
 def _network(config_path, outdir, ranks):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    env = clean_environment()
     cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(config_path), "--outdir", str(outdir),
            "--tstop", "100", "--transient", "20"]
     if ranks > 1:

@@ -72,30 +72,6 @@ def _require(ds, names, what):
             raise ValueError(f"{what}: missing variable {name!r}")
 
 
-def run_inputs(cfg, membrane, v_rest_mode="scalar"):
-    """V_rest (per population, mV) and rates (1/s) of a ground-truth run.
-
-    Parameters
-    ----------
-    cfg : dict
-        Configuration (its populations are required in ``membrane``).
-    membrane : xarray.Dataset or path-like
-        ``membrane.nc`` of the run (``v_soma``, ``v_segment``, ``nseg``, ``rate``).
-    v_rest_mode : {'scalar', 'segment'}
-        Median somatic potential, or per-segment medians (as
-        :func:`lfpk.engines.kernel.inputs.kernel_inputs`).
-
-    Returns
-    -------
-    V_rest : dict
-        Population -> float or ndarray (mV).
-    rates : dict
-        Population -> rate (1/s).
-    """
-    V, rates, _ = kernel_inputs(cfg, membrane, v_rest_mode)
-    return V, rates
-
-
 def _counts(spikes):
     """Population spike counts (population, time) from a spikes dataset or a counts DataArray."""
     if isinstance(spikes, xr.DataArray):
@@ -420,7 +396,7 @@ def sensitivity_scan(cfg, spikes, signals, membrane, variant, rate_scales, v_res
     source = _check_source(cfg, signals, source)
     counts = _counts(spikes)
     dt = float(cfg["simulation"]["dt"])
-    V0, rates0 = run_inputs(cfg, membrane, opts["v_rest_mode"])
+    V0, rates0, _ = kernel_inputs(cfg, membrane, opts["v_rest_mode"])
     window = _Window.of(signals, counts, dt, transient)
     lp = {**LOWPASS, **(lowpass_kw or {})}
     gt = _ground_truth(signals, source, window.ig, lfp)
