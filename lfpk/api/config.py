@@ -26,6 +26,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from lfpk.base.files import register_input
 from lfpk.model.connectivity import delay_distribution, multapse_pmf
 from lfpk.model.paths import resolve_paths
 from lfpk.model.validate import config_errors as model_errors
@@ -296,6 +297,7 @@ def read_config_file(path, _chain=()) -> dict:
         message names the file.
     """
     path = Path(path)
+    register_input(path)  # every file of the chain is an input of the running command
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise ConfigError(f"configuration file {path} {what}" + (f" (extended by {_chain[-1]})" if _chain else ""))

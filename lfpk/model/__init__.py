@@ -20,9 +20,11 @@ from lfpk.model.description import (
     segment_positions,
 )
 from lfpk.model.paths import input_files, resolve_paths
+from lfpk.model.times import check_times, time_errors
 from lfpk.model.synapse import SYNAPSE_MODELS, Synapse, SynapseError
 
 __all__ = [
     "Connection", "NetworkModel", "Population", "Synapse", "SynapseError", "SYNAPSE_MODELS", "build",
     "check_groups", "from_config", "mod_dirs", "morphologies", "segment_positions", "input_files", "resolve_paths",
+    "check_times", "time_errors",
 ]
