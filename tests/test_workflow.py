@@ -65,6 +65,34 @@ def test_bad_config_fails_fast_naming_key(repo, config, tmp_path, edit, key):
     assert elapsed < 10.0, f"rejection took {elapsed:.1f} s"
 
 
+
+@pytest.mark.parametrize("options", [
+    ["--configfile", "config/config.yaml", "--configfile", "config/paper.yaml"],
+    ["--configfile=config/config.yaml", "--configfiles", "config/paper.yaml"],
+])
+def test_repeated_configfile_option_is_refused(repo, options):
+    """Snakemake keeps only the last of repeated --configfile options; the workflow refuses them
+    like several files of one option: one line, exit status 2, before any job is planned."""
+    proc = _snakemake(repo, "-n", *options, "--config", "study=pytest_two_files", timeout=60)
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert lines == ["error: 2 config files given (config/config.yaml, config/paper.yaml); give one --configfile: "
+                     "a file describes the whole study or names the file it overlays with 'extends:'"]
+    assert "Traceback" not in proc.stderr + proc.stdout and "Job stats" not in proc.stdout
+
+
+def test_command_line_configfiles():
+    """The files of every --configfile option of a Snakemake command line, when it is repeated."""
+    files = workflow.command_line_configfiles
+    assert files(["snakemake", "-n", "--configfile", "a.yaml"]) is None
+    assert files(["snakemake", "--configfiles", "a.yaml", "b.yaml"]) is None  # one option: the loader counts
+    assert files(["/v/bin/snakemake", "--configfile", "a.yaml", "-n", "--configfile", "b.yaml", "c.yaml"]) == [
+        "a.yaml", "b.yaml", "c.yaml"]
+    assert files(["/v/lib/snakemake/__main__.py", "--configfile=a.yaml", "--configfile", "b.yaml", "all"]) == [
+        "a.yaml", "b.yaml", "all"]  # as Snakemake's parser: the option takes the words up to the next option
+    assert files(["pytest", "--configfile", "a.yaml", "--configfile", "b.yaml"]) is None  # not Snakemake's
+
+
 def test_slurm_profile_runs_every_mpi_rule_under_srun(repo):
     """Every rule that declares MPI ranks (resources `tasks`) gets one CPU per rank and `srun` in
     profiles/slurm. Without this, the SLURM executor asks for threads x tasks CPUs (more than a

@@ -35,9 +35,60 @@ from lfpk.study.runs import (  # noqa: F401  (the list of runs, public here too 
 from lfpk.study.stages import HEADLINE_SIGNALS, kernel_set_parameters
 
 
-def load_workflow_config(configfiles, overrides):
+#: Snakemake's option naming the config files (one option with two spellings, each taking files).
+CONFIGFILE_OPTIONS = ("--configfile", "--configfiles")
+
+
+def command_line_configfiles(argv):
+    """The config files of every ``--configfile`` / ``--configfiles`` option of a Snakemake command
+    line ``argv`` (``sys.argv``), or None when the option is given at most once.
+
+    Snakemake's parser keeps only the last of repeated options, so ``--configfile a.yaml
+    --configfile b.yaml`` would run b.yaml alone and drop a.yaml without a word; the files of all
+    the options are returned so the loader refuses them all in one message. An option takes the
+    words after it up to the next option (``--name``, ``-x``), as Snakemake's parser does, or its
+    ``--configfile=FILE`` value. A command line that is not Snakemake's (``argv[0]`` without
+    ``snakemake``: the workflow run from Python) gives None.
+    """
+    argv = [str(a) for a in argv or []]
+    if not argv or "snakemake" not in Path(argv[0]).as_posix():
+        return None
+    files, given = [], 0
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        name, eq, value = word.partition("=")
+        i += 1
+        if name not in CONFIGFILE_OPTIONS:
+            continue
+        given += 1
+        if eq:
+            files.append(value)
+            continue
+        while i < len(argv) and not argv[i].startswith("-"):
+            files.append(argv[i])
+            i += 1
+    return files if given > 1 else None
+
+
+def load_workflow_config(configfiles, overrides, argv=None):
     """The workflow's configuration (:func:`lfpk.api.config.load_study_config`); on a bad config print
-    one message naming the file and key and exit with status 2, as ``lfpk`` commands do."""
+    one message naming the file and key and exit with status 2, as ``lfpk`` commands do.
+
+    Parameters
+    ----------
+    configfiles : list of path
+        Snakemake's ``--configfile`` files (``workflow.config_settings.configfiles``).
+    overrides : dict
+        Snakemake's ``--config KEY=VALUE`` values.
+    argv : list of str, optional
+        The command line (default ``sys.argv``): a repeated ``--configfile`` option, of which
+        Snakemake keeps only the last, is refused like several files
+        (:func:`command_line_configfiles`).
+    """
+    repeated = command_line_configfiles(sys.argv if argv is None else argv)
+    if repeated is not None:
+        configfiles = repeated
     try:
         return load_study_config(configfiles, overrides)
     except ConfigError as exc:
