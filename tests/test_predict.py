@@ -306,3 +306,68 @@ def test_api_predict_files_is_the_public_one(tmp_path):
     A, B = read_dataset(a.output), read_dataset(b.output)
     A.attrs.pop("software_versions"), B.attrs.pop("software_versions")
     xr.testing.assert_identical(A, B)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rates compared over the analysed window (after the spike files' transient)
+# ---------------------------------------------------------------------------------------------
+
+
+def write_transient_spikes(tmp_path, during, after, transient=500.0, tstop=2000.0):
+    """A ground-truth-like spikes.nc (units 0, 1: E; 2: I; attribute ``transient``) with ``during``
+    E spikes in [0, transient) and ``after`` E spikes in [transient, tstop), three I spikes after."""
+    rng = np.random.default_rng(1)
+    t_e = np.concatenate([np.sort(rng.uniform(0.0, transient, during)), np.sort(rng.uniform(transient, tstop, after))])
+    u_e = rng.integers(0, 2, len(t_e))
+    t = np.concatenate([t_e, [600.0, 900.0, 1500.0]])
+    u = np.concatenate([u_e, [2, 2, 2]])
+    spikes = xr.Dataset(
+        {"spike_time": ("spike", t, {"units": "ms", "long_name": "spike time"}),
+         "spike_unit": ("spike", u, {"units": "1", "long_name": "unit"}),
+         "unit_population": ("unit", np.array(["E", "E", "I"]), {"units": "1", "long_name": "population"})},
+        coords={"unit": [0, 1, 2]}, attrs={"dt": DT, "tstop": tstop, "transient": transient, "seed": 1})
+    return write_dataset(spikes, tmp_path / f"spikes_{during}_{after}.nc")
+
+
+@pytest.mark.parametrize("during", [0, 200], ids=["silent_transient", "burst_transient"])
+def test_rates_compared_after_the_transient(tmp_path, during):
+    """The kernels' g_eff rates (the ground truth's rates after its transient) are compared with
+    the spikes' rates over [transient, tstop): a silent or bursting transient alone gives no
+    warning; a rate that truly differs after the transient does, naming the window."""
+    import warnings
+
+    from lfpk.engines.spikes import SpikeWarning
+
+    kpath = write_dataset(make_kernels(), tmp_path / "kernels.nc")  # g_eff at E 1 /s
+    same = write_transient_spikes(tmp_path, during, after=3)  # 3 spikes / (2 units x 1.5 s) = 1 /s
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpikeWarning)
+        res = predict_files(same, kpath, tmp_path / "same.nc", signals=["cdm"])
+    assert res.warnings == []
+    assert json.loads(res.attrs["rates_analysed"])["E"] == pytest.approx(1.0)
+    assert res.attrs["rates_analysed_start"] == 500.0
+    assert json.loads(res.attrs["rates_measured"])["E"] == pytest.approx((during + 3) / (2 * 2.0))
+    assert "mean rates over 500-2000 ms (after the spike files' transient): E 1 /s, I 2 /s" in res.report
+
+    differs = write_transient_spikes(tmp_path, during, after=6)  # 2 /s after the transient
+    with pytest.warns(SpikeWarning, match=r"E of 1 /s, but the spikes have 2 /s over 500-2000 ms \(after the "
+                                          r"spike files' transient\) \(\+100%\)"):
+        res = predict_files(differs, kpath, tmp_path / "differs.nc", signals=["cdm"])
+    assert len(res.warnings) == 1
+
+
+def test_kernel_factory_gets_the_rates_after_the_transient(tmp_path):
+    """Kernels computed at the measured rates are computed at the rates after the transient, the
+    rates the ground truth's own kernels take (membrane.nc)."""
+    from lfpk.engines.prediction.predict import KernelFactory
+
+    got = []
+
+    def compute(rates):
+        got.append(rates)
+        return make_kernels()
+
+    factory = KernelFactory(compute, dt=DT, presynaptic=POPS, sizes={"E": 2, "I": 1}, source="synthetic")
+    res = predict_files(write_transient_spikes(tmp_path, 200, after=3), factory, tmp_path / "p.nc", signals=["cdm"])
+    assert got == [{"E": pytest.approx(1.0), "I": pytest.approx(2.0)}]
+    assert res.attrs["kernel_source"].endswith("E 1 /s, I 2 /s over 500-2000 ms (after the spike files' transient))")

@@ -58,8 +58,10 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
         Gathered ``kernels.nc``; None with ``kernel_config``.
     kernel_config : path-like or dict, optional
         Compute the kernels of this configuration at the spikes' measured rates instead of reading
-        ``kernels`` (:func:`lfpk.api.kernels.compute_kernels`; rate of a population = its spikes /
-        (its size in the configuration x ``tstop``), in 1/s).
+        ``kernels`` (:func:`lfpk.api.kernels.compute_kernels`; rate of a population = its spikes
+        after the spike files' transient / (its size in the configuration x (``tstop`` - transient)),
+        in 1/s; the whole recording when the files state no transient,
+        :func:`lfpk.engines.prediction.predict.analysed_window`).
 
     Returns
     -------

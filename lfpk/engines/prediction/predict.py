@@ -20,7 +20,8 @@ storage, decimation after an anti-alias filter, zlib compression.
 * :func:`predict` -- counts (xarray) -> prediction (xarray), in memory;
 * :func:`predict_files` -- spike files + kernels -> prediction file (the ``lfpk predict`` stage),
   with the checks and the per-population report of :mod:`lfpk.engines.spikes.counting` and a warning when
-  the kernels' g_eff rates differ from the measured rates. The kernels are a dataset, a
+  the kernels' g_eff rates differ from the rates measured after the transient the spike files
+  state (:func:`analysed_window`: the window the ground truth's own rates come from). The kernels are a dataset, a
   ``kernels.nc`` path or a :class:`KernelFactory` (kernels computed at the measured rates; the
   ``kernel_config=`` convenience that builds one from a configuration is
   :func:`lfpk.api.prediction.predict_files`);
@@ -36,6 +37,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
+import netCDF4
 import numpy as np
 from scipy import fft
 
@@ -56,7 +58,8 @@ from lfpk.engines.spikes.readers import CHUNK_ROWS
 log = logging.getLogger("lfpk.predict")
 
 __all__ = ["SIGNALS", "predict", "predict_files", "causal_convolve", "kernel_positive_part", "PredictionResult",
-           "KernelFactory", "RATE_TOLERANCE", "kernel_rates", "compare_rates", "prediction_attrs", "outputs_to_dataset"]
+           "KernelFactory", "RATE_TOLERANCE", "kernel_rates", "compare_rates", "spikes_transient", "analysed_window",
+           "measured_rates", "prediction_attrs", "outputs_to_dataset"]
 
 #: relative difference of measured and kernel (g_eff) rates above which predict_files warns
 RATE_TOLERANCE = 0.10
@@ -187,9 +190,70 @@ def kernel_population_sizes(kernels):
     return {str(p): int(v["size"]) for p, v in pops.items() if isinstance(v, dict) and "size" in v}
 
 
-def compare_rates(measured, kernel, tolerance=RATE_TOLERANCE):
-    """Warnings (text) where measured and kernel rates differ by more than ``tolerance`` (relative)."""
+def spikes_transient(rec):
+    """The transient (ms) the spike files state: the netCDF attribute ``transient`` (the ground
+    truth's and the point network's files carry it), the same in every netCDF file of ``rec``
+    (a :class:`lfpk.engines.spikes.SpikeRecording`); 0 when no file states one, one is not a
+    finite number >= 0, or the files disagree (the rates are then taken over the whole recording,
+    and the window is named wherever they are reported)."""
+    found = set()
+    for src in rec.sources:
+        if not src.is_netcdf:
+            continue
+        with netCDF4.Dataset(src.path, "r") as ds:
+            value = ds.getncattr("transient") if "transient" in ds.ncattrs() else None
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return 0.0
+        if not (np.isfinite(value) and value >= 0):
+            return 0.0
+        found.add(value)
+    return found.pop() if len(found) == 1 else 0.0
+
+
+def analysed_window(counts, transient):
+    """``(start, stop)`` ms over which the spikes' rates are measured: ``[transient, tstop)``, the
+    window the ground truth's own rates (``membrane.nc``, hence the kernels' g_eff) and the
+    comparison use; ``[0, tstop)`` when ``transient`` (ms) is 0 or leaves nothing of ``counts``
+    (:class:`lfpk.engines.spikes.counting.SpikeCounts`)."""
+    tstop = float(counts.tstop)
+    start = float(transient) if 0.0 < float(transient) < tstop else 0.0
+    return start, tstop
+
+
+def measured_rates(counts, window=None, sizes=None):
+    """Mean rate (1/s) of every population of ``counts`` over ``window`` = ``(start, stop)`` ms
+    (default, and ``start`` 0: the whole recording, :meth:`SpikeCounts.rates`).
+
+    The spikes of the bins from ``start`` on are divided by units x ``(stop - start)``: units from
+    ``sizes`` (``{population: units}``), else the population's size (unit map, kernels'
+    configuration), else its spiking units. None for a population without spikes or units.
+    """
+    start, stop = window or (0.0, float(counts.tstop))
+    first = int(np.ceil(start / float(counts.dt) - 1e-9))
+    out = {}
+    for i, p in enumerate(counts.populations):
+        s = counts.stats[p]
+        units = (sizes or {}).get(p) or s.size or s.n_units
+        n_spikes = s.n_spikes if first == 0 else int(counts.counts[i, first:].sum())
+        out[p] = n_spikes / (units * (stop - start) * 1e-3) if units else None
+    return out
+
+
+def window_text(window):
+    """``over A-B ms`` of an analysed window (ms), naming the transient it excludes."""
+    start, stop = window
+    text = f"over {start:g}-{stop:g} ms"
+    return text + " (after the spike files' transient)" if start > 0 else text
+
+
+def compare_rates(measured, kernel, tolerance=RATE_TOLERANCE, window=None):
+    """Warnings (text) where measured and kernel rates (1/s) differ by more than ``tolerance``
+    (relative); ``window`` ``(start, stop)`` ms, the window the rates were measured over
+    (:func:`measured_rates`), is named in the text."""
     out = []
+    where = f" {window_text(window)}" if window is not None else ""
     for p, r_k in kernel.items():
         r = measured.get(p)
         if r is None or not np.isfinite(r_k) or r_k <= 0:
@@ -197,8 +261,8 @@ def compare_rates(measured, kernel, tolerance=RATE_TOLERANCE):
         rel = (r - r_k) / r_k
         if abs(rel) > tolerance:
             out.append(f"the kernels' g_eff was computed for a rate of {p} of {r_k:.4g} /s, but the spikes have "
-                       f"{r:.4g} /s ({rel:+.0%}); the prediction depends on it (g_eff changes the kernels): compute "
-                       "the kernels at the measured rates (--kernel-config CONFIG) or for the right rates")
+                       f"{r:.4g} /s{where} ({rel:+.0%}); the prediction depends on it (g_eff changes the kernels): "
+                       "compute the kernels at the measured rates (--kernel-config CONFIG) or for the right rates")
     return out
 
 
@@ -242,7 +306,8 @@ class KernelFactory:
     instead of ready kernels.
 
     The spikes are read and counted first; each presynaptic population's rate is measured as its
-    spikes over ``sizes[pop] x tstop`` and the factory called with those rates.
+    spikes over ``sizes[pop] x (tstop - transient)`` after the transient the spike files state
+    (:func:`analysed_window`; the whole recording if none) and the factory called with those rates.
     :func:`lfpk.api.prediction.kernel_factory` builds one from a configuration.
 
     Attributes
@@ -351,9 +416,10 @@ def count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit_given):
     return counts, [str(x.message) for x in w]
 
 
-def kernels_at_measured_rates(kern, counts):
+def kernels_at_measured_rates(kern, counts, window=None):
     """Compute the kernels of ``kern.factory`` at the measured rates (1/s, spikes over the
-    factory's population size x tstop); the counts' population sizes become the factory's.
+    factory's population size x the analysed ``window`` ``(start, stop)`` ms, default the whole
+    recording; :func:`measured_rates`); the counts' population sizes become the factory's.
 
     Returns
     -------
@@ -364,7 +430,9 @@ def kernels_at_measured_rates(kern, counts):
         Warnings: population sizes of the unit map that differ from the kernels'.
     """
     pres, sizes = kern.pres, {p: int(kern.factory.sizes[p]) for p in kern.pres}
-    measured = {p: counts.stats[p].n_spikes / (sizes[p] * counts.tstop * 1e-3) for p in pres}
+    window = window or (0.0, float(counts.tstop))
+    rates = measured_rates(counts, window, sizes)
+    measured = {p: rates[p] for p in pres}
     caught = []
     for p in pres:
         n_map = counts.stats[p].size
@@ -373,25 +441,39 @@ def kernels_at_measured_rates(kern, counts):
                           f"configuration {kern.source}; the kernels must describe the spiking network")
     data = kern.factory(measured)
     source = f"{kern.source} (kernels computed at the measured rates " + ", ".join(
-        f"{p} {r:.4g} /s" for p, r in measured.items()) + ")"
+        f"{p} {r:.4g} /s" for p, r in measured.items()) + f" {window_text(window)})"
     for p in pres:  # the measured rate is over the config's population size
         counts.stats[p].size, counts.stats[p].size_source = sizes[p], "kernel configuration"
     return data, source, caught
 
 
-def check_kernel_rates(data, counts):
+def check_kernel_rates(data, counts, window=None):
     """Population sizes the counts lack are taken from the kernels' configuration; returns the
-    warnings where the kernels' g_eff rates differ from the measured ones (:func:`compare_rates`)."""
+    warnings where the kernels' g_eff rates differ from the rates measured over the analysed
+    ``window`` ``(start, stop)`` ms (:func:`measured_rates`, :func:`compare_rates`): the window
+    the kernels' rates come from (the ground truth's rates after its transient)."""
     sizes = kernel_population_sizes(data)
     for p, s in counts.stats.items():
         if s.size is None and p in sizes:
             s.size, s.size_source = sizes[p], "kernels' configuration"
-    return compare_rates(counts.rates(), kernel_rates(data))
+    return compare_rates(measured_rates(counts, window), kernel_rates(data), window=window)
 
 
-def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations):
+def analysed_rates_line(counts, window):
+    """The report's line of the rates over the analysed window (None without a transient)."""
+    if window[0] <= 0:
+        return None
+    rates = measured_rates(counts, window)
+    shown = ", ".join(f"{p} {r:.4g} /s" if r is not None else f"{p} n/a" for p, r in rates.items())
+    return f"mean rates {window_text(window)}: {shown}"
+
+
+def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations, report=None, window=None):
     """Attributes of the prediction file that describe the spikes and the kernels' provenance
-    (added to :func:`lfpk.engines.prediction.file.prediction_attrs`)."""
+    (added to :func:`lfpk.engines.prediction.file.prediction_attrs`): ``rates_measured`` over the
+    whole recording, ``rates_analysed`` over the analysed ``window`` ``(start, stop)`` ms from
+    ``rates_analysed_start`` (the rates compared with the kernels' and given to a kernel factory)."""
+    window = window or (0.0, float(counts.tstop))
     extra = {
         "tstop": counts.tstop,
         "kernel_source": str(kernel_source),
@@ -399,9 +481,11 @@ def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations):
         "spike_files": ", ".join(str(s.path) for s in rec.sources),
         "spike_duplicates": duplicates,
         "spike_time_units": "; ".join(f"{p}: {u} ({how})" for p, u, how in counts.units_used),
-        "spike_report": "\n".join(counts.report()),
+        "spike_report": "\n".join(counts.report() if report is None else report),
         "n_spikes": counts.n_spikes,
         "rates_measured": json.dumps({p: r for p, r in counts.rates().items()}, sort_keys=True),
+        "rates_analysed": json.dumps(measured_rates(counts, window), sort_keys=True),
+        "rates_analysed_start": float(window[0]),
         "warnings": "\n".join(caught),
     }
     if populations is not None and not isinstance(populations, dict):
@@ -484,17 +568,23 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     check_populations(rec, kern, populations if populations is not None and not isinstance(populations, dict)
                       else spikes)
     counts, caught = count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit is not None)
+    # rates over the window the kernels' rates come from: after the transient the spike files state
+    window = analysed_window(counts, spikes_transient(rec))
     if kern.factory is not None:
-        data, source, more = kernels_at_measured_rates(kern, counts)
+        data, source, more = kernels_at_measured_rates(kern, counts, window)
     else:
-        data, source, more = kern.data, kern.source, check_kernel_rates(kern.data, counts)
+        data, source, more = kern.data, kern.source, check_kernel_rates(kern.data, counts, window)
     caught += more
     for text in caught:
         warnings.warn(text, SpikeWarning, stacklevel=warn_stacklevel)
     bank = KernelBank(data, signals)
     sp = StreamingPredictor(bank, contributions=contributions, decimate=decimate, block=block)
     n_time = n_output_samples(counts.counts.shape[1], sp.q)
-    extra = stage_attrs(rec, counts, source, duplicates, caught, populations)
+    report = counts.report()
+    line = analysed_rates_line(counts, window)
+    if line:
+        report.insert(len(counts.stats), line)
+    extra = stage_attrs(rec, counts, source, duplicates, caught, populations, report, window)
     if "population_map" in extra:
         register_input(populations)
     attrs = prediction_attrs(bank, data, sp.q, dtype, rec.sources[0].path if len(rec.sources) == 1 else
@@ -503,4 +593,4 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     inputs += [s.path for s in rec.sources]
     write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs)
     log.info("prediction: %s (%d spikes, %d samples, signals %s)", output, counts.n_spikes, n_time, attrs["signals"])
-    return PredictionResult(str(output), attrs, n_time, counts.report(), caught, counts)
+    return PredictionResult(str(output), attrs, n_time, report, caught, counts)
