@@ -24,9 +24,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
-import yaml
 
 from lfpk.base.files import register_input
+from lfpk.base.yamlfile import YAMLFileError, read_yaml
 from lfpk.model.connectivity import delay_distribution, multapse_pmf
 from lfpk.model.paths import resolve_paths
 from lfpk.model.validate import config_errors as model_errors
@@ -57,8 +57,7 @@ class ConfigError(ValueError):
 
 @lru_cache(maxsize=1)
 def load_schema():
-    with open(SCHEMA_PATH) as f:
-        return yaml.safe_load(f)
+    return read_yaml(SCHEMA_PATH)
 
 
 def _key_path(parts) -> str:
@@ -302,11 +301,10 @@ def read_config_file(path, _chain=()) -> dict:
         what = "is a folder" if path.is_dir() else "does not exist"
         raise ConfigError(f"configuration file {path} {what}" + (f" (extended by {_chain[-1]})" if _chain else ""))
     try:
-        with open(path) as f:
-            data = yaml.safe_load(f)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        data = read_yaml(path)  # strict: a key twice or an alias bomb is refused, naming file and line
+    except YAMLFileError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of configuration keys, got {type(data).__name__}")

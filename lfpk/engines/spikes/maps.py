@@ -24,8 +24,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from lfpk.base.yamlfile import YAMLFileError, load_yaml
 from lfpk.engines.spikes.errors import SpikeInputError
 
 #: header names recognised for the unit column of a map or spike file (case-insensitive)
@@ -139,9 +139,9 @@ class PopulationMap:
                                   "unit->population map") from None
         if path.suffix.lower() in (".yaml", ".yml"):
             try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise SpikeInputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+                data = load_yaml(text, path)  # strict: a unit range twice or an alias bomb is refused
+            except YAMLFileError as exc:
+                raise SpikeInputError(str(exc)) from None
             return cls.from_dict(data, str(path))
         ranges = []
         header_seen = False
