@@ -19,9 +19,11 @@ venv: $(STAMP)
 
 mechanisms: $(MECHANISMS)
 
-# A .venv whose python cannot import pip (a bootstrap interrupted during `python -m venv`, a
-# deleted interpreter) is not an install: forget the stamp so the rule below rebuilds it.
-VENV_OK := $(shell $(VENV)/bin/python -c "import pip" >/dev/null 2>&1 && echo yes)
+# A .venv whose python cannot run pip is not an install: a bootstrap interrupted during
+# `python -m venv` (before pip, or inside its ensurepip: a pip package that imports but does not
+# run), a deleted interpreter. `python -m pip --version` is the test (not `import pip`), decided
+# once here: the stamp is forgotten and the rule below rebuilds .venv (`make -n` shows it).
+VENV_OK := $(shell $(VENV)/bin/python -m pip --version >/dev/null 2>&1 && echo yes)
 ifneq ($(VENV_OK),yes)
 $(shell rm -f $(STAMP))
 endif
@@ -30,9 +32,11 @@ PIP_INSTALL ?= $(VENV)/bin/python -m pip install --quiet
 # Re-installs when pyproject.toml changed since the last install, or when .venv is broken; the
 # stamp is written only after a complete install.
 $(STAMP): pyproject.toml
-	@$(VENV)/bin/python -c "import pip" >/dev/null 2>&1 || { \
-		echo "$(VENV) has no working python with pip (interrupted set-up?): rebuilding it"; \
-		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+ifneq ($(VENV_OK),yes)
+	@echo "$(VENV) has no working python with pip (interrupted set-up?): rebuilding it"
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+endif
 	$(PIP_INSTALL) --upgrade pip
 	$(PIP_INSTALL) -e '.[study,test,mpi,slurm,lint,pointnet]'
 	touch $@
@@ -40,5 +44,10 @@ $(STAMP): pyproject.toml
 $(MECHANISMS): $(STAMP) $(wildcard lfpk/mod/*.mod)
 	$(BIN)/lfpk mechanisms --build-dir build/mechanisms
 
+# Results and builds; also a broken .venv (see VENV_OK), so nothing of an interrupted set-up is left
+# (a working .venv is kept: `make run` after `make clean` does not reinstall).
 clean:
 	rm -rf results build .snakemake
+ifneq ($(VENV_OK),yes)
+	rm -rf $(VENV)
+endif
