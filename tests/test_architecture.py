@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "lfpk"
 
 #: layer folders, lowest first; a module may import only from its own layer and those before it
-LAYERS = ("base", "model", "engines", "figures", "study", "api", "entry")
+LAYERS = ("base", "model", "engines", "figures", "study", "api", "compat", "entry")
 
 #: third-party modules that may be imported inside a function: each is heavy to load or an optional
 #: extra (NEURON starts its interpreter; NEST prints its banner and starts its kernel; matplotlib
