@@ -92,3 +92,59 @@ def test_netcdf_round_trip(morphs, tmp_path):
 def test_from_config_rejects_unknown_section(morphs):
     with pytest.raises(KeyError, match="axon"):
         morphs["E"].section_ends("axon")
+
+
+def test_hoc_written_from_a_file_morphology_loads_in_neuron_and_lfpy(tmp_path):
+    """Issue 22: every .hoc written from a file morphology held ``pt3dadd(np.float64(0.0), ...)``,
+    which NEURON cannot load. The written file loads in NEURON (h.load_file) and in LFPy.Cell, and
+    its 3-d points are the source's (soma centred; NEURON stores them in single precision)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from lfpk.model.morphology import FileMorphology, synthetic
+    from lfpk.model.morphology.imported import read_sections
+    from lfpk.study.stages import write_morphology
+
+    source = synthetic.write(tmp_path / "cell.swc", seed=3)
+    m = FileMorphology("E", source)
+    write_morphology(m, tmp_path / "E.hoc", tmp_path / "E.nc")
+    text = (tmp_path / "E.hoc").read_text()
+    assert "np." not in text and "float64" not in text
+    out = tmp_path / "loaded.npz"
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from neuron import h
+        assert h.load_file(1, {str(tmp_path / "E.hoc")!r}) == 1
+        secs = list(h.allsec())
+        pts = {{sec.name(): np.array([[sec.x3d(i), sec.y3d(i), sec.z3d(i), sec.diam3d(i)]
+                                     for i in range(int(sec.n3d()))]) for sec in secs}}
+        nseg = {{sec.name(): sec.nseg for sec in secs}}
+        for sec in secs:
+            h.delete_section(sec=sec)
+        import LFPy
+        cell = LFPy.Cell(morphology={str(tmp_path / "E.hoc")!r}, nsegs_method=None, delete_sections=True)
+        np.savez({str(out)!r}, names=list(pts), nseg=[nseg[k] for k in pts], x=cell.x, y=cell.y, z=cell.z,
+                 area=cell.area, **{{f"pts_{{k}}": v for k, v in pts.items()}})
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    with np.load(out) as f:
+        loaded = {k: f[k] for k in f.files}
+    # the 3-d points of every section are the source's, moved by the soma centre
+    centre = m.segment_table().attrs["soma_centre_in_file"]
+    centre = np.array([float(v) for v in centre.strip("[]").split(",")])
+    src = {s.name: s.points for s in read_sections(source)}
+    names = [str(n) for n in loaded["names"]]
+    assert len(names) == len(src) > 100
+    for name in names:
+        expected = src[name if name in src else name.replace("[0]", "")].copy()
+        expected[:, :3] -= centre
+        np.testing.assert_allclose(loaded[f"pts_{name}"], expected, rtol=1e-6, atol=1e-4, err_msg=name)
+    assert sum(loaded["nseg"]) == len(m.segments()["area"])
+    # and LFPy's cell from the written file is the segment table
+    seg = m.segments()
+    for k in ("x", "y", "z"):
+        np.testing.assert_allclose(loaded[k], seg[k], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(loaded["area"], seg["area"], rtol=1e-5)
+

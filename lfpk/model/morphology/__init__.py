@@ -9,6 +9,7 @@ contract.
   group, x_norm, path_distance) and the soma centre;
 * :mod:`~lfpk.model.morphology.groups` -- section groups (soma, dend, apic, axon, all, config-defined);
 * :mod:`~lfpk.model.morphology.rotation` -- rotations as LFPy's ``Cell.set_rotation``;
+* :mod:`~lfpk.model.morphology.hoc` -- the one writer of ``.hoc`` morphology text (plain numbers);
 * :mod:`~lfpk.model.morphology.synthetic` -- a made-up pyramidal cell for tests and benchmarks.
 """
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lfpk.base.io import to_json
-from lfpk.model.morphology import table
+from lfpk.model.morphology import hoc, table
 from lfpk.model.morphology.cable import d_lambda_nseg, length_nseg, segmentation_attrs, segmentation_options
 from lfpk.model.morphology.cell import CellSections
 from lfpk.model.morphology.rotation import is_identity, rotate_points, rotate_segments, rotation_matrix
@@ -194,14 +194,9 @@ class BallAndStick:
         for sec in SECTIONS:
             d = self.diam[sec]
             Ra, cm = self.section_Ra_cm(sec)
-            if R is None:
-                z0, z1 = self.section_ends(sec)
-                pts = f"pt3dadd(0, 0, {z0!r}, {d!r}) pt3dadd(0, 0, {z1!r}, {d!r})"
-            else:
-                pts = " ".join(f"pt3dadd({float(x)!r}, {float(y)!r}, {float(z)!r}, {d!r})"
-                               for x, y, z in self._points(sec, R))
-            lines.append(f"{sec}[0] {{ pt3dclear() {pts} Ra = {Ra!r} cm = {cm!r} nseg = {self.nseg(sec)} }}")
-        lines += ["connect dend[0](0), soma[0](0)", "connect apic[0](0), soma[0](1)", ""]
+            pts = [(x, y, z, d) for x, y, z in self._points(sec, R)]
+            lines.append(hoc.section(f"{sec}[0]", pts, Ra, cm, self.nseg(sec)))
+        lines += [hoc.connect("dend[0]", 0, "soma[0]", 0), hoc.connect("apic[0]", 0, "soma[0]", 1), ""]
         return "\n".join(lines)
 
     def build(self, prefix=None, z_offset=0.0, x_offset=0.0, y_offset=0.0, angle_z=0.0):

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from lfpk.base.io import to_json
-from lfpk.model.morphology import table
+from lfpk.model.morphology import hoc, table
 from lfpk.model.morphology.cable import length_nseg, nseg_from_length_constants, segmentation_attrs
 from lfpk.model.morphology.cell import CellSections
 from lfpk.model.morphology.fetch import FetchError, Source, verify
@@ -515,13 +515,10 @@ class FileMorphology:
                  "create " + ", ".join(f"{b}[{n}]" for b, n in arrays.items())]
         for g, name, pts, lp, n in zip(self.sections, hoc_names, points, logical, nseg):
             Ra, cm = self.section_Ra_cm(g.name)
-            body = " ".join(f"pt3dadd({p[0]!r}, {p[1]!r}, {p[2]!r}, {p[3]!r})" for p in pts)
-            if lp is not None:
-                body += f" pt3dstyle(1, {lp[0]!r}, {lp[1]!r}, {lp[2]!r})"
-            lines.append(f"{name} {{ pt3dclear() {body} Ra = {Ra!r} cm = {cm!r} nseg = {n} }}")
+            lines.append(hoc.section(name, pts, Ra, cm, n, lp))
         for g, name in zip(self.sections, hoc_names):
             if g.parent >= 0:
-                lines.append(f"connect {name}({g.orientation!r}), {hoc_names[g.parent]}({g.parent_x!r})")
+                lines.append(hoc.connect(name, g.orientation, hoc_names[g.parent], g.parent_x))
         return "\n".join(lines) + "\n"
 
     def build(self, prefix=None, z_offset=0.0, x_offset=0.0, y_offset=0.0, angle_z=0.0):
