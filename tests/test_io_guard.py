@@ -42,6 +42,56 @@ def test_output_equal_to_input_refused_by_path_symlink_and_inode(tmp_path):
     assert io.read_dataset(src).sizes["t"] == 3
 
 
+def test_input_read_after_its_output_was_checked_is_refused_at_once(tmp_path):
+    """Issue 22: outputs are checked before a command reads its config; a file read later (a
+    config's base file, a morphology, spikes) that is a checked, unwritten output is refused when
+    it is read, before the work, and the file is kept. An output written and then read is fine."""
+    src = io.write_dataset(dataset(), tmp_path / "in.nc")
+    before = src.read_bytes()
+    with files.command_scope():
+        files.check_output(src)  # e.g. run_parsed's check of --output before the config is read
+        with pytest.raises(OutputError, match=rf"output {src} is the input .*in\.nc: refusing to overwrite"):
+            io.read_dataset(src)
+        with pytest.raises(OutputError, match="refusing to overwrite an input"):
+            files.register_input(tmp_path / "." / "in.nc")
+    assert src.read_bytes() == before
+    # written through the guard, then read (a figure from the tables just written): allowed
+    out = tmp_path / "out.nc"
+    with files.command_scope():
+        files.check_output(out)
+        io.write_dataset(dataset(4), out)
+        assert io.read_dataset(out).sizes["t"] == 4
+    # outside a command scope nothing is declared
+    files.check_output(src)
+    io.read_dataset(src)
+
+
+def test_unwritable_output_folder_is_refused_by_the_check(tmp_path):
+    """A folder the user cannot write is refused when the output is checked, before any work (as
+    `nobody` when run as root, since root writes into read-only folders)."""
+    import tempfile
+
+    shared = tempfile.mkdtemp(prefix="lfpk-ro-")
+    os.chmod(shared, 0o555)
+    code = ("from lfpk.base.files import check_output\n"
+            "from lfpk.base.errors import OutputError\n"
+            "try:\n"
+            f"    check_output({shared!r} + '/x.nc')\n"
+            "except OutputError as exc:\n"
+            "    print(exc)\n")
+    prefix = []
+    if os.geteuid() == 0:
+        assert shutil.which("setpriv"), "needs setpriv to drop root's privileges"
+        prefix = [shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups"]
+    try:
+        proc = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                              cwd=shared)
+    finally:
+        os.chmod(shared, 0o755)
+        os.rmdir(shared)
+    assert proc.stdout.strip() == f"cannot write {shared}/x.nc: permission denied (folder {shared})", proc.stderr
+
+
 def test_missing_folder_not_created_unless_documented(tmp_path):
     out = tmp_path / "typo" / "deeper" / "x.nc"
     with pytest.raises(OutputError, match=r"output folder .*typo/deeper does not exist"):

@@ -148,3 +148,43 @@ def test_hoc_written_from_a_file_morphology_loads_in_neuron_and_lfpy(tmp_path):
         np.testing.assert_allclose(loaded[k], seg[k], rtol=0, atol=1e-4)
     np.testing.assert_allclose(loaded["area"], seg["area"], rtol=1e-5)
 
+
+def test_morphology_command_checks_every_output_before_writing(repo, tmp_path):
+    """Issue 22: `lfpk morphology --figure new/f.png --outdir new` said the folder does not exist
+    (the command creates --outdir), and a read-only figure folder failed only after the
+    morphologies were written. Every output (hoc, nc, figure) is checked before any work."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    lfpk = [str(Path(sys.executable).parent / "lfpk"), "morphology", "--config", str(repo / "config" / "config.yaml")]
+    run = subprocess.run([*lfpk, "--outdir", "new", "--figure", "new/f.png"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["E.hoc", "E.nc", "I.hoc", "I.nc", "f.png"]
+    # a figure folder that does not exist (and is not --outdir): refused, --outdir not even created
+    run = subprocess.run([*lfpk, "--outdir", "out", "--figure", "nowhere/f.png"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "output folder nowhere does not exist (for nowhere/f.png)" in run.stderr
+    assert not (tmp_path / "out").exists()
+    # a read-only figure folder (as `nobody` when run as root: root writes into read-only folders)
+    prefix = []
+    if os.geteuid() == 0:
+        assert shutil.which("setpriv"), "needs setpriv to drop root's privileges"
+        prefix = [shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups"]
+    shared = Path(tempfile.mkdtemp(prefix="lfpk-morphology-"))
+    try:
+        (shared / "ro").mkdir()
+        os.chmod(shared / "ro", 0o555)
+        os.chmod(shared, 0o777)
+        run = subprocess.run([*prefix, *lfpk, "--outdir", "cells", "--figure", "ro/f.png"], cwd=shared,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 2 and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr, run.stderr
+        assert "lfpk morphology: error: cannot write ro/f.png: permission denied (folder ro)" in run.stderr
+        assert sorted(p.name for p in shared.iterdir()) == ["ro"]  # no morphology written, no --outdir made
+    finally:
+        shutil.rmtree(shared)

@@ -7,7 +7,13 @@ and survive no interrupt half-written.
 * An output that is the same file as an input (same resolved path, or same device and inode, e.g.
   a hard link) is refused before anything is computed or written; inputs are those passed
   explicitly and, inside a :func:`command_scope` (every ``lfpk`` command runs in one), every file
-  registered with :func:`register_input` (``lfpk.base.io.read_dataset`` registers what it reads).
+  registered with :func:`register_input` (``lfpk.base.io.read_dataset`` registers what it reads;
+  so do the config loader for the files of an ``extends`` chain, the morphology reader and the
+  spike readers).
+* Inside a :func:`command_scope` every checked output stays *declared* until it is written: a
+  file registered as an input later (a config's base file, a morphology read once the config is
+  loaded) that is a declared output is refused at that moment, before the work that would
+  produce the output, not only when the output is finally written.
 * A missing parent folder is an error unless the caller documents that it creates it
   (``create_parent=True``: the ``--outdir`` options); an output that is a folder, or a folder that
   cannot be written (permissions, read-only file system), is an error naming the path.
@@ -39,8 +45,16 @@ from lfpk.base.errors import Interrupted, OutputError
 # Inputs of the running command
 # ---------------------------------------------------------------------------------------------
 
-#: inputs registered by each open :func:`command_scope`, innermost last
-_scopes: list[list] = []
+class _Scope:
+    """The inputs registered and the outputs declared (checked, not yet written) of one command."""
+
+    def __init__(self):
+        self.inputs = []
+        self.outputs = []
+
+
+#: each open :func:`command_scope`, innermost last
+_scopes: list[_Scope] = []
 
 
 def _identity(path):
@@ -68,7 +82,7 @@ def command_scope(inputs=()):
     ``inputs`` are registered at once; files read later through :func:`read_dataset` (or
     :func:`register_input`) are added as they are read.
     """
-    _scopes.append([])
+    _scopes.append(_Scope())
     try:
         for p in inputs:
             if p is not None:
@@ -78,17 +92,49 @@ def command_scope(inputs=()):
         _scopes.pop()
 
 
+def _same(a, b) -> bool:
+    """True if two identities of :func:`_identity` name the same file."""
+    return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
+
+
 def register_input(path):
-    """Declare ``path`` an input of the running command (no effect outside a :func:`command_scope`)."""
-    if _scopes:
-        _scopes[-1].append((str(path), _identity(path)))
+    """Declare ``path`` an input of the running command (no effect outside a :func:`command_scope`).
+
+    Raises
+    ------
+    OutputError
+        ``path`` is an output the command declared (checked with :func:`check_output`) and has not
+        written yet: reading it now and overwriting it later would lose the input.
+    """
+    if not _scopes:
+        return
+    ident = _identity(path)
+    for scope in _scopes:
+        for name, out in scope.outputs:
+            if _same(ident, out):
+                raise OutputError(f"output {name} is the input {path}: refusing to overwrite an input; "
+                                  "choose another output file")
+    _scopes[-1].inputs.append((str(path), ident))
 
 
 def _all_inputs(inputs):
     out = [(str(p), _identity(p)) for p in inputs if p is not None]
     for scope in _scopes:
-        out += scope
+        out += scope.inputs
     return out
+
+
+def _declare_output(path):
+    """Remember ``path`` as an output of the running command until it is written."""
+    if _scopes:
+        _scopes[-1].outputs.append((str(path), _identity(path)))
+
+
+def _written(path):
+    """Forget the declared output ``path`` (written, or given up): reading it now is reading a result."""
+    ident = _identity(path)
+    for scope in _scopes:
+        scope.outputs = [(n, o) for n, o in scope.outputs if not _same(ident, o)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,6 +144,10 @@ def _all_inputs(inputs):
 
 def check_output(path, inputs=(), create_parent=False) -> Path:
     """Check that ``path`` may be written; return it as a ``Path``.
+
+    Inside a :func:`command_scope` the output stays declared until :func:`atomic_paths` has
+    written it, so an input registered meanwhile that is this file is refused at once
+    (:func:`register_input`).
 
     Parameters
     ----------
@@ -113,10 +163,18 @@ def check_output(path, inputs=(), create_parent=False) -> Path:
     OutputError
         The output is an input, is a folder, or its folder is missing or not writable.
     """
+    path = _check_output(path, inputs, create_parent)
+    _declare_output(path)
+    return path
+
+
+def _check_output(path, inputs=(), create_parent=False, writable=True) -> Path:
+    """:func:`check_output` without declaring the output (and, ``writable`` False, without the test
+    of the folder's permissions: :func:`output_folder` probes them itself)."""
     path = Path(path)
-    resolved, ino = _identity(path)
-    for name, (r_in, i_in) in _all_inputs(inputs):
-        if resolved == r_in or (ino is not None and ino == i_in):
+    ident = _identity(path)
+    for name, other in _all_inputs(inputs):
+        if _same(ident, other):
             raise OutputError(f"output {path} is the input {name}: refusing to overwrite an input; "
                               "choose another output file")
     if path.is_dir():
@@ -131,7 +189,35 @@ def check_output(path, inputs=(), create_parent=False) -> Path:
             raise OutputError(f"cannot create output folder {parent}: {exc.strerror.lower()}") from None
     elif not parent.is_dir():
         raise OutputError(f"output folder {parent} is not a folder (for {path})")
+    if writable and not os.access(parent, os.W_OK | os.X_OK):  # permissions or a read-only file system
+        code = errno.EROFS if _read_only(parent) else errno.EACCES
+        raise OutputError(f"cannot write {path}: {os.strerror(code).lower()} (folder {parent})")
     return path
+
+
+def _read_only(folder) -> bool:
+    """True if ``folder`` is on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def check_outputs(paths, inputs=(), create_parent=False) -> list[Path]:
+    """:func:`check_output` of each of ``paths``, which must also differ from each other; return
+    them as ``Path`` objects.
+
+    Raises
+    ------
+    OutputError
+        As :func:`check_output`, or one file given twice.
+    """
+    paths = [check_output(p, inputs=inputs, create_parent=create_parent) for p in paths]
+    for i, p in enumerate(paths):
+        for q in paths[:i]:
+            if same_file(p, q):
+                raise OutputError(f"output {p} is given twice; expected different files")
+    return paths
 
 
 def output_folder(folder, inputs=()) -> Path:
@@ -140,7 +226,7 @@ def output_folder(folder, inputs=()) -> Path:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"output folder {folder} is a file; expected a folder")
-    check_output(folder / ".lfpk-probe", inputs=inputs, create_parent=True)
+    _check_output(folder / ".lfpk-probe", inputs=inputs, create_parent=True, writable=False)
     try:
         fd, probe = tempfile.mkstemp(prefix=".lfpk-probe.", dir=folder)
         os.close(fd)
@@ -271,11 +357,7 @@ def atomic_paths(paths, inputs=(), create_parent=False):
     (e.g. a comparison and its summary table) appears completely or not at all. A full disk raises
     :class:`OutputError` ``no space left on device: <path>``.
     """
-    paths = [check_output(p, inputs=inputs, create_parent=create_parent) for p in paths]
-    for i, p in enumerate(paths):
-        for q in paths[:i]:
-            if same_file(p, q):
-                raise OutputError(f"output {p} is given twice; expected different files")
+    paths = check_outputs(paths, inputs=inputs, create_parent=create_parent)
     tmps = []
     with terminate_as_interrupt():
         try:
@@ -304,6 +386,8 @@ def atomic_paths(paths, inputs=(), create_parent=False):
                 if os.path.exists(tmp):
                     os.unlink(tmp)
                 _temporaries.discard(tmp)
+            for path in paths:
+                _written(path)
 
 
 def _host():

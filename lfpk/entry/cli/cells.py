@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lfpk.api.config import load_config
-from lfpk.base.files import output_folder
+from lfpk.base.files import check_output, check_outputs, output_folder, same_file
 from lfpk.base.mechanisms import compile_mechanisms
 from lfpk.model.morphology import fetch
 from lfpk.study.cellcheck import run, summary
@@ -93,18 +95,26 @@ def add_cell_check(sub):
 
 def _cmd_morphology(args):
     cfg = load_config(args.config)
-    pops = args.population or list(cfg["populations"])
+    pops = list(dict.fromkeys(args.population or cfg["populations"]))
     _check_populations(cfg, pops, args.config)
+    outputs = {name: (f"{args.outdir}/{name}.hoc", f"{args.outdir}/{name}.nc") for name in pops}
+    # every output is checked before anything is computed or written; the --outdir folder is
+    # created by this command, so a figure inside it is checked once the folder exists
+    figure = [args.figure] if args.figure is not None else []
+    in_outdir = bool(figure) and same_file(Path(args.figure).parent, args.outdir)
+    if figure and not in_outdir:
+        check_output(args.figure)
     output_folder(args.outdir)
-    out = []
-    for name in pops:
-        m = population_morphology(name, morphology_parameters(cfg, name))
-        hoc, nc = f"{args.outdir}/{name}.hoc", f"{args.outdir}/{name}.nc"
+    check_outputs([path for pair in outputs.values() for path in pair] + figure)
+    # every morphology is read before the first is written: a file the config names (an input)
+    # is refused as an output while it is still unread, not after another population replaced it
+    morphologies = {name: population_morphology(name, morphology_parameters(cfg, name)) for name in pops}
+    for name, m in morphologies.items():
+        hoc, nc = outputs[name]
         write_morphology(m, hoc, nc)
-        out.append(nc)
         print(f"{name}: {hoc}, {nc}")
     if args.figure:
-        morphology_figure(out, [args.figure])
+        morphology_figure([nc for _, nc in outputs.values()], [args.figure])
         print(f"figure: {args.figure}")
 
 
@@ -115,5 +125,6 @@ def add_morphology(sub):
     p.add_argument("--population", action="append", help="population name (repeatable; default all)")
     p.add_argument("--outdir", required=True, help="output folder (created if missing)")
     p.add_argument("--figure", default=None, help="also draw the morphologies to this file (.png/.pdf)")
-    p.set_defaults(func=_cmd_morphology, inputs=("config",), outputs=("figure",))
+    # --figure is checked by the command, after --outdir (which may hold it) is created
+    p.set_defaults(func=_cmd_morphology, inputs=("config",), outputs=())
     return p

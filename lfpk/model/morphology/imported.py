@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfpk.base.files import register_input
 from lfpk.base.io import to_json
 from lfpk.model.morphology import hoc, table
 from lfpk.model.morphology.cable import length_nseg, nseg_from_length_constants, segmentation_attrs
@@ -255,15 +256,21 @@ def _read_cached(path, stamp):
 def read_sections(path, what="morphology.file"):
     """The sections of a morphology file (cached per path and modification time).
 
+    The one place morphology files are read: the file is an input of the running command
+    (:func:`lfpk.base.files.register_input`), which no output of the command may overwrite.
+
     Raises
     ------
     MorphologyError
         Missing file, unknown suffix, unreadable content or no soma; the message names the file
         (and ``what``, the config key).
+    lfpk.base.errors.OutputError
+        The file is an output the running command is about to write.
     """
     path = Path(path)
     if not path.is_file():
         raise MorphologyError(f"{what}: morphology file {path} does not exist")
+    register_input(path)
     if path.suffix.lower() not in FORMATS:
         raise MorphologyError(f"{what}: {path} has an unknown morphology format (expected "
                               f"{', '.join(FORMATS)})")
