@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,12 +124,23 @@ def test_build_dir_with_unrelated_files_is_never_replaced(tmp_path, repo, capsys
     (empty / mech.SENTINEL).unlink()
     mech.compile_mechanisms(mod, empty)
     assert mech.is_current(mod, empty)
-    # a build of an earlier lfpk (nrnivmodl output only, sentinel deleted) is recognised too
-    legacy = tmp_path / "legacy"
-    (legacy / "x86_64").mkdir(parents=True)
-    (legacy / "x86_64" / "libnrnmech.so").write_bytes(b"\0")
-    mech.compile_mechanisms(mod, legacy)
-    assert mech.is_current(mod, legacy)
+
+
+def test_someones_own_nrnivmodl_build_is_never_replaced(tmp_path, repo):
+    """Issue 22: `lfpk mechanisms --build-dir D` deleted D when it held only an x86_64/ folder
+    (someone's own nrnivmodl build): only an empty folder or one carrying lfpk's marker is replaced."""
+    mod = _exp2syni_only(tmp_path / "mod", repo)
+    own = tmp_path / "own"
+    (own / "x86_64").mkdir(parents=True)
+    (own / "x86_64" / "libnrnmech.so").write_bytes(b"mine")
+    proc = subprocess.run([str(Path(sys.executable).parent / "lfpk"), "mechanisms", "--mod-dir", str(mod),
+                           "--build-dir", str(own)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"build folder {own} exists and is not an lfpk mechanisms build" in proc.stderr
+    assert (own / "x86_64" / "libnrnmech.so").read_bytes() == b"mine"
+    assert sorted(p.name for p in own.rglob("*")) == ["libnrnmech.so", "x86_64"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".own.")]
 
 
 def test_build_is_readable_by_other_users(tmp_path, repo):
@@ -326,3 +338,70 @@ def test_exp2syni_is_independent_of_membrane_potential(mechanisms):
     np.testing.assert_allclose(i_rest, i_depol, rtol=0, atol=1e-12)
     _, i_double = _run_exp2syni(0.6, 0.1, 9.0, -65.0)
     np.testing.assert_allclose(i_double, 2 * i_rest, rtol=1e-12, atol=1e-15)
+
+
+def _lfpk_as_user(args, env, cwd=None):
+    """Run ``lfpk ARGS`` as a user whom folder permissions bind: this user, or ``nobody`` when
+    running as root (root writes into read-only folders); None if that is not possible."""
+    prefix = []
+    if os.geteuid() == 0:
+        import shutil
+
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            return None
+        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    return subprocess.run([*prefix, str(Path(sys.executable).parent / "lfpk"), *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_unwritable_cache_names_the_variable_and_the_way_out(tmp_path):
+    """Issue 22: an unwritable cache said "cannot create .../mechanisms" without naming
+    LFPK_CACHE_DIR; a build folder from LFPK_BUILD_DIR names that variable."""
+    import tempfile
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if k != mech.ENV_BUILD_DIR}
+    lfpk = str(Path(sys.executable).parent / "lfpk")
+    # a cache under a regular file: fails for every user, root included
+    proc = subprocess.run([lfpk, "mechanisms"], env=dict(env, LFPK_CACHE_DIR=str(blocker / "cache")),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"LFPK_CACHE_DIR={blocker / 'cache'}" in proc.stderr
+    assert "set LFPK_CACHE_DIR to a writable folder, or LFPK_BUILD_DIR to a build folder" in proc.stderr
+    # the same for LFPK_BUILD_DIR
+    proc = subprocess.run([lfpk, "mechanisms"], env=dict(env, LFPK_BUILD_DIR=str(blocker / "build")),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert f"LFPK_BUILD_DIR={blocker / 'build'}; set LFPK_BUILD_DIR to a writable folder" in proc.stderr
+    assert blocker.read_text() == "not a folder"
+    # a read-only cache folder (a folder every user can reach, so that `nobody` gets to it)
+    shared = Path(tempfile.mkdtemp(prefix="lfpk-ro-cache-"))
+    try:
+        os.chmod(shared, 0o555)
+        proc = _lfpk_as_user(["mechanisms"], dict(env, LFPK_CACHE_DIR=str(shared / "cache")), cwd=shared)
+        assert proc is not None, "needs setpriv to drop root's privileges"
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert "permission denied" in proc.stderr and f"LFPK_CACHE_DIR={shared / 'cache'}" in proc.stderr
+        assert list(shared.iterdir()) == []
+    finally:
+        os.chmod(shared, 0o755)
+        shared.rmdir()
+
+
+def test_network_with_a_missing_mechanisms_folder_is_one_line(tmp_path, repo):
+    """Issue 22: `lfpk network --mechanisms /nonexistent` printed the logger's traceback before
+    the right line."""
+    missing = tmp_path / "nonexistent"
+    proc = subprocess.run([str(Path(sys.executable).parent / "lfpk"), "network", "--config",
+                           str(repo / "config" / "config.yaml"), "--outdir", str(tmp_path / "out"),
+                           "--mechanisms", str(missing)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and " ERROR: failed" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
+    assert errors == [f"lfpk network: error: mechanisms are not compiled: build folder {missing} does not exist; "
+                      f"run: lfpk mechanisms --build-dir {missing}"], proc.stderr
+    assert not missing.exists()

@@ -18,6 +18,9 @@ def log_to(path=None, level=logging.INFO):
     re-raised, so a failing Snakemake job's reason is in its log file. On the console, bad input
     (``ValueError``, ``OSError``), interrupts and :class:`lfpk.base.errors.Stopped` are left to the
     caller's error boundary (:func:`lfpk.entry.cli.boundary.run_command` prints them in one line).
+    Every error the boundary reports as bad input is one of these: ``InputError``, ``OutputError``,
+    ``ConfigError`` and ``MechanismsError`` (e.g. a missing ``--mechanisms`` folder) all derive
+    from ``ValueError``.
     """
     logger = logging.getLogger("lfpk")
     logger.setLevel(level)

@@ -30,7 +30,10 @@ temporary sibling folder (``.<name>.tmp-*``) and renamed into place only after `
 succeeded, under an exclusive lock (``.<name>.lock``), so concurrent first uses compile once. An
 existing folder is only ever replaced when it is empty or an lfpk build (it carries the sentinel or
 the marker file ``.lfpk-mechanisms-build``, which survives a workflow manager deleting the sentinel,
-its declared output, before a rerun); any other folder is refused, so no user file is ever deleted.
+its declared output, before a rerun); any other folder is refused -- also one holding nothing but
+nrnivmodl's output (``x86_64/``: someone's own build) -- so no user file is ever deleted. A build
+folder that cannot be created names where it came from (``--build-dir``, ``LFPK_BUILD_DIR`` or
+the cache under ``LFPK_CACHE_DIR``) and how to choose another.
 Temporaries of a killed compile are removed by the next compile. Builds get the usual permissions
 (``0777 & ~umask``), readable by every user.
 """
@@ -51,6 +54,8 @@ import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from lfpk.base.errors import InputError
+
 #: the package's NMODL sources (package data)
 PACKAGE_MOD_DIR = Path(__file__).resolve().parent.parent / "mod"
 #: name of the sentinel file written into every build folder
@@ -70,8 +75,10 @@ _SENTINEL_VERSION = 2
 _loaded: dict | None = None  # {"library": Path, "key": str} of the build loaded into this process
 
 
-class MechanismsError(RuntimeError):
-    """Mechanisms missing, stale, refused or failing to compile."""
+class MechanismsError(InputError, RuntimeError):
+    """Mechanisms missing, stale, refused or failing to compile: bad input (a folder, the sources
+    or a build), reported in one line like every :class:`~lfpk.base.errors.InputError` (also a
+    ``RuntimeError``, as in earlier versions)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,8 +243,8 @@ def _build_lock(build_dir: Path):
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
-        raise MechanismsError(f"cannot create the lock file {lock} ({exc.strerror}); expected a writable "
-                              f"folder {build_dir.parent} (or set {ENV_BUILD_DIR})") from None
+        raise MechanismsError(f"cannot create the lock file {lock} ({exc.strerror.lower()}) for "
+                              f"{_origin(build_dir)}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -279,12 +286,26 @@ def _only_nrnivmodl_output(folder: Path) -> bool:
 
 
 def is_build_folder(folder) -> bool:
-    """True if ``folder`` is an lfpk mechanisms build: it carries the build marker or a sentinel,
-    or (builds of earlier versions) holds nothing but nrnivmodl output."""
+    """True if ``folder`` is an lfpk mechanisms build: it carries the build marker or a sentinel.
+
+    A folder holding only nrnivmodl's output (``x86_64/``) is not: it may be anyone's build.
+    """
     folder = Path(folder)
-    if (folder / _BUILD_MARKER).is_file() or read_sentinel(folder) is not None:
-        return True
-    return any(folder.iterdir()) and _only_nrnivmodl_output(folder)
+    return (folder / _BUILD_MARKER).is_file() or read_sentinel(folder) is not None
+
+
+def _origin(build_dir: Path) -> str:
+    """Where ``build_dir`` came from and how to choose another (for messages)."""
+    env = os.environ.get(ENV_BUILD_DIR)
+    if env and Path(env).expanduser().resolve() == build_dir:
+        return f"the build folder {ENV_BUILD_DIR}={env}; set {ENV_BUILD_DIR} to a writable folder"
+    root = cache_root()
+    if build_dir.is_relative_to(root):
+        name = f"{ENV_CACHE_DIR}={os.environ[ENV_CACHE_DIR]}" if os.environ.get(ENV_CACHE_DIR) else \
+            f"{root} (the default of {ENV_CACHE_DIR})"
+        return (f"lfpk's mechanisms cache under {name}; set {ENV_CACHE_DIR} to a writable folder, or "
+                f"{ENV_BUILD_DIR} to a build folder")
+    return "the build folder given (--build-dir); give a writable folder"
 
 
 def _check_replaceable(build_dir: Path):
@@ -327,7 +348,9 @@ def compile_mechanisms(mod_dir=None, build_dir=None, force=False, extra_dirs=Non
     try:
         build_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise MechanismsError(f"cannot create {build_dir.parent} ({exc.strerror})") from None
+        why = "a file is in the way" if isinstance(exc, (FileExistsError, NotADirectoryError)) else \
+            exc.strerror.lower()
+        raise MechanismsError(f"cannot create {build_dir.parent} ({why}) for {_origin(build_dir)}") from None
     with _build_lock(build_dir):
         clean_stale_temporaries(build_dir)
         if not force and is_current(mod_dir, build_dir, extra_dirs):
@@ -440,7 +463,9 @@ def load(mod_dir=None, build_dir=None, extra_dirs=None) -> Path:
     build_dir = Path(build_dir).expanduser().resolve()
     info = read_sentinel(build_dir)
     if info is None:
-        raise MechanismsError(f"mechanisms are not compiled ({build_dir / SENTINEL} is missing); run: "
+        what = "does not exist" if not build_dir.exists() else \
+            "is not a folder" if not build_dir.is_dir() else f"holds no build ({SENTINEL} is missing)"
+        raise MechanismsError(f"mechanisms are not compiled: build folder {build_dir} {what}; run: "
                               f"{_compile_command(build_dir, extra_dirs or ())}")
     if extra_dirs is None:
         extra_dirs = info.get("extra_dirs", [])
