@@ -10,12 +10,13 @@ between calls (other cells of the process are left alone and cost only their sim
 
 Simulating: LFPykernels simulates with fixed steps from ``t = 0`` (membrane at ``v_init``) to
 ``t_X + tau`` and keeps the samples around ``t_X``. Here the input-free start ``[0, t_X - tau]`` is
-integrated by NEURON's variable-step method (CVODE, tight tolerances) and ``[t_X - tau, t_X + tau]``
-with fixed steps ``dt`` exactly as LFPy does; the samples before ``t_X - tau`` (used by LFPykernels
-only through the delay convolution's far tail) are the state at ``t_X - tau``. That is exact when the
+integrated by NEURON's variable-step method (CVODE, tight tolerances) and ``[t_X, t_X + tau]``
+with fixed steps ``dt`` exactly as LFPy does; the input-free samples before ``t_X`` (which
+LFPykernels uses only through the delay convolution) are the value at ``t_X``. That is exact when the
 cell has settled by ``t_X - tau``; :meth:`RepresentativeCell.respond` checks it (the input-free
 current may not change by more than :data:`SETTLED` of the response's peak over ``[t_X - tau,
-t_X)``) and otherwise repeats the run with fixed steps from 0, as LFPykernels does.
+t_X)``) and otherwise repeats the run with fixed steps from 0, as LFPykernels does; so does a cell
+with a mechanism CVODE refuses (e.g. lfpk's ``Ih``).
 """
 
 from __future__ import annotations
@@ -100,6 +101,11 @@ class RepresentativeCell:
 
         self.h = h
         check_cell_parameters(cellParameters)
+        if not hasattr(h, "Exp2SynI"):  # the kernel needs it; lfpk's library also offers its channels to custom_fun
+            try:
+                mechanisms.load()
+            except Exception:  # noqa: BLE001 - refused with the synapse's name when it is needed
+                pass
         name = cellParameters.get("templatename", "LFPyCellTemplate")
         if not hasattr(h, str(name)):
             for f in _template_files(cellParameters):
@@ -125,6 +131,7 @@ class RepresentativeCell:
         self.sections = list(cell.allseclist)
         self.g_pas = np.array([seg.g_pas if hasattr(seg, "pas") else np.nan for seg in self.segments])
         self.area = np.asarray(cell.area, dtype=float)
+        self.cvode_ok = True
 
     @property
     def totnsegs(self) -> int:
@@ -200,10 +207,11 @@ class RepresentativeCell:
         recs = [self.h.Vector() for _ in self.segments]  # registered before finitialize, as NEURON needs
         for rec, seg in zip(recs, self.segments):
             rec.record(seg._ref_i_membrane_)
-        drift = self._settle(t_X - tau, k_x * dt)
-        imem = self._fixed_steps(recs, netcons, t_X, dt, k_x, n_total, initialise=False)
-        peak = np.abs(imem - imem[:, :1]).max()
-        if drift > SETTLED * peak:  # not settled by t_X - tau: LFPykernels' fixed steps from 0
+        drift = self._settle(t_X - tau, k_x * dt) if self.cvode_ok else np.inf
+        self.cvode_ok = bool(np.isfinite(drift))  # a refusal by CVODE is printed by NEURON once per cell
+        if np.isfinite(drift):
+            imem = self._fixed_steps(recs, netcons, t_X, dt, k_x, n_total, initialise=False)
+        if not np.isfinite(drift) or drift > SETTLED * np.abs(imem - imem[:, :1]).max():  # not settled by t_X - tau: LFPykernels' fixed steps from 0
             k_x = 0
             imem = self._fixed_steps(recs, netcons, t_X, dt, 0, n_total, initialise=True)
         del syns, netcons, recs
@@ -225,16 +233,18 @@ class RepresentativeCell:
         change of a transmembrane current (nA) between ``t_check`` and ``t_end``."""
         h = self.h
         cvode = self._prepare()
-        cvode.active(1)
-        cvode.atol(CVODE_ATOL)
-        cvode.rtol(CVODE_RTOL)
         try:
+            cvode.active(1)
+            cvode.atol(CVODE_ATOL)
+            cvode.rtol(CVODE_RTOL)
             h.finitialize(self.cell.v_init)
             if t_check > 0:
                 cvode.solve(t_check)
             before = self._imem_now()
             cvode.solve(t_end)
             after = self._imem_now()
+        except RuntimeError:  # a mechanism CVODE refuses (fixed step only): LFPykernels' fixed steps from 0
+            return np.inf
         finally:
             cvode.active(0)
         h.t = t_end
