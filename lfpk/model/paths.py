@@ -12,13 +12,15 @@ def resolve_paths(cfg, base_dir):
 
     Absolute paths are kept; the result does not depend on the working directory, so a config
     written next to a run's outputs (``results/<study>/network/<run>/config.yaml``) still finds its
-    files.
+    files. It runs before the schema is applied, so it takes any shape (``populations: [1, 2]``,
+    ``populations: 5``) and leaves what it does not recognise for the validator to report.
     """
     if not isinstance(cfg, dict):
         return cfg
     base = Path(base_dir).resolve()
     out = copy.deepcopy(cfg)
-    for pop in (out.get("populations") or {}).values():
+    pops = out.get("populations")
+    for pop in (pops.values() if isinstance(pops, dict) else ()):
         morph = pop.get("morphology") if isinstance(pop, dict) else None
         if isinstance(morph, dict) and isinstance(morph.get("file"), str):
             morph["file"] = str(base / morph["file"]) if not Path(morph["file"]).is_absolute() else morph["file"]
