@@ -273,13 +273,14 @@ def test_run_overrides_are_validated_naming_the_run(config, tmp_path):
 
 @pytest.mark.parametrize("path, value, stage", [
     (["populations", "E", "size"], 1_000_000_000, "network"),
-    (["simulation", "tstop"], 1e12, "predict"),
-    (["simulation", "dt"], 1e-9, "compare"),
-    (["kernel", "tau"], 1e9, "kernel"),
-    (["populations", "E", "segmentation", "d_lambda"], 1e-9, "network"),
+    (["simulation", "tstop"], 1e8, "predict"),  # 1.6e9 steps: within the 2^31 - 1 steps of lfpk.model.times
+    (["simulation", "dt"], 1e-6, "compare"),
+    (["kernel", "tau"], 2e7, "kernel"),
+    (["populations", "E", "segmentation", "d_lambda"], 1e-4, "network"),  # 20500 segments in apic (< 32767)
 ])
 def test_sizes_that_cannot_fit_are_refused_with_the_estimate(config, path, value, stage, monkeypatch):
     monkeypatch.setenv("LFPK_MEMORY_LIMIT", "64G")
+    config.pop("pointnet")  # its own memory rule (the LIF network's spikes) would speak first
     node = config
     for key in path[:-1]:
         node = node[key]
@@ -305,14 +306,14 @@ def test_memory_estimate_is_calibrated_and_the_limit_applies(config, monkeypatch
 
 def test_cli_refuses_impossible_sizes_before_any_work(repo, tmp_path):
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", LFPK_MEMORY_LIMIT="64G")
-    cfg = str(repo / "config" / "config.yaml")
-    # kernels over +-1e9 ms: the hybrid-kernel volleys (an overlay) stay a kernel window apart
-    wide = tmp_path.parent / f"{tmp_path.name}_wide.yaml"
-    wide.write_text(f"extends: {cfg}\nhybrid:\n  volleys: {{start: 200.0, interval: 1000000000.0}}\n")
+    # without the point-neuron block, whose own memory rule (the LIF network's spikes) would speak first
+    cfg = tmp_path.parent / f"{tmp_path.name}_nopointnet.yaml"
+    cfg.write_text(f"extends: {repo / 'config' / 'config.yaml'}\npointnet: null\n")
+    # lfpk kernel --tau: only the rules of the kernels apply (not the hybrid volleys' spacing)
     for args in (["network", "--config", cfg, "--outdir", "gt", "--population-sizes", "E=1000000000"],
-                 ["network", "--config", cfg, "--outdir", "gt", "--tstop", "1e12"],
-                 ["kernel", "--config", str(wide), "--tau", "1e9", "--outdir", "k"]):
-        proc = subprocess.run([str(BIN / "lfpk"), *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                 ["network", "--config", cfg, "--outdir", "gt", "--tstop", "1e8"],
+                 ["kernel", "--config", cfg, "--tau", "1e9", "--outdir", "k"]):
+        proc = subprocess.run([str(BIN / "lfpk"), *map(str, args)], cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode == 2 and "stage would need about" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr

@@ -18,22 +18,27 @@ must fit in memory (:mod:`lfpk.study.resources`). Every error names the offendin
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 
 from lfpk.base.files import register_input
 from lfpk.base.yamlfile import YAMLFileError, read_yaml
+from lfpk.engines.compare import analysed_samples
 from lfpk.model.connectivity import delay_distribution, multapse_pmf
 from lfpk.model.paths import resolve_paths
+from lfpk.model.times import time_errors
 from lfpk.model.validate import config_errors as model_errors
 from lfpk.study.cellcheck import config_errors as cell_check_errors
 from lfpk.study.hybrid import config_errors as hybrid_errors
 from lfpk.study.pointnet.parameters import config_errors as pointnet_errors
 from lfpk.study.resources import memory_errors
+from lfpk.study.sensitivity import config_errors as sensitivity_errors
 from lfpk.study.runs import (  # noqa: F401  (deep_merge, j_run_name, scan_runs, RESERVED_RUNS, RUN_FIXED_KEYS: public here too)
     RESERVED_RUNS,
     RUN_FIXED_KEYS,
@@ -52,7 +57,21 @@ EXTENDS = "extends"
 
 
 class ConfigError(ValueError):
-    """A configuration that does not satisfy the schema or a cross-field rule."""
+    """A configuration that does not satisfy the schema or a cross-field rule.
+
+    ``problems`` lists the problems, one line each naming the key (empty when the message is
+    about the file itself, e.g. not YAML)."""
+
+    def __init__(self, message, problems=()):
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+def _invalid(problems) -> ConfigError:
+    """The error of a configuration with ``problems``: one problem on one line, several one per line."""
+    if len(problems) == 1:
+        return ConfigError(f"invalid configuration: {problems[0]}", problems)
+    return ConfigError("invalid configuration:\n  " + "\n  ".join(problems), problems)
 
 
 @lru_cache(maxsize=1)
@@ -101,8 +120,10 @@ def _describe(error, prefix=()) -> str:
     if error.validator == "required":
         missing = error.message.split("'")[1] if error.message.count("'") >= 2 else "?"
         desc = _description_at(path + [missing])
+        desc = " ".join(desc.split()) if isinstance(desc, str) else desc
         return f"missing key {_key_path(full + [missing])}" + (f" ({desc})" if desc else "")
     desc = _description_at(path) or error.schema.get("description")
+    desc = " ".join(desc.split()) if isinstance(desc, str) else desc  # folded YAML text: one line
     message = error.message
     if error.validator == "pattern":
         message = f"{error.instance!r} does not match {error.validator_value!r}"
@@ -179,8 +200,7 @@ def _run_errors(cfg) -> list[str]:
         try:
             validate_config(merged, runs=False)
         except ConfigError as exc:
-            for line in str(exc).split("\n  ")[1:]:
-                errors.append(f"{where}: {line}")
+            errors += [f"{where}: {line}" for line in exc.problems]
             continue
         problem = structure_error(cfg, merged)
         if problem:
@@ -188,14 +208,34 @@ def _run_errors(cfg) -> list[str]:
     return errors
 
 
-def _cross_field_errors(cfg, runs=True) -> list[str]:
-    errors = []
+def _window_errors(sim) -> list[str]:
+    """The analysed window ``[transient, tstop]`` holds the samples the workflow's comparisons need.
+
+    The ground truth is compared with every prediction (:func:`lfpk.engines.compare.compare`) and
+    the sensitivity map on the samples after the transient, through
+    :func:`lfpk.engines.compare.analysed_samples`; it is asked here about the samples
+    ``[transient, tstop]`` on the grid of ``dt`` (at most a few dozen of them: the rule counts, it
+    does not need the whole run). Nothing else of the workflow needs more (checked with ``tstop =
+    transient + 15 dt``: network, prediction, comparison and figures run; one step less fails the
+    comparison).
+    """
+    dt, tstop, transient = float(sim["dt"]), float(sim["tstop"]), float(sim["transient"])
+    k0, k1 = round(transient / dt), round(tstop / dt)
+    steps = np.arange(k0, min(k1, k0 + 64) + 1)
+    try:
+        analysed_samples(steps, steps, dt, transient, "of the ground truth")
+    except ValueError as exc:
+        return [f"simulation.tstop: {tstop:g} ms leaves {k1 - k0 + 1} samples of simulation.dt ({dt:g} ms) from "
+                f"simulation.transient ({transient:g} ms) on, too few for the comparisons with the ground truth "
+                f"(lfpk.engines.compare: {exc})"]
+    return []
+
+
+def _cross_field_errors(cfg, runs=True, memory=True) -> list[str]:
     sim = cfg["simulation"]
-    if sim["transient"] >= sim["tstop"]:
-        errors.append(
-            f"simulation.transient: {sim['transient']} ms must be less than simulation.tstop "
-            f"({sim['tstop']} ms)"
-        )
+    errors = time_errors(sim["dt"], tstop=sim["tstop"], transient=sim["transient"])  # the one rule for times
+    if not errors:
+        errors += _window_errors(sim)
 
     def check_synapse(syn, where):
         if not syn["tau2"] > syn["tau1"]:
@@ -237,11 +277,9 @@ def _cross_field_errors(cfg, runs=True) -> list[str]:
     source = (cfg.get("sensitivity") or {}).get("source", "total")
     if source != "total" and source not in pops:
         errors.append(f"sensitivity.source: {source!r} must be 'total' or a population ({', '.join(pops)})")
-    radii = cfg["probes"]["eeg"]["radii"]
-    if any(b <= a for a, b in zip(radii, radii[1:])):
-        errors.append(f"probes.eeg.radii: {radii} must increase strictly (brain, CSF, skull, scalp)")
     errors += _distribution_errors(cfg)
-    errors += model_errors(cfg)  # section groups of connections and biophysics blocks
+    errors += model_errors(cfg)  # section groups, morphology sizes and paths, the probes (EEG head, models)
+    errors += sensitivity_errors(cfg)  # the sensitivity map's grid
     errors += cell_check_errors(cfg)
     errors += pointnet_errors(cfg)
     errors += hybrid_errors(cfg)  # the hybrid scheme's run, volleys and direct-kernel variants
@@ -249,7 +287,8 @@ def _cross_field_errors(cfg, runs=True) -> list[str]:
         return errors
     if runs:
         errors += _run_errors(cfg)
-    errors += memory_errors(cfg, runs=runs)
+    if memory:
+        errors += memory_errors(cfg, runs=runs)
     return errors
 
 
@@ -279,8 +318,70 @@ def validate_config(cfg, runs=True) -> dict:
     if not messages:
         messages = _cross_field_errors(cfg, runs=runs)
     if messages:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(messages))
+        raise _invalid(messages)
     return cfg
+
+
+#: The keys each command that overrides config values with options reads, and the stages whose
+#: memory it needs (:func:`apply_overrides`). ``lfpk kernel`` builds the kernel cells and probes of
+#: the model and nothing of the workflow's runs, hybrid scheme, sensitivity map or point neurons.
+COMMAND_SCOPES = {
+    "kernel": {"keys": ("kernel", "simulation.dt", "simulation.celsius", "simulation.v_init", "populations",
+                        "connections", "biophysics", "mechanisms", "probes", "weight_scaling", "seed"),
+               "stages": ("kernel",)},
+}
+
+
+def _about(problem, keys) -> bool:
+    """Whether a validator message is about one of ``keys`` (it starts with that key path)."""
+    head = problem.split(": ", 1)[0]
+    return any(head == k or head.startswith((k + ".", k + "[")) for k in keys)
+
+
+def apply_overrides(cfg, overrides, command, source="configuration"):
+    """A copy of the validated ``cfg`` with a command's option ``overrides`` laid over it, checked
+    by the rules that concern ``command`` only.
+
+    A command that overrides a value (``lfpk kernel --tau 400``) runs part of the study, so the
+    override is checked by every rule about the keys that command reads
+    (:data:`COMMAND_SCOPES`) and by the memory estimate of the stages it runs, not by rules of
+    other parts of the study (the hybrid scheme's volleys are the workflow's, not this command's).
+
+    Parameters
+    ----------
+    cfg : dict
+        A validated configuration (:func:`load_config`).
+    overrides : dict
+        ``option text`` (e.g. ``"--tau 400"``) -> ``(key path, value)``, the key path dotted
+        (``"kernel.tau"``, ``"kernel.rates.E"``).
+    command : str
+        A key of :data:`COMMAND_SCOPES`.
+    source : str
+        The configuration's file, for messages.
+
+    Raises
+    ------
+    ConfigError
+        ``<source> with <options>: invalid configuration: <key>: ...``, one line per problem.
+    """
+    scope = COMMAND_SCOPES[command]
+    out = copy.deepcopy(cfg)
+    for _, (key, value) in overrides.items():
+        node, parts = out, key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    given = " ".join(overrides)
+    schema_errors = sorted(_validator().iter_errors(out), key=lambda e: list(map(str, e.absolute_path)))
+    problems = list(dict.fromkeys(_describe(e) for e in schema_errors)) + _non_finite_errors(out)
+    if not problems:
+        problems = _cross_field_errors(out, runs=False, memory=False)
+        problems += memory_errors(out, stages=scope["stages"])
+    problems = [p for p in problems if _about(p, scope["keys"]) or p.startswith(("memory:", "LFPK_"))]
+    if problems:
+        exc = _invalid(problems)
+        raise ConfigError(f"{source} with {given}: {exc}", exc.problems)
+    return out
 
 
 def read_config_file(path, _chain=()) -> dict:
@@ -335,7 +436,7 @@ def load_config(path) -> dict:
     try:
         return validate_config(cfg)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(f"{path}: {exc}", exc.problems) from None
 
 
 def load_study_config(configfiles, overrides=None, default="config/config.yaml") -> tuple[dict, str]:
@@ -366,4 +467,4 @@ def load_study_config(configfiles, overrides=None, default="config/config.yaml")
     try:
         return validate_config(cfg), source
     except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raise ConfigError(f"{source}: {exc}", exc.problems) from None

@@ -27,6 +27,7 @@ from lfpk.base.files import atomic_paths
 from lfpk.base.io import check_dataset, dataset_to_netcdf, read_dataset
 from lfpk.engines.compare import compare, summary_table
 from lfpk.model.rules import KERNEL_FORMS
+from lfpk.model.times import time_errors
 from lfpk.study.runs import DEFAULT_RUN, ground_truth_runs
 
 log = logging.getLogger("lfpk.hybrid")
@@ -98,7 +99,24 @@ def config_errors(cfg) -> list[str]:
     if float(s["volleys"]["interval"]) < float(cfg["kernel"]["tau"]):
         errors.append(f"hybrid.volleys.interval: {s['volleys']['interval']} ms must be at least kernel.tau "
                       f"({cfg['kernel']['tau']} ms): each kernel window may see one volley only")
+    errors += volley_time_errors(cfg)
     return errors
+
+
+def volley_time_errors(cfg) -> list[str]:
+    """The hybrid-kernel run's times (:func:`lfpk.model.times.time_errors`): the volleys fall on the
+    time grid of ``simulation.dt`` and the run, which lasts until ``kernel.tau`` after the last
+    volley (:func:`lfpk.engines.network.replay.replayed_spikes`), has a valid stop time."""
+    dt = cfg["simulation"]["dt"]
+    v = settings(cfg)["volleys"]
+    errors = []
+    for key in ("start", "interval"):
+        errors += time_errors(dt, chunk=v[key], names={"chunk": f"hybrid.volleys.{key}"})
+    if errors:
+        return errors
+    last = max(volley_times(cfg).values())
+    return time_errors(dt, tstop=last + float(cfg["kernel"]["tau"]) + float(dt),
+                       names={"tstop": "hybrid.volleys (the hybrid-kernel run: last volley + kernel.tau + dt)"})
 
 
 def compare_approximations(ground_truth, items, transient=None):

@@ -430,6 +430,25 @@ def sensitivity_grid(cfg):
     return axes[0], axes[1]
 
 
+def config_errors(cfg) -> list[str]:
+    """The config's ``sensitivity`` grid passes the scan's own checks (:func:`_grid_axes`: rate
+    scales finite and >= 0, no value twice), checked at validation rather than after the
+    ground-truth run (:func:`lfpk.api.config.validate_config`); one message per axis, naming the key."""
+    try:
+        rate_scales, v_rest_offsets = sensitivity_grid(cfg)
+    except (ValueError, TypeError):
+        return []  # the schema reports a malformed block
+    errors = []
+    for key, axes in (("rate_scales", (rate_scales, [0.0])), ("v_rest_offsets", ([1.0], v_rest_offsets))):
+        try:
+            _grid_axes(*axes)
+        except ValueError as exc:
+            g = cfg["sensitivity"][key]
+            errors.append(f"sensitivity.{key}: the grid {{start: {g['start']}, stop: {g['stop']}, num: {g['num']}}} "
+                          f"fails the scan's check: {' '.join(str(exc).removeprefix(key + ': ').split())}")
+    return errors
+
+
 def sensitivity_files(cfg, spikes_path, signals_path, membrane_path, output_path, variant=None, lfp=True):
     """Stage: sensitivity map of a ground-truth run, written to ``output_path`` (netCDF, atomic).
 

@@ -4,23 +4,32 @@ connections) and ``lfpk kernel-gather`` (per-connection files into one)."""
 from __future__ import annotations
 
 import argparse
-import copy
 
-from lfpk.api.config import load_config, validate_config
+from lfpk.api.config import apply_overrides, load_config
 from lfpk.base.files import check_output, output_folder
 from lfpk.entry.cli.boundary import name_values
 from lfpk.study.stages import gather_kernel_files, write_kernel_set, write_kernels
 
 
-def _cmd_kernel(args):
-    cfg = copy.deepcopy(load_config(args.config))
+def _overrides(args) -> dict:
+    """The config values the options override: option text -> (key path, value)."""
+    out = {}
     if args.V_rest is not None:
-        cfg["kernel"]["V_rest"] = args.V_rest
-    cfg["kernel"]["rates"].update(name_values(args.rate, float, "--rate", "NAME=VALUE (1/s)"))
+        out[f"--V-rest {args.V_rest:g}"] = ("kernel.V_rest", args.V_rest)
+    for name, value in name_values(args.rate, float, "--rate", "NAME=VALUE (1/s)").items():
+        out[f"--rate {name}={value:g}"] = (f"kernel.rates.{name}", value)
     for opt, key in (("tau", "tau"), ("form", "form"), ("biophysics", "biophysics"), ("g_eff", "g_eff")):
-        if getattr(args, opt) is not None:
-            cfg["kernel"][key] = getattr(args, opt)
-    validate_config(cfg)
+        value = getattr(args, opt)
+        if value is not None:
+            text = f"--{opt.replace('_', '-')} {value:g}" if isinstance(value, float) else (
+                f"--{'' if value else 'no-'}g-eff" if isinstance(value, bool) else f"--{opt} {value}")
+            out[text] = (f"kernel.{key}", value)
+    return out
+
+
+def _cmd_kernel(args):
+    # the options are checked by the rules of what this command computes (lfpk.api.config.COMMAND_SCOPES)
+    cfg = apply_overrides(load_config(args.config), _overrides(args), "kernel", source=args.config)
     pops = list(cfg["populations"])
     pairs = []
     for post in args.post or pops:
