@@ -132,6 +132,7 @@ def test_runs_are_listed_once():
         cfg, "x", {"study": "s", "kernel": {"variants": []}})
     cfg["hybrid"] = {"run": "nope"}
     cfg["kernel"] = {"tau": 100.0}
+    cfg["simulation"] = {"dt": 0.0625}
     cfg["populations"] = {"E": {}}
     assert hybrid.config_errors(cfg)[0].startswith("hybrid.run: 'nope' is not a ground-truth run of the study "
                                                     "(default, J0.975, J1.075, small)")

@@ -32,7 +32,7 @@ from lfpk.study.runs import (  # noqa: F401  (the list of runs, public here too 
     run_overlay,
     scan_runs,
 )
-from lfpk.study.stages import HEADLINE_SIGNALS, kernel_set_parameters
+from lfpk.study.stages import HEADLINE_SIGNALS, kernel_set_parameters, morphology_parameters
 
 
 #: Snakemake's option naming the config files (one option with two spellings, each taking files).
@@ -159,6 +159,18 @@ def network_parameters(cfg, run) -> dict:
     net.setdefault("tasks", 2)  # MPI ranks: results agree across rank counts to rounding only
     out["network"] = net
     return out
+
+
+#: Keys of the config's ``figures`` block every figure script reads (:func:`lfpk.figures.style.apply_style`).
+FIGURE_STYLE_KEYS = ("dpi",)
+
+
+def figure_style(cfg, *keys) -> dict:
+    """The part of the ``figures`` block a figure rule reads (its params): :data:`FIGURE_STYLE_KEYS`
+    and ``keys`` (e.g. ``window``, ms, for the figures with traces), so a change of another key
+    (``figures.paper``, or ``window`` for a figure without traces) reruns no figure that ignores it."""
+    fig = cfg["figures"]
+    return {k: fig[k] for k in (*FIGURE_STYLE_KEYS, *keys) if k in fig}
 
 
 def metrics_summary_text(cfg) -> str:
@@ -301,6 +313,14 @@ def paper_figures(cfg) -> list[str]:
         skip |= {"Fig07", "Fig10", "Fig12"}
     names = MODEL_B_PAPER_FIGURES if paper_model(cfg) == "model_b" else PAPER_FIGURES
     return [f for f in names if f not in skip]
+
+
+def paper_cells(cfg) -> list:
+    """What Figs 2 and S1 draw besides their inputs (the step responses): every population's
+    cell, in the config's order, as ``[name, morphology_parameters]``
+    (:func:`lfpk.study.stages.morphology_parameters`). Their params, so only a change of a cell
+    reruns them; the figure script builds the cells from the workflow's config."""
+    return [[p, morphology_parameters(cfg, p)] for p in cfg["populations"]]
 
 
 def paper_approximation_files(cfg, method, kernels=False) -> list[str]:

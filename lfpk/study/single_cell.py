@@ -32,6 +32,7 @@ import xarray as xr
 from lfpk.base.files import check_output
 from lfpk.base.io import to_json, write_dataset
 from lfpk.model import biophysics, from_config
+from lfpk.study.stages import morphology_parameters
 
 log = logging.getLogger("lfpk.single_cell")
 
@@ -311,11 +312,33 @@ def step_responses(population, sim, protocol, passive_g_pas, mod_dirs, quasi_lin
 
 
 def single_cell_parameters(cfg, population):
-    """What one population's step responses depend on (Snakemake params)."""
+    """What one population's step responses depend on, and nothing else (Snakemake params: a
+    change elsewhere, e.g. the population's size or extrinsic drive, does not rerun them).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    population : str
+        Population name.
+
+    Returns
+    -------
+    dict
+        ``cell``: its morphology (:func:`lfpk.study.stages.morphology_parameters`);
+        ``biophysics``: its biophysics block (the population's own or the config's);
+        ``simulation``: ``dt`` (ms), ``celsius`` (degC), ``v_init`` (mV); ``passive_g_pas`` (S/cm2);
+        ``single_cell``: :func:`settings` with ``max_amplitude`` of this population only (nA);
+        ``mechanisms``: extra folders and quasi-linear versions.
+    """
     pop = cfg["populations"][population]
-    return {"population": pop, "biophysics": pop.get("biophysics") or cfg["biophysics"],
+    own = pop.get("biophysics")
+    protocol = settings(cfg)
+    protocol["max_amplitude"] = {k: v for k, v in protocol["max_amplitude"].items() if k == population}
+    return {"cell": morphology_parameters(cfg, population),
+            "biophysics": own if own is not None else cfg["biophysics"],
             "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius", "v_init")},
-            "passive_g_pas": cfg["kernel"]["passive_g_pas"], "single_cell": settings(cfg),
+            "passive_g_pas": cfg["kernel"]["passive_g_pas"], "single_cell": protocol,
             "mechanisms": cfg.get("mechanisms") or {}}
 
 

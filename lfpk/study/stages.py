@@ -19,18 +19,48 @@ from lfpk.model.biophysics import Biophysics
 from lfpk.model.morphology import from_population
 
 
+#: Keys of a population's config entry its cell's morphology is built from (the segment table and
+#: ``.hoc`` file; :func:`lfpk.model.morphology.from_population`): not its size, placement,
+#: extrinsic drive or biophysics, which other stages read.
+MORPHOLOGY_KEYS = ("morphology", "Ra", "cm", "segmentation", "rotation")
+#: Keys of ``populations.<name>.morphology`` that do not shape the cell: the citation printed on
+#: figures (``url`` stays: a missing file's message says where to fetch it).
+MORPHOLOGY_NOTES = ("citation",)
+
+
 def morphology_parameters(cfg, population):
-    """What one population's morphology depends on: its config entry and the biophysics block
-    whose ``cm`` / ``Ra`` groups override its cable parameters (Snakemake params)."""
+    """What one population's morphology depends on, and nothing else (Snakemake params: a change
+    elsewhere, e.g. the population's extrinsic weight, does not rerun it).
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration.
+    population : str
+        Population name.
+
+    Returns
+    -------
+    dict
+        ``cell``: the :data:`MORPHOLOGY_KEYS` of the population's entry (``morphology`` without
+        :data:`MORPHOLOGY_NOTES`, ``rotation`` without ``random_z``, the network's per-cell angle);
+        ``passive``: the ``[group, {cm, Ra}]`` overrides of its biophysics block (the population's
+        own or the config's, :attr:`lfpk.model.biophysics.Biophysics.passive`), in order.
+    """
     pop = cfg["populations"][population]
-    return {"population": pop, "biophysics": pop.get("biophysics") or cfg["biophysics"]}
+    cell = {k: pop[k] for k in MORPHOLOGY_KEYS if k in pop}
+    cell["morphology"] = {k: v for k, v in pop["morphology"].items() if k not in MORPHOLOGY_NOTES}
+    if "rotation" in cell:
+        cell["rotation"] = {k: v for k, v in cell["rotation"].items() if k in ("x", "y", "z")}
+    own = pop.get("biophysics")
+    what = f"populations.{population}.biophysics" if own is not None else "biophysics"
+    passive = Biophysics.from_config(own if own is not None else cfg["biophysics"], what).passive
+    return {"cell": cell, "passive": [[group, values] for group, values in passive if values]}
 
 
 def population_morphology(name, parameters):
     """The morphology of population ``name`` from :func:`morphology_parameters`."""
-    pop = parameters["population"]
-    what = f"populations.{name}.biophysics" if pop.get("biophysics") else "biophysics"
-    return from_population(name, pop, passive=Biophysics.from_config(parameters["biophysics"], what).passive)
+    return from_population(name, parameters["cell"], passive=[tuple(g) for g in parameters["passive"]])
 
 
 def write_morphology(morphology, hoc_path, nc_path):

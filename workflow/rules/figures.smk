@@ -21,8 +21,9 @@ rule figure_network:
     conda:
         CONDA_ENV
     params:
-        style=config["figures"],
-        config=lambda wc: run_config(config, wc.run),
+        style=figure_style(config, "window"),
+        # the network's part of the run's config (a config itself): the cells, probes and wiring drawn
+        config=lambda wc: network_parameters(config, wc.run),
     script:
         "../scripts/figure_network.py"
 
@@ -45,7 +46,7 @@ rule figure_kernels:
     conda:
         CONDA_ENV
     params:
-        style=config["figures"],
+        style=figure_style(config),
     script:
         "../scripts/figure_kernels.py"
 
@@ -71,7 +72,7 @@ rule figure_traces:
     conda:
         CONDA_ENV
     params:
-        style=config["figures"],
+        style=figure_style(config, "window"),
         labels=VARIANTS,
     script:
         "../scripts/figure_traces.py"
@@ -97,7 +98,7 @@ rule figure_metrics:
     conda:
         CONDA_ENV
     params:
-        style=config["figures"],
+        style=figure_style(config),
     script:
         "../scripts/figure_metrics.py"
 
@@ -167,7 +168,7 @@ rule figure_jscan:
     conda:
         CONDA_ENV
     params:
-        style=config["figures"],
+        style=figure_style(config, "window"),
         runs=RUNS,
         variant=PRIMARY_VARIANT,
     script:

@@ -33,6 +33,6 @@ rule morphology_figure:
     conda:
         CONDA_ENV
     params:
-        style=config["figures"],
+        style=figure_style(config),
     script:
         "../scripts/morphology_figure.py"

@@ -34,7 +34,7 @@ rule paper_fig02:
         CONDA_ENV
     params:
         figure="Fig02",
-        config=config,
+        cells=paper_cells(config),  # what they draw besides the inputs: params of no other key
         citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"
@@ -52,7 +52,7 @@ rule paper_figS1:
         CONDA_ENV
     params:
         figure="FigS1",
-        config=config,
+        cells=paper_cells(config),  # what they draw besides the inputs: params of no other key
         citation=model_citations(config),
     script:
         "../scripts/paper_figure.py"

@@ -122,6 +122,6 @@ rule figure_fig14:
     conda:
         CONDA_ENV
     params:
-        style=config["figures"],
+        style=figure_style(config),
     script:
         "../scripts/figure_fig14.py"

@@ -1,4 +1,5 @@
-# Snakemake script: overview figure of one ground-truth run (params.config: the run's loaded config, a dict).
+# Snakemake script: overview figure of one ground-truth run (params.config: the network part of the run's
+# config, lfpk.entry.workflow.network_parameters, a dict).
 from lfpk.base.logs import log_to
 from lfpk.figures.study import network_overview_figure
 from lfpk.figures.style import apply_style
