@@ -9,11 +9,19 @@ by key, any other value (numbers, strings, lists such as ``connections``) replac
 The JSON schema (``lfpk/schemas/config.schema.yaml``, also reachable as
 ``workflow/schemas/config.schema.yaml``) describes every key; :func:`validate_config` applies it and
 then the rules a schema cannot express: numbers must be finite (infinity only as a distribution
-bound), names must stay inside ``results/<study>``, distributions must exist (delays with no
-probability below 0 ms, :func:`lfpk.model.connectivity.delay_distribution`), ``network.runs`` must not
+bound), names must stay inside ``results/<study>``, the times follow the one rule of
+:mod:`lfpk.model.times` and leave the samples the comparisons need after the transient,
+distributions must exist (delays with no probability below 0 ms,
+:func:`lfpk.model.connectivity.delay_distribution`), the model's checks (:mod:`lfpk.model.validate`:
+section groups, segment counts, ASCII morphology paths, probes), each part of the study's own
+checks (sensitivity grid, cell check, point neurons, hybrid scheme), ``network.runs`` must not
 collide with the runs the workflow derives from the scans and must each validate, and every stage
 must fit in memory (:mod:`lfpk.study.resources`). Every error names the offending key path (e.g.
 ``connections[2].synapse.tau2``, ``network.runs.fast.simulation.dt``) and what was expected.
+
+Files are read by the strict YAML reader :mod:`lfpk.base.yamlfile` (a key twice, an alias bomb
+refused). A command that overrides config values with options checks them with the rules of
+what it computes (:func:`apply_overrides`).
 """
 
 from __future__ import annotations
