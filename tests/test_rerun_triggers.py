@@ -9,6 +9,7 @@ import yaml
 from tinystudy import dry_run_jobs, snakemake
 
 from lfpk.api.config import load_config
+from lfpk.study.cellcheck import parameters as cell_check_parameters
 from lfpk.study.single_cell import single_cell_parameters
 from lfpk.study.stages import morphology_parameters, population_morphology
 
@@ -125,3 +126,22 @@ def test_parameters_hold_only_what_the_stage_reads(config, tmp_path):
     cm = loaded(_set("biophysics", "groups", "soma", "cm", value=2.0))
     cell = population_morphology("I", morphology_parameters(cm, "I"))
     assert cell.section_cm == {"soma": 2.0} and cell.cm == 1.0
+
+
+def test_cell_check_parameters_hold_only_what_the_check_reads(config):
+    """The single-cell check's params change with its cell, channels and protocol, not with the
+    population's drive, size or the connections (which once reran it)."""
+    base = cell_check_parameters(config, "E")
+    for edit, changes in [
+        (_set("populations", "E", "extrinsic", "synapse", "weight", scale=2.0), False),
+        (_set("populations", "E", "size", value=64), False),
+        (_set("weight_scaling", "J", value=1.2), False),
+        (lambda c: c["connections"][0].update(probability=0.5), False),
+        (_set("populations", "E", "morphology", "apic", "length", value=300.0), True),
+        (_set("biophysics", "groups", "soma", "mechanisms", "NaTa_t", "gNaTa_tbar", value=2.0), True),
+        (_set("simulation", "celsius", value=30.0), True),
+        (lambda c: c.setdefault("cell_check", {}).update(v_init=-70.0), True),
+    ]:
+        cfg = copy.deepcopy(config)
+        edit(cfg)
+        assert (cell_check_parameters(cfg, "E") != base) == changes, edit

@@ -30,6 +30,7 @@ from lfpk.base.io import write_dataset
 from lfpk.figures.style import STYLE, pyplot, save
 from lfpk.model import from_config
 from lfpk.model.biophysics import apply
+from lfpk.study.stages import morphology_parameters
 
 #: Defaults of the protocols (Hay et al. 2011, ModelDB 139653: Step_current_firing.hoc,
 #: BAC_firing.hoc with experiment "BAP").
@@ -294,10 +295,24 @@ def figure(ds, paths, citation=None):
 
 
 def parameters(cfg, population):
-    """What one population's check depends on (Snakemake params): the config parts that build
-    its cell and the protocols."""
-    keys = ("simulation", "populations", "biophysics", "mechanisms", "connections", "weight_scaling")
-    return {"config": {k: cfg[k] for k in keys if k in cfg}, "population": population,
+    """What one population's check depends on, and nothing else (Snakemake params: a change
+    elsewhere, e.g. the population's size, extrinsic drive or a connection, does not rerun it).
+
+    Returns
+    -------
+    dict
+        ``cell``: its morphology (:func:`lfpk.study.stages.morphology_parameters`); ``biophysics``:
+        its biophysics block (the population's own or the config's); ``simulation``: ``dt`` (ms) and
+        ``celsius`` (degC); ``mechanisms``: extra folders and quasi-linear versions; ``citation``:
+        the morphology's citation (drawn in the figure); ``cell_check``: the protocols block.
+    """
+    pop = cfg["populations"][population]
+    own = pop.get("biophysics")
+    return {"cell": morphology_parameters(cfg, population),
+            "biophysics": own if own is not None else cfg["biophysics"],
+            "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius")},
+            "mechanisms": cfg.get("mechanisms") or {},
+            "citation": (pop.get("morphology") or {}).get("citation"),
             "cell_check": cfg.get("cell_check") or {}}
 
 

@@ -3,7 +3,6 @@ from lfpk.base.logs import log_to
 from lfpk.study.cellcheck import run, summary
 
 with log_to(snakemake.log[0]) as log:
-    par = snakemake.params.parameters
-    cfg = dict(par["config"], cell_check=par["cell_check"])
-    ds = run(cfg, snakemake.wildcards.population, snakemake.output.nc, [snakemake.output.png, snakemake.output.pdf])
+    # the validated study config; the rule's params hold only what this check depends on
+    ds = run(snakemake.config, snakemake.wildcards.population, snakemake.output.nc, [snakemake.output.png, snakemake.output.pdf])
     log.info("%s", summary(ds))
