@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 #: modules whose docstrings carry examples; each must have at least one
-MODULES = ["lfpk.model.rules", "lfpk.model.times", "lfpk.engines.spikes"]
+MODULES = ["lfpk.model.rules", "lfpk.model.times", "lfpk.engines.spikes", "lfpk.entry.workflow"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -18,8 +18,8 @@ from lfpk.study import hybrid, runs
 BIN = Path(sys.executable).parent
 
 
-def _snakemake(repo, *args, timeout=300):
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+def _snakemake(repo, *args, timeout=300, env=None):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {}))
     return subprocess.run(
         [str(BIN / "snakemake"), *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -28,7 +28,9 @@ def _snakemake(repo, *args, timeout=300):
 @pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml"])
 def test_dry_run_whole_dag(repo, configfile):
     # a study name without results, so the whole DAG is scheduled
-    proc = _snakemake(repo, "-n", "--configfile", configfile, "--config", "study=pytest_dry_run")
+    # the paper's 64 ranks are a cluster's: spread over nodes (they do not fit this machine's memory)
+    env = {"LFPK_RANKS_PER_NODE": "8"} if "paper" in configfile else {}
+    proc = _snakemake(repo, "-n", "--configfile", configfile, "--config", "study=pytest_dry_run", env=env)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     out = proc.stdout + proc.stderr
     for rule in ("morphology", "morphology_figure", "network", "kernels", "predict",
@@ -163,3 +165,15 @@ def test_mpi_launcher_command_and_environment(tmp_path, monkeypatch):
                                          program_log_title="own log")
     assert records[1] == "own log:\nwritten by the command" and not own_log.exists()
     assert records[2] == "stdout:\nclean\n"
+
+
+def test_memory_check_counts_ranks_a_scheduler_places_one_per_node(repo):
+    """The paper network's 64 ranks need about 23 GB on one machine: refused for a local run within
+    8 GB, planned when the network's launcher is a scheduler's (srun, as profiles/slurm sets it)."""
+    env = {"LFPK_MEMORY_LIMIT": "8G", "LFPK_RANKS_PER_NODE": ""}
+    args = ("-n", "--configfile", "config/paper.yaml", "--config", "study=pytest_dry_run")
+    local = _snakemake(repo, *args, env=env)
+    assert local.returncode == 2 and "network.tasks = 64 ranks on this machine" in local.stderr, local.stderr[-2000:]
+    assert "Traceback" not in local.stderr
+    spread = _snakemake(repo, *args, "--set-resources", "network:mpi='srun --mpi=pmi2'", env=env)
+    assert spread.returncode == 0, spread.stderr[-3000:]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from lfpk.engines.compare import format_table
 from lfpk.model.rules import VARIANT_PARTS, VARIANT_PATTERN, parse_variant, variant_name  # noqa: F401
 from lfpk.study.hybrid import approximations, parse, settings, volley_times
 from lfpk.study.pointnet.parameters import workflow_targets as pointnet_targets
+from lfpk.study.resources import ENV_RANKS_PER_NODE
 from lfpk.study.runs import (  # noqa: F401  (the list of runs, public here too for the rules)
     CONFIG_RUN,
     deep_merge,
@@ -71,7 +73,25 @@ def command_line_configfiles(argv):
     return files if given > 1 else None
 
 
-def load_workflow_config(configfiles, overrides, argv=None):
+#: Launchers of the network rule's ``mpi`` resource that ask a scheduler to place the ranks.
+SCHEDULER_LAUNCHERS = ("srun",)
+
+
+def scheduler_places_ranks(overwrite_resources) -> bool:
+    """True if the network rule's ``mpi`` resource (Snakemake's ``--set-resources``, e.g. from
+    ``profiles/slurm``) is a scheduler's launcher (:data:`SCHEDULER_LAUNCHERS`): its ranks get their
+    own allocations (``mem_mb_per_cpu``) instead of sharing the machine that plans the workflow.
+
+    >>> scheduler_places_ranks({"network": {"mpi": "srun --mpi=pmi2"}}), scheduler_places_ranks({})
+    (True, False)
+    """
+    network = dict(overwrite_resources or {}).get("network") or {}
+    launcher = dict(network.items()).get("mpi", "")  # a dict, or Snakemake's Resources
+    launcher = str(getattr(launcher, "raw", launcher)).strip().strip("\"'")  # a Resource or a raw value
+    return launcher.split(" ", 1)[0] in SCHEDULER_LAUNCHERS
+
+
+def load_workflow_config(configfiles, overrides, argv=None, overwrite_resources=None):
     """The workflow's configuration (:func:`lfpk.api.config.load_study_config`); on a bad config print
     one message naming the file and key and exit with status 2, as ``lfpk`` commands do.
 
@@ -85,7 +105,14 @@ def load_workflow_config(configfiles, overrides, argv=None):
         The command line (default ``sys.argv``): a repeated ``--configfile`` option, of which
         Snakemake keeps only the last, is refused like several files
         (:func:`command_line_configfiles`).
+    overwrite_resources : mapping, optional
+        Snakemake's ``--set-resources`` (``workflow.resource_settings.overwrite_resources``): when a
+        scheduler places the network's ranks (:func:`scheduler_places_ranks`), the memory check
+        counts one rank per node (``LFPK_RANKS_PER_NODE=1`` unless set; see
+        :mod:`lfpk.study.resources`), not every rank on this machine.
     """
+    if scheduler_places_ranks(overwrite_resources) and not os.environ.get(ENV_RANKS_PER_NODE, "").strip():
+        os.environ[ENV_RANKS_PER_NODE] = "1"
     repeated = command_line_configfiles(sys.argv if argv is None else argv)
     if repeated is not None:
         configfiles = repeated

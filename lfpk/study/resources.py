@@ -35,6 +35,9 @@ from lfpk.engines.network import DEFAULT_BLOCK
 from lfpk.model.connectivity import multapse_mean
 from lfpk.model.morphology import SECTIONS, BallAndStick
 
+#: Environment variable: MPI ranks of the network sharing one node (default: all on this machine).
+ENV_RANKS_PER_NODE = "LFPK_RANKS_PER_NODE"
+
 #: Interpreter, NEURON, mechanisms, numpy/scipy/xarray and mpi4py loaded (bytes): measured RSS 0.17
 #: GB after ``import neuron, lfpk`` and the mechanisms, 0.20 GB with the network engine and MPI;
 #: a 10-cell network peaks at 0.19 GB per rank.
@@ -73,7 +76,7 @@ def network_ranks(cfg):
     """(ranks of the network, ranks on one machine, description): ``network.tasks`` (default 2),
     all on one machine unless ``LFPK_RANKS_PER_NODE`` says how many share a node."""
     ranks = max(1, int((cfg.get("network") or {}).get("tasks", 2)))
-    text = os.environ.get("LFPK_RANKS_PER_NODE", "").strip()
+    text = os.environ.get(ENV_RANKS_PER_NODE, "").strip()
     if not text:
         return ranks, ranks, f"network.tasks = {ranks} ranks on this machine"
     if not text.isdigit() or int(text) < 1:

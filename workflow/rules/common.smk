@@ -39,8 +39,11 @@ from lfpk.entry.workflow import (
 # `extends:` chain resolved and the --config KEY=VALUE overrides laid over it, validated by the
 # same loader as `lfpk validate-config`; Snakemake's own merge of the files is replaced by it.
 # Relative morphology files and mechanism folders are taken from the folder of the file naming them.
+# Under a scheduler's launcher (profiles/slurm: the network's mpi resource is srun) each rank has
+# its own allocation, so the memory check does not put every rank on this machine.
 _study_config, CONFIG_SOURCE = load_workflow_config(
-    workflow.config_settings.configfiles, dict(workflow.config_settings.config)
+    workflow.config_settings.configfiles, dict(workflow.config_settings.config),
+    overwrite_resources=workflow.resource_settings.overwrite_resources,
 )
 config.clear()
 config.update(_study_config)
