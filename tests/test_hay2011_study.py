@@ -141,7 +141,9 @@ def test_model_b_paper_figures(study, name):
 def test_paper_scale_model_b_dag():
     """The paper-scale Model B study schedules every Model B figure with the hybrid scheme and the
     J scan (dry run; the morphology is fetched by the workflow's first job)."""
-    proc = snakemake("-n", "--configfile", "config/hay2011.yaml", "--config", "study=pytest_dry_run_hay2011")
+    # its 64 ranks are placed by a cluster's scheduler (as profiles/slurm sets the launcher)
+    proc = snakemake("-n", "--configfile", "config/hay2011.yaml", "--config", "study=pytest_dry_run_hay2011",
+                     "--set-resources", "network:mpi='srun --mpi=pmi2'")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     for rule in ("fetch_morphologies", "cell_check", "single_cell", "hybrid_reconstruction", "hybrid_kernel_run",
