@@ -137,6 +137,19 @@ def test_hybrid_volleys_fall_on_the_time_grid(config):
     assert "hybrid.volleys.start: 200.01 ms is not a whole number of steps of simulation.dt" in errors_of(config)
 
 
+def test_single_cell_and_cell_check_times_follow_the_one_rule(config):
+    """The single-cell protocol (Figs 2/S1) and the cell check simulate their own times: checked
+    by the same rule at validation, not inside their jobs."""
+    config["single_cell"] = {"settle": 20.0}
+    assert "single_cell.settle: 20 ms; expected more than 25 ms" in errors_of(config)
+    config["single_cell"] = {"settle": 1100.0, "duration": 100.03}
+    assert "single_cell.duration (settle + duration = 1200.03 ms): 1200.03 ms is not a whole number of steps" \
+        in errors_of(config)
+    config["single_cell"] = {"settle": 1100.0, "duration": 100.0}
+    config["cell_check"] = {"populations": ["E"], "steps": {"tstop": 0.01}}
+    assert "cell_check.steps.tstop: 0.01 ms; expected a positive time of at least one step" in errors_of(config)
+
+
 # --- 3. morphology sizes ------------------------------------------------------------------------
 
 

@@ -46,6 +46,7 @@ from lfpk.study.cellcheck import config_errors as cell_check_errors
 from lfpk.study.hybrid import config_errors as hybrid_errors
 from lfpk.study.pointnet.parameters import config_errors as pointnet_errors
 from lfpk.study.resources import memory_errors
+from lfpk.study.single_cell import config_errors as single_cell_errors
 from lfpk.study.sensitivity import config_errors as sensitivity_errors
 from lfpk.study.runs import (  # noqa: F401  (deep_merge, j_run_name, scan_runs, RESERVED_RUNS, RUN_FIXED_KEYS: public here too)
     RESERVED_RUNS,
@@ -289,6 +290,7 @@ def _cross_field_errors(cfg, runs=True, memory=True) -> list[str]:
     errors += model_errors(cfg)  # section groups, morphology sizes and paths, the probes (EEG head, models)
     errors += sensitivity_errors(cfg)  # the sensitivity map's grid
     errors += cell_check_errors(cfg)
+    errors += single_cell_errors(cfg)
     errors += pointnet_errors(cfg)
     errors += hybrid_errors(cfg)  # the hybrid scheme's run, volleys and direct-kernel variants
     if errors:

@@ -30,6 +30,7 @@ from lfpk.base.io import write_dataset
 from lfpk.figures.style import STYLE, pyplot, save
 from lfpk.model import from_config
 from lfpk.model.biophysics import apply
+from lfpk.model.times import time_errors
 from lfpk.study.stages import morphology_parameters
 
 #: Defaults of the protocols (Hay et al. 2011, ModelDB 139653: Step_current_firing.hoc,
@@ -83,7 +84,10 @@ def config_errors(cfg) -> list[str]:
                           f"(populations: {', '.join(pops)})")
     p = Protocols.from_config(block)
     for key, prot in (("steps", p.steps), ("bap", p.bap)):
-        if prot["delay"] + prot["duration"] > prot["tstop"]:
+        problems = time_errors(cfg["simulation"]["dt"], tstop=prot["tstop"], names={"tstop": f"cell_check.{key}.tstop"})
+        if problems:
+            errors += problems
+        elif prot["delay"] + prot["duration"] > prot["tstop"]:
             errors.append(f"cell_check.{key}: delay + duration ({prot['delay'] + prot['duration']:g} ms) exceeds "
                           f"tstop ({prot['tstop']:g} ms)")
     return errors

@@ -32,6 +32,7 @@ import xarray as xr
 from lfpk.base.files import check_output
 from lfpk.base.io import to_json, write_dataset
 from lfpk.model import biophysics, from_config
+from lfpk.model.times import time_errors
 from lfpk.study.stages import morphology_parameters
 
 log = logging.getLogger("lfpk.single_cell")
@@ -58,6 +59,22 @@ def settings(cfg) -> dict:
     s["dendrite"] = {**DEFAULTS["dendrite"], **(s.get("dendrite") or {})}
     s["max_amplitude"] = dict(s.get("max_amplitude") or {})
     return s
+
+
+def config_errors(cfg) -> list[str]:
+    """Problems of the ``single_cell`` block's times, one line each naming the key: the step starts
+    after :data:`PRE` ms of settling and both ``settle`` and ``settle + duration`` follow the one
+    time rule (:func:`lfpk.model.times.time_errors`: whole steps of ``simulation.dt``), so the
+    figures' window ``[settle - PRE, settle + duration]`` falls on the time grid."""
+    s = settings(cfg)
+    dt = cfg["simulation"]["dt"]
+    settle, duration = float(s["settle"]), float(s["duration"])
+    if not settle > PRE:
+        return [f"single_cell.settle: {settle:g} ms; expected more than {PRE:g} ms (the time shown before the step)"]
+    errors = time_errors(dt, tstop=settle, names={"tstop": "single_cell.settle"})
+    errors += time_errors(dt, tstop=settle + duration,
+                          names={"tstop": f"single_cell.duration (settle + duration = {settle + duration:g} ms)"})
+    return errors
 
 
 def stimulation_site(population, site, group="apic", z=200.0) -> int:
