@@ -3,8 +3,10 @@
 :func:`compute_kernels` returns the gathered kernels of a configuration (one ``xarray.Dataset`` with
 dims ``post, pre, <channel>, lag``, the layout :func:`lfpk.engines.prediction.predict.predict` and ``kernels.nc`` use),
 computing each connection with :class:`lfpk.engines.kernel.KernelEngine`. Probes are those of the
-configuration, or objects given as a list -- lfpk's probes (:mod:`lfpk.model.probes`) or any LFPykit
-``LinearModel`` applied to the representative cell, as LFPykernels takes them.
+configuration, or objects given as a list -- lfpk's probes (:mod:`lfpk.model.probes`), LFPykit's
+point- and line-source models averaged over the population as LFPykernels averages them, or any
+LFPykit ``LinearModel`` on the one representative cell when wrapped in :class:`CellProbe`
+(:func:`probe_factory`).
 
 The kernels must describe the network whose spikes they are convolved with: its populations and
 sizes, connection probabilities, multapses, delays, synapses, morphologies and biophysics, and
@@ -28,7 +30,7 @@ from lfpk.model.probes import as_cell_geometry
 
 #: probe names given to lfpk's probe classes when probes come as a list
 _PROBE_NAMES = {"GaussCylinderPotential": "lfp", "GaussCylinderCSD": "csd", "CurrentDipoleMoment": "cdm",
-                "FourSphereEEG": "eeg", "MEG": "meg"}
+                "KernelApproxCurrentDipoleMoment": "cdm", "FourSphereEEG": "eeg", "MEG": "meg"}
 
 
 def load_kernel_config(config):
@@ -39,11 +41,13 @@ def load_kernel_config(config):
 
 
 class CellProbe:
-    """An LFPykit ``LinearModel`` (e.g. ``PointSourcePotential``) applied to the kernel cell.
+    """An LFPykit ``LinearModel`` applied to the one kernel cell, not averaged over the population.
 
     The model is evaluated for the representative cell of the postsynaptic population at the
-    population's mean soma position (not averaged over the population), as LFPykernels does for
-    models other than its own population-averaged ones.
+    population's mean soma position, as LFPykernels does for LFPykit models other than
+    ``PointSourcePotential`` and ``LineSourcePotential``. Given as is (not wrapped), those two are
+    averaged over the population and every other LFPykit model is refused (:func:`probe_factory`):
+    the wrapper is how a caller asks for the one-cell meaning.
 
     Parameters
     ----------
@@ -79,22 +83,74 @@ class CellProbe:
         return np.asarray(self.model.get_transformation_matrix(), dtype=float)
 
 
+#: LFPykit classes LFPykernels averages over the population (it decides by class name); given as
+#: is they are averaged here too (:class:`lfpk.model.probes.PopulationAveragedModel`)
+POPULATION_AVERAGED = ("PointSourcePotential", "LineSourcePotential")
+#: Relative tolerance of their population quadrature (as :mod:`lfpk.compat.lfpykernels`)
+POPULATION_TOLERANCE = 1e-3
+
+
 def _probe_name(probe):
     return getattr(probe, "name", None) or _PROBE_NAMES.get(type(probe).__name__) or type(probe).__name__.lower()
+
+
+def _lfpykernels_probe(probe, where):
+    """LFPykernels' own population probes (recognised by class name, as LFPykernels keys its
+    result) as lfpk's probes of the same meaning, or None for any other object."""
+    name = type(probe).__name__
+    if name == "GaussCylinderPotential" and all(hasattr(probe, a) for a in ("z", "sigma", "R", "sigma_z")):
+        return probes_module.GaussCylinderPotential(z=np.asarray(probe.z, dtype=float), sigma=probe.sigma,
+                                                    R=probe.R, sigma_z=probe.sigma_z)
+    if name == "KernelApproxCurrentDipoleMoment":
+        # LFPykernels zeroes the x and y rows: the dipole of a population rotated at random about z
+        return probes_module.CurrentDipoleMoment(random_rotation=True)
+    return None
+
+
+def _population_averaged(probe, where, pop):
+    """An LFPykit point- or line-source probe averaged over population ``pop``'s somata: uniform in
+    the disc of ``placement.radius``, depth ``placement.z_mean`` +- ``placement.z_sd`` (um), rotated
+    about z at random with ``rotation.random_z`` -- the positions of the probe's contacts ``x, y,
+    z`` (um) are in the configuration's frame, as ``probes.channel_z``."""
+    name = type(probe).__name__
+    try:
+        kwargs = {k: np.asarray(getattr(probe, k), dtype=float) for k in ("x", "y", "z")}
+        kwargs["sigma"] = float(probe.sigma)
+    except (AttributeError, TypeError, ValueError):
+        raise ValueError(f"{where}: a {name} needs x, y, z (um) and sigma (S/m)") from None
+    return probes_module.PopulationAveragedModel(
+        name, pop.geometry(), model_kwargs=kwargs, R=pop.radius, sigma_z=pop.z_sd, order=None,
+        tolerance=POPULATION_TOLERANCE, random_rotation=pop.random_rotation)
 
 
 def probe_factory(probes):
     """Turn a list (or dict name -> probe) of probe objects into the engine's per-population factory.
 
-    lfpk probes (:mod:`lfpk.model.probes`) are copied per population and given its kernel cell; their
-    population parameters (R, sigma_z) are the ones they were built with. Other objects with
-    ``get_transformation_matrix`` and a ``cell`` (LFPykit models) are wrapped in :class:`CellProbe`.
+    Every probe gives the population-averaged signal of the postsynaptic population, or is refused:
+
+    * lfpk's probes (:mod:`lfpk.model.probes`) are copied per population and given its kernel cell;
+      their population parameters (R, sigma_z) are the ones they were built with;
+    * LFPykit's ``PointSourcePotential`` and ``LineSourcePotential`` (by class name, as LFPykernels
+      decides) are averaged over each postsynaptic population's soma positions
+      (:class:`lfpk.model.probes.PopulationAveragedModel`, refined to :data:`POPULATION_TOLERANCE`);
+    * LFPykernels' ``GaussCylinderPotential`` and ``KernelApproxCurrentDipoleMoment`` (also those of
+      :mod:`lfpk.compat.lfpykernels`) become lfpk's probes of the same meaning;
+    * :class:`CellProbe` evaluates an LFPykit model on the one representative cell, when asked so;
+    * any other LFPykit model is refused: LFPykernels evaluates it on one cell, lfpk's kernels are
+      population signals, so the caller says which of the two is meant (:class:`CellProbe` or
+      :class:`lfpk.model.probes.PopulationAveragedModel`).
+
+    Raises
+    ------
+    ValueError
+        ``probes[i]: ...`` for an object that is no probe, repeated names, an empty list, or an
+        LFPykit model of another class.
     """
     if isinstance(probes, dict):
-        items = list(probes.items())
+        items = [(name, p, f"probes[{name!r}]") for name, p in probes.items()]
     else:
-        items = [(_probe_name(p), p) for p in probes]
-    names = [n for n, _ in items]
+        items = [(_probe_name(p), p, f"probes[{i}]") for i, p in enumerate(probes)]
+    names = [n for n, _, _ in items]
     if len(set(names)) != len(names):
         raise ValueError(f"probes: names {names} repeat; give a dict name -> probe")
     if not items:
@@ -102,11 +158,29 @@ def probe_factory(probes):
     lfpk_classes = tuple(getattr(probes_module, c) for c in (
         "GaussCylinderPotential", "GaussCylinderCSD", "CurrentDipoleMoment", "PopulationAveragedModel",
         "FourSphereEEG", "MEG"))
+    kinds = {}
+    for name, probe, where in items:
+        if isinstance(probe, (CellProbe, lfpk_classes)):
+            kinds[name] = probe
+        elif _lfpykernels_probe(probe, where) is not None:
+            kinds[name] = _lfpykernels_probe(probe, where)
+        elif type(probe).__name__ in POPULATION_AVERAGED and hasattr(probe, "get_transformation_matrix"):
+            kinds[name] = probe  # averaged per population in the factory
+        elif hasattr(probe, "get_transformation_matrix") and hasattr(probe, "cell"):
+            cls = type(probe).__name__
+            raise ValueError(
+                f"{where}: an LFPykit {cls} is not averaged over the population (LFPykernels evaluates it on one "
+                f"cell; lfpk averages only {' and '.join(POPULATION_AVERAGED)} when given as is); say which is "
+                f"meant: lfpk.CellProbe(model, name, units) for the one representative cell, or "
+                f"lfpk.PopulationAveragedModel({cls!r}, model_kwargs=...) for the population average")
+        else:
+            raise ValueError(f"{where}: {probe!r} is not a probe (expected an lfpk probe or an LFPykit LinearModel)")
 
     def factory(pop):
         geometry = pop.geometry()
         out = {}
-        for name, probe in items:
+        for (name, _, where) in items:
+            probe = kinds[name]
             if isinstance(probe, CellProbe):
                 out[name] = probe.bind(geometry)
             elif isinstance(probe, lfpk_classes):
@@ -114,10 +188,10 @@ def probe_factory(probes):
                 if hasattr(p, "cell") and getattr(p, "input", "imem") == "imem":
                     p.cell = geometry
                 out[name] = p
-            elif hasattr(probe, "get_transformation_matrix") and hasattr(probe, "cell"):
-                out[name] = CellProbe(probe, name).bind(geometry)
             else:
-                raise ValueError(f"probes: {probe!r} is not a probe (expected an lfpk probe or an LFPykit LinearModel)")
+                p = _population_averaged(probe, where, pop)
+                p.channel_dim = f"{name}_channel"
+                out[name] = p
         if "cdm" not in out and any(getattr(p, "input", "imem") == "cdm" for p in out.values()):
             raise ValueError("probes: EEG/MEG probes need a CurrentDipoleMoment probe in the list")
         return out
