@@ -128,11 +128,37 @@ CASES = [
      "populations.E.size: 0 is less than the minimum of 1"),
     (["network", "--config", "{config}", "--outdir", "gt2", "--population-sizes", "E=many"],
      "argument --population-sizes: expected NAME=N[,NAME=N] with integer N, got 'E=many'"),
+    # the one rule for times (lfpk.model.times), naming the options, before any work (issue 22)
     (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "-5"],
-     "with --tstop -5: invalid configuration:\n  simulation.tstop: -5.0 is less than or equal to the minimum of 0"),
+     "--tstop: -5 ms; expected a positive time of at least one step of simulation.dt (0.0625 ms)"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "0.01"],
+     "--tstop: 0.01 ms; expected a positive time of at least one step of simulation.dt (0.0625 ms)"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "50"],
+     "simulation.transient: 500 ms leaves no time to analyse before --tstop (50 ms); expected transient <= "
+     "tstop - dt (49.9375 ms)"),
     (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "100", "--transient", "200"],
-     "simulation.transient: 200.0 ms must be less than simulation.tstop (100.0 ms)"),
-    (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "nan"], "simulation.tstop"),
+     "--transient: 200 ms leaves no time to analyse before --tstop (100 ms)"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "100", "--transient", "-1"],
+     "--transient: -1.0; expected a finite time of at least 0 ms"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "nan"],
+     "--tstop: nan; expected a positive, finite time (ms)"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "100.03"],
+     "--tstop: 100.03 ms is not a whole number of steps of simulation.dt (0.0625 ms)"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--tstop", "1e12"],
+     "--tstop: 1e+12 ms is 1.6e+13 steps of simulation.dt (0.0625 ms); expected at most 2147483647 steps"),
+    # ... and a hybrid run's: --tstop, or the ground truth's, after the ground truth's transient
+    (["network", "--config", "{config}", "--outdir", "gt2", "--replay", "gt/spikes.nc", "--membrane",
+      "gt/membrane.nc", "--biophysics", "frozen", "--tstop", "10"],
+     "the transient of gt/spikes.nc: 50 ms leaves no time to analyse before --tstop (10 ms)"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--replay", "gt/spikes.nc", "--membrane",
+      "gt/membrane.nc", "--biophysics", "frozen", "--tstop", "0.01"],
+     "--tstop: 0.01 ms; expected a positive time of at least one step of simulation.dt"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--network-spikes", "gt/spikes.nc", "--membrane",
+      "gt/membrane.nc", "--biophysics", "frozen", "--volleys", "E=10,I=30", "--tstop", "0"],
+     "--tstop: 0 ms; expected a positive time of at least one step of simulation.dt"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--network-spikes", "gt/spikes.nc", "--membrane",
+      "gt/membrane.nc", "--biophysics", "frozen", "--volleys", "E=10.01"],
+     "--volleys (last volley + kernel.tau + simulation.dt): 110.073 ms is not a whole number of steps"),
     (["network", "--config", "missing.yaml", "--outdir", "gt2"], "configuration file missing.yaml does not exist"),
     (["network", "--outdir", "gt2", "--config", "{config}", "--biophysics", "magic"],
      "argument --biophysics: invalid choice: 'magic'"),
@@ -166,6 +192,18 @@ def test_console_script_reports_bad_input_in_one_line(files):
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith("lfpk predict: error: k/E_E.nc: expected gathered kernels")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("times", [["--tstop", "0.01"], ["--tstop", "50"], ["--tstop", "-5", "--transient", "0"]])
+def test_network_times_refused_before_any_work(files, tmp_path, times):
+    """`lfpk network` with a stop time below one step or not after the transient: one line naming
+    the option, exit 2, before the network is built (it used to write NaN rates and exit 0)."""
+    proc = lfpk("network", "--config", files["config"], "--outdir", "out", "--population-sizes", "E=4,I=2",
+                *times, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("lfpk network: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert "--tstop" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_python_m_lfpk_network_under_mpi_reports_once(files, repo):

@@ -53,6 +53,19 @@ CASES = [
      "spikes.nc: not a pointnet fit"),
     (["rates", "--config", "tiny.yaml", "--ground-truth", "spikes.nc", "--spikes", "nope.nc", "--output", "r.nc"],
      "nope.nc does not exist"),
+    # the one rule for times (lfpk.model.times), naming the options (issue 22: NaN rates, exit 0)
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--tstop", "0"],
+     "--tstop: 0 ms; expected a positive time of at least one step of simulation.dt (0.0625 ms)"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--tstop", "50"],
+     "simulation.transient: 100 ms leaves no time to analyse before --tstop (50 ms)"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--tstop", "-5"],
+     "--tstop: -5 ms; expected a positive time of at least one step"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--chunk", "-5"],
+     "--chunk: -5.0; expected a positive, finite time (ms)"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--chunk", "0.01"],
+     "--chunk: 0.01 ms is not a whole number of steps of simulation.dt (0.0625 ms)"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--tstop", "1e12"],
+     "--tstop: 1e+12 ms is 1.6e+13 steps of simulation.dt (0.0625 ms); expected at most 2147483647 steps"),
 ]
 
 
@@ -82,3 +95,51 @@ def test_simulate_and_rates_from_the_command_line(files, capsys, monkeypatch):
                  "--output", "rates.nc"]) == 0
     out = capsys.readouterr().out
     assert "(+0.0 %)" in out and "rates: rates.nc" in out
+
+
+def test_simulate_refuses_spikes_that_cannot_fit_in_memory(files, capsys, monkeypatch):
+    """The recorded spikes (sizes x expected rate x tstop) are estimated before NEST starts; a run
+    whose spikes cannot fit is refused naming --tstop (1e7 ms of 50 neurons: about 1.5 M spikes)."""
+    from lfpk.study.pointnet.parameters import spike_memory
+
+    monkeypatch.chdir(files)
+    monkeypatch.setenv("LFPK_MEMORY_LIMIT", "512M")
+    cfg = yaml.safe_load((files / "tiny.yaml").read_text())
+    spikes, need = spike_memory(cfg, 1e7)
+    assert spikes == (40 * 2.5 + 10 * 5.0) * 1e4 and need > 512 * 2**20
+    status = main(["pointnet", "simulate", "--config", "tiny.yaml", "--output", "s.nc", "--tstop", "1e7"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1, err
+    assert err[0].startswith("lfpk pointnet: error: --tstop: 1e+07 ms of the LIF network would record about 1.5e+06 "
+                             "spikes"), err
+    assert "more than 537 MB (LFPK_MEMORY_LIMIT=512M)" in err[0]
+    assert not (files / "s.nc").exists()
+
+
+def test_pointnet_config_times_follow_the_one_rule(files):
+    """pointnet.fit.tstop and pointnet.online.chunk are checked by lfpk.model.times, naming the key."""
+    from lfpk.study.pointnet.parameters import config_errors
+
+    cfg = yaml.safe_load((files / "tiny.yaml").read_text())
+    assert config_errors(cfg) == []
+    cfg["pointnet"]["online"]["chunk"] = -2.0
+    cfg["pointnet"]["fit"]["tstop"] = 1e12
+    errors = config_errors(cfg)
+    assert "pointnet.online.chunk: -2.0; expected a positive, finite time (ms)" in errors
+    assert any(e.startswith("pointnet.fit.tstop: 1e+12 ms is 1.6e+13 steps of simulation.dt") for e in errors), errors
+
+
+def test_simulate_bad_times_from_the_console_script(files):
+    """The console script: exit 2, one line, no traceback, nothing written."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    lfpk = Path(sys.executable).parent / "lfpk"
+    proc = subprocess.run([str(lfpk), "pointnet", "simulate", "--config", "tiny.yaml", "--output", "s.nc", "--tstop",
+                           "0"], cwd=files, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == ("lfpk pointnet: error: --tstop: 0 ms; expected a positive time of at least one step of "
+                           "simulation.dt (0.0625 ms)\n")
+    assert not (files / "s.nc").exists()

@@ -51,6 +51,7 @@ from lfpk.engines.network.simulation import Network
 from lfpk.model import biophysics
 from lfpk.model.connectivity import extrinsic_counts, place_cells, synapse_type
 from lfpk.model.synapse import Synapse
+from lfpk.model.times import check_times
 
 log = logging.getLogger("lfpk.network")
 
@@ -274,6 +275,55 @@ def replay_sizes(spikes):
     return {k: int(v) for k, v in sizes.items()}, probs
 
 
+def replay_times(cfg, attrs, volleys=None, tstop=None, names=None):
+    """Simulated time and transient (ms) of a hybrid-scheme run, checked by the one rule for times.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated config of the ground-truth run (``simulation.dt``, ``kernel.tau``).
+    attrs : dict
+        Global attributes of the ground truth's ``spikes.nc`` (its ``tstop`` and ``transient``, ms).
+    volleys : dict, optional
+        ``{population: t (ms)}`` of a hybrid-kernel run: no transient, and by default the run ends
+        one kernel window ``kernel.tau`` and one step after the last volley.
+    tstop : float, optional
+        Simulated time (ms); default the ground truth's (reconstruction) or the last volley +
+        ``kernel.tau`` + ``simulation.dt`` (hybrid kernels).
+    names : dict, optional
+        Names in messages: ``tstop`` (of a given ``tstop``, e.g. ``--tstop``), ``volleys`` (e.g.
+        ``--volleys``) and ``spikes`` (the ground truth's spike file).
+
+    Returns
+    -------
+    tstop, transient : float
+        ms.
+
+    Raises
+    ------
+    ValueError
+        Times that break :func:`lfpk.model.times.check_times`: ``tstop`` at least one step of
+        ``simulation.dt``, a whole number of steps and at most :data:`lfpk.model.times.MAX_STEPS`,
+        and the ground truth's transient leaving at least one step before it (a reconstruction's
+        signals are compared after that transient).
+    """
+    names = {"tstop": "tstop", "volleys": "volleys", "spikes": "the ground truth's spikes", **(names or {})}
+    dt = float(cfg["simulation"]["dt"])
+    if volleys:
+        if tstop is None:
+            names["tstop"] = f"{names['volleys']} (last volley + kernel.tau + simulation.dt)"
+            tstop = max(volleys.values()) + float(cfg["kernel"]["tau"]) + dt
+        check_times(dt, tstop=tstop, names={"tstop": names["tstop"]})
+        return float(tstop), 0.0
+    if tstop is None:
+        names["tstop"] = f"the tstop of {names['spikes']}"
+        tstop = attrs["tstop"]
+    transient = attrs.get("transient", cfg["simulation"]["transient"])
+    check_times(dt, tstop=tstop, transient=transient,
+                names={"tstop": names["tstop"], "transient": f"the transient of {names['spikes']}"})
+    return float(tstop), float(transient)
+
+
 def replayed_spikes(cfg, spikes, sizes, volleys=None, tstop=None):
     """The spikes a hybrid-scheme run replays, and its simulated time and transient.
 
@@ -303,19 +353,13 @@ def replayed_spikes(cfg, spikes, sizes, volleys=None, tstop=None):
     mode : str
         Description of the run.
     """
-    dt = float(cfg["simulation"]["dt"])
+    tstop, transient = replay_times(cfg, spikes.attrs, volleys, tstop)
     if volleys:
         st, su = volley_spikes(place_cells(cfg, sizes), volleys)
-        if tstop is None:
-            tstop = max(volleys.values()) + float(cfg["kernel"]["tau"]) + dt
-        transient = 0.0
         mode = "hybrid kernels: every cell of each population fires once at " + to_json(volleys) + " ms"
     else:
         st = np.asarray(spikes["spike_time"].values, dtype=float)
         su = np.asarray(spikes["spike_unit"].values, dtype=np.int64)
-        if tstop is None:
-            tstop = float(spikes.attrs["tstop"])
-        transient = float(spikes.attrs.get("transient", cfg["simulation"]["transient"]))
         mode = "reconstruction: the ground truth's spikes and extrinsic drive replayed"
     return st, su, tstop, transient, mode
 
@@ -480,4 +524,4 @@ def hybrid_kernel_files(signals_path, output, volleys, tau):
 
 
 __all__ = ["CURRENT_SYNAPSE", "REPLAY_FORMS", "ReplayNetwork", "current_key", "hybrid_kernel_files",
-           "hybrid_kernels", "replay_sizes", "replayed_spikes", "run_replay", "synaptic_current", "volley_spikes"]
+           "hybrid_kernels", "replay_sizes", "replay_times", "replayed_spikes", "run_replay", "synaptic_current", "volley_spikes"]

@@ -13,17 +13,17 @@ import logging
 import os
 import sys
 
-import numpy as np
-
 from lfpk.api.config import ConfigError, load_config, validate_config
 from lfpk.base.files import check_output, output_folder
+from lfpk.base.io import read_dataset
 from lfpk.base.logs import log_to
 from lfpk.base.mechanisms import load
 from lfpk.base.mpi import init_parallel, launch_size
 from lfpk.engines.network.datasets import run_network
-from lfpk.engines.network.replay import run_replay
+from lfpk.engines.network.replay import replay_times, run_replay
 from lfpk.entry.cli.boundary import Parser, name_values, report_from_every_rank, run_command
 from lfpk.model import from_config
+from lfpk.model.times import check_times
 
 
 def _name_values(text, kind, expected):
@@ -94,11 +94,14 @@ OUTPUT_FILES = ("spikes.nc", "signals.nc", "membrane.nc")
 def checked_config(args):
     """The config of ``args.config`` with the command-line overrides applied, validated.
 
-    Every override is a config key (``--tstop`` simulation.tstop, ``--transient``
-    simulation.transient, ``--population-sizes`` populations.<name>.size, ``--seed``, ``--J``
-    weight_scaling.J, ``--membrane-sample`` recording.membrane_sample), so the config's rules
-    (finite positive tstop, transient < tstop, sizes >= 1, memory estimate) apply to the run as
-    given. Raises ``ValueError`` / ``ConfigError`` naming the option or key.
+    The times of a ground-truth run (``--tstop``, ``--transient`` or the config's) are checked
+    first by the one rule for times (:func:`lfpk.model.times.check_times`: tstop at least one step
+    of simulation.dt and at most :data:`lfpk.model.times.MAX_STEPS`, whole numbers of steps, at
+    least one step after the transient), naming the options. Every override is a config key
+    (``--tstop`` simulation.tstop, ``--transient`` simulation.transient, ``--population-sizes``
+    populations.<name>.size, ``--seed``, ``--J`` weight_scaling.J, ``--membrane-sample``
+    recording.membrane_sample), so the config's rules (sizes >= 1, memory estimate) apply to the
+    run as given. Raises ``ValueError`` / ``ConfigError`` naming the option or key.
     """
     cfg = load_config(args.config)
     run = copy.deepcopy(cfg)
@@ -110,8 +113,11 @@ def checked_config(args):
         run["populations"][name]["size"] = n
         given.append(f"--population-sizes {name}={n}")
     hybrid = bool(getattr(args, "replay", None) or getattr(args, "volleys", None))
-    if hybrid and args.tstop is not None and not (np.isfinite(args.tstop) and args.tstop > 0):
-        raise ValueError(f"--tstop: {args.tstop}; expected a positive, finite time (ms)")
+    if not hybrid:  # the one rule for times, naming the options given (a hybrid run's: _hybrid_options)
+        sim = cfg["simulation"]
+        check_times(sim["dt"], tstop=sim["tstop"] if args.tstop is None else args.tstop,
+                    transient=sim["transient"] if args.transient is None else args.transient,
+                    names={k: f"--{k}" for k in ("tstop", "transient") if getattr(args, k) is not None})
     for opt, keys, value in (("--tstop", ("simulation", "tstop"), None if hybrid else args.tstop),
                              ("--transient", ("simulation", "transient"), args.transient),
                              ("--J", ("weight_scaling", "J"), args.J),
@@ -155,6 +161,10 @@ def _hybrid_options(args, cfg):
         bad = [p for p in args.volleys if p not in cfg["populations"]]
         if bad:
             raise ValueError(f"--volleys: population(s) {bad} not in {args.config} ({', '.join(cfg['populations'])})")
+    # the run's times by the one rule (a reconstruction's: --tstop or the ground truth's, after its transient)
+    attrs = {} if args.volleys else read_dataset(args.replay, kind="spikes").attrs
+    replay_times(cfg, attrs, volleys=args.volleys, tstop=args.tstop,
+                 names={"tstop": "--tstop", "volleys": "--volleys", "spikes": args.replay})
     return {"spikes": spikes}
 
 

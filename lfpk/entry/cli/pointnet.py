@@ -41,7 +41,8 @@ def _simulate(args):
     cfg = _config(args.config)
     with log_to(None):
         out = simulate_files(cfg, args.output, fit=args.fit, kernels=args.kernels, online=args.online,
-                             tstop=args.tstop, chunk=args.chunk)
+                             tstop=args.tstop, chunk=args.chunk,
+                             names={k: f"--{k}" for k in ("tstop", "chunk") if getattr(args, k) is not None})
     rates = ", ".join(f"{k} {v:.3f}" for k, v in out["rates"].items())
     print(f"spikes: {args.output} ({out['spikes'].sizes['spike']} spikes; rates after the transient {rates} /s; "
           f"{out['wall_time']:.1f} s)" + (f"; online prediction: {args.online}" if args.online else ""))

@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from lfpk.base.io import software_versions, to_json
+from lfpk.model.times import check_times, whole_steps
 
 log = logging.getLogger("lfpk.pointnet")
 
@@ -165,9 +166,8 @@ class LIFNetwork:
         random numbers slice by slice; chunks of whole slices leave the slicing, hence the spikes,
         as in one ``nest.Simulate``."""
         dt = self.params.dt
-        csteps = _steps(chunk, dt, "chunk")
-        if csteps < 1:
-            raise ValueError(f"chunk: {chunk} ms is shorter than one step (dt = {dt} ms)")
+        check_times(dt, chunk=chunk)
+        csteps = whole_steps(chunk, dt)
         slice_steps = max(1, int(round(float(self.nest.GetKernelStatus("min_delay")) / dt)))
         return max(slice_steps, csteps // slice_steps * slice_steps)
 
@@ -177,9 +177,9 @@ class LIFNetwork:
         Parameters
         ----------
         tstop : float
-            Simulated time (ms), a multiple of dt.
+            Simulated time (ms), a whole number of steps of dt (:func:`lfpk.model.times.check_times`).
         chunk : float, optional
-            Length (ms, a multiple of dt) of each chunk, rounded down to whole ``min_delay``
+            Length (ms, a positive whole number of steps of dt) of each chunk, rounded down to whole ``min_delay``
             slices (:meth:`chunk_steps`); without it one ``nest.Simulate`` call. Each chunk is a
             ``nest.Simulate`` call (``Prepare``, ``Run``, ``Cleanup``), since NEST 3.10 refuses to
             clear a recorder inside a ``Prepare``/``Cleanup`` context; the spikes do not depend on
@@ -197,7 +197,8 @@ class LIFNetwork:
         """
         nest = self.nest
         dt = self.params.dt
-        nsteps = _steps(tstop, dt, "tstop")
+        check_times(dt, tstop=tstop)
+        nsteps = whole_steps(tstop, dt)
         kept = {name: ([], []) for name in self.params.populations}
 
         def collect(t):
@@ -229,14 +230,6 @@ class LIFNetwork:
             order = np.lexsort((u, t))
             out[name] = (t[order], u[order])
         return out
-
-
-def _steps(t, dt, what):
-    """Whole number of steps of ``dt`` in ``t`` (ms); raises unless ``t`` is a multiple of ``dt``."""
-    n = float(t) / float(dt)
-    if not (np.isfinite(n) and n >= 0 and abs(n - round(n)) <= 1e-6 * max(1.0, n)):
-        raise ValueError(f"{what}: {t} ms is not a whole number of steps of dt = {dt} ms")
-    return int(round(n))
 
 
 def spikes_dataset(params, spikes, tstop, transient, attrs=None):

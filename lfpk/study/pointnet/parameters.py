@@ -30,6 +30,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from lfpk.model.times import time_errors
+from lfpk.study.resources import BASE, format_bytes, memory_limit
+
 #: NEST neuron model of every population.
 NEURON_MODEL = "iaf_psc_exp"
 #: Neuron parameters of ``pointnet.populations.<X>`` passed to NEST (name: units).
@@ -223,6 +226,56 @@ class LIFParameters:
         }
 
 
+#: Bytes per recorded spike at the peak of a LIF run (``lfpk pointnet simulate``): time (float64)
+#: and node id (int64) in the chunks kept, their concatenation, the sorted copies of
+#: :func:`lfpk.study.pointnet.network.spikes_dataset` and the netCDF writing. Measured (peak
+#: resident memory of 40 E / 10 I neurons over 1e5 and 5e5 ms, 71 k and 356 k spikes): 535 bytes
+#: per spike; an upper-end figure, as :mod:`lfpk.study.resources`.
+BYTES_PER_SPIKE = 600.0
+#: Rate (1/s) assumed for a population without ``kernel.rates`` (as :mod:`lfpk.study.resources`).
+DEFAULT_RATE = 10.0
+
+
+def spike_memory(cfg, tstop):
+    """Expected spikes and peak memory of one LIF run of ``cfg`` over ``tstop``.
+
+    Parameters
+    ----------
+    cfg : dict
+        Configuration: ``populations.<X>.size`` and the expected rates ``kernel.rates`` (1/s, the
+        ground truth's rates the LIF network is fitted to; :data:`DEFAULT_RATE` if absent).
+    tstop : float
+        Simulated time (ms).
+
+    Returns
+    -------
+    spikes, bytes : float
+        Expected number of recorded spikes (sum over populations of size x rate x tstop) and the
+        memory (bytes) holding them (:data:`BYTES_PER_SPIKE` each, plus the interpreter's
+        :data:`lfpk.study.resources.BASE`).
+    """
+    rates = (cfg.get("kernel") or {}).get("rates") or {}
+    spikes = sum(float(p["size"]) * float(rates.get(name, DEFAULT_RATE)) for name, p in cfg["populations"].items())
+    spikes *= float(tstop) / 1000.0
+    return spikes, BASE + BYTES_PER_SPIKE * spikes
+
+
+def spike_memory_errors(cfg, tstop, name):
+    """A message naming ``name`` (the key or option of ``tstop``, ms) if the spikes a LIF run of
+    ``cfg`` records over ``tstop`` cannot fit in memory (:func:`spike_memory` against
+    :func:`lfpk.study.resources.memory_limit`); else an empty list."""
+    try:
+        limit, what = memory_limit()
+    except ValueError as exc:
+        return [str(exc)]
+    spikes, need = spike_memory(cfg, tstop)
+    if need <= limit:
+        return []
+    return [f"{name}: {float(tstop):g} ms of the LIF network would record about {spikes:.3g} spikes at the expected "
+            f"rates (kernel.rates), about {format_bytes(need)} in memory, more than {format_bytes(limit)} ({what}); "
+            "expected a shorter simulated time (or set LFPK_MEMORY_LIMIT when running on a machine with more memory)"]
+
+
 def config_errors(cfg):
     """Rules of the ``pointnet`` section the schema cannot express (called by
     :func:`lfpk.api.config.validate_config`); one message per problem, naming the key."""
@@ -281,14 +334,11 @@ def config_errors(cfg):
     if pn["delay_min"] < dt:
         errors.append(f"pointnet.delay_min: {pn['delay_min']} ms must be at least simulation.dt ({dt} ms)")
 
-    def steps(value):
-        n = float(value) / dt
-        return abs(n - round(n)) <= 1e-6 * max(1.0, n)
-
     fit = pn["fit"]
-    for where, value in (("pointnet.fit.tstop", fit["tstop"]), ("pointnet.online.chunk", pn["online"]["chunk"])):
-        if not steps(value):
-            errors.append(f"{where}: {value} ms must be a whole number of steps of simulation.dt ({dt} ms)")
+    # the one rule for times (its transient window is the spectrum-segment rule below)
+    errors += time_errors(dt, tstop=fit["tstop"], chunk=pn["online"]["chunk"],
+                          names={"tstop": "pointnet.fit.tstop", "chunk": "pointnet.online.chunk"})
+    errors += spike_memory_errors(cfg, fit["tstop"], "pointnet.fit.tstop")
     seg = float(fit["spectrum"]["segment"])
     if seg < 4 * dt:
         errors.append(f"pointnet.fit.spectrum.segment: {seg} ms must span at least 4 steps of simulation.dt")

@@ -25,10 +25,11 @@ from lfpk.base.files import atomic_path, check_output
 from lfpk.base.io import check_dataset, dataset_to_netcdf, read_dataset, to_json, write_dataset
 from lfpk.engines.prediction.online import OnlinePredictor
 from lfpk.engines.spikes import read_spikes
+from lfpk.model.times import check_times
 from lfpk.study.pointnet.features import mean_rates, rate_features, sizes_of, times_by_population
 from lfpk.study.pointnet.fit import FitSettings, fit_dataset, fit_network, fitted_values
 from lfpk.study.pointnet.network import LIFNetwork, spikes_dataset
-from lfpk.study.pointnet.parameters import LIFParameters
+from lfpk.study.pointnet.parameters import LIFParameters, spike_memory_errors
 
 log = logging.getLogger("lfpk.pointnet")
 
@@ -109,7 +110,8 @@ def network_parameters(cfg, fit=None):
     return params.with_values(values)
 
 
-def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None, chunk=None, contributions=True):
+def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None, chunk=None, contributions=True,
+                   names=None):
     """Simulate the LIF network; write its spikes (``output``) and, with ``kernels``, the online
     prediction (``online``).
 
@@ -131,21 +133,37 @@ def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None,
         ms per chunk of simulation; default ``pointnet.online.chunk``.
     contributions : bool
         Also predict every connection's contribution online.
+    names : dict, optional
+        Names of ``tstop`` and ``chunk`` in messages (the command's options, e.g. ``{"tstop":
+        "--tstop"}``); default the config keys ``simulation.tstop`` and ``pointnet.online.chunk``.
 
     Returns
     -------
     dict
         ``spikes`` (xarray.Dataset), ``rates`` (population -> 1/s after the transient), ``wall_time`` (s).
+
+    Raises
+    ------
+    ValueError
+        Before any work: times that break the one rule (:func:`lfpk.model.times.check_times`:
+        ``tstop`` at least one step of ``simulation.dt`` and at most
+        :data:`lfpk.model.times.MAX_STEPS`, ``simulation.transient`` leaving at least one step before
+        it, ``chunk`` a positive whole number of steps), or a ``tstop`` whose spikes cannot fit in
+        memory (:func:`lfpk.study.pointnet.parameters.spike_memory_errors`), naming the key or option.
     """
+    names = {"tstop": "simulation.tstop", "chunk": "pointnet.online.chunk", **(names or {})}
+    tstop = float(cfg["simulation"]["tstop"] if tstop is None else tstop)
+    transient = float(cfg["simulation"]["transient"])
+    chunk = float(cfg["pointnet"]["online"]["chunk"] if chunk is None else chunk)
+    check_times(cfg["simulation"]["dt"], tstop=tstop, transient=transient, chunk=chunk, names=names)
+    for error in spike_memory_errors(cfg, tstop, names["tstop"]):
+        raise ValueError(error)
     if (kernels is None) != (online is None):
         raise ValueError("give both kernels (--kernels) and the online prediction file (--online), or neither")
     inputs = [p for p in (fit, kernels) if p is not None]
     for out in [output] + ([online] if online is not None else []):
         check_output(out, inputs=inputs)
     params = network_parameters(cfg, fit)
-    tstop = float(cfg["simulation"]["tstop"] if tstop is None else tstop)
-    transient = float(cfg["simulation"]["transient"])
-    chunk = float(cfg["pointnet"]["online"]["chunk"] if chunk is None else chunk)
     kept = {name: ([], []) for name in params.populations}
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
