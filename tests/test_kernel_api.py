@@ -107,3 +107,52 @@ def test_lfpykernels_probe_classes_keep_their_meaning(mechanisms, laptop):
     for s in ("lfp", "cdm"):
         np.testing.assert_array_equal(theirs[s].values, ours[s].values)
     assert not np.any(theirs["cdm"].values[0, 0, :2])
+
+
+# -- 2. compute_kernels validates once, and not again for the same content ----------------------
+
+
+def test_compute_kernels_validates_once_per_content(mechanisms, laptop, monkeypatch, tmp_path):
+    import copy
+
+    import lfpk.api.kernels as api
+
+    calls = []
+    real = api.validate_config
+    monkeypatch.setattr(api, "validate_config", lambda cfg, **kw: calls.append(1) or real(cfg, **kw))
+    api._VALIDATED.clear()
+    cfg = copy.deepcopy(laptop)
+    first = lfpk.compute_kernels(cfg, connections=[("E", "I")])
+    assert len(calls) == 1  # was twice per call
+    again = lfpk.compute_kernels(cfg, connections=[("E", "I")])
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first["lfp"].values, again["lfp"].values)
+    # a changed configuration is validated and computed anew (content, not identity, is the key)
+    which = [i for i, c in enumerate(cfg["connections"]) if (c["pre"], c["post"]) == ("I", "E")][0]
+    cfg["connections"][which]["synapse"]["weight"] *= 2
+    doubled = lfpk.compute_kernels(cfg, connections=[("E", "I")])
+    assert len(calls) == 2
+    assert not np.allclose(doubled["lfp"].values, first["lfp"].values)
+    # so is an invalid one: the error names the key, every time
+    cfg["kernel"]["tau"] = -1.0
+    for _ in range(2):
+        with pytest.raises(lfpk.ConfigError, match="kernel.tau"):
+            lfpk.compute_kernels(cfg, connections=[("E", "I")])
+    # a file changed on disk is read again
+    import yaml
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(laptop))
+    a = lfpk.compute_kernels(path, connections=[("E", "I")])
+    changed = copy.deepcopy(laptop)
+    changed["kernel"]["V_rest"] = -70.0
+    path.write_text(yaml.safe_dump(changed) + "# changed\n")
+    b = lfpk.compute_kernels(path, connections=[("E", "I")])
+    assert json_of(b.attrs["per_post"])["E"]["V_rest_used"] == -70.0
+    assert json_of(a.attrs["per_post"])["E"]["V_rest_used"] == -65.0
+
+
+def json_of(text):
+    import json
+
+    return json.loads(text)

@@ -394,6 +394,23 @@ def apply_overrides(cfg, overrides, command, source="configuration"):
     return out
 
 
+#: Parsed files by (resolved path, modification time, size): the strict YAML reader costs about
+#: 100 ms for the study's config; a file read again unchanged (compute_kernels in a loop) is not parsed again
+_PARSED = {}
+
+
+def _parsed_yaml(path):
+    """A deep copy of the YAML content of ``path`` (:func:`lfpk.base.yamlfile.read_yaml`), parsed
+    again only when the file's modification time or size changed."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _PARSED:
+        if len(_PARSED) > 32:
+            _PARSED.clear()
+        _PARSED[key] = read_yaml(path)
+    return copy.deepcopy(_PARSED[key])
+
+
 def read_config_file(path, _chain=()) -> dict:
     """The configuration a file describes: its ``extends`` chain resolved, not validated.
 
@@ -412,7 +429,7 @@ def read_config_file(path, _chain=()) -> dict:
         what = "is a folder" if path.is_dir() else "does not exist"
         raise ConfigError(f"configuration file {path} {what}" + (f" (extended by {_chain[-1]})" if _chain else ""))
     try:
-        data = read_yaml(path)  # strict: a key twice or an alias bomb is refused, naming file and line
+        data = _parsed_yaml(path)  # strict: a key twice or an alias bomb is refused, naming file and line
     except YAMLFileError as exc:
         raise ConfigError(str(exc)) from None
     except OSError as exc:

@@ -16,11 +16,14 @@ sizes, connection probabilities, multapses, delays, synapses, morphologies and b
 from __future__ import annotations
 
 import copy
+import json
+import os
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
-from lfpk.api.config import load_config, validate_config
+from lfpk.api.config import ConfigError, load_config, read_config_file, validate_config
 from lfpk.base.io import write_dataset
 from lfpk.engines.kernel import KernelEngine, gather_kernels
 from lfpk.engines.kernel.batch import kernel_datasets
@@ -38,6 +41,61 @@ def load_kernel_config(config):
     if isinstance(config, dict):
         return validate_config(copy.deepcopy(config)), "<config dict>"
     return load_config(config), str(config)
+
+
+#: Configurations validated by :func:`compute_kernels` in this process, by content (a warm call with
+#: the same configuration, rates and environment validates nothing again), and their engines
+_VALIDATED = OrderedDict()
+_ENGINES = OrderedDict()
+#: How many of each are kept (an engine holds one NEURON cell per postsynaptic population)
+CACHE_SIZE = 4
+
+
+def _remember(cache, key, make):
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = make()
+    cache[key] = value
+    while len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
+def _content_key(cfg):
+    """The configuration's content and the environment its checks read (``LFPK_*``: memory limit,
+    ranks), as one text."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("LFPK_")}
+    return json.dumps([cfg, env], sort_keys=True, default=repr)
+
+
+def _kernel_config(config, rates, V_rest):
+    """The configuration ``config`` (path or dict) with ``rates`` and a scalar ``V_rest`` laid over
+    ``kernel``, validated once (:func:`lfpk.api.config.validate_config`; again only when its content
+    changed). Returns ``(cfg, key)``, ``key`` its content (:func:`_content_key`)."""
+    if isinstance(config, dict):
+        raw, source = copy.deepcopy(config), None
+    else:
+        raw, source = read_config_file(config), str(config)
+    if rates or (V_rest is not None and not isinstance(V_rest, dict)):
+        kern = raw.get("kernel") if isinstance(raw, dict) else None
+        if isinstance(kern, dict):
+            kern = raw["kernel"] = dict(kern)
+            if rates:
+                kern["rates"] = {**(kern.get("rates") or {}), **{str(k): float(v) for k, v in rates.items()}}
+            if V_rest is not None and not isinstance(V_rest, dict):
+                kern["V_rest"] = float(V_rest)
+    key = _content_key(raw)
+
+    def validate():
+        try:
+            return validate_config(raw)
+        except ConfigError as exc:
+            if source is None:
+                raise
+            raise ConfigError(f"{source}: {exc}", exc.problems) from None
+
+    return _remember(_VALIDATED, key, validate), key
 
 
 class CellProbe:
@@ -230,13 +288,7 @@ def compute_kernels(config, rates=None, V_rest=None, membrane=None, v_rest_mode=
         ``form``, ``rates_used`` (JSON), ``g_eff_on``, ``parameters`` (the configuration subset),
         ready for :func:`lfpk.predict`.
     """
-    cfg, _ = load_kernel_config(config)
-    cfg = copy.deepcopy(cfg)
-    if rates:
-        cfg["kernel"]["rates"].update({str(k): float(v) for k, v in rates.items()})
-    if V_rest is not None and not isinstance(V_rest, dict):
-        cfg["kernel"]["V_rest"] = float(V_rest)
-    cfg = validate_config(cfg)
+    cfg, _ = _kernel_config(config, rates, V_rest)
     V, rate_values, provenance = kernel_inputs(cfg, membrane, v_rest_mode)
     if rates:
         rate_values.update({str(k): float(v) for k, v in rates.items()})
@@ -246,8 +298,14 @@ def compute_kernels(config, rates=None, V_rest=None, membrane=None, v_rest_mode=
         provenance["V_rest"] = "given"
     options = {k: v for k, v in (("biophysics", biophysics), ("g_eff", g_eff), ("form", form), ("tau", tau))
                if v is not None}
-    engine = KernelEngine.from_config(cfg, **options)
-    if probes is not None:
+    if probes is None:
+        # the engine (cells, probe matrices, statistics) of the same model is reused: it reads neither
+        # kernel.rates nor kernel.V_rest (they are passed to each kernel)
+        model = {**cfg, "kernel": {k: v for k, v in cfg["kernel"].items() if k not in ("rates", "V_rest")}}
+        engine = _remember(_ENGINES, (_content_key(model), json.dumps(options, sort_keys=True)),
+                           lambda: KernelEngine.from_config(cfg, **options))
+    else:
+        engine = KernelEngine.from_config(cfg, **options)
         engine._probe_factory = probe_factory(probes)
     pairs = connections or [(c["post"], c["pre"]) for c in cfg["connections"]]
     return gather_kernels(ds for _, _, ds, _ in kernel_datasets(engine, cfg, pairs, V, rate_values, provenance))

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.stats
 
 #: Synapse models: conductance based (linearised by the kernel) and current based (taken as is).
 SYNAPSE_MODELS = ("Exp2Syn", "Exp2SynI")
+
+
+@lru_cache(maxsize=256)
+def truncated_mean(weight, sd):
+    """Mean of the normal distribution (``weight``, ``sd``) truncated below at 0 (freezing the
+    scipy.stats distribution costs about 1 ms; the kernel engine asks for it on every kernel)."""
+    return float(scipy.stats.truncnorm(-weight / sd, np.inf, loc=weight, scale=sd).mean())
 
 
 class SynapseError(ValueError):
@@ -71,7 +79,7 @@ class Synapse:
         sd = self.weight_sd * abs(self.weight)
         if sd == 0 or self.weight == 0:
             return self.weight
-        return float(scipy.stats.truncnorm(-self.weight / sd, np.inf, loc=self.weight, scale=sd).mean())
+        return truncated_mean(float(self.weight), float(sd))
 
     @property
     def peak_factor(self) -> float:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import numpy as np
 import xarray as xr
 
 from lfpk.base.io import software_versions, to_json
 from lfpk.model.biophysics import linearised
+
+
+@lru_cache(maxsize=1)
+def _versions_text():
+    """:func:`lfpk.base.io.software_versions` as JSON, read once per process (the installed
+    packages do not change under a running process; reading their metadata costs about 15 ms)."""
+    return to_json(software_versions())
 
 
 def _probe_dims(probe):
@@ -100,7 +108,7 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
         "rates_used": to_json(rates or {}),
         "provenance": to_json(provenance or {}),
         "parameters": to_json(parameters or {}),
-        "software_versions": to_json(software_versions()),
+        "software_versions": _versions_text(),
     }
     if quadrature:
         attrs["probe_quadrature"] = to_json(quadrature)
