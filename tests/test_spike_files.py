@@ -290,7 +290,7 @@ def test_report_and_rate_warning(tmp_path, kernel_file, capsys):
         cap = capsys.readouterr()
         assert f"mean rate {rate:.4g} /s over 0-1000 ms" in cap.out
         assert "of 80 units spiking (unit map" in cap.out and "ids 1-80)" in cap.out
-        assert ("rate of E of 1 /s, but the spikes have 2 /s (+100%)" in cap.err) is warn, cap.err
+        assert ("rate of E of 1 /s, but the spikes have 2 /s over 0-1000 ms (+100%)" in cap.err) is warn, cap.err
     with pytest.warns(SpikeWarning, match="population I has no spike"):
         counting.SpikeCounts(np.zeros((2, 3), np.int32), ["E", "I"], 1.0, 2.0,
                              {"E": counting.PopulationStats("E", 1), "I": counting.PopulationStats("I")},

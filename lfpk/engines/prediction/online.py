@@ -39,7 +39,17 @@ from lfpk.base.files import atomic_path
 from lfpk.base.io import read_dataset
 from lfpk.engines.prediction.file import PredictionWriter, outputs_to_dataset, prediction_attrs
 from lfpk.engines.prediction.streaming import KernelBank, StreamingPredictor, merge_outputs
+from lfpk.engines.spikes.checks import (
+    MEMORY_WAY_OUT,
+    check_duplicates,
+    check_seconds,
+    check_silent,
+    check_times,
+    times_in_ms,
+    unit_ids,
+)
 from lfpk.engines.spikes.counting import BIN_EPS, bin_index, n_bins
+from lfpk.engines.spikes.errors import SpikeInputError
 from lfpk.engines.spikes.maps import as_population_map
 
 
@@ -73,10 +83,24 @@ class OnlinePredictor:
         Unit id -> population, for :meth:`add_spikes` with ``units``.
     attrs : dict, optional
         Extra global attributes of ``output``.
+    time_unit : {'ms', 's'}, optional
+        Unit of unit-less spike times (default ms). Times that carry a unit (Brian2 ``mon.t``, Neo)
+        are converted; unit-less times are refused at :meth:`advance` when all lie in the first 1 %
+        of the time advanced to (seconds read as ms), unless ``time_unit`` is given.
+    duplicates : {'error', 'keep'}
+        Exact duplicate spikes (same unit and time; only known with ``units=``): refuse or keep.
+    allow_silent : bool or list of str
+        Presynaptic populations (True: all) allowed to have no spike at :meth:`close` (a warning
+        instead of the error).
+
+    Every spike passes the rules of the file readers (:mod:`lfpk.engines.spikes.checks`): finite,
+    ``>= 0``, not after ``tstop`` (:meth:`close`), integer unit ids in the map, no duplicates, no
+    silent presynaptic population.
     """
 
     def __init__(self, kernels, signals=None, contributions=False, decimate=1, block=None, output=None,
-                 dtype="float64", compress=0, keep=True, unit_population=None, attrs=None):
+                 dtype="float64", compress=0, keep=True, unit_population=None, attrs=None, time_unit=None,
+                 duplicates="error", allow_silent=False):
         if not hasattr(kernels, "data_vars"):
             kernels = read_dataset(kernels, kind="kernels")
         self.bank = KernelBank(kernels, signals)
@@ -84,7 +108,15 @@ class OnlinePredictor:
         self.q = int(decimate)
         self.predictor = StreamingPredictor(self.bank, contributions=contributions, decimate=self.q, block=block)
         self._flush_every_advance = block is None
-        self.map = as_population_map(unit_population)
+        self.map = as_population_map(unit_population, "unit_population")
+        if time_unit not in (None, "ms", "s"):
+            raise ValueError(f"time_unit: expected 'ms' or 's', got {time_unit!r}")
+        if duplicates not in ("error", "keep"):
+            raise ValueError(f"duplicates: must be 'error' or 'keep', got {duplicates!r}")
+        self.time_unit, self.duplicates, self.allow_silent = time_unit, duplicates, allow_silent
+        self._unstated = {"n": 0, "max_time": -np.inf}  # unit-less times (the seconds check)
+        self.n_spikes = np.zeros(len(self.bank.pres), dtype=np.int64)
+        self._units = []
         self.keep = bool(keep)
         self._kept = []
         self._times, self._pops = [], []
@@ -124,32 +156,36 @@ class OnlinePredictor:
     # -- input ----------------------------------------------------------------------------------
 
     def add_spikes(self, times, population=None, units=None):
-        """Add spikes (times in ms) of one population or of units mapped to populations.
+        """Add spikes of one population or of units mapped to populations.
 
         Parameters
         ----------
         times : array_like
-            Spike times (ms), not before the last :meth:`advance` time's complete bins.
+            Spike times: ms (or the ``time_unit`` given), or an array that carries its unit (Brian2
+            ``mon.t``, Neo); not before the last :meth:`advance` time's complete bins.
         population : str or array_like of str, optional
             Population of all spikes (str) or of each spike.
         units : array_like of int, optional
-            Unit ids, mapped by ``unit_population`` (instead of ``population``).
+            Unit ids (integers), mapped by ``unit_population`` (instead of ``population``).
         """
         if self.closed:
             raise RuntimeError("add_spikes after close")
-        t = np.asarray(times, dtype=float).ravel()
+        t, _, how = times_in_ms(times, self.time_unit, "add_spikes: times")
         if not len(t):
             return
         pres = self.bank.pres
         if population is not None and units is not None:
             raise ValueError("give population or units, not both")
+        ids = None
         if units is not None:
             if self.map is None:
                 raise ValueError("units given but no unit_population map")
-            local = self.map.lookup(np.asarray(units, dtype=np.int64).ravel())
+            ids = unit_ids(units, "add_spikes: units")
+            local = self.map.lookup(ids)
             if (local < 0).any():
-                raise ValueError(f"unit {int(np.asarray(units).ravel()[np.flatnonzero(local < 0)[0]])} is not in the "
-                                 "unit_population map")
+                i = int(np.flatnonzero(local < 0)[0])
+                raise SpikeInputError(f"add_spikes: unit {int(ids[i])} (index {i}) is not in the unit_population "
+                                      f"map; expected one of its {self.map.n_units()} units")
             table = np.array([pres.index(p) if p in pres else -1 for p in self.map.populations])
             idx = table[local]
         elif isinstance(population, str):
@@ -166,16 +202,22 @@ class OnlinePredictor:
             raise ValueError("give the population of the spikes (population=) or their units (units=)")
         if len(idx) != len(t):
             raise ValueError(f"{len(t)} times but {len(idx)} populations/units")
-        if not np.isfinite(t).all() or (t < 0).any():
-            raise ValueError("spike times must be finite and >= 0 ms")
+        check_times(t, None, lambda i: f"add_spikes: index {i}")
         keep = idx >= 0  # units of populations without kernels are ignored
         b = np.floor(t / self.dt + BIN_EPS)
         if (b[keep] < self.n_done).any():
             first = float(t[keep][b[keep] < self.n_done].min())
-            raise ValueError(f"spike at {first!r} ms is in a bin already predicted (advance() was called with "
-                             f"t = {self.t!r} ms); add every spike before advancing past it")
+            raise SpikeInputError(
+                f"add_spikes: spike at {first!r} ms is in a bin already predicted (advance() was called with t = "
+                f"{self.t!r} ms); add every spike before advancing past it -- a recorder whose events were read "
+                "again without clearing them gives this too (read only the new events)")
+        if how.startswith("assumed") and keep.any():
+            self._unstated["n"] += int(keep.sum())
+            self._unstated["max_time"] = max(self._unstated["max_time"], float(t[keep].max()))
         self._times.append(t[keep])
         self._pops.append(idx[keep])
+        self._units.append(ids[keep] if ids is not None else np.full(int(keep.sum()), -1, np.int64))
+        self.n_spikes += np.bincount(idx[keep], minlength=len(pres))
 
     def advance(self, t):
         """Every spike before ``t`` (ms) was given: predict the samples that are now complete.
@@ -192,6 +234,8 @@ class OnlinePredictor:
         if t < self.t:
             raise ValueError(f"advance: t = {t!r} ms is before the previous {self.t!r} ms")
         self.t = t
+        if self.time_unit is None:
+            check_seconds(self._unstated["max_time"], self._unstated["n"], t, "add_spikes: times", MEMORY_WAY_OUT)
         complete = int(math.floor(t / self.dt + BIN_EPS))
         return self._push_until(complete, flush=self._flush_every_advance)
 
@@ -209,7 +253,12 @@ class OnlinePredictor:
         total = n_bins(tstop, self.dt)
         pending = np.concatenate(self._times) if self._times else np.zeros(0)
         if len(pending) and pending.max() > tstop:
-            raise ValueError(f"spike at {float(pending.max())!r} ms is after tstop = {tstop!r} ms")
+            raise SpikeInputError(f"close: spike at {float(pending.max())!r} ms is after tstop = {tstop!r} ms; "
+                                  "expected times <= tstop")
+        if self.time_unit is None:
+            check_seconds(self._unstated["max_time"], self._unstated["n"], tstop, "add_spikes: times", MEMORY_WAY_OUT)
+        check_silent(dict(zip(self.bank.pres, self.n_spikes.tolist())), self.bank.pres, self.allow_silent,
+                     "the spikes added", "allow_silent", stacklevel=3)
         out = self._push_until(total, flush=True)
         last = self.predictor.finish(total)
         self._deliver(last)
@@ -231,11 +280,16 @@ class OnlinePredictor:
             return self._deliver(self.predictor.push(np.zeros((len(self.bank.pres), 0)), flush=flush))
         t = np.concatenate(self._times) if self._times else np.zeros(0)
         p = np.concatenate(self._pops) if self._pops else np.zeros(0, np.int64)
+        u = np.concatenate(self._units) if self._units else np.zeros(0, np.int64)
         b = bin_index(t, self.dt, 1 << 62)
         now = b < complete
+        if self.duplicates == "error":  # a duplicate's copies share a bin: both are complete now
+            known = now & (u >= 0)
+            check_duplicates(p[known], u[known], t[known], self.bank.pres,
+                             lambda i: f"add_spikes: spike at {float(t[known][i])!r} ms")
         counts = np.zeros((len(self.bank.pres), complete - self.n_done), dtype=np.int64)
         np.add.at(counts, (p[now], b[now] - self.n_done), 1)
-        self._times, self._pops = [t[~now]], [p[~now]]
+        self._times, self._pops, self._units = [t[~now]], [p[~now]], [u[~now]]
         self.n_done = complete
         return self._deliver(self.predictor.push(counts, flush=flush))
 

@@ -52,7 +52,10 @@ from lfpk.engines.prediction.streaming import (
     lag_index,
     n_output_samples,
 )
-from lfpk.engines.spikes import SpikeRecording, SpikeWarning, count_recording
+from lfpk.engines.spikes import SpikeData, SpikeRecording, SpikeWarning, count_recording, population_counts
+from lfpk.engines.spikes.checks import check_silent
+from lfpk.engines.spikes.formats import is_format_file, read_any
+from lfpk.engines.spikes.memory import MemoryRecording
 from lfpk.engines.spikes.readers import CHUNK_ROWS
 
 log = logging.getLogger("lfpk.predict")
@@ -96,11 +99,19 @@ def causal_convolve(counts, kernels):
 # ---------------------------------------------------------------------------------------------
 
 
-def _bank_and_counts(kernels, counts, signals):
+def _bank_and_counts(kernels, counts, signals, allow_silent=False):
     bank = KernelBank(kernels, signals)
     dt = bank.dt
-    if "time" not in counts.dims or "population" not in counts.dims:
-        raise ValueError("counts: expected dims (population, time)")
+    if isinstance(counts, SpikeData):
+        counts = population_counts(counts, dt)
+    if not hasattr(counts, "dims") or "time" not in counts.dims or "population" not in counts.dims:
+        raise ValueError("counts: expected dims (population, time) (lfpk.population_counts) or a SpikeData")
+    values = np.asarray(counts.values)
+    if values.dtype.kind not in "iub" and not (values.dtype.kind == "f" and np.isfinite(values).all()
+                                               and (values == np.round(values)).all()):
+        raise ValueError("counts: expected whole numbers of spikes per bin (lfpk.population_counts)")
+    if (values < 0).any():
+        raise ValueError("counts: negative spike counts; expected spikes per bin >= 0")
     time = np.asarray(counts["time"].values, dtype=float)
     if len(time) > 1:
         cdt = float(np.median(np.diff(time)))
@@ -120,11 +131,14 @@ def _bank_and_counts(kernels, counts, signals):
     extra = [p for p in have if p not in bank.pres]
     if extra:
         log.warning("spike population(s) %s have no kernels and are ignored", extra)
-    return bank, counts.sel(population=bank.pres).transpose("population", "time").values
+    nu = counts.sel(population=bank.pres).transpose("population", "time").values
+    check_silent({p: int(row.sum()) for p, row in zip(bank.pres, nu)}, bank.pres, allow_silent,
+                 counts.attrs.get("spike_source", "the spike counts"), "allow_silent", stacklevel=4)
+    return bank, counts, nu
 
 
 def predict(kernels, counts, spike_source=None, signals=None, contributions=True, decimate=1, dtype="float64",
-            block=None):
+            block=None, allow_silent=False):
     """Predict signals from population spike counts, in memory.
 
     Parameters
@@ -132,9 +146,10 @@ def predict(kernels, counts, spike_source=None, signals=None, contributions=True
     kernels : xarray.Dataset
         Gathered kernels (``kernels.nc`` or :func:`lfpk.compute_kernels`): variables
         ``(post, pre, <channel dim>, lag)``, attribute ``dt`` (ms).
-    counts : xarray.DataArray
+    counts : xarray.DataArray or SpikeData
         ``(population, time)`` spikes per bin (:func:`lfpk.engines.spikes.population_counts`), bin width
-        equal to the kernels' ``dt``, time from 0; must contain every presynaptic population.
+        equal to the kernels' ``dt``, time from 0; must contain every presynaptic population. A
+        :class:`lfpk.engines.spikes.SpikeData` is binned at the kernels' ``dt``.
     spike_source : str, optional
         Recorded in the attributes.
     signals : list of str, optional
@@ -147,6 +162,9 @@ def predict(kernels, counts, spike_source=None, signals=None, contributions=True
         Type of the returned signals (computed in float64).
     block : int, optional
         Overlap-save block length (bins); the result does not depend on it.
+    allow_silent : bool or list of str
+        Presynaptic populations (True: all) allowed to have no spike: a warning instead of the
+        error (a silent population's contribution is zero; :func:`lfpk.engines.spikes.checks.check_silent`).
 
     Returns
     -------
@@ -155,7 +173,7 @@ def predict(kernels, counts, spike_source=None, signals=None, contributions=True
         post population (sum over pre), ``S_contribution (post, pre, <channel dim>, time)`` (if
         requested), and ``population_count (population, time)`` (spikes per output bin).
     """
-    bank, nu = _bank_and_counts(kernels, counts, signals)
+    bank, counts, nu = _bank_and_counts(kernels, counts, signals, allow_silent)
     sp = StreamingPredictor(bank, contributions=contributions, decimate=decimate, block=block)
     outs = [sp.push(nu), sp.finish()]
     source = spike_source if spike_source is not None else counts.attrs.get("spike_source", "unknown")
@@ -400,6 +418,28 @@ def check_populations(rec, kern, where):
                          f"{kern.pres}); expected only those")
 
 
+def open_recording(spikes, populations=None, tstop=None, time_unit=None, nest_resolution=None, unit_offsets=None,
+                   chunk_rows=None):
+    """The spikes of :func:`predict_files` as a recording: a :class:`lfpk.engines.spikes.SpikeData`
+    (arrays, NEST, Brian2, Neo, SONATA, NWB in memory) or a SONATA/NWB file path read through
+    :func:`lfpk.engines.spikes.formats.read_any` (a :class:`MemoryRecording`), else spike files
+    (:class:`lfpk.engines.spikes.SpikeRecording`, streamed)."""
+    rows = chunk_rows or CHUNK_ROWS
+    if not isinstance(spikes, SpikeData):
+        spikes = read_any(spikes, populations, tstop=tstop, time_unit=time_unit) if is_format_file(spikes) \
+            else spikes
+    if isinstance(spikes, SpikeData):
+        given = {"time_unit": time_unit, "nest_resolution": nest_resolution, "unit_offsets": unit_offsets}
+        if not is_format_file(spikes.attrs.get("spike_file")):
+            given["populations"] = populations
+        extra = [k for k, v in given.items() if v is not None]
+        if extra:
+            raise ValueError(f"{spikes.source}: {', '.join(extra)} apply to spike text files; these spikes carry "
+                             "their populations and time unit (give them to the reader that made them)")
+        return MemoryRecording(spikes, tstop, rows)
+    return SpikeRecording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets, rows)
+
+
 def count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit_given):
     """Bin the recording at ``dt`` and check it (:meth:`lfpk.engines.spikes.SpikeCounts.check`).
 
@@ -477,7 +517,8 @@ def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations, rep
     extra = {
         "tstop": counts.tstop,
         "kernel_source": str(kernel_source),
-        "spike_format": "+".join(sorted({"netcdf" if s.is_netcdf else "text" for s in rec.sources})),
+        "spike_format": "+".join(sorted({getattr(s, "format", "netcdf" if s.is_netcdf else "text")
+                                         for s in rec.sources})),
         "spike_files": ", ".join(str(s.path) for s in rec.sources),
         "spike_duplicates": duplicates,
         "spike_time_units": "; ".join(f"{p}: {u} ({how})" for p, u, how in counts.units_used),
@@ -563,8 +604,7 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     check_options(dtype, decimate)
     kern = open_kernels(kernels, kernel_source, signals)
     dt = bin_width(dt, kern, kernels)
-    rec = SpikeRecording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets,
-                         chunk_rows or CHUNK_ROWS)
+    rec = open_recording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets, chunk_rows)
     check_populations(rec, kern, populations if populations is not None and not isinstance(populations, dict)
                       else spikes)
     counts, caught = count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit is not None)
@@ -590,7 +630,7 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     attrs = prediction_attrs(bank, data, sp.q, dtype, rec.sources[0].path if len(rec.sources) == 1 else
                              extra["spike_files"], extra)
     inputs = [p for p in (kernels, populations) if isinstance(p, (str, os.PathLike))]
-    inputs += [s.path for s in rec.sources]
+    inputs += [s.path for s in rec.sources if getattr(s, "is_file", True)]
     write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs)
     log.info("prediction: %s (%d spikes, %d samples, signals %s)", output, counts.n_spikes, n_time, attrs["signals"])
     return PredictionResult(str(output), attrs, n_time, report, caught, counts)

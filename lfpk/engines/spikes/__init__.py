@@ -36,6 +36,15 @@ from lfpk.engines.spikes.counting import (
     n_bins,
     track_early,
 )
+from lfpk.engines.spikes.checks import (
+    MEMORY_WAY_OUT,
+    check_duplicates,
+    check_seconds,
+    check_times,
+    check_tstop,
+    times_in_ms,
+    unit_ids,
+)
 from lfpk.engines.spikes.errors import SpikeInputError, SpikeWarning
 from lfpk.engines.spikes.maps import PopulationMap, as_population_map, read_population_map
 from lfpk.engines.spikes.readers import TIME_COLUMNS, UNIT_COLUMNS, SpikeSource, expand_sources
@@ -50,54 +59,110 @@ __all__ = ["SpikeData", "SpikeInputError", "SpikeWarning", "SpikeRecording", "Sp
 class SpikeData:
     """Validated spikes in memory, sorted by (time, population, unit).
 
+    Every construction applies the rules of the file readers (:mod:`lfpk.engines.spikes.checks`):
+    times finite, ``>= 0`` and ``<= tstop``; times that carry a unit (Brian2 ``mon.t``, Neo) are
+    converted to ms, unit-less times are ms (or ``time_unit``) and refused when all lie in the
+    first 1 % of ``tstop`` (seconds read as ms); integer unit ids (``5.5`` is refused, never
+    truncated); every id in the map and every mapped population in ``populations``; no exact
+    duplicate (same population, unit and time) unless ``duplicates='keep'``.
+
     Attributes
     ----------
     times : ndarray of float
-        Spike times (ms).
+        Spike times (ms) after construction; given as numbers (ms, or ``time_unit``) or as an array
+        carrying a time unit.
     units : ndarray of int
         Unit id of each spike.
     unit_population : dict, PopulationMap or None
-        Unit id -> population (None when labelled files reuse ids across populations).
-    populations : list of str
-        Population names.
+        Unit id -> population (None when labelled files reuse ids across populations; then
+        ``population_index`` is needed).
+    populations : list of str, optional
+        Population names (default: the map's populations, in its order).
     tstop : float or None
         Stop time (ms): no spike is later.
     dt : float or None
         Bin width stated by the source (ms), if any.
     source : str
-        Where the spikes came from.
+        Where the spikes came from (named in messages).
     attrs : dict
         Provenance (format, sorted input, duplicates, time units).
     population_index : ndarray of int, optional
         Index into ``populations`` of every spike (derived from ``unit_population`` if not given).
+    time_unit : {'ms', 's'}, optional
+        Unit of unit-less ``times`` (default ms, checked by the 1 % rule when ``tstop`` is known).
+    duplicates : {'error', 'keep'}
+        Exact duplicate spikes: refuse (default) or keep.
     """
 
     times: np.ndarray
     units: np.ndarray
-    unit_population: object
-    populations: list
+    unit_population: object = None
+    populations: list | None = None
     tstop: float | None = None
     dt: float | None = None
     source: str = "<memory>"
     attrs: dict = field(default_factory=dict)
     population_index: np.ndarray | None = None
+    time_unit: str | None = None
+    duplicates: str = "error"
+    checked: bool = field(default=False, repr=False)  # read_spikes: every rule already applied
 
     def __post_init__(self):
-        self.times = np.asarray(self.times, dtype=float)
-        self.units = np.asarray(self.units, dtype=np.int64)
-        self.populations = list(self.populations)
-        if self.population_index is None:
-            pmap = as_population_map(self.unit_population)
+        src = self.source
+        if self.duplicates not in ("error", "keep"):
+            raise ValueError(f"duplicates: must be 'error' or 'keep', got {self.duplicates!r}")
+        self.times, unit, how = times_in_ms(self.times, self.time_unit, f"{src}: times")
+        self.units = unit_ids(self.units, f"{src}: units")
+        if len(self.units) != len(self.times):
+            raise SpikeInputError(f"{src}: {len(self.times)} times but {len(self.units)} unit ids; expected one id "
+                                  "per spike")
+        self.time_unit_assumed = how.startswith("assumed") and not self.checked
+        self.time_unit_read = (unit, "read by lfpk.read_spikes" if self.checked else how)  # (unit, how known)
+        self.attrs.setdefault("time_units", f"{unit} ({how})")
+        pmap = as_population_map(self.unit_population, f"{src}: unit_population")
+        if self.populations is None:
             if pmap is None:
-                raise SpikeInputError("SpikeData: give unit_population or population_index")
+                raise SpikeInputError(f"{src}: give unit_population (unit id -> population) or populations with "
+                                      "population_index")
+            self.populations = list(pmap.populations)
+        self.populations = [str(p) for p in self.populations]
+        if self.population_index is None:
+            if pmap is None:
+                raise SpikeInputError(f"{src}: give unit_population (unit id -> population) or population_index")
             local = pmap.lookup(self.units)
             if (local < 0).any():
                 i = int(np.flatnonzero(local < 0)[0])
-                raise SpikeInputError(f"{self.source}: unit {int(self.units[i])} is not in the unit->population map")
+                raise SpikeInputError(f"{src}, index {i}: unit {int(self.units[i])} is not in the unit->population "
+                                      f"map; expected one of its {pmap.n_units()} units")
             index = {p: i for i, p in enumerate(self.populations)}
             table = np.array([index.get(p, -1) for p in pmap.populations] + [-1], dtype=np.int64)
             self.population_index = table[local]
-        self.population_index = np.asarray(self.population_index, dtype=np.int64)
+            if (self.population_index < 0).any():
+                i = int(np.flatnonzero(self.population_index < 0)[0])
+                raise SpikeInputError(f"{src}, index {i}: unit {int(self.units[i])} is in population "
+                                      f"{pmap.populations[local[i]]!r} of the map, which is not in populations "
+                                      f"{self.populations}; expected every mapped population listed")
+        self.population_index = np.asarray(self.population_index, dtype=np.int64).ravel()
+        if len(self.population_index) != len(self.times):
+            raise SpikeInputError(f"{src}: {len(self.times)} times but {len(self.population_index)} population "
+                                  "indices")
+        if len(self.population_index) and not ((self.population_index >= 0).all()
+                                               and (self.population_index < len(self.populations)).all()):
+            raise SpikeInputError(f"{src}: population_index outside 0..{len(self.populations) - 1}")
+        if self.tstop is not None:
+            self.tstop = check_tstop(self.tstop, f"{src}: tstop")
+        if self.checked:
+            return
+        check_times(self.times, self.tstop, lambda i: f"{src}, index {i}", converted=unit == "s")
+        if self.time_unit_assumed and self.tstop is not None and self.n_spikes:
+            check_seconds(float(self.times.max()), self.n_spikes, self.tstop, f"{src}: times", MEMORY_WAY_OUT)
+        if self.duplicates == "error":
+            check_duplicates(self.population_index, self.units, self.times, self.populations,
+                             lambda i: f"{src}, index {i}")
+        order = np.lexsort((self.units, self.population_index, self.times))
+        if not np.all(order == np.arange(len(order))):
+            self.times, self.units = self.times[order], self.units[order]
+            self.population_index = self.population_index[order]
 
     @property
     def n_spikes(self) -> int:
@@ -106,6 +171,11 @@ class SpikeData:
     def population_of_spikes(self) -> np.ndarray:
         """Population name of every spike."""
         return np.array(self.populations + [""], dtype=str)[self.population_index]
+
+    def n_spikes_of(self) -> dict:
+        """Population -> number of spikes."""
+        n = np.bincount(self.population_index, minlength=len(self.populations))
+        return {p: int(k) for p, k in zip(self.populations, n)}
 
 
 def read_spikes(path, populations=None, tstop=None, duplicates="error", time_unit=None, nest_resolution=None,
@@ -174,7 +244,7 @@ def read_spikes(path, populations=None, tstop=None, duplicates="error", time_uni
         attrs["population_map"] = str(populations)
     return SpikeData(times=a["time"][order], units=a["unit"][order], unit_population=unit_population,
                      populations=rec.populations, tstop=rec.tstop, dt=rec.dt, source=attrs["spike_source"],
-                     attrs=attrs, population_index=a["pop"][order])
+                     attrs=attrs, population_index=a["pop"][order], duplicates=duplicates, checked=True)
 
 
 def _merged_map(rec, a):
@@ -227,15 +297,19 @@ def population_counts(spikes: SpikeData, dt, tstop=None, populations=None):
     >>> counts["time"].values.tolist()
     [0.0, 1.0, 2.0, 3.0, 4.0]
     """
+    if not isinstance(spikes, SpikeData):
+        raise TypeError(f"spikes: expected a SpikeData (lfpk.SpikeData, lfpk.read_spikes or a reader of "
+                        f"lfpk.engines.spikes.formats), got {type(spikes).__name__}")
     if not (dt is not None and np.isfinite(dt) and dt > 0):
         raise ValueError(f"dt: bin width must be a positive number of ms, got {dt!r}")
-    tstop = spikes.tstop if tstop is None else float(tstop)
-    if tstop is None:
+    if tstop is None and spikes.tstop is None:
         raise ValueError("tstop: stop time (ms) needed to define the time axis")
+    tstop = spikes.tstop if tstop is None else check_tstop(tstop)
     pops = list(spikes.populations if populations is None else populations)
     n = n_bins(tstop, dt)
-    if spikes.n_spikes and spikes.times.max() > tstop:
-        raise SpikeInputError(f"{spikes.source}: spike at {float(spikes.times.max())!r} ms after tstop {tstop:g} ms")
+    check_times(spikes.times, tstop, lambda i: f"{spikes.source}, index {i}")
+    if spikes.time_unit_assumed and spikes.n_spikes:
+        check_seconds(float(spikes.times.max()), spikes.n_spikes, tstop, f"{spikes.source}: times", MEMORY_WAY_OUT)
     counts = np.zeros((len(pops), n), dtype=np.int64)
     if spikes.n_spikes:
         b = bin_index(spikes.times, dt, n)

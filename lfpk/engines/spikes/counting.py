@@ -25,20 +25,17 @@ states that all lie within the first 1 % of tstop -- seconds taken as ms (a 2 s 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
 
-from lfpk.engines.spikes.errors import SpikeInputError, SpikeWarning
-from lfpk.engines.spikes.readers import fmt_num
+from lfpk.engines.spikes.checks import EARLY_FRACTION, check_seconds, check_silent, duplicate_text, first_duplicate
+from lfpk.engines.spikes.errors import SpikeInputError, SpikeWarning  # noqa: F401  (SpikeWarning: API)
 
 # the binning rule (tolerance BIN_EPS, n_bins, bin_index) is lfpk.model.rules', shared with the network
 from lfpk.model.rules import BIN_EPS, bin_index, n_bins  # noqa: E402,F401
 
-#: spikes in a file whose time unit is not stated must not all lie in this fraction of tstop
-EARLY_FRACTION = 0.01
 #: bits of the duplicate filter per expected spike
 _BLOOM_BITS_PER_SPIKE = 10
 _BLOOM_HASHES = 7
@@ -106,26 +103,13 @@ class DuplicateFilter:
         return np.unique(np.concatenate(self.candidates)) if self.candidates else np.zeros(0, np.uint64)
 
 
-def _first_duplicate(pop, units, times, source, locs):
-    """Indices (earlier, later) of the first exact duplicate among the given spikes, or None."""
-    order = np.lexsort((locs, source, times, units, pop))
-    p, u, t = pop[order], units[order], times[order]
-    same = (np.diff(p) == 0) & (np.diff(u) == 0) & (np.diff(t) == 0)
-    if not same.any():
-        return None
-    hits = np.flatnonzero(same)
-    # report the duplicate whose later copy comes first in the files
-    later = order[hits + 1]
-    j = int(np.argmin(source[later] * (locs.max(initial=0) + 1) + locs[later]))
-    return int(order[hits[j]]), int(order[hits[j] + 1])
+_first_duplicate = first_duplicate  # the one rule, lfpk.engines.spikes.checks
 
 
 def duplicate_message(recording, pop, unit, time, first, second):
     """Message of an exact duplicate spike at locations ``first`` and ``second`` (source, loc)."""
-    return (f"{recording.location(*second)}: duplicate spike (population {recording.populations[pop]}, unit {unit}, "
-            f"time {fmt_num(time)} ms) already given at {recording.location(*first)}; expected each "
-            "(unit, time) once (a neuron cannot fire twice at one instant: a file given twice, overlapping files "
-            "or two recorders on one neuron? pass duplicates='keep' / --keep-duplicate-spikes to count them)")
+    return duplicate_text(recording.populations[pop], unit, time, recording.location(*second),
+                          recording.location(*first))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,37 +229,26 @@ class SpikeCounts:
             files = ", ".join(str(p) for p, _, _ in self.units_used[:3]) + (" ..." if len(self.units_used) > 3 else "")
             raise SpikeInputError(f"{files}: no spikes (empty or header-only spike files); expected at least one spike "
                                   "of a presynaptic population")
-        for p in required or []:
-            s = self.stats.get(p)
-            if s is not None and s.n_spikes:
-                continue
-            allowed = allow_silent is True or (isinstance(allow_silent, (list, tuple, set)) and p in allow_silent)
-            text = (f"population {p} has no spike in {self.source}, but the kernels need it as presynaptic; its "
-                    "contribution to the prediction would be zero")
-            if not allowed:
-                raise SpikeInputError(f"{text}; expected spikes of {p} (give --allow-silent {p} if it really is "
-                                      "silent)")
-            warnings.warn(text, SpikeWarning, stacklevel=2)
+        check_silent({p: s.n_spikes for p, s in self.stats.items()}, required, allow_silent, self.source)
         if not time_unit_given:
             check_early(self.early, self.tstop)
 
 
-def check_early(early, tstop):
-    """Refuse spikes of files without a stated time unit that all lie in the first 1 % of tstop.
+def check_early(early, tstop, way_out=None):
+    """Refuse spikes of files without a stated time unit that all lie in the first 1 % of tstop
+    (:func:`lfpk.engines.spikes.checks.check_seconds`).
 
-    ``early``: ``{'max_time': ms, 'n': spikes, 'files': [paths]}`` of those files (empty: none).
+    ``early``: ``{'max_time': ms, 'n': spikes, 'files': [paths]}`` of those files (empty: none);
+    ``way_out``: what to give instead (default: the ``--time-unit`` option).
     """
     if not early or not early.get("n"):
         return
-    tmax = early["max_time"]
-    if tmax <= EARLY_FRACTION * tstop:
-        files = early["files"]
-        shown = files[0] if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more files)"
-        raise SpikeInputError(
-            f"{shown}: all {early['n']} spikes lie within the first {EARLY_FRACTION:.0%} of tstop "
-            f"(latest {fmt_num(tmax)} of {tstop:g} ms) and no file states the time unit: these look like seconds "
-            "read as ms; expected times in ms -- give the unit (--time-unit s to convert seconds, --time-unit ms "
-            "if they are ms)")
+    files = early["files"]
+    shown = files[0] if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more files)"
+    if way_out is None:
+        check_seconds(early["max_time"], early["n"], tstop, shown)
+    else:
+        check_seconds(early["max_time"], early["n"], tstop, shown, way_out)
 
 
 def track_early(early, recording, chunk):

@@ -39,6 +39,7 @@ import netCDF4
 import numpy as np
 import pandas as pd
 
+from lfpk.engines.spikes.checks import fmt_num
 from lfpk.engines.spikes.errors import SpikeInputError
 from lfpk.engines.spikes.maps import UNIT_COLUMNS, PopulationMap, parse_int
 
@@ -59,12 +60,6 @@ _NUMBERLIKE = re.compile(r"^[+-]?(\d|\.\d|inf|nan)", re.I)
 _SPECIAL_LINE = re.compile(r"^[ \t]*(#|$)|^[ \t]*[^\d\s+\-.]", re.M)
 _LABEL = re.compile(r"^([A-Za-z_][\w.+-]*)=(.+)$")
 _FIELDS = re.compile(r"[,;\s]+")
-
-
-def fmt_num(x) -> str:
-    """A number for a message: Python's repr of a float or int, never a numpy repr."""
-    x = x.item() if isinstance(x, np.generic) else x
-    return repr(float(x)) if isinstance(x, float) else repr(x)
 
 
 @dataclass

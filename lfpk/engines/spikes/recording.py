@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfpk.base.files import register_input
+from lfpk.engines.spikes.checks import check_times
 from lfpk.engines.spikes.errors import SpikeInputError
 from lfpk.engines.spikes.maps import PopulationMap, as_population_map
 from lfpk.engines.spikes.readers import CHUNK_ROWS, NetCDFSpikeFile, TextSpikeFile, expand_sources, fmt_num
@@ -275,20 +276,4 @@ class SpikeRecording:
         return pop
 
     def _check_times(self, k, times, locs):
-        unit = self.units_used[k][0]
-        bad = ~np.isfinite(times)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise SpikeInputError(f"{self.location(k, locs[i])}: spike time {fmt_num(times[i])} is not finite; "
-                                  "expected a finite time")
-        bad = times < 0
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise SpikeInputError(f"{self.location(k, locs[i])}: spike time {fmt_num(times[i])} ms is negative; "
-                                  "expected times >= 0 ms")
-        bad = times > self.tstop
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            shown = f"{fmt_num(times[i])} ms" + (" (converted from s)" if unit == "s" else "")
-            raise SpikeInputError(f"{self.location(k, locs[i])}: spike time {shown} is after the stop time "
-                                  f"{self.tstop:g} ms; expected times <= tstop")
+        check_times(times, self.tstop, lambda i: self.location(k, locs[i]), converted=self.units_used[k][0] == "s")

@@ -1,0 +1,349 @@
+"""Spikes from memory and from other simulators' formats pass the file readers' rules, in one place
+(lfpk.engines.spikes.checks), and predict exactly as the text-file route (issue 24).
+
+Real libraries make the inputs where installed: NEST 3.10 (recorders in memory), pynwb (an NWB
+file), neo + quantities (SpikeTrains), h5py (a SONATA file). Brian2 needs numpy < 2.4, which this
+environment does not have: its SpikeMonitor is a minimal stand-in with what lfpk reads (``t`` a
+Quantity-like array with ``dim`` 's' and values in seconds, ``i``, ``source.start``, ``clock.t``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import numpy as np
+import pytest
+
+from lfpk.engines.prediction.online import OnlinePredictor
+from lfpk.engines.prediction.predict import predict, predict_files
+from lfpk.engines.spikes import SpikeData, SpikeInputError, SpikeWarning, population_counts, read_spikes
+from lfpk.engines.spikes.formats import from_brian2, from_neo, from_nest, read_nwb, read_sonata
+from tests.test_predict import make_kernels
+
+# the test kernels were made for 1 /s: the rate warning is not what these tests are about
+pytestmark = pytest.mark.filterwarnings("ignore:the kernels' g_eff was computed:lfpk.engines.spikes.errors.SpikeWarning")
+
+DT = 0.25
+TSTOP = 200.0
+MAP = {"E": [0, 7], "I": [8, 9]}
+
+
+def poisson(seed=0, n=300):
+    rng = np.random.default_rng(seed)
+    t = np.round(rng.uniform(0, TSTOP, n), 3)
+    u = rng.integers(0, 10, n)
+    key = np.unique(np.c_[u, t], axis=0)  # no exact duplicates
+    return key[:, 1], key[:, 0].astype(int)
+
+
+def text_route(tmp_path, t, u, kern_path, name="ref"):
+    f = tmp_path / f"{name}.csv"
+    f.write_text("unit,time_ms\n" + "".join(f"{int(a)},{float(b)!r}\n" for a, b in zip(u, t)))
+    m = tmp_path / "map.txt"
+    m.write_text("E: 0-7\nI: 8-9\n")
+    return predict_files(str(f), kern_path, tmp_path / f"{name}.nc", populations=str(m), tstop=TSTOP).dataset()
+
+
+@pytest.fixture
+def kern_path(tmp_path):
+    from lfpk.base.io import write_dataset
+    p = tmp_path / "k.nc"
+    write_dataset(make_kernels(), p)
+    return str(p)
+
+
+def same(a, b, tol=1e-12):
+    for v in ("lfp", "csd", "cdm", "eeg"):
+        x, y = a[v].values, b[v].values
+        assert x.shape == y.shape
+        assert np.abs(x - y).max() <= tol * np.abs(y).max(), v
+    assert (a["population_count"].values == b["population_count"].values).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# in memory: the file path's rules
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("times, units, match", [
+    ([1.0, -0.5], [0, 1], "spike time -0.5 ms is negative"),
+    ([1.0, np.nan], [0, 1], "spike time nan is not finite"),
+    ([1.0, np.inf], [0, 1], "spike time inf is not finite"),
+    ([1.0, 250.0], [0, 1], "after the stop time 200 ms"),
+    ([1.0, 50.0], [0, 5.5], "index 1: 5.5 is not an integer unit id"),
+    ([1.0, 50.0], [0, 12], "unit 12 is not in the unit->population map"),
+    ([1.0, 50.0, 50.0], [0, 3, 3], "duplicate spike \\(population E, unit 3, time 50.0 ms\\)"),
+    ([0.01, 0.5, 1.2], [0, 1, 9], "look like seconds read as ms.*time_unit='s'"),
+])
+def test_spike_data_refuses_what_files_refuse(times, units, match):
+    with pytest.raises(SpikeInputError, match=match):
+        SpikeData(times=np.array(times), units=np.array(units), unit_population=MAP, tstop=TSTOP)
+
+
+def test_spike_data_ways_out_and_units():
+    t = np.array([0.01, 0.05, 0.12])
+    s = SpikeData(times=t, units=[0, 1, 9], unit_population=MAP, tstop=TSTOP, time_unit="s")
+    assert s.times.tolist() == [10.0, 50.0, 120.0]
+    ms = SpikeData(times=t, units=[0, 1, 9], unit_population=MAP, tstop=TSTOP, time_unit="ms")
+    assert ms.times.max() == 0.12
+    kept = SpikeData(times=[5.0, 5.0, 60.0], units=[3, 3, 9], unit_population=MAP, tstop=TSTOP, duplicates="keep")
+    assert int(population_counts(kept, DT).sum()) == 3
+    with pytest.raises(SpikeInputError, match="population 'I' of the map, which is not in populations"):
+        SpikeData(times=[5.0, 60.0], units=[3, 9], unit_population=MAP, populations=["E"], tstop=TSTOP)
+    later = SpikeData(times=[5.0, 150.0], units=[3, 9], unit_population=MAP)
+    with pytest.raises(SpikeInputError, match="after the stop time 100 ms"):
+        population_counts(later, DT, tstop=100.0)
+    early = SpikeData(times=[0.5, 1.5], units=[3, 9], unit_population=MAP)  # no tstop yet: checked at binning
+    with pytest.raises(SpikeInputError, match="look like seconds"):
+        population_counts(early, DT, tstop=TSTOP)
+
+
+def test_quantities_and_brian2_times_are_converted():
+    pq = pytest.importorskip("quantities")
+    t, u = poisson()
+    ref = population_counts(SpikeData(times=t, units=u, unit_population=MAP, tstop=TSTOP), DT)
+    q = SpikeData(times=(t / 1000.0) * pq.s, units=u, unit_population=MAP, tstop=TSTOP)
+    assert (population_counts(q, DT).values == ref.values).all()
+    b = SpikeData(times=Brian2Quantity(t / 1000.0), units=u, unit_population=MAP, tstop=TSTOP)
+    assert (population_counts(b, DT).values == ref.values).all()
+    assert b.attrs["time_units"].startswith("s (carried by the array")
+    with pytest.raises(SpikeInputError, match="carry the unit s but time_unit='ms'"):
+        SpikeData(times=(t / 1000.0) * pq.s, units=u, unit_population=MAP, tstop=TSTOP, time_unit="ms")
+    with pytest.raises(SpikeInputError, match="not a time"):
+        SpikeData(times=t * pq.mV, units=u, unit_population=MAP, tstop=TSTOP)
+
+
+def test_predict_takes_spike_data_and_refuses_silent_populations():
+    kern = make_kernels()
+    t, u = poisson()
+    sp = SpikeData(times=t, units=u, unit_population=MAP, tstop=TSTOP)
+    same(predict(kern, sp), predict(kern, population_counts(sp, DT)))
+    only_e = SpikeData(times=t[u < 8], units=u[u < 8], unit_population=MAP, tstop=TSTOP)
+    with pytest.raises(SpikeInputError, match="population I has no spike.*allow_silent=\\['I'\\]"):
+        predict(kern, only_e)
+    with pytest.warns(SpikeWarning, match="population I has no spike"):
+        predict(kern, only_e, allow_silent=["I"])
+
+
+def test_predict_files_takes_spike_data(tmp_path, kern_path):
+    t, u = poisson()
+    ref = text_route(tmp_path, t, u, kern_path)
+    sp = SpikeData(times=t, units=u, unit_population=MAP, tstop=TSTOP)
+    res = predict_files(sp, kern_path, tmp_path / "mem.nc")
+    same(res.dataset(), ref)
+    assert res.attrs["spike_format"] == "memory"
+    assert any("of 8 units spiking" in line for line in res.report)
+    with pytest.raises(ValueError, match="time_unit apply to spike text files"):
+        predict_files(sp, kern_path, tmp_path / "x.nc", time_unit="s")
+    assert not (tmp_path / "x.nc").exists()
+
+
+def test_online_applies_the_same_rules(tmp_path):
+    kern = make_kernels()
+    with pytest.raises(SpikeInputError, match="5.5 is not an integer unit id"):
+        OnlinePredictor(kern, unit_population=MAP).add_spikes([1.0], units=[5.5])
+    with pytest.raises(SpikeInputError, match="not finite"):
+        OnlinePredictor(kern).add_spikes([np.nan], population="E")
+    on = OnlinePredictor(kern, unit_population=MAP)
+    on.add_spikes([0.05, 0.08], units=[1, 9])  # seconds given as numbers
+    with pytest.raises(SpikeInputError, match="look like seconds"):
+        on.advance(100.0)
+    on = OnlinePredictor(kern, unit_population=MAP)
+    on.add_spikes([10.0, 20.0], units=[1, 9])
+    on.add_spikes([10.0], units=[1])  # the recorder read again
+    with pytest.raises(SpikeInputError, match="duplicate spike \\(population E, unit 1, time 10.0 ms\\)"):
+        on.advance(50.0)
+    on = OnlinePredictor(kern, unit_population=MAP)
+    on.add_spikes([10.0, 20.0], units=[1, 9])
+    on.advance(50.0)
+    with pytest.raises(SpikeInputError, match="read again without clearing"):
+        on.add_spikes([10.0], units=[1])
+    out = tmp_path / "silent.nc"
+    with pytest.raises(SpikeInputError, match="population I has no spike"):
+        with OnlinePredictor(kern, output=out) as on:
+            on.add_spikes([10.0, 20.0], population="E")
+            on.advance(50.0)
+            on.close(50.0)
+    assert not out.exists()
+
+
+def test_online_quantity_times_equal_offline():
+    pq = pytest.importorskip("quantities")
+    kern = make_kernels()
+    t, u = poisson()
+    ref = predict(kern, SpikeData(times=t, units=u, unit_population=MAP, tstop=TSTOP), contributions=False)
+    on = OnlinePredictor(kern, unit_population=MAP)
+    for a in np.arange(0.0, TSTOP, 50.0):
+        sel = (t >= a) & (t < a + 50.0)
+        on.add_spikes((t[sel] / 1000.0) * pq.s, units=u[sel])
+        on.advance(a + 50.0)
+    on.close(TSTOP)
+    got = on.dataset()
+    assert np.abs(got["lfp"].values - ref["lfp"].values).max() <= 1e-12 * np.abs(ref["lfp"].values).max()
+
+
+# ---------------------------------------------------------------------------------------------
+# other simulators and formats, made by the real library where installed
+# ---------------------------------------------------------------------------------------------
+
+class Brian2Quantity(np.ndarray):
+    """Stand-in of a Brian2 Quantity of time: values in seconds, ``dim`` printing as 's'."""
+
+    def __new__(cls, seconds):
+        obj = np.asarray(seconds, dtype=float).view(cls)
+        obj.dim = "s"
+        return obj
+
+    def __array_finalize__(self, obj):
+        self.dim = getattr(obj, "dim", "s")
+
+
+class _Group:
+    def __init__(self, start, n):
+        self.start, self._n = start, n
+
+    def __len__(self):
+        return self._n
+
+
+class _Clock:
+    def __init__(self, seconds):
+        self.t = Brian2Quantity(seconds)
+
+
+class Brian2Monitor:
+    """Stand-in of a Brian2 SpikeMonitor of a subgroup P[start:start+n]: t, i, source, clock."""
+
+    def __init__(self, t_ms, i_local, start, n, tstop_ms):
+        self.t = Brian2Quantity(np.asarray(t_ms) / 1000.0)
+        self.i = np.asarray(i_local)
+        self.source = _Group(start, n)
+        self.clock = _Clock(tstop_ms / 1000.0)
+
+
+def test_brian2_monitors_equal_text_route(tmp_path, kern_path):
+    t, u = poisson()
+    ref = text_route(tmp_path, t, u, kern_path)
+    e, i = u < 8, u >= 8
+    mons = {"E": Brian2Monitor(t[e], u[e], 0, 8, TSTOP), "I": Brian2Monitor(t[i], u[i] - 8, 8, 2, TSTOP)}
+    sp = from_brian2(mons)
+    assert sp.tstop == TSTOP and sp.unit_population is not None
+    same(predict_files(sp, kern_path, tmp_path / "b.nc").dataset(), ref)
+    bare = Brian2Monitor(t, u, 0, 10, TSTOP)
+    bare.t = np.asarray(bare.t)  # mon.t_: plain seconds, taken as seconds
+    same(predict_files(from_brian2(bare, populations=MAP), kern_path, tmp_path / "b2.nc").dataset(), ref)
+
+
+def test_neo_equal_text_route(tmp_path, kern_path):
+    neo = pytest.importorskip("neo")
+    pq = pytest.importorskip("quantities")
+    t, u = poisson()
+    ref = text_route(tmp_path, t, u, kern_path)
+    trains = [neo.SpikeTrain(np.sort(t[u == k]) / 1000.0 * pq.s, t_stop=TSTOP / 1000.0 * pq.s, source_id=k,
+                             source_population="E" if k < 8 else "I") for k in range(10)]
+    seg = neo.Segment()
+    seg.spiketrains.extend(trains)
+    block = neo.Block()
+    block.segments.append(seg)
+    for obj in (trains, seg, block):
+        sp = from_neo(obj)
+        assert sp.tstop == TSTOP
+        same(predict_files(sp, kern_path, tmp_path / "n.nc").dataset(), ref)
+        (tmp_path / "n.nc").unlink()
+    block.segments.append(neo.Segment())
+    with pytest.raises(SpikeInputError, match="Block with 2 segments"):
+        from_neo(block)
+
+
+def test_sonata_equal_text_route(tmp_path, kern_path):
+    h5py = pytest.importorskip("h5py")
+    t, u = poisson()
+    ref = text_route(tmp_path, t, u, kern_path)
+    f = tmp_path / "spikes.h5"
+    order = np.argsort(t, kind="stable")
+    with h5py.File(f, "w") as h:
+        g = h.create_group("spikes/internal")
+        g.attrs["sorting"] = "by_time"
+        g.create_dataset("timestamps", data=t[order] / 1000.0).attrs["units"] = "s"
+        g.create_dataset("node_ids", data=u[order].astype(np.uint64))
+    m = tmp_path / "map.txt"
+    sp = read_sonata(f, populations=str(m), tstop=TSTOP)
+    assert sp.attrs["sorting"] == "internal: by_time"
+    same(predict_files(sp, kern_path, tmp_path / "s.nc").dataset(), ref)
+    # the path itself, as the command line gives it
+    res = predict_files([str(f)], kern_path, tmp_path / "s2.nc", populations=str(m), tstop=TSTOP)
+    same(res.dataset(), ref)
+    assert res.attrs["spike_format"] == "sonata"
+    with pytest.raises(SpikeInputError, match="not in the unit->population map"):
+        read_sonata(f, populations={"E": [0, 7]}, tstop=TSTOP)
+    # two node populations E and I, times in ms stated
+    f2 = tmp_path / "two.h5"
+    with h5py.File(f2, "w") as h:
+        for name, sel, off in (("E", u < 8, 0), ("I", u >= 8, 8)):
+            g = h.create_group(f"spikes/{name}")
+            g.create_dataset("timestamps", data=t[sel]).attrs["units"] = "ms"
+            g.create_dataset("node_ids", data=u[sel] - off)
+    sp2 = read_sonata(f2, tstop=TSTOP)
+    assert sp2.populations == ["E", "I"]
+    assert (population_counts(sp2, DT).values == population_counts(sp, DT).values).all()
+
+
+def test_nwb_equal_text_route(tmp_path, kern_path):
+    pynwb = pytest.importorskip("pynwb")
+    from datetime import datetime, timezone
+    t, u = poisson()
+    ref = text_route(tmp_path, t, u, kern_path)
+    nwb = pynwb.NWBFile(session_description="lfpk test", identifier="issue24",
+                        session_start_time=datetime(2026, 12, 4, tzinfo=timezone.utc))
+    nwb.add_unit_column(name="population", description="population of the unit")
+    for k in range(10):
+        nwb.add_unit(id=k, spike_times=np.sort(t[u == k]) / 1000.0, population="E" if k < 8 else "I")
+    f = tmp_path / "units.nwb"
+    with pynwb.NWBHDF5IO(str(f), "w") as io:
+        io.write(nwb)
+    sp = read_nwb(f, tstop=TSTOP)
+    same(predict_files(sp, kern_path, tmp_path / "w.nc").dataset(), ref)
+    res = predict_files([str(f)], kern_path, tmp_path / "w2.nc", tstop=TSTOP)
+    same(res.dataset(), ref)
+    with pytest.raises(SpikeInputError, match="no column 'pop'"):
+        read_nwb(f, tstop=TSTOP, population_column="pop")
+
+
+NEST_SCRIPT = r"""
+import json, sys
+import numpy as np
+import nest
+nest.set_verbosity("M_ERROR")
+nest.ResetKernel()
+nest.resolution = 0.125
+e = nest.Create("poisson_generator", params={"rate": 40.0})
+E = nest.Create("parrot_neuron", 8)
+I = nest.Create("parrot_neuron", 2)
+nest.Connect(e, E + I)
+recE = nest.Create("spike_recorder")
+recI = nest.Create("spike_recorder")
+nest.Connect(E, recE)
+nest.Connect(I, recI)
+nest.Simulate(200.0)
+from lfpk.engines.spikes.formats import from_nest
+a = from_nest({"E": recE, "I": recI}, tstop=nest.biological_time)
+b = from_nest([recE, recI], populations={"E": E, "I": I}, tstop=nest.biological_time)
+ev = [recE.events, recI.events]
+out = {"n": a.n_spikes, "same": bool((a.times == b.times).all() and (a.units == b.units).all()),
+       "sizes": [b.unit_population.size("E"), b.unit_population.size("I")],
+       "t": np.concatenate([x["times"] for x in ev]).tolist(),
+       "u": np.concatenate([x["senders"] for x in ev]).tolist(), "first": int(E[0].global_id)}
+print(json.dumps(out))
+"""
+
+
+def test_nest_recorders_equal_text_route(tmp_path, kern_path):
+    pytest.importorskip("nest")
+    run = subprocess.run([sys.executable, "-c", NEST_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = __import__("json").loads(run.stdout.strip().splitlines()[-1])
+    assert out["n"] > 50 and out["same"] and out["sizes"] == [8, 2]
+    t, u = np.array(out["t"]), np.array(out["u"]) - out["first"]  # node ids -> 0..9
+    ref = text_route(tmp_path, t, u, kern_path)
+    sp = from_nest({"E": {"senders": u[u < 8], "times": t[u < 8]}, "I": {"senders": u[u >= 8], "times": t[u >= 8]}},
+                   populations=MAP, tstop=TSTOP)
+    same(predict_files(sp, kern_path, tmp_path / "nest.nc").dataset(), ref)
