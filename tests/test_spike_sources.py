@@ -347,3 +347,56 @@ def test_nest_recorders_equal_text_route(tmp_path, kern_path):
     sp = from_nest({"E": {"senders": u[u < 8], "times": t[u < 8]}, "I": {"senders": u[u >= 8], "times": t[u >= 8]}},
                    populations=MAP, tstop=TSTOP)
     same(predict_files(sp, kern_path, tmp_path / "nest.nc").dataset(), ref)
+
+
+# ---------------------------------------------------------------------------------------------
+# inconsistent inputs that passed before
+# ---------------------------------------------------------------------------------------------
+
+def lfpk_cli(*args):
+    run = subprocess.run([sys.executable, "-m", "lfpk", *map(str, args)], capture_output=True, text=True, timeout=120)
+    return run.returncode, run.stderr
+
+
+def test_missing_nest_thread_file_refused(tmp_path, kern_path):
+    head = "# NEST version: 3.10.0\n# RecordingBackendASCII version: 2\nsender\ttime_ms\n"
+    for vp in (0, 1, 3):  # vp 2's file is gone
+        (tmp_path / f"brunel-E-101-{vp}.dat").write_text(head + f"{vp + 1}\t{10.0 + vp}\n")
+    code, err = lfpk_cli("predict", "--spikes", f"E={tmp_path}/brunel-E-101-*.dat", "--tstop", TSTOP,
+                         "--kernels", kern_path, "--output", tmp_path / "p.nc", "--allow-silent", "I")
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "brunel-E-101-<vp>.dat: NEST per-thread file(s) of virtual process 2 missing (given: 0, 1, 3)" in err
+    assert not (tmp_path / "p.nc").exists()
+    (tmp_path / "brunel-E-101-2.dat").write_text(head + "3\t12.0\n")
+    sp = read_spikes(f"E={tmp_path}/brunel-E-101-*.dat", tstop=TSTOP)
+    assert sp.n_spikes == 4
+    # the same names without NEST's header are not NEST's files: left alone
+    (tmp_path / "other").mkdir()
+    for k in (0, 2):
+        (tmp_path / "other" / f"run-2026-{k}.csv").write_text(f"unit,time_ms\n{k},{5.0 + k}\n")
+    assert read_spikes(f"E={tmp_path}/other", tstop=TSTOP).n_spikes == 2
+
+
+def test_kernel_configuration_of_other_sizes_refused(tmp_path, repo):
+    from lfpk.engines.prediction.predict import KernelFactory
+    t, u = poisson()
+    factory = KernelFactory(compute=lambda rates: make_kernels(), dt=DT, presynaptic=["E", "I"],
+                            sizes={"E": 80, "I": 2}, source="other.yaml")
+    sp = SpikeData(times=t, units=u, unit_population=MAP, tstop=TSTOP)
+    with pytest.raises(ValueError, match="population E has 8 units in the spikes' unit map .* but 80 in the kernel "
+                                         "configuration other.yaml"):
+        predict_files(sp, factory, tmp_path / "p.nc")
+    labelled = SpikeData(times=t, units=u, populations=["E", "I"], population_index=(u >= 8).astype(int), tstop=TSTOP)
+    factory.sizes = {"E": 4, "I": 2}
+    with pytest.raises(ValueError, match="population E has 8 spiking units but 4 units in the kernel configuration"):
+        predict_files(labelled, factory, tmp_path / "p.nc")
+    assert not (tmp_path / "p.nc").exists()
+    # the command line: a unit map of 8192 E for the laptop configuration (1024 E), refused before any kernel
+    f = tmp_path / "s.csv"
+    f.write_text("unit,time_ms\n" + "".join(f"{k},{1.0 + k}\n" for k in range(0, 9000, 50)))
+    m = tmp_path / "m.txt"
+    m.write_text("E: 0-8191\nI: 8192-9215\n")
+    code, err = lfpk_cli("predict", "--spikes", f, "--populations", m, "--tstop", 10000, "--kernel-config",
+                         repo / "config" / "config.yaml", "--output", tmp_path / "c.nc")
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "population E has 8192 units in the spikes' unit map" in err and "but 1024 in the kernel" in err

@@ -456,6 +456,30 @@ def count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit_given):
     return counts, [str(x.message) for x in w]
 
 
+def check_factory_sizes(kern, counts):
+    """Refuse a kernel configuration whose population sizes are not the spikes' network's: the
+    rates would be measured against the wrong sizes and the g_eff kernels computed for a different
+    network. ``counts`` is a recording (before reading: its unit map's sizes) or its
+    :class:`~lfpk.engines.spikes.counting.SpikeCounts` (after: also more spiking units than the
+    configuration's size)."""
+    for p in kern.pres:
+        want = int(kern.factory.sizes[p])
+        if hasattr(counts, "stats"):
+            s = counts.stats[p]
+            have, origin, spiking = s.size, s.size_source, s.n_units
+        else:
+            have, origin = counts.population_size(p)
+            spiking = None
+        if have is not None and have != want:
+            raise ValueError(f"population {p} has {have} units in the spikes' {origin} but {want} in the kernel "
+                             f"configuration {kern.source}; expected the configuration to describe the spiking network "
+                             f"(set populations.{p}.size to {have}, or give the right unit map)")
+        if spiking is not None and spiking > want:
+            raise ValueError(f"population {p} has {spiking} spiking units but {want} units in the kernel configuration "
+                             f"{kern.source}; expected the configuration to describe the spiking network (set "
+                             f"populations.{p}.size)")
+
+
 def kernels_at_measured_rates(kern, counts, window=None):
     """Compute the kernels of ``kern.factory`` at the measured rates (1/s, spikes over the
     factory's population size x the analysed ``window`` ``(start, stop)`` ms, default the whole
@@ -467,18 +491,15 @@ def kernels_at_measured_rates(kern, counts, window=None):
     source : str
         Provenance, naming the rates.
     caught : list of str
-        Warnings: population sizes of the unit map that differ from the kernels'.
+        Warnings (none: population sizes that differ from the kernels' are refused,
+        :func:`check_factory_sizes`).
     """
     pres, sizes = kern.pres, {p: int(kern.factory.sizes[p]) for p in kern.pres}
     window = window or (0.0, float(counts.tstop))
     rates = measured_rates(counts, window, sizes)
     measured = {p: rates[p] for p in pres}
     caught = []
-    for p in pres:
-        n_map = counts.stats[p].size
-        if n_map is not None and n_map != sizes[p]:
-            caught.append(f"population {p} has {n_map} units in the spikes' unit map but {sizes[p]} in the kernel "
-                          f"configuration {kern.source}; the kernels must describe the spiking network")
+    check_factory_sizes(kern, counts)
     data = kern.factory(measured)
     source = f"{kern.source} (kernels computed at the measured rates " + ", ".join(
         f"{p} {r:.4g} /s" for p, r in measured.items()) + f" {window_text(window)})"
@@ -607,6 +628,8 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     rec = open_recording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets, chunk_rows)
     check_populations(rec, kern, populations if populations is not None and not isinstance(populations, dict)
                       else spikes)
+    if kern.factory is not None:
+        check_factory_sizes(kern, rec)  # the unit map's sizes, before anything is read
     counts, caught = count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit is not None)
     # rates over the window the kernels' rates come from: after the transient the spike files state
     window = analysed_window(counts, spikes_transient(rec))

@@ -153,7 +153,48 @@ def expand_sources(specs, unit_offsets=None) -> list[SpikeSource]:
                                   f"(labelled: {sorted(labels) or 'none'})")
     if not out:
         raise SpikeInputError("no spike file given")
+    check_nest_threads(out)
     return out
+
+
+_NEST_FILE = re.compile(r"^(?P<label>.+)-(?P<id>\d+)-(?P<vp>\d+)\.(?P<ext>dat|gdf|txt|csv)$")
+
+
+def _is_nest_file(path):
+    """True when the file starts as NEST 3's ASCII recorders write (``# NEST version``)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(64).lstrip(b"\xef\xbb\xbf").startswith(b"# NEST version")
+    except OSError:
+        return False
+
+
+def check_nest_threads(sources):
+    """Refuse a recording of NEST per-thread files with one missing.
+
+    NEST 3 writes ``<label>-<recorder id>-<virtual process>.dat``, one file per virtual process
+    (thread x MPI rank), numbered from 0; each holds the spikes of the neurons on that process. A
+    file missing from the middle or the start (``-0``, ``-1``, ``-3``: ``-2`` is gone) means a
+    prediction from part of the spikes. Only files that start with NEST's ``# NEST version`` header
+    are grouped, so other names with two numbers are left alone. (A missing last file cannot be
+    seen from the names.)
+    """
+    groups = {}
+    for src in sources:
+        m = _NEST_FILE.match(src.path.name)
+        if m and _is_nest_file(src.path):
+            key = (src.path.parent, m.group("label"), m.group("id"), m.group("ext"))
+            groups.setdefault(key, set()).add(int(m.group("vp")))
+    for (folder, label, rid, ext), vps in groups.items():
+        missing = sorted(set(range(max(vps) + 1)) - vps)
+        if missing:
+            name = folder / f"{label}-{rid}-<vp>.{ext}"
+            shown = ", ".join(str(v) for v in missing[:8]) + (" ..." if len(missing) > 8 else "")
+            have = ", ".join(str(v) for v in sorted(vps)[:8]) + (" ..." if len(vps) > 8 else "")
+            raise SpikeInputError(
+                f"{name}: NEST per-thread file(s) of virtual process {shown} missing (given: {have}); NEST writes one "
+                f"file per virtual process numbered from 0, each with the spikes of its neurons: expected all of "
+                f"0..{max(vps)} (a missing file leaves its neurons' spikes out)")
 
 
 def _spike_suffix(f):
