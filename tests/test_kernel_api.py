@@ -156,3 +156,92 @@ def json_of(text):
     import json
 
     return json.loads(text)
+
+
+# -- 3. overlays merge connections by (pre, post) ----------------------------------------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
+
+from lfpk.api.config import ConfigError, read_config_file  # noqa: E402
+
+LFPK = Path(sys.executable).parent / "lfpk"
+
+
+def _overlay(tmp_path, text, name="over.yaml", base=None):
+    path = tmp_path / name
+    path.write_text(f"extends: {base}\n" + text)
+    return path
+
+
+def _pairs(cfg):
+    return [(c["pre"], c["post"]) for c in cfg["connections"]]
+
+
+def test_overlay_changes_one_connection_by_pre_post(repo, tmp_path, laptop):
+    base = repo / "config" / "config.yaml"
+    path = _overlay(tmp_path, "connections:\n  - {pre: I, post: E, synapse: {weight: 0.009, weight_sd: null}}\n",
+                    base=base)
+    cfg = load_config(path)
+    assert _pairs(cfg) == _pairs(laptop)  # order kept
+    for c, c0 in zip(cfg["connections"], laptop["connections"]):
+        if (c["pre"], c["post"]) == ("I", "E"):
+            assert c["synapse"]["weight"] == 0.009 and "weight_sd" not in c["synapse"]
+            assert {k: v for k, v in c.items() if k != "synapse"} == {k: v for k, v in c0.items() if k != "synapse"}
+            assert c["synapse"]["tau2"] == c0["synapse"]["tau2"]
+        else:
+            assert c == c0
+
+
+def test_overlay_appends_new_pairs_and_removes_with_remove_true(repo, tmp_path, laptop):
+    base = repo / "config" / "config.yaml"
+    removed = load_config(_overlay(tmp_path, "connections:\n  - {pre: E, post: E, remove: true}\n"
+                                   "pointnet:\n  connections:\n    - {pre: E, post: E, remove: true}\n"
+                                   "scans: null\n", base=base))  # (J scans need E -> E)
+    assert _pairs(removed) == [p for p in _pairs(laptop) if p != ("E", "E")]
+    assert _pairs(removed["pointnet"]) == _pairs(removed)
+    # a file without E -> E, overlaid with it: the connection is appended after the base's
+    three = tmp_path / "three.yaml"
+    three.write_text(yaml.safe_dump(removed))
+    ee = next(c for c in laptop["connections"] if (c["pre"], c["post"]) == ("E", "E"))
+    pee = next(c for c in laptop["pointnet"]["connections"] if (c["pre"], c["post"]) == ("E", "E"))
+    back = load_config(_overlay(tmp_path, "connections:\n  - " + yaml.safe_dump(ee, default_flow_style=True)
+                                + "pointnet:\n  connections:\n    - " + yaml.safe_dump(pee, default_flow_style=True),
+                                name="back.yaml", base=three))
+    assert _pairs(back) == _pairs(removed) + [("E", "E")]
+    assert back["connections"][-1] == ee and back["pointnet"]["connections"][-1] == pee
+    # config/paper.yaml restates every connection: the same as its list
+    paper = load_config(repo / "config" / "paper.yaml")
+    raw = yaml.safe_load((repo / "config" / "paper.yaml").read_text())
+    assert paper["connections"] == raw["connections"]
+
+
+@pytest.mark.parametrize("entries, message", [
+    ("  - {pre: I, post: E, probability: 0.1}\n  - {pre: I, post: E, probability: 0.2}\n", "I -> E is named twice"),
+    ("  - {pre: E, post: X, remove: true}\n", "cannot remove E -> X: the base has no such entry"),
+    ("  - {pre: E, post: E, remove: true, probability: 0.1}\n", "remove: true removes E -> E and takes only pre and post"),
+])
+def test_overlay_connection_errors_are_one_line(repo, tmp_path, entries, message):
+    path = _overlay(tmp_path, "connections:\n" + entries, base=repo / "config" / "config.yaml")
+    with pytest.raises(ConfigError, match=message):
+        read_config_file(path)
+    proc = subprocess.run([str(LFPK), "validate-config", str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and message in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_network_run_changes_one_connection(repo, tmp_path, laptop):
+    """A network.runs entry lays its connections by (pre, post) too: one weight, not the list."""
+    path = _overlay(tmp_path, "network:\n  runs:\n    strongIE:\n      connections:\n"
+                              "        - {pre: I, post: E, synapse: {weight: 0.006}}\n",
+                    base=repo / "config" / "config.yaml")
+    cfg = load_config(path)
+    from lfpk.study.runs import deep_merge, run_overlay
+
+    merged = deep_merge(cfg, run_overlay(cfg, "strongIE"))
+    assert _pairs(merged) == _pairs(laptop)
+    assert [c["synapse"]["weight"] for c in merged["connections"] if c["pre"] == "I" and c["post"] == "E"] == [0.006]

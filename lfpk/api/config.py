@@ -3,8 +3,10 @@
 
 A configuration file describes the whole study, or states the file it overlays with ``extends:``
 (a path relative to the extending file). :func:`load_config` resolves the chain: mappings merge key
-by key, any other value (numbers, strings, lists such as ``connections``) replaces the base's, and
-``null`` removes a key of the base. The result, and nothing else, is validated and run.
+by key, ``connections`` merge entry by entry by their (pre, post) (a new pair is appended, ``{pre,
+post, remove: true}`` removes one; :func:`lfpk.study.runs.merge_keyed_list`), any other value
+(numbers, strings, other lists) replaces the base's, and ``null`` removes a key of the base. The
+result, and nothing else, is validated and run.
 
 The JSON schema (``lfpk/schemas/config.schema.yaml``, also reachable as
 ``workflow/schemas/config.schema.yaml``) describes every key; :func:`validate_config` applies it and
@@ -205,7 +207,11 @@ def _run_errors(cfg) -> list[str]:
         if problem:
             errors.append(f"{where}: {problem}")
             continue
-        merged = deep_merge(cfg, over)
+        try:
+            merged = deep_merge(cfg, over)
+        except ValueError as exc:
+            errors.append(f"{where}: {exc}")
+            continue
         try:
             validate_config(merged, runs=False)
         except ConfigError as exc:
@@ -447,7 +453,11 @@ def read_config_file(path, _chain=()) -> dict:
     chain = (*_chain, str(path))
     if str(base_path) in {str(Path(c).resolve()) for c in chain}:
         raise ConfigError(f"{path}: {EXTENDS}: {base} closes a cycle ({' -> '.join(chain)} -> {base_path})")
-    return deep_merge(read_config_file(base_path, chain), data)
+    base_cfg = read_config_file(base_path, chain)
+    try:
+        return deep_merge(base_cfg, data)
+    except ValueError as exc:  # a list of connections that cannot be laid over the base's
+        raise ConfigError(f"{path}: {exc} (overlaying {base_path})") from None
 
 
 def load_config(path) -> dict:
@@ -489,8 +499,11 @@ def load_study_config(configfiles, overrides=None, default="config/config.yaml")
     cfg = read_config_file(path)
     source = str(path)
     if overrides:
-        cfg = deep_merge(cfg, dict(overrides))
         source += " with --config " + " ".join(f"{k}={v}" for k, v in dict(overrides).items())
+        try:
+            cfg = deep_merge(cfg, dict(overrides))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
     try:
         return validate_config(cfg), source
     except ConfigError as exc:

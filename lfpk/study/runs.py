@@ -28,9 +28,69 @@ RESERVED_RUNS = (DEFAULT_RUN, CONFIG_RUN)
 RUN_FIXED_KEYS = ("study", "scans", "network", "figures")
 
 
+#: Lists merged entry by entry, by these keys of their entries (``connections`` at any level: the
+#: model's and ``pointnet.connections``)
+KEYED_LISTS = {"connections": ("pre", "post")}
+#: Key of an overlay's list entry that removes the base's entry of the same key
+REMOVE = "remove"
+
+
+def _keyed(entries, keys):
+    """Whether every entry of ``entries`` is a mapping holding ``keys``."""
+    return isinstance(entries, list) and all(isinstance(e, dict) and all(k in e for k in keys) for e in entries)
+
+
+def merge_keyed_list(base, over, keys, where="connections"):
+    """Entries of ``over`` laid over the list ``base`` by their ``keys`` (e.g. (pre, post)).
+
+    An entry whose key is in ``base`` is merged into that entry (:func:`deep_merge`: its mappings
+    key by key, ``null`` removes one of its keys), an entry with a new key is appended (in
+    ``over``'s order), and an entry ``{pre: ..., post: ..., remove: true}`` removes the base's
+    entry. The base's order is kept.
+
+    Raises
+    ------
+    ValueError
+        A key twice in ``over``, ``remove`` other than ``true``, with other keys, or of an entry
+        ``base`` does not have.
+
+    Examples
+    --------
+    >>> base = [{"pre": "E", "post": "E", "w": 1}, {"pre": "I", "post": "E", "w": 2}]
+    >>> merge_keyed_list(base, [{"pre": "I", "post": "E", "w": 3}, {"pre": "E", "post": "I", "w": 4}],
+    ...                  ("pre", "post"))
+    [{'pre': 'E', 'post': 'E', 'w': 1}, {'pre': 'I', 'post': 'E', 'w': 3}, {'pre': 'E', 'post': 'I', 'w': 4}]
+    >>> merge_keyed_list(base, [{"pre": "E", "post": "E", "remove": True}], ("pre", "post"))
+    [{'pre': 'I', 'post': 'E', 'w': 2}]
+    """
+    out = [dict(e) for e in base]
+    index = {tuple(e[k] for k in keys): i for i, e in enumerate(out)}
+    seen, removed = set(), set()
+    for j, entry in enumerate(over):
+        key = tuple(entry[k] for k in keys)
+        name = " -> ".join(map(str, key)) if keys == ("pre", "post") else repr(key)
+        if key in seen:
+            raise ValueError(f"{where}[{j}]: {name} is named twice in the overlay; state each once")
+        seen.add(key)
+        if REMOVE in entry:
+            if entry[REMOVE] is not True or set(entry) - {*keys, REMOVE}:
+                raise ValueError(f"{where}[{j}]: remove: true removes {name} and takes only "
+                                 f"{' and '.join(keys)}; got {entry!r}")
+            if key not in index:
+                raise ValueError(f"{where}[{j}]: cannot remove {name}: the base has no such entry")
+            removed.add(index[key])
+        elif key in index:
+            out[index[key]] = deep_merge(out[index[key]], entry)
+        else:
+            index[key] = len(out)
+            out.append(copy.deepcopy(entry))
+    return [e for i, e in enumerate(out) if i not in removed]
+
+
 def deep_merge(base, over):
     """``over`` laid over ``base``: mappings merge key by key, other values replace, ``None``
-    removes the key.
+    removes the key; a list of connections (key ``connections``, every entry with ``pre`` and
+    ``post`` in both) merges entry by entry by (pre, post) (:func:`merge_keyed_list`).
 
     Parameters
     ----------
@@ -42,6 +102,11 @@ def deep_merge(base, over):
     dict
         A new mapping (values taken from ``over`` are deep copies).
 
+    Raises
+    ------
+    ValueError
+        A list of connections that cannot be merged (:func:`merge_keyed_list`).
+
     Examples
     --------
     >>> deep_merge({"a": {"x": 1, "y": 2}, "b": 3}, {"a": {"y": 5}, "b": None})
@@ -49,10 +114,13 @@ def deep_merge(base, over):
     """
     out = dict(base)
     for k, v in over.items():
+        keys = KEYED_LISTS.get(k)
         if v is None:
             out.pop(k, None)
         elif isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = deep_merge(out[k], v)
+        elif keys and _keyed(v, keys) and _keyed(out.get(k), keys):
+            out[k] = merge_keyed_list(out[k], v, keys, where=k)
         else:
             out[k] = copy.deepcopy(v)
     return out
