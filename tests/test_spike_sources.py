@@ -400,3 +400,24 @@ def test_kernel_configuration_of_other_sizes_refused(tmp_path, repo):
                          repo / "config" / "config.yaml", "--output", tmp_path / "c.nc")
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "population E has 8192 units in the spikes' unit map" in err and "but 1024 in the kernel" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# the documented examples run as written (docs/examples/spikes/)
+# ---------------------------------------------------------------------------------------------
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "examples" / "spikes"
+
+
+@pytest.mark.parametrize("name, needs, expect", [
+    ("nest_online.py", "nest", "online prediction: 2001 samples to 500 ms"),
+    ("offline_files.py", "nest", "files and memory agree to 0.0e+00"),
+    ("brian2_online.py", "brian2", "Brian2 online prediction written"),
+])
+def test_examples_run_as_written(tmp_path, kern_path, name, needs, expect):
+    """Each example with small kernels and 500 ms (brian2 needs numpy < 2.4: skipped where absent)."""
+    pytest.importorskip(needs)
+    run = subprocess.run([sys.executable, str(EXAMPLES / name), kern_path, "500"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert expect in run.stdout, run.stdout

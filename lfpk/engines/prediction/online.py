@@ -1,23 +1,28 @@
 """Predictions while a simulation runs: spikes fed chunk by chunk (NEST ``nest.Run`` steps, Brian2
 network operations), signals out as soon as their time is complete.
 
-Example (NEST 3, spikes of two populations recorded to memory, predicted every 100 ms)::
+Example (NEST 3.10; the whole runnable file is ``docs/examples/spikes/nest_online.py``, run by the
+test suite; Brian2: ``docs/examples/spikes/brian2_online.py``)::
 
     import nest
     import lfpk
 
     kernels = lfpk.compute_kernels("my_network.yaml")          # or lfpk.read_dataset("kernels.nc")
-    with lfpk.OnlinePredictor(kernels, output="prediction.nc", decimate=16) as online:
-        nest.Prepare()
-        for step in range(20):
-            nest.Run(100.0)
-            for pop, rec in (("E", rec_E), ("I", rec_I)):
+    # ... create the network; recorders = {"E": spike_recorder of E, "I": spike_recorder of I}
+    units = {"E": [E[0].global_id, E[-1].global_id], "I": [I[0].global_id, I[-1].global_id]}
+    with lfpk.OnlinePredictor(kernels, output="prediction.nc", keep=False, unit_population=units) as online:
+        while nest.biological_time < tstop:
+            nest.Simulate(100.0)                                # not inside nest.RunManager(): NEST 3.10
+            for rec in recorders.values():                      # refuses n_events = 0 there
                 ev = rec.events
-                online.add_spikes(ev["times"], population=pop)
+                online.add_spikes(ev["times"], units=ev["senders"])
                 rec.n_events = 0                                # clear the recorder's memory
             out = online.advance(nest.biological_time)          # new samples: out["signals"]["lfp"] ...
-        nest.Cleanup()
+        online.close(tstop)
     # prediction.nc now holds the whole prediction (identical to `lfpk predict` on the same spikes)
+
+``keep=False`` keeps no sample in memory (the default ``keep=True`` keeps every sample for
+:meth:`OnlinePredictor.dataset`: memory grows with the run); the file is written as it goes.
 
 Spikes are binned with the offline rule (bin ``floor(t / dt + 1e-6)``, :mod:`lfpk.engines.spikes.counting`).
 :meth:`OnlinePredictor.advance` declares that every spike before ``t`` was given; bins that end at or
