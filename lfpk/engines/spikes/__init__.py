@@ -9,7 +9,12 @@ Modules:
 * :mod:`lfpk.engines.spikes.recording` -- :class:`SpikeRecording`: all files of one recording as validated
   chunks (population, unit, time in ms);
 * :mod:`lfpk.engines.spikes.counting` -- :func:`count_recording`: counts per population and bin with bounded
-  memory, duplicate detection, the per-population report and the checks before a prediction.
+  memory, duplicate detection, the per-population report and the checks before a prediction;
+* :mod:`lfpk.engines.spikes.checks` -- the rules every spike passes, from a file or from memory (times,
+  units carried by arrays, seconds read as ms, ids, duplicates, silent populations), written once;
+* :mod:`lfpk.engines.spikes.formats` -- SONATA, NWB, Neo, NEST recorders, Brian2 monitors -> :class:`SpikeData`;
+* :mod:`lfpk.engines.spikes.memory` -- :class:`~lfpk.engines.spikes.memory.MemoryRecording`: a ``SpikeData``
+  read like spike files (what ``predict_files`` streams).
 
 This module's :func:`read_spikes` returns every spike in memory (:class:`SpikeData`, sorted by
 time); :func:`population_counts` bins it. Every failure is a :class:`SpikeInputError` (a
