@@ -18,6 +18,7 @@ from lfpk.engines.prediction.online import OnlinePredictor
 from lfpk.engines.prediction.predict import predict, predict_files
 from lfpk.engines.spikes import SpikeData, SpikeInputError, SpikeWarning, population_counts, read_spikes
 from lfpk.engines.spikes.formats import from_brian2, from_neo, from_nest, read_nwb, read_sonata
+from lfpk.base.io import read_dataset
 from tests.test_predict import make_kernels
 
 # the test kernels were made for 1 /s: the rate warning is not what these tests are about
@@ -273,6 +274,11 @@ def test_sonata_equal_text_route(tmp_path, kern_path):
     res = predict_files([str(f)], kern_path, tmp_path / "s2.nc", populations=str(m), tstop=TSTOP)
     same(res.dataset(), ref)
     assert res.attrs["spike_format"] == "sonata"
+    # and on the command line (no CLI change needed: predict_files reads .h5/.nwb paths)
+    code, err = lfpk_cli("predict", "--spikes", f, "--populations", m, "--tstop", TSTOP, "--kernels", kern_path,
+                         "--output", tmp_path / "s3.nc")
+    assert code == 0, err
+    same(read_dataset(tmp_path / "s3.nc"), ref)
     with pytest.raises(SpikeInputError, match="not in the unit->population map"):
         read_sonata(f, populations={"E": [0, 7]}, tstop=TSTOP)
     # two node populations E and I, times in ms stated

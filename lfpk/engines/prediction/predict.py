@@ -425,13 +425,11 @@ def open_recording(spikes, populations=None, tstop=None, time_unit=None, nest_re
     :func:`lfpk.engines.spikes.formats.read_any` (a :class:`MemoryRecording`), else spike files
     (:class:`lfpk.engines.spikes.SpikeRecording`, streamed)."""
     rows = chunk_rows or CHUNK_ROWS
-    if not isinstance(spikes, SpikeData):
-        spikes = read_any(spikes, populations, tstop=tstop, time_unit=time_unit) if is_format_file(spikes) \
-            else spikes
+    if not isinstance(spikes, SpikeData) and is_format_file(spikes):  # SONATA, NWB: the reader takes the options
+        return MemoryRecording(read_any(spikes, populations, tstop=tstop, time_unit=time_unit), tstop, rows)
     if isinstance(spikes, SpikeData):
-        given = {"time_unit": time_unit, "nest_resolution": nest_resolution, "unit_offsets": unit_offsets}
-        if not is_format_file(spikes.attrs.get("spike_file")):
-            given["populations"] = populations
+        given = {"populations": populations, "time_unit": time_unit, "nest_resolution": nest_resolution,
+                 "unit_offsets": unit_offsets}
         extra = [k for k, v in given.items() if v is not None]
         if extra:
             raise ValueError(f"{spikes.source}: {', '.join(extra)} apply to spike text files; these spikes carry "
