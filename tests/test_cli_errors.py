@@ -269,6 +269,45 @@ def test_predict_interrupted_while_writing_leaves_nothing_and_does_not_hang(file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.csv", "spikes.csv"]
 
 
+#: What NEURON prints on stderr whenever it starts without a display (not an error).
+NEURON_START = ("Warning: no DISPLAY environment variable.", "--No graphics will be displayed.")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_network_interrupted_while_simulating_prints_one_line(files, tmp_path, signum):
+    """Ctrl-C / SIGTERM while NEURON integrates: exit 130 / 143 and the command's one line, without
+    a Python traceback or NEURON's hoc error (the step callback used to raise into NEURON), and no
+    output left (the output folder stays, empty). The log goes to the console (stderr), as when a
+    user runs the command: with --log the traceback went to the log file."""
+    import threading
+
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.Popen([str(BIN / "lfpk"), "network", "--config", str(files["config"]), "--outdir", "gt",
+                             "--population-sizes", "E=16,I=4", "--tstop", "20000", "--transient", "20"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines, integrating = [], threading.Event()
+
+    def read():
+        for line in proc.stderr:
+            lines.append(line.rstrip("\n"))
+            if " INFO: simulated " in line:  # the first progress report: NEURON integrates
+                integrating.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert integrating.wait(120) and proc.poll() is None, "the network did not run long enough\n" + "\n".join(lines)
+    proc.send_signal(signum)
+    proc.wait(timeout=60)
+    reader.join(10)
+    err = "\n".join(lines)
+    assert proc.returncode == 128 + signum, err
+    assert [line for line in lines if " INFO: " not in line and line not in NEURON_START] == [
+        f"lfpk network: interrupted ({signal.Signals(signum).name}); outputs being written were removed"], err
+    assert "Traceback" not in err and "NEURON:" not in err and "near line" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt"]
+    assert list((tmp_path / "gt").iterdir()) == []  # no output, no hidden temporary
+
+
 @pytest.mark.parametrize("item", ["E", "=5", "E=fast"])
 def test_name_value_options_share_one_parser(item):
     """--rate, --unit-offset and the network's --population-sizes read NAME=VALUE alike: one

@@ -91,12 +91,14 @@ class Runner:
             if self._failure is None:
                 self._gather(self._step)
         except BaseException as exc:
-            # NEURON would report an exception as an error of its own (a single process) or abort
-            # every rank without clean-up (MPI): keep it, and under MPI carry on without recording
-            # until all ranks stop together at the next vote
+            # An exception raised out of this callback would make NEURON print its traceback and
+            # a hoc error ("extra_scatter_gather runtime error") before psolve fails (a single
+            # process), or abort every rank without clean-up (MPI): keep it instead, and stop
+            # psolve at the end of this step (a single process) or carry on without recording
+            # until all ranks stop together at the next vote (MPI); _psolve raises it.
             self._failure = exc
             if self.nhost == 1:
-                raise
+                self.h.stoprun = 1
 
     def _stop_vote(self):
         """Whether any rank failed or was interrupted (a collective every :attr:`block` steps, at
@@ -115,7 +117,9 @@ class Runner:
         so they interrupt the run within one time step (MPI: within :attr:`block` steps, when
         all ranks agree to stop, :meth:`_stop_vote`) and never inside NEURON's or the netCDF
         library's C code. Under MPI the ranks without a failure of their own raise
-        :class:`lfpk.base.errors.Stopped` (rank 0 removes its temporary outputs either way).
+        :class:`lfpk.base.errors.Stopped` (rank 0 removes its temporary outputs either way). The
+        callback never raises into NEURON (:meth:`_step_callback`), so nothing but the command's
+        own line is printed.
         """
         try:
             with deferred_signals():
