@@ -427,3 +427,22 @@ def test_examples_run_as_written(tmp_path, kern_path, name, needs, expect):
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     assert expect in run.stdout, run.stdout
+
+
+def test_output_name_and_allow_silent_without_files(tmp_path, kern_path):
+    """--output x.csv is refused (the prediction is netCDF); --allow-silent I with only E= files works."""
+    f = tmp_path / "E.dat"
+    f.write_text("sender\ttime_ms\n1\t10.0\n2\t20.5\n")
+    code, err = lfpk_cli("predict", "--spikes", f"E={f}", "--tstop", 100, "--kernels", kern_path, "--output",
+                         tmp_path / "x.csv", "--allow-silent", "I")
+    assert code == 2 and "Traceback" not in err and "expected a name ending in .nc" in err, err
+    assert not (tmp_path / "x.csv").exists()
+    with pytest.raises(ValueError, match="expected a name ending in .nc"):
+        OnlinePredictor(make_kernels(), output=tmp_path / "y.csv")
+    code, err = lfpk_cli("predict", "--spikes", f"E={f}", "--tstop", 100, "--kernels", kern_path, "--output",
+                         tmp_path / "p.nc")
+    assert code == 2 and "no unit of population(s) ['I']" in err and "--allow-silent I" in err, err
+    code, err = lfpk_cli("predict", "--spikes", f"E={f}", "--tstop", 100, "--kernels", kern_path, "--output",
+                         tmp_path / "p.nc", "--allow-silent", "I")
+    assert code == 0 and "population I has no spike" in err, err
+    assert read_dataset(tmp_path / "p.nc")["population_count"].sel(population="I").sum() == 0

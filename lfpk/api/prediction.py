@@ -70,6 +70,7 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     if (kernels is None) == (kernel_config is None):
         raise ValueError("give either kernels (--kernels) or a kernel configuration (--kernel-config)")
     engine.check_options(dtype, decimate)
+    engine.check_output_name(output)
     if kernel_config is not None:
         kernels = kernel_factory(kernel_config)
     return engine.predict_files(

@@ -33,6 +33,8 @@ coordinates (CF ``coordinates`` attribute), which xarray keeps as coordinates in
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import xarray as xr
 
@@ -52,6 +54,19 @@ COUNT_DTYPE = {"memory": np.int64, "file": np.int32}
 # ---------------------------------------------------------------------------------------------
 # The layout
 # ---------------------------------------------------------------------------------------------
+
+
+#: suffixes of the prediction file (netCDF)
+OUTPUT_SUFFIXES = (".nc", ".nc4", ".netcdf")
+
+
+def check_output_name(output, what="--output"):
+    """Refuse an output name whose suffix is not netCDF's: the prediction is a netCDF file, and
+    ``x.csv`` holding netCDF misleads whoever opens it."""
+    suffix = os.path.splitext(str(output))[1].lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ValueError(f"{what} {output}: the prediction is a netCDF file; expected a name ending in "
+                         f"{', '.join(OUTPUT_SUFFIXES)} (got {suffix or 'no suffix'})")
 
 
 def prediction_attrs(bank, kernels, q, dtype, spike_source, extra=None):

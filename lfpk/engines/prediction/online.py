@@ -42,7 +42,7 @@ import numpy as np
 
 from lfpk.base.files import atomic_path
 from lfpk.base.io import read_dataset
-from lfpk.engines.prediction.file import PredictionWriter, outputs_to_dataset, prediction_attrs
+from lfpk.engines.prediction.file import PredictionWriter, check_output_name, outputs_to_dataset, prediction_attrs
 from lfpk.engines.prediction.streaming import KernelBank, StreamingPredictor, merge_outputs
 from lfpk.engines.spikes.checks import (
     MEMORY_WAY_OUT,
@@ -132,6 +132,7 @@ class OnlinePredictor:
         self.output = output
         self.closed = False
         if output is not None:
+            check_output_name(output, "output")
             tmp = self._stack.enter_context(atomic_path(output))
             self.writer = PredictionWriter(tmp, self.bank, self.dt * self.q, None, contributions, dtype, compress,
                                            prediction_attrs(self.bank, kernels, self.q, dtype, "online", attrs))

@@ -43,7 +43,7 @@ from scipy import fft
 
 from lfpk.base.files import atomic_path, register_input
 from lfpk.base.io import read_dataset
-from lfpk.engines.prediction.file import PredictionWriter, outputs_to_dataset, prediction_attrs
+from lfpk.engines.prediction.file import PredictionWriter, check_output_name, outputs_to_dataset, prediction_attrs
 from lfpk.engines.prediction.streaming import (
     SIGNALS,
     KernelBank,
@@ -405,13 +405,16 @@ def bin_width(dt, kern, kernels):
     return dt
 
 
-def check_populations(rec, kern, where):
+def check_populations(rec, kern, where, allow_silent=False):
     """Raise ``ValueError`` unless the recording ``rec`` has exactly the kernels' presynaptic
-    populations (``where`` names the unit map or the spike files)."""
-    missing = [p for p in kern.pres if p not in rec.populations]
+    populations (``where`` names the unit map or the spike files); a population allowed to be
+    silent (``allow_silent``: True or a list) may be absent (its counts are zero)."""
+    allowed = set(kern.pres) if allow_silent is True else set(allow_silent or [])
+    missing = [p for p in kern.pres if p not in rec.populations and p not in allowed]
     if missing:
         raise ValueError(f"{where}: no unit of population(s) {missing} that the kernels ({kern.source}) need; "
-                         f"populations there: {rec.populations}")
+                         f"populations there: {rec.populations} (give --allow-silent {' '.join(missing)} if "
+                         "they really are silent)")
     unknown = [p for p in rec.populations if p not in kern.pres]
     if unknown:
         raise ValueError(f"{where}: population(s) {unknown} have no kernels in {kern.source} (kernel populations: "
@@ -621,11 +624,12 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     if kernels is None:
         raise ValueError("give either kernels (--kernels) or a kernel configuration (--kernel-config)")
     check_options(dtype, decimate)
+    check_output_name(output)
     kern = open_kernels(kernels, kernel_source, signals)
     dt = bin_width(dt, kern, kernels)
     rec = open_recording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets, chunk_rows)
     check_populations(rec, kern, populations if populations is not None and not isinstance(populations, dict)
-                      else spikes)
+                      else spikes, allow_silent)
     if kern.factory is not None:
         check_factory_sizes(kern, rec)  # the unit map's sizes, before anything is read
     counts, caught = count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit is not None)
