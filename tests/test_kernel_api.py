@@ -245,3 +245,95 @@ def test_network_run_changes_one_connection(repo, tmp_path, laptop):
     merged = deep_merge(cfg, run_overlay(cfg, "strongIE"))
     assert _pairs(merged) == _pairs(laptop)
     assert [c["synapse"]["weight"] for c in merged["connections"] if c["pre"] == "I" and c["post"] == "E"] == [0.006]
+
+
+# -- 4 and 6. kernels-only files; current-based synapses (Exp2SynI) in them ----------------------
+
+
+def _lfpk(*args, cwd=None):
+    proc = subprocess.run([str(LFPK), *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _one_line_error(rc, err, *parts):
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and "Traceback" not in err, err
+    for part in parts:
+        assert part in lines[0], lines[0]
+
+
+def test_kernels_only_file_validates_and_computes(mechanisms, repo, tmp_path):
+    example = repo / "docs" / "examples" / "kernels_only.yaml"
+    rc, out, err = _lfpk("validate-config", example)
+    assert rc == 0, err
+    assert "kernel" in out and "network" not in out and "predict" not in out
+    rc, out, err = _lfpk("kernel", "--config", example, "--post", "E", "--pre", "I", "--output", tmp_path / "H.nc")
+    assert rc == 0, err
+    H = lfpk.read_dataset(tmp_path / "H.nc")
+    assert H["lfp"].shape == (13, 1601) and np.abs(H["lfp"].values).max() > 0
+    # the workflow refuses it in one line; so does a kernels-only file with a part of the study
+    from lfpk.api.config import load_study_config
+
+    with pytest.raises(ConfigError, match="scope: kernels: a kernels-only file has no network"):
+        load_study_config([str(example)])
+    bad = _overlay(tmp_path, "scans: {J: [1.0]}\n", base=example)
+    _one_line_error(*_lfpk("validate-config", bad)[::2], "scans: not part of a kernels-only file")
+    # a study file still needs every part of the study
+    study = tmp_path / "study.yaml"
+    raw = yaml.safe_load(example.read_text())
+    del raw["scope"]
+    study.write_text(yaml.safe_dump(raw))
+    rc, _, err = _lfpk("validate-config", study)
+    assert rc == 2 and "missing key figures" in err and "missing key simulation.tstop" in err
+
+
+def test_current_synapses_in_a_kernels_only_file(mechanisms, repo, tmp_path):
+    """Exp2SynI with the linearised conductance's peak current -g (V_rest - e) gives the conductance
+    synapse's kernel (g_eff off), through the config."""
+    example = repo / "docs" / "examples" / "kernels_only.yaml"
+    nogeff = _overlay(tmp_path, "kernel: {g_eff: false}\n", name="nogeff.yaml", base=example)
+    amp = -0.002 * (-65.0 - (-80.0))  # nA: outward, inhibitory
+    current = _overlay(tmp_path, "connections:\n  - {pre: I, post: E, synapse: {model: Exp2SynI, e: null, "
+                                 f"weight: {amp!r}}}}}\n", name="current.yaml", base=nogeff)
+    k_g = lfpk.compute_kernels(nogeff, connections=[("E", "I")])
+    k_i = lfpk.compute_kernels(current, connections=[("E", "I")])
+    for s in ("lfp", "cdm"):
+        np.testing.assert_allclose(k_i[s].values, k_g[s].values, rtol=1e-9, atol=1e-12 * np.abs(k_g[s].values).max())
+    # refused in one line: with g_eff, with a reversal potential, in a study file (the network)
+    geff = _overlay(tmp_path, "kernel: {g_eff: true}\n", name="geff.yaml", base=current)
+    _one_line_error(*_lfpk("validate-config", geff)[::2], "kernel.g_eff: true needs conductance synapses",
+                    "connections[1].synapse is a current synapse")
+    with_e = _overlay(tmp_path, "connections:\n  - {pre: I, post: E, synapse: {e: -80.0}}\n", name="e.yaml",
+                      base=current)
+    _one_line_error(*_lfpk("validate-config", with_e)[::2], "connections[1].synapse.e: a current synapse")
+    study = _overlay(tmp_path, "connections:\n  - {pre: I, post: E, synapse: {model: Exp2SynI, e: null, weight: -0.03}}\n"
+                               "kernel: {g_eff: false}\n", name="study.yaml", base=repo / "config" / "config.yaml")
+    _one_line_error(*_lfpk("validate-config", study)[::2], "synapse.model: Exp2SynI (current based) is accepted in "
+                    "kernels-only files (scope: kernels) only")
+
+
+def test_negative_current_weights_keep_their_sign():
+    from lfpk.model.connectivity import draw_weights
+    from lfpk.model.synapse import Synapse
+
+    w = draw_weights(np.random.default_rng(1), -0.03, 0.03, 10000)  # sd = |w|: half would cross 0
+    assert np.all(w < 0)
+    syn = Synapse(0.1, 9.0, -0.03, model="Exp2SynI", weight_sd=1.0)
+    assert syn.mean_weight == pytest.approx(-Synapse(0.1, 9.0, 0.03, model="Exp2SynI", weight_sd=1.0).mean_weight)
+    assert syn.mean_weight == pytest.approx(w.mean(), rel=0.02)
+
+
+# -- 7. the README example in lfpk's own config and API agrees with the compat route -------------
+
+
+def test_readme_migrated_to_lfpk_config_agrees_with_compat(mechanisms, repo, monkeypatch):
+    import runpy
+
+    folder = repo / "docs" / "examples" / "lfpykernels"
+    monkeypatch.chdir(folder)
+    compat = runpy.run_path(str(folder / "readme.py"))["H"]
+    own = runpy.run_path(str(folder / "readme_lfpk.py"))["H"]
+    for theirs, ours in ((compat["GaussCylinderPotential"], own["lfp"]),
+                         (compat["KernelApproxCurrentDipoleMoment"][2], own["cdm"][2])):
+        assert ours.shape == theirs.shape
+        assert np.abs(ours - theirs).max() < 0.01 * np.abs(theirs).max()  # measured: 0.30 %, 0.26 %

@@ -54,6 +54,7 @@ from lfpk.study.runs import (  # noqa: F401  (deep_merge, j_run_name, scan_runs,
     RESERVED_RUNS,
     RUN_FIXED_KEYS,
     deep_merge,
+    kernels_only,
     j_run_name,
     named_runs,
     run_definition_error,
@@ -246,10 +247,51 @@ def _window_errors(sim) -> list[str]:
     return []
 
 
+#: What a kernels-only file (``scope: kernels``) may not hold: the study's other parts, and the keys
+#: of ``simulation`` and ``kernel`` only the workflow reads
+NOT_KERNELS = ("network", "scans", "pointnet", "hybrid", "sensitivity", "cell_check", "single_cell", "figures",
+               "recording", "simulation.tstop", "simulation.transient", "simulation.spike_threshold",
+               "kernel.variants")
+
+
+def _synapses(cfg):
+    """``(key path, synapse)`` of every connection and extrinsic drive of a (schema-valid) config."""
+    out = [(f"connections[{i}].synapse", c["synapse"]) for i, c in enumerate(cfg["connections"])]
+    out += [(f"populations.{n}.extrinsic.synapse", p["extrinsic"]["synapse"]) for n, p in cfg["populations"].items()]
+    return out
+
+
+def _scope_errors(cfg) -> list[str]:
+    """A kernels-only file holds what kernels need and nothing of the study's other parts; a study
+    file (the network is simulated) has conductance synapses only."""
+    errors = []
+    if kernels_only(cfg):
+        for key in NOT_KERNELS:
+            head, _, tail = key.partition(".")
+            node = cfg.get(head)
+            if (tail and isinstance(node, dict) and tail in node) or (not tail and head in cfg):
+                errors.append(f"{key}: not part of a kernels-only file (scope: kernels holds simulation.dt, celsius and "
+                              "v_init, populations, connections, biophysics, weight_scaling, probes, kernel; "
+                              "optionally study, seed, mechanisms); remove it, or remove scope for a study file")
+        return errors
+    try:
+        synapses = _synapses(cfg)
+    except (KeyError, TypeError, AttributeError):
+        return []  # the schema names what is missing
+    for where, syn in synapses:
+        if isinstance(syn, dict) and syn.get("model") == "Exp2SynI":
+            errors.append(f"{where}.model: Exp2SynI (current based) is accepted in kernels-only files (scope: kernels) "
+                          "only: the study's ground-truth network, hybrid scheme and point-neuron fit are made for "
+                          "conductance synapses (Exp2Syn)")
+    return errors
+
+
 def _cross_field_errors(cfg, runs=True, memory=True) -> list[str]:
     sim = cfg["simulation"]
-    errors = time_errors(sim["dt"], tstop=sim["tstop"], transient=sim["transient"])  # the one rule for times
-    if not errors:
+    kernels = kernels_only(cfg)  # no network: dt alone is a time of the file
+    errors = time_errors(sim["dt"]) if kernels else time_errors(sim["dt"], tstop=sim["tstop"],
+                                                                transient=sim["transient"])  # the one rule for times
+    if not errors and not kernels:
         errors += _window_errors(sim)
 
     def check_synapse(syn, where):
@@ -261,6 +303,12 @@ def _cross_field_errors(cfg, runs=True, memory=True) -> list[str]:
     pops = cfg["populations"]
     for name, pop in pops.items():
         check_synapse(pop["extrinsic"]["synapse"], f"populations.{name}.extrinsic.synapse")
+    for where, syn in _synapses(cfg):
+        if syn["model"] == "Exp2SynI" and "e" in syn:
+            errors.append(f"{where}.e: a current synapse (Exp2SynI) has no reversal potential; remove e")
+        if syn["model"] == "Exp2SynI" and cfg["kernel"]["g_eff"]:
+            errors.append(f"kernel.g_eff: true needs conductance synapses; {where} is a current synapse (Exp2SynI), "
+                          "which adds no conductance to the leak: set kernel.g_eff: false")
     seen = set()
     for i, conn in enumerate(cfg["connections"]):
         for role in ("pre", "post"):
@@ -294,17 +342,18 @@ def _cross_field_errors(cfg, runs=True, memory=True) -> list[str]:
         errors.append(f"sensitivity.source: {source!r} must be 'total' or a population ({', '.join(pops)})")
     errors += _distribution_errors(cfg)
     errors += model_errors(cfg)  # section groups, morphology sizes and paths, the probes (EEG head, models)
-    errors += sensitivity_errors(cfg)  # the sensitivity map's grid
-    errors += cell_check_errors(cfg)
-    errors += single_cell_errors(cfg)
-    errors += pointnet_errors(cfg)
-    errors += hybrid_errors(cfg)  # the hybrid scheme's run, volleys and direct-kernel variants
+    if not kernels:  # the study's other parts (a kernels-only file has none)
+        errors += sensitivity_errors(cfg)  # the sensitivity map's grid
+        errors += cell_check_errors(cfg)
+        errors += single_cell_errors(cfg)
+        errors += pointnet_errors(cfg)
+        errors += hybrid_errors(cfg)  # the hybrid scheme's run, volleys and direct-kernel variants
     if errors:
         return errors
-    if runs:
+    if runs and not kernels:
         errors += _run_errors(cfg)
     if memory:
-        errors += memory_errors(cfg, runs=runs)
+        errors += memory_errors(cfg, runs=runs)  # a kernels-only file: the kernel stage's
     return errors
 
 
@@ -331,6 +380,7 @@ def validate_config(cfg, runs=True) -> dict:
     schema_errors = sorted(_validator().iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
     messages = list(dict.fromkeys(_describe(e) for e in schema_errors))
     messages += _non_finite_errors(cfg)
+    messages += _scope_errors(cfg)
     if not messages:
         messages = _cross_field_errors(cfg, runs=runs)
     if messages:
@@ -389,7 +439,7 @@ def apply_overrides(cfg, overrides, command, source="configuration"):
         node[parts[-1]] = value
     given = " ".join(overrides)
     schema_errors = sorted(_validator().iter_errors(out), key=lambda e: list(map(str, e.absolute_path)))
-    problems = list(dict.fromkeys(_describe(e) for e in schema_errors)) + _non_finite_errors(out)
+    problems = list(dict.fromkeys(_describe(e) for e in schema_errors)) + _non_finite_errors(out) + _scope_errors(out)
     if not problems:
         problems = _cross_field_errors(out, runs=False, memory=False)
         problems += memory_errors(out, stages=scope["stages"])
@@ -498,6 +548,10 @@ def load_study_config(configfiles, overrides=None, default="config/config.yaml")
     path = files[0] if files else default
     cfg = read_config_file(path)
     source = str(path)
+    if kernels_only(cfg):
+        raise ConfigError(f"{source}: scope: kernels: a kernels-only file has no network, runs or figures for the "
+                          f"workflow; compute its kernels with `lfpk kernel --config {source}` (or "
+                          "lfpk.compute_kernels), or remove scope for a study file")
     if overrides:
         source += " with --config " + " ".join(f"{k}={v}" for k, v in dict(overrides).items())
         try:

@@ -153,12 +153,14 @@ def round_delays(delays, dt, lower=None):
 
 
 def draw_weights(rng, w, sd, n):
-    """``n`` weights ``Normal(w, sd)``, values below 0 redrawn."""
+    """``n`` weights ``Normal(w, sd)``, values of the other sign than ``w`` redrawn (below 0 for
+    ``w >= 0``; above 0 for the negative, outward, weight of a current synapse)."""
+    sign = -1.0 if w < 0 else 1.0
     out = rng.normal(w, sd, n)
-    bad = out < 0
+    bad = sign * out < 0
     while bad.any():
         out[bad] = rng.normal(w, sd, int(bad.sum()))
-        bad = out < 0
+        bad = sign * out < 0
     return out
 
 

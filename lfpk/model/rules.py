@@ -27,7 +27,10 @@ EXCITATORY_E_MIN = -20.0
 
 
 def is_excitatory(synapse) -> bool:
-    """True if a synapse (config mapping with ``e`` in mV) is excitatory: ``e > -20 mV``."""
+    """True if a synapse (config mapping) is excitatory: a conductance synapse with ``e > -20 mV``,
+    a current synapse (``model: Exp2SynI``) with a positive (inward) weight."""
+    if synapse.get("model", "Exp2Syn") == "Exp2SynI":
+        return float(synapse["weight"]) > 0
     return float(synapse["e"]) > EXCITATORY_E_MIN
 
 

@@ -14,8 +14,11 @@ SYNAPSE_MODELS = ("Exp2Syn", "Exp2SynI")
 
 @lru_cache(maxsize=256)
 def truncated_mean(weight, sd):
-    """Mean of the normal distribution (``weight``, ``sd``) truncated below at 0 (freezing the
-    scipy.stats distribution costs about 1 ms; the kernel engine asks for it on every kernel)."""
+    """Mean of the normal distribution (``weight``, ``sd``) truncated at 0 on the side away from
+    ``weight`` (weights keep its sign; freezing the scipy.stats distribution costs about 1 ms, the
+    kernel engine asks for it on every kernel)."""
+    if weight < 0:
+        return -truncated_mean(-weight, sd)
     return float(scipy.stats.truncnorm(-weight / sd, np.inf, loc=weight, scale=sd).mean())
 
 
@@ -39,9 +42,9 @@ class Synapse:
     model : str
         ``Exp2Syn`` (conductance based, linearised around V_rest) or ``Exp2SynI`` (current based).
     weight_sd : float
-        Standard deviation of the weight as a fraction of ``weight``; weights are drawn from a
-        normal distribution redrawn below 0, so the mean weight is that of the normal distribution
-        truncated at 0.
+        Standard deviation of the weight as a fraction of ``|weight|``; weights are drawn from a
+        normal distribution redrawn when of the other sign than ``weight`` (below 0 for a
+        conductance), so the mean weight is that of the normal distribution truncated at 0.
     """
 
     tau1: float
@@ -75,7 +78,7 @@ class Synapse:
 
     @property
     def mean_weight(self) -> float:
-        """Mean weight (uS or nA) of the normal distribution truncated below at 0."""
+        """Mean weight (uS or nA) of the normal distribution truncated at 0 (keeping the weight's sign)."""
         sd = self.weight_sd * abs(self.weight)
         if sd == 0 or self.weight == 0:
             return self.weight

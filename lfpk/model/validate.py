@@ -176,7 +176,11 @@ def weight_scaling_errors(cfg) -> list[str]:
     conns = cfg.get("connections") or []
     values = [("weight_scaling.J", (cfg.get("weight_scaling") or {}).get("J", 1.0))]
     values += [(f"scans.J[{i}]", J) for i, J in enumerate((cfg.get("scans") or {}).get("J") or [])]
+    current = [i for i, c in enumerate(conns) if (c.get("synapse") or {}).get("model") == "Exp2SynI"]
     for key, J in values:
+        if current and J != 1:  # its powers of weight ratios are written for conductances (all >= 0)
+            return [f"{key}: {J}: the weight-scaling rule (Hagen et al. 2022) is defined for conductance synapses; "
+                    f"connections[{current[0]}] has a current synapse (Exp2SynI): use J = 1 and set its weights"]
         try:
             weight_factors(conns, J)
         except (ValueError, KeyError, TypeError) as exc:

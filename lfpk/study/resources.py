@@ -34,6 +34,7 @@ from lfpk.base.io import BLOCK_BUFFER_BYTES
 from lfpk.engines.network import DEFAULT_BLOCK
 from lfpk.model.connectivity import multapse_mean
 from lfpk.model.morphology import SECTIONS, BallAndStick
+from lfpk.study.runs import kernels_only
 
 #: Environment variable: MPI ranks of the network sharing one node (default: all on this machine).
 ENV_RANKS_PER_NODE = "LFPK_RANKS_PER_NODE"
@@ -151,23 +152,28 @@ def estimate_memory(cfg) -> dict:
         ranks = ``network.tasks``, default 2; rank 0, which receives the signals block by block by an
         MPI reduction and writes them as the run goes, and gathers spikes and membrane samples at the
         end), ``kernel`` (one connection),
-        ``predict`` and ``compare`` (one run, whole signals in memory).
+        ``predict`` and ``compare`` (one run, whole signals in memory). A kernels-only file
+        (``scope: kernels``) has the ``kernel`` stage only.
     """
     sim = cfg["simulation"]
-    dt, tstop = float(sim["dt"]), float(sim["tstop"])
-    nt = tstop / dt + 1
+    dt = float(sim["dt"])
     pops = cfg["populations"]
     npop = len(pops)
     segs = {n: float(_segments(n, p)) for n, p in pops.items()}
-    network, _, detail = _network_estimate(cfg)
-    out = {"network": (network, detail,
-                       "populations.*.size, connections[*].probability, simulation.tstop, simulation.dt")}
+    out = {}
+    if not kernels_only(cfg):
+        network, _, detail = _network_estimate(cfg)
+        out["network"] = (network, detail,
+                          "populations.*.size, connections[*].probability, simulation.tstop, simulation.dt")
     kern = cfg["kernel"]
     n_lags = 2.0 * float(kern["tau"]) / dt + 1
     ch = _channels(cfg)
     maxseg = max(segs.values())
     out["kernel"] = (BASE + 8.0 * n_lags * (4 * maxseg + 2 * ch),
                      f"{n_lags:.3g} lags x ({maxseg:.0f} segments + {ch} channels)", "kernel.tau, simulation.dt")
+    if kernels_only(cfg):
+        return out
+    nt = float(sim["tstop"]) / dt + 1
     conns = len(cfg["connections"])
     sources = npop + 1
     nfft = nt + n_lags

@@ -26,6 +26,13 @@ CONFIG_RUN = "config"
 RESERVED_RUNS = (DEFAULT_RUN, CONFIG_RUN)
 #: Keys a run of ``network.runs`` may not override: they are workflow wiring shared by all runs.
 RUN_FIXED_KEYS = ("study", "scans", "network", "figures")
+#: ``scope`` of a kernels-only file: kernels of its connections, no ground truth, no workflow runs.
+KERNELS_SCOPE = "kernels"
+
+
+def kernels_only(cfg) -> bool:
+    """Whether ``cfg`` is a kernels-only file (``scope: kernels``): it has no runs."""
+    return isinstance(cfg, dict) and cfg.get("scope") == KERNELS_SCOPE
 
 
 #: Lists merged entry by entry, by these keys of their entries (``connections`` at any level: the
@@ -173,7 +180,11 @@ def ground_truth_runs(cfg) -> list[str]:
     >>> ground_truth_runs({"weight_scaling": {"J": 1.0}, "scans": {"J": [1.05]},
     ...                    "network": {"runs": {"small": {}, "fast": {}}}})
     ['default', 'J1.05', 'fast', 'small']
+
+    A kernels-only file (:func:`kernels_only`) has none.
     """
+    if kernels_only(cfg):
+        return []
     return list(dict.fromkeys([*j_scan_runs(cfg), *sorted(named_runs(cfg))]))
 
 
