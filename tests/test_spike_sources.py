@@ -446,3 +446,15 @@ def test_output_name_and_allow_silent_without_files(tmp_path, kern_path):
                          tmp_path / "p.nc", "--allow-silent", "I")
     assert code == 0 and "population I has no spike" in err, err
     assert read_dataset(tmp_path / "p.nc")["population_count"].sel(population="I").sum() == 0
+
+
+def test_swapped_labels_refused(tmp_path, kern_path):
+    for pop in "EI":
+        (tmp_path / f"brunel-{pop}-{101 + (pop == 'I')}-0.dat").write_text("sender\ttime_ms\n1\t10.0\n")
+    code, err = lfpk_cli("predict", "--spikes", f"E={tmp_path}/brunel-I-*.dat", "--spikes",
+                         f"I={tmp_path}/brunel-E-*.dat", "--tstop", 100, "--kernels", kern_path, "--output",
+                         tmp_path / "p.nc")
+    assert code == 2 and "Traceback" not in err, err
+    assert "brunel-I-102-0.dat' names population I, but the file is labelled E=" in err
+    sp = read_spikes([f"E={tmp_path}/brunel-E-*.dat", f"I={tmp_path}/brunel-I-*.dat"], tstop=100.0)
+    assert sp.n_spikes == 2

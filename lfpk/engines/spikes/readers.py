@@ -154,7 +154,26 @@ def expand_sources(specs, unit_offsets=None) -> list[SpikeSource]:
     if not out:
         raise SpikeInputError("no spike file given")
     check_nest_threads(out)
+    check_swapped_labels(out)
     return out
+
+
+def check_swapped_labels(sources):
+    """Refuse a file labelled ``POP=`` whose name names another labelled population and not its own
+    (``E=brunel-I-103-0.dat`` next to ``I=brunel-E-102-0.dat``: labels swapped). Names are split at
+    ``-``, ``_``, ``.`` and spaces; only populations that label some file count."""
+    labels = {s.population for s in sources if s.population}
+    if len(labels) < 2:
+        return
+    for src in sources:
+        if not src.population:
+            continue
+        tokens = set(re.split(r"[-_.\s]+", src.path.name))
+        named = sorted((tokens & labels) - {src.population})
+        if named and src.population not in tokens:
+            raise SpikeInputError(
+                f"{src.spec}: the file name {src.path.name!r} names population {named[0]}, but the file is labelled "
+                f"{src.population}=; expected the label of the population it records (labels swapped?)")
 
 
 _NEST_FILE = re.compile(r"^(?P<label>.+)-(?P<id>\d+)-(?P<vp>\d+)\.(?P<ext>dat|gdf|txt|csv)$")
