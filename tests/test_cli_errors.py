@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lfpk.base.io import read_dataset
 from lfpk.base.mpi import clean_environment, find_mpiexec
 from lfpk.entry.cli.main import main
 
@@ -38,6 +39,10 @@ def files(mechanisms, tmp_path_factory, repo):
     (d / "trunc.nc").write_bytes(head)
     (d / "text.nc").write_text("sender,time_ms\n1,2.0\n")
     (d / "adir").mkdir()
+    for name, var, population in (("nanrate", "rate", "I"), ("nanvrest", "v_soma", "E")):  # issue 22
+        mem = read_dataset(d / "gt/membrane.nc")
+        mem[var].loc[{"population": population}] = np.nan
+        mem.to_netcdf(d / f"{name}.nc")
     os.link(d / "kernels.nc", d / "hardlink.nc")
     return {"dir": d, "config": cfg}
 
@@ -76,6 +81,14 @@ CASES = [
      "kernels.nc: expected a single-connection kernel"),
     (["kernel", "--config", "{config}", "--post", "E", "--pre", "E", "--output", "x.nc",
       "--membrane", "gt/signals.nc"], "gt/signals.nc: expected ground-truth membrane potentials"),
+    # values kernels cannot use in a membrane file: the file, variable and population (issue 22)
+    (["kernel", "--config", "{config}", "--post", "E", "--pre", "I", "--output", "x.nc", "--membrane", "nanrate.nc"],
+     "nanrate.nc: rate of population I is nan; expected the mean firing rate after the transient (1/s), finite and "
+     "at least 0 (a ground-truth run with no time after its transient writes NaN)"),
+    (["kernel", "--config", "{config}", "--post", "E", "--pre", "I", "--outdir", "kx", "--membrane", "nanvrest.nc"],
+     "nanvrest.nc: v_soma of population E is nan; expected the median somatic potential after the transient (mV)"),
+    (["network", "--config", "{config}", "--outdir", "gt2", "--replay", "gt/spikes.nc", "--membrane",
+      "nanrate.nc", "--biophysics", "frozen"], "nanrate.nc: rate of population I is nan"),
     # kernels of different variants or parameters are not gathered into one file
     (["kernel-gather", "k/E_E.nc", "kp/E_I.nc", "--output", "g.nc"],
      "k/E_E.nc and kp/E_I.nc are kernels of different variants or configurations (biophysics frozen vs passive"),
@@ -204,6 +217,43 @@ def test_network_times_refused_before_any_work(files, tmp_path, times):
     assert proc.stderr.startswith("lfpk network: error: ") and proc.stderr.count("\n") == 1, proc.stderr
     assert "--tstop" in proc.stderr and "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_membrane_values_are_checked_where_they_are_read(files):
+    """kernel_inputs names the membrane file, variable and population of a value kernels cannot
+    use (it said "extra_leak: values must be finite" from inside the linearisation)."""
+    from lfpk.api.config import load_config
+    from lfpk.engines.kernel.inputs import kernel_inputs
+
+    cfg = load_config(files["config"])
+    good = read_dataset(files["dir"] / "gt/membrane.nc")
+    V, rates, _ = kernel_inputs(cfg, good)
+    assert set(V) == set(rates) == {"E", "I"}
+    for var, value, message in (("rate", -1.0, "rate of population I is -1.0; expected the mean firing rate"),
+                                ("v_soma", np.inf, "v_soma of population I is inf; expected the median somatic"),
+                                ("nseg", 0, "nseg of population I is 0; expected the number of segments")):
+        bad = good.copy(deep=True)
+        bad[var].loc[{"population": "I"}] = value
+        bad.attrs["source"] = "bad.nc"
+        with pytest.raises(ValueError, match=f"^bad.nc: {message}"):
+            kernel_inputs(cfg, bad, "segment" if var == "nseg" else "scalar")
+    bad = good.copy(deep=True)
+    bad["v_segment"].values[0, 2] = np.nan
+    bad.attrs["source"] = "bad.nc"
+    assert kernel_inputs(cfg, bad)[0]["E"] == V["E"]  # scalar V_rest does not read v_segment
+    with pytest.raises(ValueError, match=r"^bad.nc: v_segment of population E is nan at segment 2 \(1 of \d+ segments"):
+        kernel_inputs(cfg, bad, "segment")
+
+
+def test_kernel_with_a_nan_membrane_file_from_the_console_script(files):
+    proc = lfpk("kernel", "--config", files["config"], "--post", "E", "--pre", "E", "--output", "x.nc",
+                "--membrane", "nanvrest.nc", cwd=files["dir"])
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        "lfpk kernel: error: nanvrest.nc: v_soma of population E is nan; expected the median somatic potential after "
+        "the transient (mV), finite (a ground-truth run with no time after its transient writes NaN)")
+    assert "Traceback" not in proc.stderr and "extra_leak" not in proc.stderr
+    assert not (files["dir"] / "x.nc").exists()
 
 
 def test_python_m_lfpk_network_under_mpi_reports_once(files, repo):

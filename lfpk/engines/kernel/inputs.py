@@ -47,7 +47,9 @@ def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
     ------
     ValueError
         Unknown ``v_rest_mode``, ``segment`` without a membrane file, a membrane file without the
-        variables of its data contract or without one of the config's populations.
+        variables of its data contract or without one of the config's populations, or with values
+        kernels cannot use (non-finite V_rest or rates, negative rates, an impossible ``nseg``),
+        naming the file, variable and population.
     """
     if v_rest_mode not in V_REST_MODES:
         raise ValueError(f"v_rest_mode: must be 'scalar' or 'segment', got {v_rest_mode!r}")
@@ -71,12 +73,65 @@ def kernel_inputs(cfg, membrane=None, v_rest_mode="scalar"):
     V = {}
     for p in pops:
         if v_rest_mode == "scalar":
-            V[p] = float(ds["v_soma"].sel(population=p))
+            V[p] = _membrane_values(ds, membrane, "v_soma", p)
         else:
-            n = int(ds["nseg"].sel(population=p))
-            V[p] = np.asarray(ds["v_segment"].sel(population=p).values[:n], dtype=float)
-    rates = {p: float(ds["rate"].sel(population=p)) for p in pops}
+            n = int(_membrane_values(ds, membrane, "nseg", p))
+            V[p] = _membrane_values(ds, membrane, "v_segment", p, n)
+    rates = {p: float(_membrane_values(ds, membrane, "rate", p)) for p in pops}
     return V, rates, {"V_rest": f"{membrane} ({v_rest_mode})", "rates": str(membrane)}
+
+
+#: What each membrane variable kernels read holds, for messages.
+MEMBRANE_MEANINGS = {
+    "v_soma": "the median somatic potential after the transient (mV)",
+    "v_segment": "the median potential of each segment after the transient (mV)",
+    "nseg": "the number of segments of the population's cell",
+    "rate": "the mean firing rate after the transient (1/s)",
+}
+
+
+def _membrane_values(ds, membrane, var, population, nseg=None):
+    """The values of ``var`` for ``population`` in a membrane file, checked where they are read.
+
+    ``v_soma`` and ``v_segment`` (its first ``nseg`` segments) must be finite, ``rate`` finite and
+    not negative, ``nseg`` between 1 and the file's ``segment`` length. A ground-truth run with no
+    time after its transient writes NaN: the message names the file, the variable and the
+    population instead of failing later inside the kernel's linearisation.
+
+    Returns
+    -------
+    float or ndarray
+        ``v_segment``: the first ``nseg`` values (mV); the others: a float.
+
+    Raises
+    ------
+    ValueError
+        ``<file>: <var> of population <p> is <value>; expected ...``.
+    """
+    raw = ds[var].sel(population=population).values
+    values = np.asarray(raw, dtype=float)
+    where = f"{membrane}: {var} of population {population}"
+    expected = f"expected {MEMBRANE_MEANINGS[var]}"
+    if var == "nseg":
+        n = float(values)
+        if not (np.isfinite(n) and n == round(n) and 1 <= n <= ds.sizes.get("segment", 0)):
+            raise ValueError(f"{where} is {raw}; {expected}, from 1 to the file's {ds.sizes.get('segment', 0)} "
+                             "segments")
+        return int(n)
+    if nseg is not None:
+        values = values[:nseg]
+    bad = ~np.isfinite(values)
+    if var == "rate":
+        bad |= values < 0
+    if bad.any():
+        if values.ndim:
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{where} is {values[first]} at segment {first} ({int(bad.sum())} of {values.size} "
+                             f"segments not finite); {expected}, finite")
+        kind = "finite and at least 0" if var == "rate" else "finite"
+        why = (" (a ground-truth run with no time after its transient writes NaN)" if np.isnan(values) else "")
+        raise ValueError(f"{where} is {float(values)}; {expected}, {kind}{why}")
+    return values if values.ndim else float(values)
 
 
 def kernel_parameters(cfg, post, pre):

@@ -19,6 +19,7 @@ from lfpk.base.io import read_dataset
 from lfpk.base.logs import log_to
 from lfpk.base.mechanisms import load
 from lfpk.base.mpi import init_parallel, launch_size
+from lfpk.engines.kernel.inputs import kernel_inputs
 from lfpk.engines.network.datasets import run_network
 from lfpk.engines.network.replay import replay_times, run_replay
 from lfpk.entry.cli.boundary import Parser, name_values, report_from_every_rank, run_command
@@ -165,6 +166,7 @@ def _hybrid_options(args, cfg):
     attrs = {} if args.volleys else read_dataset(args.replay, kind="spikes").attrs
     replay_times(cfg, attrs, volleys=args.volleys, tstop=args.tstop,
                  names={"tstop": "--tstop", "volleys": "--volleys", "spikes": args.replay})
+    kernel_inputs(cfg, args.membrane, "scalar")  # V_rest and rates the run will use: read and checked now
     return {"spikes": spikes}
 
 
