@@ -39,6 +39,9 @@ _EXPORTS = {
     "read_spikes": "lfpk.engines.spikes", "SpikeData": "lfpk.engines.spikes", "SpikeRecording": "lfpk.engines.spikes",
     "PopulationMap": "lfpk.engines.spikes", "population_counts": "lfpk.engines.spikes", "count_recording": "lfpk.engines.spikes",
     "SpikeInputError": "lfpk.engines.spikes", "SpikeWarning": "lfpk.engines.spikes",
+    # spikes of other simulators and formats (SONATA, NWB, Neo, NEST recorders, Brian2 monitors)
+    **{name: "lfpk.engines.spikes.formats" for name in ("read_sonata", "read_nwb", "from_neo", "from_nest",
+                                                         "from_brian2")},
     # prediction
     "predict": "lfpk.engines.prediction.predict", "predict_files": "lfpk.api.prediction", "KernelBank": "lfpk.engines.prediction.streaming",
     "StreamingPredictor": "lfpk.engines.prediction.streaming", "OnlinePredictor": "lfpk.engines.prediction.online",

@@ -458,3 +458,12 @@ def test_swapped_labels_refused(tmp_path, kern_path):
     assert "brunel-I-102-0.dat' names population I, but the file is labelled E=" in err
     sp = read_spikes([f"E={tmp_path}/brunel-E-*.dat", f"I={tmp_path}/brunel-I-*.dat"], tstop=100.0)
     assert sp.n_spikes == 2
+
+
+def test_readers_are_in_the_flat_api():
+    """`import lfpk` gives every reader of other simulators' spikes (the flat public API)."""
+    import lfpk
+    from lfpk.engines.spikes import formats
+
+    for name in ("read_sonata", "read_nwb", "from_neo", "from_nest", "from_brian2"):
+        assert getattr(lfpk, name) is getattr(formats, name) and name in lfpk.__all__
