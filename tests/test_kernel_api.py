@@ -337,3 +337,45 @@ def test_readme_migrated_to_lfpk_config_agrees_with_compat(mechanisms, repo, mon
                          (compat["KernelApproxCurrentDipoleMoment"][2], own["cdm"][2])):
         assert ours.shape == theirs.shape
         assert np.abs(ours - theirs).max() < 0.01 * np.abs(theirs).max()  # measured: 0.30 %, 0.26 %
+
+
+# -- 5. placement densities: any scipy.stats density with optional depth bounds -------------------
+
+
+def test_placement_by_any_scipy_density(mechanisms, repo, tmp_path):
+    example = repo / "docs" / "examples" / "kernels_only.yaml"
+    norm = _overlay(tmp_path, "connections:\n  - pre: I\n    post: E\n    placement:\n      densities:\n"
+                              "        - {weight: 1.0, distribution: norm, params: {loc: -100.0, scale: 100.0}}\n",
+                    name="norm.yaml", base=example)
+    both = tmp_path / "both.yaml"
+    both.write_text(norm.read_text().replace("distribution: norm", "mean: 0.0, sd: 10.0, distribution: norm"))
+    with pytest.raises(ConfigError, match=r"densities\[0\]: mean and sd belong to a Gaussian"):
+        load_config(both)
+    gauss = lfpk.compute_kernels(example, connections=[("E", "I")])
+    named = lfpk.compute_kernels(norm, connections=[("E", "I")])
+    # the scipy density averaged over the soma depths by quadrature = the broadened Gaussian
+    np.testing.assert_allclose(named["lfp"].values, gauss["lfp"].values, rtol=0,
+                               atol=1e-9 * np.abs(gauss["lfp"].values).max())
+    # bounds cut the density: above z_max = 0 um only the population's jitter reaches
+    cut = tmp_path / "cut.yaml"
+    cut.write_text(norm.read_text().replace("distribution: norm", "z_max: 0.0, distribution: norm"))
+    from lfpk.engines.kernel import KernelEngine
+
+    cfg = load_config(cut)
+    eng = KernelEngine.from_config(cfg)
+    p = eng.synapse_probabilities("E", "I")
+    pop = eng.populations["E"]
+    zmid = pop.segments["z"].mean(axis=1) + pop.z_mean
+    # independent: area x E_eps[norm.pdf(z + eps) 1(z + eps <= 0)], eps ~ N(0, 75), by a fine grid
+    eps = np.linspace(-8 * 75, 8 * 75, 4001)
+    w = np.exp(-0.5 * (eps / 75) ** 2)
+    zz = zmid[:, None] + eps[None]
+    import scipy.stats
+
+    dens = (scipy.stats.norm.pdf(zz, -100, 100) * (zz <= 0) * w).sum(axis=1) / w.sum()
+    expect = pop.segments["area"] * dens * (p > 0)
+    np.testing.assert_allclose(p, expect / expect.sum(), rtol=2e-3, atol=1e-6 * p.max())
+    assert p[zmid > 400].sum() < 1e-3 * p.sum()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(norm.read_text().replace("distribution: norm", "distribution: nonesuch"))
+    _one_line_error(*_lfpk("validate-config", bad)[::2], "densities[0].distribution: 'nonesuch' is not a scipy.stats")

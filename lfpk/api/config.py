@@ -40,7 +40,7 @@ import numpy as np
 from lfpk.base.files import register_input
 from lfpk.base.yamlfile import YAMLFileError, read_yaml
 from lfpk.engines.compare import analysed_samples
-from lfpk.model.connectivity import delay_distribution, multapse_pmf
+from lfpk.model.connectivity import delay_distribution, frozen_distribution, multapse_pmf
 from lfpk.model.paths import resolve_paths
 from lfpk.model.times import time_errors
 from lfpk.model.validate import config_errors as model_errors
@@ -194,6 +194,29 @@ def _distribution_errors(cfg) -> list[str]:
                 check(conn[key], f"connections[{i}].{key}")
             except ValueError as exc:
                 errors.append(str(exc))
+        for j, d in enumerate(conn["placement"]["densities"]):
+            where = f"connections[{i}].placement.densities[{j}]"
+            if "distribution" in d:
+                extra = [k for k in ("mean", "sd") if k in d]
+                if extra:
+                    errors.append(f"{where}: {' and '.join(extra)} belong to a Gaussian; a scipy.stats density "
+                                  "takes its parameters in params (loc, scale in um)")
+                try:
+                    dist = frozen_distribution({"distribution": d["distribution"], "params": d.get("params", {})}, where)
+                    if not hasattr(dist, "pdf"):
+                        errors.append(f"{where}.distribution: {d['distribution']!r} has no density (pdf)")
+                except ValueError as exc:
+                    errors.append(str(exc))
+                if d.get("z_min", -math.inf) >= d.get("z_max", math.inf):
+                    errors.append(f"{where}: z_min ({d['z_min']} um) must be below z_max ({d['z_max']} um)")
+            else:
+                missing = [k for k in ("mean", "sd") if k not in d]
+                if missing:
+                    errors.append(f"{where}: missing key {', '.join(missing)} (a Gaussian {{weight, mean, sd}} um, "
+                                  "or a scipy.stats density {weight, distribution, params})")
+                extra = [k for k in ("params", "z_min", "z_max") if k in d]
+                if extra:
+                    errors.append(f"{where}: {', '.join(extra)} belong to a scipy.stats density (give distribution)")
     return errors
 
 

@@ -61,12 +61,46 @@ def cell_rng(seed, gid, stream):
     return np.random.default_rng([int(seed), int(stream), int(gid)])
 
 
-def gaussian_density(z, densities):
-    """``sum_h weight_h * Normal(z; mean_h, sd_h)`` (1/um) at depths ``z`` (um)."""
+#: Composite Gauss-Legendre rule (panels x nodes) averaging a placement density over the soma depths
+DEPTH_PANELS, DEPTH_NODES = 16, 8
+#: Soma depth jitter beyond this many standard deviations is left out (mass 1e-15)
+DEPTH_SDS = 8.0
+
+
+def gaussian_density(z, densities, z_sd=0.0):
+    """``sum_h weight_h * density_h(z)`` (1/um) at absolute depths ``z`` (um), averaged over a soma
+    depth jitter ``Normal(0, z_sd)`` (um).
+
+    Each density is a Gaussian ``{weight, mean, sd}`` (with the jitter: ``sd`` broadened to
+    ``sqrt(sd**2 + z_sd**2)``, exact) or any scipy.stats distribution ``{weight, distribution,
+    params}`` with optional depth bounds ``z_min``, ``z_max`` (um; the density is 0 outside them).
+    The jitter's average of the latter is ``int f(z + e) N(e; 0, z_sd) de`` over the ``e`` that keep
+    ``z + e`` inside the bounds and the distribution's support (so the integrand is smooth), by a
+    composite Gauss-Legendre rule (:data:`DEPTH_PANELS` x :data:`DEPTH_NODES` nodes) on at most
+    +-:data:`DEPTH_SDS` ``z_sd``.
+    """
     z = np.asarray(z, dtype=float)
     out = np.zeros_like(z)
     for d in densities:
-        out += float(d["weight"]) * scipy.stats.norm.pdf(z, float(d["mean"]), float(d["sd"]))
+        if "distribution" not in d:
+            out += float(d["weight"]) * scipy.stats.norm.pdf(z, float(d["mean"]), float(np.hypot(d["sd"], z_sd)))
+            continue
+        dist = frozen_distribution(d, "placement.densities")
+        s0, s1 = dist.support()
+        lo, hi = max(float(d.get("z_min", -np.inf)), s0), min(float(d.get("z_max", np.inf)), s1)
+        if z_sd <= 0:
+            out += float(d["weight"]) * np.where((z >= lo) & (z <= hi), dist.pdf(z), 0.0)
+            continue
+        a = np.maximum(lo - z, -DEPTH_SDS * z_sd)[..., None]  # jitter interval (um) per depth
+        b = np.minimum(hi - z, DEPTH_SDS * z_sd)[..., None]
+        x, w = np.polynomial.legendre.leggauss(DEPTH_NODES)
+        edges = np.linspace(0.0, 1.0, DEPTH_PANELS + 1)
+        t = ((edges[:-1, None] + edges[1:, None]) / 2 + (edges[1:, None] - edges[:-1, None]) / 2 * x).ravel()
+        wt = np.tile(w / (2 * DEPTH_PANELS), DEPTH_PANELS)
+        width = np.clip(b - a, 0.0, None)
+        e = a + width * t
+        f = dist.pdf(z[..., None] + e) * scipy.stats.norm.pdf(e, 0.0, z_sd)
+        out += float(d["weight"]) * (f * wt * width).sum(axis=-1)
     return out
 
 
@@ -78,7 +112,7 @@ def groups_mask(segtable, groups, custom=None):
     return allowed
 
 
-def segment_probability(segtable, z_soma, allowed, densities):
+def segment_probability(segtable, z_soma, allowed, densities, z_sd=0.0):
     """Probability of each segment receiving one synapse.
 
     Parameters
@@ -90,7 +124,11 @@ def segment_probability(segtable, z_soma, allowed, densities):
     allowed : ndarray of bool or list of str
         Segments that may receive synapses, or the allowed section groups.
     densities : list of dict
-        ``{weight, mean, sd}`` Gaussian depth densities (um) in absolute coordinates.
+        Depth densities (um) in absolute coordinates: Gaussians ``{weight, mean, sd}`` or scipy.stats
+        distributions ``{weight, distribution, params, z_min, z_max}`` (:func:`gaussian_density`).
+    z_sd : float
+        Soma depth jitter (um) the densities are averaged over (the kernel's representative
+        cell); 0 for one cell of the network.
 
     Returns
     -------
@@ -100,7 +138,7 @@ def segment_probability(segtable, z_soma, allowed, densities):
     if not isinstance(allowed, np.ndarray) or allowed.dtype != bool:
         allowed = groups_mask(segtable, list(allowed))
     zmid = segtable["z"].mean(axis=1) + float(z_soma)
-    p = segtable["area"] * gaussian_density(zmid, densities) * allowed
+    p = segtable["area"] * gaussian_density(zmid, densities, z_sd) * allowed
     s = p.sum()
     if not s > 0:
         raise ValueError(f"no synapse placement possible on the allowed segments at z={z_soma}")

@@ -110,13 +110,11 @@ def synapse_probabilities(segments, placement, z_mean=0.0, z_sd=0.0, allowed=Non
             raise KernelError(f"placement.sections: {exc}") from None
     if not np.any(allowed):
         raise KernelError(f"placement.sections: {sections} match no segment of the cell")
-    broadened = []
     for i, d in enumerate(densities):
-        if d["sd"] <= 0:
+        if "distribution" not in d and d["sd"] <= 0:
             raise KernelError(f"placement.densities[{i}].sd: must be > 0 (um), got {d['sd']}")
-        broadened.append(dict(d, sd=float(np.hypot(d["sd"], z_sd))))
-    try:  # the network's placement rule at the mean depth, with broadened densities
-        return connectivity.segment_probability(segments, z_mean, allowed, broadened)
+    try:  # the network's placement rule at the mean depth, densities averaged over the soma depths
+        return connectivity.segment_probability(segments, z_mean, allowed, densities, z_sd)
     except ValueError as exc:
         raise KernelError(f"placement: {exc}") from None
 
