@@ -267,6 +267,7 @@ def test_kernels_only_file_validates_and_computes(mechanisms, repo, tmp_path):
     rc, out, err = _lfpk("validate-config", example)
     assert rc == 0, err
     assert "kernel" in out and "network" not in out and "predict" not in out
+    assert "valid kernels-only file" in out and "runs" not in out
     rc, out, err = _lfpk("kernel", "--config", example, "--post", "E", "--pre", "I", "--output", tmp_path / "H.nc")
     assert rc == 0, err
     H = lfpk.read_dataset(tmp_path / "H.nc")

@@ -230,6 +230,17 @@ def test_memory_counts_every_rank_on_the_machine(config, monkeypatch):
     assert "LFPK_RANKS_PER_NODE: 'many' is not a positive whole number" in errors_of(config)
 
 
+def test_validate_config_states_the_ranks_that_share_a_machine(repo):
+    """The network's memory line names the ranks counted on one machine."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "LFPK_RANKS_PER_NODE"}
+    out = lfpk("validate-config", repo / "config" / "config.yaml", env=env).stdout
+    assert "per rank (" in out and " on 2 ranks)" in out, out
+    out = lfpk("validate-config", repo / "config" / "config.yaml", env=dict(env, LFPK_RANKS_PER_NODE="1")).stdout
+    assert " on 1 of 2 ranks per node)" in out, out
+
+
 # --- 8. non-ASCII morphology paths -----------------------------------------------------------------
 
 
