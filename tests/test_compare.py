@@ -193,13 +193,17 @@ def test_summary_table_quantiles():
     assert tot.n_channels == 1 and np.isclose(tot.r2_median, 1.0) and np.isclose(tot.r_std_q90, 2.0)
 
 
-def test_time_axes_intersected_and_dt_checked():
+def test_time_axes_must_match_after_the_transient_and_dt_checked():
     gt, pred = pair()
     c_full = compare(gt, pred)
-    c_cut = compare(gt, pred.isel(time=slice(0, 7000)))  # shorter prediction: shared samples only
-    assert c_cut.attrs["n_samples"] == 7000 - 1600
-    np.testing.assert_allclose(c_cut["r2"].sel(source="total").values[:2, :, 0, 0], 1.0)
     assert c_full.attrs["n_samples"] == 6400
+    # before the transient the axes may differ (those samples are not analysed) ...
+    c_late = compare(gt, pred.isel(time=slice(1600, None)))
+    xr.testing.assert_identical(c_late["r2"], c_full["r2"])
+    # ... after it a shorter (or longer) prediction is another run: refused (issue 22)
+    with pytest.raises(ValueError, match=r"^time ranges differ after the transient \(100 ms\): ground truth "
+                                         r"100-499.938 ms, prediction 100-437.438 ms; expected the same time axis"):
+        compare(gt, pred.isel(time=slice(0, 7000)))
     coarse = pred.isel(time=slice(None, None, 2))
     with pytest.raises(ValueError, match="time step differs"):
         compare(gt, coarse)
@@ -212,6 +216,63 @@ def test_channel_depth_mismatch_rejected():
     pred = pred.assign_coords(channel_z=("channel", 50.0 + 100.0 * np.arange(5)))
     with pytest.raises(ValueError, match="channel depths differ"):
         compare(gt, pred)
+
+
+PROBES = {"channel_z": [0.0, 100.0, 200.0, 300.0, 400.0], "sigma": 0.3, "lfp": {"contact_radius": 5.0},
+          "csd": {"radius": 150.0}}
+
+
+def unrelated_pairs():
+    """(ground truth, prediction, message) of files that do not belong together (issue 22)."""
+    import json
+
+    gt, pred = pair()
+    gt = gt.assign_attrs(probes=json.dumps(PROBES))
+    pred = pred.assign_attrs(kernel_attrs=json.dumps({"parameters": json.dumps({"probes": PROBES})}))
+    rng = np.random.default_rng(5)
+    n = gt.sizes["time"]
+    three = signals(rng.normal(size=(4, 5, n)), rng.normal(size=(4, 5, n)), rng.normal(size=(4, 3, n)),
+                    gt["time"].values, sources=("total", "E", "I", "I2"))
+    other_sigma = {**PROBES, "sigma": 0.5}
+    other_pred = pred.assign_attrs(kernel_attrs=json.dumps({"parameters": json.dumps({"probes": other_sigma})}))
+    seven = signals(*(rng.normal(size=(3, c, n)) for c in (7, 7, 3)), gt["time"].values)
+    return {
+        "populations": (three, pred, "populations differ: gt.nc has E, I, I2, pred.nc has E, I; expected a "
+                                     "prediction of the ground truth's network"),
+        "probes": (gt, other_pred, "probes differ: probes.sigma is 0.3 in gt.nc but 0.5 in pred.nc"),
+        "channels": (gt, seven, "lfp: 5 channels in gt.nc but 7 in pred.nc"),
+        "dt": (gt, pred.isel(time=slice(None, None, 2)), "time step differs: gt.nc 0.0625 ms, pred.nc 0.125 ms"),
+        "time range": (gt, pred.isel(time=slice(0, 4000)), "time ranges differ after the transient (100 ms): gt.nc "
+                                                            "100-499.938 ms, pred.nc 100-249.938 ms"),
+    }
+
+
+@pytest.mark.parametrize("what", ["populations", "probes", "channels", "dt", "time range"])
+def test_unrelated_files_are_refused(what):
+    gt, pred, message = unrelated_pairs()[what]
+    with pytest.raises(ValueError) as err:
+        compare(gt, pred, gt_name="gt.nc", pred_name="pred.nc")
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_lfpk_compare_of_unrelated_files_exits_2_in_one_line(tmp_path):
+    """`lfpk compare` of a three-population ground truth and a two-population prediction (it used
+    to write a comparison, exit 0): one line naming what differs, exit 2, nothing written."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gt, pred, message = unrelated_pairs()["populations"]
+    write_dataset(gt, tmp_path / "gt.nc")
+    write_dataset(pred.assign_attrs(title="signals predicted from population spike counts"), tmp_path / "pred.nc")
+    lfpk = Path(sys.executable).parent / "lfpk"
+    proc = subprocess.run([str(lfpk), "compare", "--ground-truth", "gt.nc", "--prediction", "pred.nc", "--output",
+                           "c.nc", "--summary", "c.csv"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"lfpk compare: error: {message}") and proc.stderr.count("\n") == 1, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gt.nc", "pred.nc"]
 
 
 def test_compare_files_round_trip_and_cli(tmp_path, capsys):

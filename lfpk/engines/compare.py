@@ -1,7 +1,13 @@
 """Prediction versus ground truth: R^2, r_STD, power spectra and coherence after the transient.
 
-Definitions (per channel, per signal, per source, on samples with ``time >= transient`` that the
-ground truth and the prediction share):
+Both files must describe the same recording: the same time step, the same time axis after the
+transient, the same populations (sources), the same channels and channel depths, and, where both
+files record them, the same probe settings of the compared signals (a config's ``probes``: the
+ground truth's ``probes`` attribute, the kernels' parameters of a prediction). Otherwise
+:func:`compare` refuses with one line naming what differs (unrelated files, e.g. a
+three-population ground truth and a two-population prediction, used to give a comparison).
+
+Definitions (per channel, per signal, per source, on samples with ``time >= transient``):
 
 * ``R^2`` = squared Pearson correlation coefficient of prediction and ground truth;
 * ``r_STD`` = std(prediction) / std(ground truth) (population std, ddof = 0);
@@ -33,6 +39,7 @@ of the prediction, e.g. ``frozen+g_eff``) so that files of several variants conc
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -238,8 +245,9 @@ class Window:
 
 def analysis_window(ground_truth, prediction, transient, psd_segment, gt_name, pred_name) -> Window:
     """Equal time steps of both datasets, the transient (ms; default the ground truth's attribute,
-    else 0), the shared samples after it (:func:`analysed_samples`) and the Welch segment
-    (``psd_segment`` ms in samples, capped at the data length)."""
+    else 0), the same time steps after it (refused otherwise: unrelated runs), the analysed
+    samples (:func:`analysed_samples`) and the Welch segment (``psd_segment`` ms in samples,
+    capped at the data length)."""
     dt_g, k_g = _time_steps(ground_truth, gt_name)
     dt_p, k_p = _time_steps(prediction, pred_name)
     if not np.isclose(dt_g, dt_p, rtol=1e-6):
@@ -250,6 +258,12 @@ def analysis_window(ground_truth, prediction, transient, psd_segment, gt_name, p
     transient = float(transient)
     if not (np.isfinite(transient) and transient >= 0):
         raise ValueError(f"transient: must be a non-negative number of ms, got {transient}")
+    after_g, after_p = (k[k * dt >= transient - 1e-6 * dt] for k in (k_g, k_p))
+    if len(after_g) and len(after_p) and not np.array_equal(after_g, after_p):
+        raise ValueError(f"time ranges differ after the transient ({transient:g} ms): {gt_name} "
+                         f"{after_g[0] * dt:g}-{after_g[-1] * dt:g} ms, {pred_name} {after_p[0] * dt:g}-"
+                         f"{after_p[-1] * dt:g} ms; expected the same time axis (a prediction of the ground "
+                         "truth's spikes)")
     ig, ip = analysed_samples(k_g, k_p, dt, transient, f"between {gt_name} and {pred_name}")
     seg = _check_psd_segment(psd_segment)
     if round(seg / dt) < MIN_PSD_SAMPLES:
@@ -259,8 +273,9 @@ def analysis_window(ground_truth, prediction, transient, psd_segment, gt_name, p
 
 
 def compared_signals(ground_truth, prediction, gt_name, pred_name):
-    """Signals (of :data:`SIGNALS`) both datasets carry, and the sources both have (``total``
-    first as in the ground truth); a missing ``lfp``/``csd``/``cdm`` of the ground truth is logged."""
+    """Signals (of :data:`SIGNALS`) both datasets carry, and their sources (``total`` first as in
+    the ground truth); a missing ``lfp``/``csd``/``cdm`` of the ground truth is logged. Different
+    populations, or different probe settings (:func:`probe_differences`), are refused."""
     names = []
     for s in SIGNALS:
         if s in ground_truth.data_vars and s in prediction.data_vars:
@@ -274,7 +289,48 @@ def compared_signals(ground_truth, prediction, gt_name, pred_name):
     sources = [s for s in gsrc if s in psrc]
     if "total" not in sources:
         raise ValueError(f"source 'total' missing in {gt_name} or {pred_name}")
+    gpop, ppop = ([s for s in src if s != "total"] for src in (gsrc, psrc))
+    if sorted(gpop) != sorted(ppop):
+        raise ValueError(f"populations differ: {gt_name} has {', '.join(gpop)}, {pred_name} has {', '.join(ppop)}; "
+                         "expected a prediction of the ground truth's network (its total sums the same populations)")
+    probe_differences(ground_truth, prediction, names, gt_name, pred_name)
     return names, sources
+
+
+#: Keys of the probe settings (``probes`` of a config) each compared signal depends on.
+PROBE_KEYS = {"lfp": ("channel_z", "sigma", "lfp"), "csd": ("channel_z", "csd"), "cdm": (),
+              "eeg": ("eeg",), "meg": ("meg",)}
+
+
+def probe_settings_of(ds):
+    """The probe settings (a config's ``probes``) a signals file was made with, or None: the
+    ``probes`` attribute of a network's or hybrid run's ``signals.nc``, else the probes of the
+    kernels' parameters of a prediction (``kernel_attrs``)."""
+    try:
+        if "probes" in ds.attrs:
+            return json.loads(ds.attrs["probes"])
+        params = json.loads(ds.attrs["kernel_attrs"]).get("parameters")
+        params = json.loads(params) if isinstance(params, str) else params
+        return params.get("probes") if isinstance(params, dict) else None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def probe_differences(ground_truth, prediction, names, gt_name, pred_name):
+    """Refuse a comparison of signals recorded by different probes: the probe settings (of
+    :func:`probe_settings_of`) the compared signals ``names`` depend on (:data:`PROBE_KEYS`),
+    where both files record them. Raises ``ValueError`` naming the first differing key."""
+    pg, pp = probe_settings_of(ground_truth), probe_settings_of(prediction)
+    if not (isinstance(pg, dict) and isinstance(pp, dict)):
+        return
+    keys = []
+    for name in names:
+        keys += [k for k in PROBE_KEYS.get(name, ()) if k not in keys]
+    for key in keys:
+        if key in pg and key in pp and to_json(pg[key]) != to_json(pp[key]):
+            raise ValueError(f"probes differ: probes.{key} is {to_json(pg[key])} in {gt_name} but {to_json(pp[key])} "
+                             f"in {pred_name}; expected signals of the same probes (kernels computed for the ground "
+                             "truth's probes)")
 
 
 def signal_traces(ground_truth, prediction, s, sources, window, gt_name, pred_name):
