@@ -62,8 +62,10 @@ CASES = [
      "--tstop: -5 ms; expected a positive time of at least one step"),
     (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--chunk", "-5"],
      "--chunk: -5.0; expected a positive, finite time (ms)"),
-    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--chunk", "0.01"],
-     "--chunk: 0.01 ms is not a whole number of steps of simulation.dt (0.0625 ms)"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--chunk", "0.1"],
+     "--chunk: 0.1 ms is not a whole number of steps of simulation.dt (0.0625 ms)"),
+    (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--chunk", "1e-9"],
+     "--chunk: 1e-09 ms; expected at least one step of simulation.dt (0.0625 ms)"),
     (["simulate", "--config", "tiny.yaml", "--output", "s.nc", "--tstop", "1e12"],
      "--tstop: 1e+12 ms is 1.6e+13 steps of simulation.dt (0.0625 ms); expected at most 2147483647 steps"),
 ]

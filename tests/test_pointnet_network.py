@@ -201,7 +201,7 @@ def test_parameters_from_config(config):
     (lambda c: c["pointnet"]["populations"]["E"].update(C_m_bounds=[300.0, 280.0]),
      r"pointnet.populations.E.C_m_bounds: \[300.0, 280.0\]; expected lower < upper"),
     (lambda c: c["pointnet"].update(delay_min=0.01), r"pointnet.delay_min: 0.01 ms must be at least simulation.dt"),
-    (lambda c: c["pointnet"]["online"].update(chunk=1.03), r"pointnet.online.chunk: 1.03 ms must be a whole number"),
+    (lambda c: c["pointnet"]["online"].update(chunk=1.03), r"pointnet.online.chunk: 1.03 ms is not a whole number of steps of simulation.dt"),
     (lambda c: c["pointnet"]["fit"].update(tstop=550.0), r"pointnet.fit.tstop: 550.0 ms leaves 50 ms"),
     (lambda c: c["pointnet"]["populations"]["I"].pop("tau_m"), r"missing key pointnet.populations.I.tau_m"),
     (lambda c: c["pointnet"]["fit"].update(population=1), r"pointnet.fit.population"),

@@ -10,7 +10,7 @@ spike binning for predictions) steps time on a grid ``t_k = k dt`` (ms). Its tim
 * ``transient`` is finite, not negative, a whole number of steps and leaves at least one step to
   analyse: ``tstop - transient >= dt`` (rates, spectra and comparisons are computed over
   ``[transient, tstop)``; an empty window gives NaN rates);
-* a ``chunk`` (the online simulation's step between reads) is a positive whole number of steps.
+* a ``chunk`` (the online simulation's step between reads) is a whole number of steps, at least one.
 
 :func:`time_errors` returns the problems as lines naming the key (used by the configuration
 validator, :mod:`lfpk.api.config`, with the config's key paths); :func:`check_times` raises the
@@ -76,6 +76,8 @@ def time_errors(dt, tstop=None, transient=None, chunk=None, names=None) -> list[
     ['simulation.transient: 100 ms leaves no time to analyse before simulation.tstop (50 ms); expected transient <= tstop - dt (49.9 ms)']
     >>> time_errors(0.1, tstop=0.0, names={"tstop": "--tstop"})
     ['--tstop: 0 ms; expected a positive time of at least one step of simulation.dt (0.1 ms)']
+    >>> time_errors(0.1, chunk=1e-9, names={"chunk": "--chunk"})
+    ['--chunk: 1e-09 ms; expected at least one step of simulation.dt (0.1 ms)']
     """
     name = {"dt": "simulation.dt", "tstop": "simulation.tstop", "transient": "simulation.transient",
             "chunk": "chunk", **(names or {})}
@@ -112,6 +114,8 @@ def time_errors(dt, tstop=None, transient=None, chunk=None, names=None) -> list[
         c = _number(chunk)
         if not (math.isfinite(c) and c > 0):
             errors.append(f"{name['chunk']}: {chunk}; expected a positive, finite time (ms)")
+        elif c < dt_v * (1 - STEP_TOLERANCE):
+            errors.append(f"{name['chunk']}: {c:g} ms; expected at least one step of {name['dt']} ({dt_v:g} ms)")
         elif whole_steps(c, dt_v) is None:
             errors.append(f"{name['chunk']}: {c:g} ms is not a whole number of steps of {name['dt']} ({dt_v:g} ms)")
     return errors
