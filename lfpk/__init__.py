@@ -14,12 +14,20 @@ ground-truth multicompartment network to test it against. The public API (``docs
 Names are imported on first use (``import lfpk`` itself loads neither NEURON nor xarray). The
 package is built in layers, each a folder importing only from the folders below it (see
 ``docs/architecture.md``): ``base`` < ``model`` < ``engines`` < ``figures`` < ``study`` < ``api``
-< ``entry``; the names above are the public API, whatever folder defines them.
+< ``compat`` < ``entry``; the names above are the public API, whatever folder defines them.
+
+lfpk never opens NEURON's windows: unless ``NEURON_MODULE_OPTIONS`` is set, it is set to ``-nogui``
+before NEURON is first imported (which also silences NEURON's "no DISPLAY" warning on headless
+machines and in every command's output).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+
+# before any `import neuron` (NEURON reads it once, at its first import): no GUI, no DISPLAY warning
+os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
 
 __version__ = "0.1.0"
 

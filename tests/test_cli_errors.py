@@ -367,3 +367,16 @@ def test_name_value_options_share_one_parser(item):
     assert name_values(["E=2.5", " I =4"], float, "--rate") == {"E": 2.5, "I": 4.0}
     with pytest.raises(ValueError, match=rf"^--rate expects NAME=VALUE, got {item!r}$"):
         name_values([item], float, "--rate")
+
+
+def test_neuron_prints_no_display_warning_through_lfpk():
+    """`import lfpk` sets NEURON_MODULE_OPTIONS=-nogui unless the user set it: no "no DISPLAY"
+    warning in any command's output on a headless machine; a user's own setting is kept."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "NEURON_MODULE_OPTIONS")}
+    code = "import lfpk, os, neuron; print(os.environ['NEURON_MODULE_OPTIONS'])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "-nogui", proc.stderr
+    assert "DISPLAY" not in proc.stderr and "graphics" not in proc.stderr, proc.stderr
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(env, NEURON_MODULE_OPTIONS="-nogui -NSTACK 100000"))
+    assert proc.stdout.strip() == "-nogui -NSTACK 100000", proc.stderr
