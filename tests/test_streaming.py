@@ -252,3 +252,51 @@ def test_file_options_signals_compression_float32(tmp_path, spikes, kernels):
     with pytest.raises(ValueError, match=r"signals \['xyz'\] are not in the kernels"):
         predict_files(csv, kpath, tmp_path / "bad.nc", populations=MAP, tstop=TSTOP, signals=["xyz"])
     assert not (tmp_path / "bad.nc").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels of any probe (issue 23)
+# ---------------------------------------------------------------------------------------------
+
+
+def renamed(kernels):
+    """The kernels with lfp named as an LFPykit probe and csd as a user's own name, units and
+    attributes of their own."""
+    k = kernels.rename({"lfp": "PointSourcePotential", "csd": "my_probe"})
+    k["PointSourcePotential"].attrs = {"units": "uV", "long_name": "kernel: point-source potential",
+                                       "probe_order": 3}
+    return k
+
+
+def test_any_probe_variable_is_predicted_like_lfp(tmp_path, spikes, kernels):
+    k2 = renamed(kernels)
+    counts = population_counts(spikes, DT)
+    ref = predict(kernels, counts)
+    got = predict(k2, counts)
+    assert list(got.attrs["signals"].split(",")) == ["cdm", "eeg", "PointSourcePotential", "my_probe"]
+    np.testing.assert_array_equal(got["PointSourcePotential"].values, ref["lfp"].values)
+    np.testing.assert_array_equal(got["my_probe_contribution"].values, ref["csd_contribution"].values)
+    attrs = got["PointSourcePotential"].attrs
+    assert attrs["units"] == "uV" and attrs["probe_order"] == 3
+    assert attrs["long_name"] == "predicted point-source potential"
+    assert got["PointSourcePotential"].dims == ("source", "channel", "time")
+    # the file route (written, read back) and the online route give the same numbers
+    kpath = write_dataset(k2, tmp_path / "kernels.nc")
+    csv = tmp_path / "spikes.csv"
+    csv.write_text("sender,time_ms\n" + "".join(f"{u},{float(t)!r}\n" for u, t in zip(spikes.units, spikes.times)))
+    predict_files(csv, kpath, tmp_path / "p.nc", populations=MAP, tstop=TSTOP, signals=["PointSourcePotential"])
+    f = read_dataset(tmp_path / "p.nc")
+    assert rel_err(f["PointSourcePotential"].values, ref["lfp"].values) < 1e-12
+    assert f["PointSourcePotential"].attrs["units"] == "uV" and "lfp" not in f
+    online = OnlinePredictor(kpath, signals=["my_probe"])
+    out = _feed(online, spikes, 25.0)
+    assert rel_err(out["signals"]["my_probe"], ref["csd"].values) < 1e-12
+
+
+def test_signal_names_the_layout_uses_are_refused(kernels):
+    with pytest.raises(ValueError, match="'population_count' is a name of the prediction's layout"):
+        KernelBank(kernels.rename({"lfp": "population_count"}))
+    with pytest.raises(ValueError, match="'lfp_contribution' is the contribution variable of signal 'lfp'"):
+        KernelBank(kernels.rename({"csd": "lfp_contribution"}))
+    with pytest.raises(ValueError, match=r"no signal variable with dims \(post, pre"):
+        KernelBank(kernels.drop_vars(["lfp", "csd", "cdm", "eeg"]))

@@ -10,7 +10,8 @@ variable                   dims                                 units
 ``population_count``       ``population, time``                 spikes per output bin
 =========================  ===================================  =======================
 
-``S`` is each predicted signal (``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``), ``source`` = ``total``
+``S`` is each predicted signal (``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``, or the name of any other kernel
+variable with a ``lag`` dim, its units and attributes carried over), ``source`` = ``total``
 then each postsynaptic population; ``time`` (ms) is the start of each output bin ``n q dt``.
 
 * :func:`coordinates`, :func:`variables` and :func:`prediction_attrs` define the coordinates, the
@@ -155,12 +156,11 @@ def variables(bank, contributions, where="memory"):
     out = {}
     for name in bank.signals:
         cdim = bank.channel_dim[name]
-        a = bank.attrs[name]
-        out[name] = (("source", cdim, "time"), {"units": a["units"], "long_name": f"predicted {a['long_name']}"})
+        a = bank.attrs[name]  # units, long name and the kernel variable's other attributes
+        out[name] = (("source", cdim, "time"), {**a, "long_name": f"predicted {a['long_name']}"})
         if contributions:
             out[f"{name}_contribution"] = (("post", "pre", cdim, "time"), {
-                "units": a["units"],
-                "long_name": f"predicted {a['long_name']}: contribution of connection pre -> post"})
+                **a, "long_name": f"predicted {a['long_name']}: contribution of connection pre -> post"})
     out["population_count"] = (("population", "time"), {
         "units": "1", "long_name": COUNT_LONG_NAME.format(dt="dt" if where == "memory" else "dt_out")})
     return out

@@ -1,6 +1,8 @@
 """Signals predicted from spikes and kernels: phi = sum_X sum_Y nu_X * H_YX, at any length.
 
-For every signal the kernels carry (``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``) the contribution of
+For every signal the kernels carry (``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``, or any other probe's
+variable with the dims ``post, pre, <channel>, lag``, e.g. ``pointsourcepotential``: its units and
+attributes are carried over, :func:`lfpk.engines.prediction.streaming.signal_variables`) the contribution of
 connection X -> Y is the causal linear convolution
 
     phi_YX[c, n] = sum_{k >= 0} H_YX[c, k] * nu_X[n - k],      n = 0 .. N-1,

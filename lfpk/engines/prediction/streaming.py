@@ -1,6 +1,7 @@
 """Streaming prediction: kernels convolved with spike counts block by block (overlap-save).
 
-For every signal S the kernels carry (``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``) the prediction is
+For every signal S the kernels carry (``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``, or any probe's variable
+with a ``lag`` dim, :func:`signal_variables`) the prediction is
 
     S_YX[c, n] = sum_{k >= 0} H_YX[c, k] nu_X[n - k],   S_Y = sum_X S_YX,   S = sum_Y S_Y      (1)
 
@@ -37,7 +38,8 @@ import warnings
 import numpy as np
 from scipy import fft, signal
 
-#: signals predicted when the kernels carry them (variables with a ``lag`` dimension)
+#: lfpk's own signal names, predicted first and in this order; any other kernel variable with the
+#: dims post, pre, lag is predicted too (:func:`signal_variables`)
 SIGNALS = ("lfp", "csd", "cdm", "eeg", "meg")
 #: default block length (bins) of the overlap-save convolution
 DEFAULT_BLOCK = 1 << 15
@@ -114,6 +116,48 @@ def anti_alias_filter(q):
     return h / h.sum()
 
 
+#: names a signal may not have: the prediction's own coordinates and count variable
+RESERVED_NAMES = ("time", "source", "post", "pre", "population", "population_count")
+#: kernel variable attributes not copied to the prediction (set there, or netCDF's own)
+_OWN_ATTRS = ("units", "long_name", "coordinates", "_FillValue", "missing_value")
+
+
+def signal_variables(kernels):
+    """Names of the kernel variables that are signals: every data variable with the dims ``post``,
+    ``pre`` and ``lag`` (any probe: ``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``, an LFPykit model's
+    name such as ``pointsourcepotential``, a user's name). Order: those of :data:`SIGNALS` in its
+    order, then the others in the dataset's order."""
+    found = [str(n) for n, v in kernels.data_vars.items() if {"post", "pre", "lag"} <= set(v.dims)]
+    return [s for s in SIGNALS if s in found] + [s for s in found if s not in SIGNALS]
+
+
+def signal_attrs(name, attrs):
+    """Attributes of a predicted signal from its kernel variable's ``attrs``: ``units`` (default
+    ``1``), ``long_name`` (without the ``kernel:`` prefix; default the name) and every other
+    attribute whose value netCDF stores (text, numbers), carried over unchanged."""
+    out = {"units": str(attrs.get("units", "1")),
+           "long_name": str(attrs.get("long_name", name)).removeprefix("kernel: ")}
+    for key, value in attrs.items():
+        if key in _OWN_ATTRS or key in out:
+            continue
+        if isinstance(value, (str, int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            out[str(key)] = value
+    return out
+
+
+def check_signal_names(signals, coords):
+    """Refuse signal names the prediction's layout already uses (:data:`RESERVED_NAMES`, a channel
+    coordinate, ``<other signal>_contribution``), naming the variable to rename."""
+    taken = set(RESERVED_NAMES) | set(coords)
+    for name in signals:
+        clash = (name in taken and "a name of the prediction's layout") or (
+            name.endswith("_contribution") and name.removesuffix("_contribution") in signals
+            and f"the contribution variable of signal {name.removesuffix('_contribution')!r}")
+        if clash:
+            raise ValueError(f"kernels: variable {name!r} is {clash}; expected another name for the signal "
+                             "(rename it, e.g. kernels.rename({...}))")
+
+
 class KernelBank:
     """Kernels of every signal at lags ``0 .. K`` (steps of ``dt``), from gathered kernels.
 
@@ -137,7 +181,7 @@ class KernelBank:
     coords : dict
         Channel coordinates to copy to the prediction ``name -> (dims, values, attrs)``.
     attrs : dict
-        Signal -> ``{'units', 'long_name'}``.
+        Signal -> ``{'units', 'long_name', ...}`` (:func:`signal_attrs`: the kernel variable's).
     """
 
     def __init__(self, kernels, signals=None):
@@ -155,9 +199,10 @@ class KernelBank:
         self.dt = dt
         self.posts = [str(p) for p in kernels["post"].values]
         self.pres = [str(p) for p in kernels["pre"].values]
-        have = [s for s in SIGNALS if s in kernels.data_vars and "lag" in kernels[s].dims]
+        have = signal_variables(kernels)
         if not have:
-            raise ValueError(f"kernels: no signal variable with a 'lag' dim among {SIGNALS}")
+            raise ValueError("kernels: no signal variable with dims (post, pre, <channel dim>, lag); expected "
+                             f"gathered kernels (kernels.nc), e.g. {', '.join(SIGNALS)} or a probe's own name")
         if signals is None:
             signals = have
         signals = [str(s) for s in signals]
@@ -177,8 +222,7 @@ class KernelBank:
             self.channel_dim[name] = cdim
             self.H[name] = kernel_positive_part(var.transpose("post", "pre", cdim, "lag").values, lags, dt,
                                                 f"kernels: {name}")
-            self.attrs[name] = {"units": str(var.attrs.get("units", "1")),
-                                "long_name": str(var.attrs.get("long_name", name)).removeprefix("kernel: ")}
+            self.attrs[name] = signal_attrs(name, var.attrs)
             for cname, c in kernels.coords.items():
                 if cname in ("lag", "post", "pre") or cname in self.coords:
                     continue
@@ -186,6 +230,7 @@ class KernelBank:
                     self.coords[cname] = (c.dims, np.asarray(c.values), dict(c.attrs))
             if cdim not in self.coords:
                 self.coords[cdim] = ((cdim,), np.arange(var.sizes[cdim]), {})
+        check_signal_names(self.signals, self.coords)
         self.kernel_attrs = dict(kernels.attrs)
 
     @property

@@ -79,7 +79,8 @@ def add_predict(sub):
     p.add_argument("--allow-silent", action="append", metavar="POP",
                    help="population allowed to have no spike (warning instead of error; repeatable)")
     p.add_argument("--signals", default=None, metavar="LIST",
-                   help="comma-separated signals to predict (default all the kernels carry: lfp,csd,cdm,eeg,meg)")
+                   help="comma-separated signals to predict (default every kernel variable with a lag dim: lfp, csd, "
+                   "cdm, eeg, meg, or a probe's own name such as pointsourcepotential)")
     p.add_argument("--no-contributions", dest="contributions", action="store_false",
                    help="do not store the per-connection contributions <signal>_contribution")
     p.add_argument("--float32", action="store_true",
