@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import xarray as xr
 
 from lfpk.base.io import read_dataset, write_dataset
+from lfpk.engines.prediction.online import OnlinePredictor
 from lfpk.engines.prediction.predict import causal_convolve, predict, predict_files
 from lfpk.engines.spikes import SpikeData, population_counts, read_spikes
 from lfpk.entry.cli.main import main
@@ -371,3 +374,73 @@ def test_kernel_factory_gets_the_rates_after_the_transient(tmp_path):
     res = predict_files(write_transient_spikes(tmp_path, 200, after=3), factory, tmp_path / "p.nc", signals=["cdm"])
     assert got == [{"E": pytest.approx(1.0), "I": pytest.approx(2.0)}]
     assert res.attrs["kernel_source"].endswith("E 1 /s, I 2 /s over 500-2000 ms (after the spike files' transient))")
+
+
+# ---------------------------------------------------------------------------------------------
+# A start time t0 (issue 24)
+# ---------------------------------------------------------------------------------------------
+
+T0 = 500.0
+
+
+@pytest.mark.filterwarnings("ignore:the kernels. g_eff was computed")
+def test_t0_shifts_the_time_axis_and_nothing_else(tmp_path):
+    """Spikes recorded from t0 (a NEST recorder started at 500 ms) give the prediction of the same
+    spikes from 0, on a time axis from t0: files, the CLI, in memory and online."""
+    kpath, _, csv, mp = write_inputs(tmp_path)
+    late = tmp_path / "late.csv"
+    late.write_text("sender,time_ms\n" + "".join(
+        f"{u},{T0 + float(t)!r}\n" for u, t in (line.split(",") for line in csv.read_text().split()[1:])))
+    ref = predict_files(csv, kpath, tmp_path / "ref.nc", populations=mp, tstop=20.0).dataset()
+    rc = main(["predict", "--spikes", str(late), "--populations", str(mp), "--tstop", str(T0 + 20),
+               "--t0", str(T0), "--kernels", str(kpath), "--output", str(tmp_path / "late.nc")])
+    got = read_dataset(tmp_path / "late.nc")
+    assert rc == 0
+    np.testing.assert_allclose(got["time"].values, T0 + ref["time"].values, rtol=0, atol=1e-9)
+    assert got["time"].values[0] == T0 and got.attrs["t0"] == T0 and got.attrs["tstop"] == T0 + 20
+    for name in ("lfp", "csd", "lfp_contribution", "population_count"):
+        np.testing.assert_array_equal(got[name].values, ref[name].values)
+    assert "over 500-520 ms" in got.attrs["spike_report"]
+    # in memory (SpikeData) and online
+    sp = read_spikes(str(late), populations=str(mp), tstop=T0 + 20)
+    mem = predict(make_kernels(), sp, t0=T0)
+    np.testing.assert_allclose(mem["lfp"].values, ref["lfp"].values, rtol=0, atol=1e-12)
+    assert mem["time"].values[0] == T0 and mem.attrs["t0"] == T0
+    online = OnlinePredictor(make_kernels(), t0=T0, keep=True)
+    pops = sp.population_of_spikes()
+    for a in np.arange(T0, T0 + 20, 5.0):
+        sel = (sp.times >= a) & (sp.times < a + 5.0)
+        online.add_spikes(sp.times[sel], population=pops[sel])
+        online.advance(a + 5.0)
+    online.add_spikes(sp.times[sp.times >= T0 + 20], population=pops[sp.times >= T0 + 20])
+    online.close(T0 + 20)
+    ds = online.dataset()
+    np.testing.assert_allclose(ds["time"].values, mem["time"].values)
+    np.testing.assert_allclose(ds["lfp"].values, ref["lfp"].values, rtol=0, atol=1e-12)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "lfpk", *map(str, args)], capture_output=True, text=True)
+
+
+def test_t0_spike_before_it_and_the_time_rule_refused(tmp_path):
+    kpath, _, csv, mp = write_inputs(tmp_path)  # spikes from 1 ms on
+    out = tmp_path / "p.nc"
+    cases = [(["--tstop", "20", "--t0", "2"], "spike time 1 ms is before the start of the time axis t0 = 2 ms"),
+             (["--tstop", "20", "--t0", "0.1"], "tstop - t0 (--tstop - --t0): 19.9 ms is not a whole number of "
+                                                 "steps of dt (--dt, the kernels' dt) (0.25 ms)"),
+             (["--tstop", "20", "--t0", "20"], "--t0 20 ms is not before the stop time tstop (20 ms)"),
+             (["--tstop", "20", "--t0", "-1"], "--t0: -1.0 ms; expected a finite start time >= 0 ms")]
+    for extra, expect in cases:
+        r = run_cli("predict", "--spikes", csv, "--populations", mp, "--kernels", kpath, "--output", out, *extra)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and expect in lines[0], (extra, r.stderr)
+        assert "Traceback" not in r.stderr and not out.exists()
+    sp = read_spikes(str(csv), populations=str(mp), tstop=20.0)
+    with pytest.raises(ValueError, match="is before the start of the time axis t0 = 2 ms"):
+        predict(make_kernels(), sp, t0=2.0)
+    with pytest.raises(ValueError, match="counts: the time axis starts at 0 ms but t0 = 2 ms"):
+        predict(make_kernels(), population_counts(sp, DT), t0=2.0)
+    online = OnlinePredictor(make_kernels(), t0=2.0)
+    with pytest.raises(ValueError, match="is before the start of the time axis t0 = 2 ms"):
+        online.add_spikes([1.0], population="E")

@@ -45,7 +45,7 @@ def kernel_factory(config) -> KernelFactory:
 def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None, duplicates="error",
                   kernel_source=None, time_unit=None, nest_resolution=None, unit_offsets=None, allow_silent=False,
                   signals=None, contributions=True, decimate=1, dtype="float64", compress=0, block=None,
-                  kernel_config=None, chunk_rows=None) -> PredictionResult:
+                  kernel_config=None, chunk_rows=None, t0=0.0, progress=None) -> PredictionResult:
     """Stage: read spikes and kernels (or compute them from ``kernel_config``), predict, write ``output``.
 
     Parameters
@@ -54,6 +54,9 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
         As :func:`lfpk.engines.prediction.predict.predict_files` (``tstop`` and ``dt`` in ms).
     unit_offsets, allow_silent, signals, contributions, decimate, dtype, compress, block, chunk_rows
         As :func:`lfpk.engines.prediction.predict.predict_files`.
+    t0, progress
+        As :func:`lfpk.engines.prediction.predict.predict_files`: the start of the time axis (ms;
+        spikes before it refused) and the progress lines (None: on a terminal).
     kernels : path-like or xarray.Dataset or None
         Gathered ``kernels.nc``; None with ``kernel_config``.
     kernel_config : path-like or dict, optional
@@ -77,4 +80,4 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
         spikes, kernels, output, populations=populations, tstop=tstop, dt=dt, duplicates=duplicates,
         kernel_source=kernel_source, time_unit=time_unit, nest_resolution=nest_resolution, unit_offsets=unit_offsets,
         allow_silent=allow_silent, signals=signals, contributions=contributions, decimate=decimate, dtype=dtype,
-        compress=compress, block=block, chunk_rows=chunk_rows, warn_stacklevel=3)
+        compress=compress, block=block, chunk_rows=chunk_rows, warn_stacklevel=3, t0=t0, progress=progress)

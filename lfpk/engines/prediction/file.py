@@ -12,7 +12,8 @@ variable                   dims                                 units
 
 ``S`` is each predicted signal (``lfp``, ``csd``, ``cdm``, ``eeg``, ``meg``, or the name of any other kernel
 variable with a ``lag`` dim, its units and attributes carried over), ``source`` = ``total``
-then each postsynaptic population; ``time`` (ms) is the start of each output bin ``n q dt``.
+then each postsynaptic population; ``time`` (ms) is the start of each output bin ``t0 + n q dt``
+(``t0``: the start of the recording's time axis, default 0, global attribute ``t0``).
 
 * :func:`coordinates`, :func:`variables` and :func:`prediction_attrs` define the coordinates, the
   variables (dims, units, long names) and the global attributes;
@@ -184,7 +185,12 @@ def _empty_block(bank, name, contribution=False):
     return np.zeros((len(bank.posts) + 1, bank.n_channels(name), 0))
 
 
-def outputs_to_dataset(bank, outs, q, contributions, attrs=None, dtype="float64"):
+def sample_times(first, n, dt_out, t0=0.0):
+    """Times (ms) of output samples ``first .. first + n - 1``: ``t0 + k dt_out``."""
+    return float(t0) + np.arange(first, first + n) * float(dt_out)
+
+
+def outputs_to_dataset(bank, outs, q, contributions, attrs=None, dtype="float64", t0=0.0):
     """Streamed outputs (consecutive :meth:`StreamingPredictor.push` results) as an xarray Dataset.
 
     Parameters
@@ -200,6 +206,8 @@ def outputs_to_dataset(bank, outs, q, contributions, attrs=None, dtype="float64"
         Global attributes (:func:`prediction_attrs`).
     dtype : {'float64', 'float32'}
         Type of the signals.
+    t0 : float
+        Time of the first sample (ms): sample ``n`` is at ``t0 + n dt q``.
 
     Returns
     -------
@@ -208,7 +216,7 @@ def outputs_to_dataset(bank, outs, q, contributions, attrs=None, dtype="float64"
     """
     merged = merge_outputs(outs, 0) if outs else None
     n = merged["n"] if merged else 0
-    coords = {"time": ("time", np.arange(n) * bank.dt * q, dict(TIME_ATTRS))}
+    coords = {"time": ("time", sample_times(0, n, bank.dt * q, t0), dict(TIME_ATTRS))}
     coords.update({name: (dims, values, cattrs) for name, (dims, values, cattrs) in coordinates(bank).items()})
     dtype = np.dtype(dtype)
     data = {}
@@ -299,10 +307,13 @@ class PredictionWriter:
         zlib level 0 (none) .. 9.
     attrs : dict
         Global attributes (scalars or strings).
+    t0 : float
+        Time of the first sample (ms): sample ``n`` is at ``t0 + n dt_out``.
     """
 
     def __init__(self, path, bank, dt_out, n_time=None, contributions=True, dtype="float64", compress=0,
-                 attrs=None):
+                 attrs=None, t0=0.0):
+        self.t0 = float(t0)
         if np.dtype(dtype) not in (np.dtype("float64"), np.dtype("float32")):
             raise ValueError(f"dtype: expected float64 or float32, got {dtype!r}")
         if not (isinstance(compress, (int, np.integer)) and 0 <= int(compress) <= 9):
@@ -326,7 +337,7 @@ class PredictionWriter:
         if not n:
             return
         a = self.n_written
-        blocks = {"time": np.arange(a, a + n) * self.dt_out}
+        blocks = {"time": sample_times(a, n, self.dt_out, self.t0)}
         for name in self.bank.signals:
             blocks[name] = out["signals"][name].astype(self.dtype, copy=False)
             if self.contributions:

@@ -42,7 +42,14 @@ import numpy as np
 
 from lfpk.base.files import atomic_path
 from lfpk.base.io import read_dataset
-from lfpk.engines.prediction.file import PredictionWriter, check_output_name, outputs_to_dataset, prediction_attrs
+from lfpk.engines.prediction.file import (
+    PredictionWriter,
+    check_output_name,
+    outputs_to_dataset,
+    prediction_attrs,
+    sample_times,
+)
+from lfpk.engines.prediction.predict import before_t0_text, check_t0, check_time_axis
 from lfpk.engines.prediction.streaming import KernelBank, StreamingPredictor, merge_outputs
 from lfpk.engines.spikes.checks import (
     MEMORY_WAY_OUT,
@@ -97,6 +104,10 @@ class OnlinePredictor:
     allow_silent : bool or list of str
         Presynaptic populations (True: all) allowed to have no spike at :meth:`close` (a warning
         instead of the error).
+    t0 : float
+        Start of the time axis (ms, default 0; e.g. a NEST recorder's ``start``): bins ``[t0 + k
+        dt, t0 + (k+1) dt)``, output times from ``t0``; a spike before ``t0`` is refused, and
+        ``tstop - t0`` at :meth:`close` follows :func:`lfpk.model.times.check_times`.
 
     Every spike passes the rules of the file readers (:mod:`lfpk.engines.spikes.checks`): finite,
     ``>= 0``, not after ``tstop`` (:meth:`close`), integer unit ids in the map, no duplicates, no
@@ -105,7 +116,7 @@ class OnlinePredictor:
 
     def __init__(self, kernels, signals=None, contributions=False, decimate=1, block=None, output=None,
                  dtype="float64", compress=0, keep=True, unit_population=None, attrs=None, time_unit=None,
-                 duplicates="error", allow_silent=False):
+                 duplicates="error", allow_silent=False, t0=0.0):
         if not hasattr(kernels, "data_vars"):
             kernels = read_dataset(kernels, kind="kernels")
         self.bank = KernelBank(kernels, signals)
@@ -119,6 +130,7 @@ class OnlinePredictor:
         if duplicates not in ("error", "keep"):
             raise ValueError(f"duplicates: must be 'error' or 'keep', got {duplicates!r}")
         self.time_unit, self.duplicates, self.allow_silent = time_unit, duplicates, allow_silent
+        self.t0 = check_t0(t0, "t0")
         self._unstated = {"n": 0, "max_time": -np.inf}  # unit-less times (the seconds check)
         self.n_spikes = np.zeros(len(self.bank.pres), dtype=np.int64)
         self._units = []
@@ -126,7 +138,7 @@ class OnlinePredictor:
         self._kept = []
         self._times, self._pops = [], []
         self.n_done = 0  # complete bins pushed to the predictor
-        self.t = 0.0  # every spike before t was given
+        self.t = self.t0  # every spike before t was given
         self._stack = contextlib.ExitStack()
         self.writer = None
         self.output = output
@@ -135,7 +147,8 @@ class OnlinePredictor:
             check_output_name(output, "output")
             tmp = self._stack.enter_context(atomic_path(output))
             self.writer = PredictionWriter(tmp, self.bank, self.dt * self.q, None, contributions, dtype, compress,
-                                           prediction_attrs(self.bank, kernels, self.q, dtype, "online", attrs))
+                                           prediction_attrs(self.bank, kernels, self.q, dtype, "online",
+                                                            {"t0": self.t0, **(attrs or {})}), t0=self.t0)
 
     # -- context manager ------------------------------------------------------------------------
 
@@ -209,8 +222,11 @@ class OnlinePredictor:
         if len(idx) != len(t):
             raise ValueError(f"{len(t)} times but {len(idx)} populations/units")
         check_times(t, None, lambda i: f"add_spikes: index {i}")
+        if (t < self.t0).any():
+            i = int(np.flatnonzero(t < self.t0)[0])
+            raise SpikeInputError(before_t0_text(f"add_spikes: index {i}", float(t[i]), self.t0))
         keep = idx >= 0  # units of populations without kernels are ignored
-        b = np.floor(t / self.dt + BIN_EPS)
+        b = np.floor((t - self.t0) / self.dt + BIN_EPS)
         if (b[keep] < self.n_done).any():
             first = float(t[keep][b[keep] < self.n_done].min())
             raise SpikeInputError(
@@ -242,21 +258,23 @@ class OnlinePredictor:
         self.t = t
         if self.time_unit is None:
             check_seconds(self._unstated["max_time"], self._unstated["n"], t, "add_spikes: times", MEMORY_WAY_OUT)
-        complete = int(math.floor(t / self.dt + BIN_EPS))
+        complete = max(0, int(math.floor((t - self.t0) / self.dt + BIN_EPS)))
         return self._push_until(complete, flush=self._flush_every_advance)
 
     def close(self, tstop=None):
         """End the recording at ``tstop`` (default the last :meth:`advance` time) and complete it.
 
-        The time axis is that of the offline prediction: bins ``0 .. floor(tstop / dt)``, the last
-        one starting at ``tstop``. Writes and renames ``output``.
+        The time axis is that of the offline prediction: bins ``0 .. (tstop - t0) / dt``, the last
+        one starting at ``tstop`` (``tstop - t0`` a whole number of steps, :func:`check_time_axis`).
+        Writes and renames ``output``.
         """
         if self.closed:
             raise RuntimeError("close called twice")
         tstop = self.t if tstop is None else float(tstop)
         if tstop < self.t - 1e-9:
             raise ValueError(f"close: tstop = {tstop!r} ms is before the last advance ({self.t!r} ms)")
-        total = n_bins(tstop, self.dt)
+        check_time_axis(self.dt, tstop, self.t0)
+        total = n_bins(tstop - self.t0, self.dt)
         pending = np.concatenate(self._times) if self._times else np.zeros(0)
         if len(pending) and pending.max() > tstop:
             raise SpikeInputError(f"close: spike at {float(pending.max())!r} ms is after tstop = {tstop!r} ms; "
@@ -287,7 +305,7 @@ class OnlinePredictor:
         t = np.concatenate(self._times) if self._times else np.zeros(0)
         p = np.concatenate(self._pops) if self._pops else np.zeros(0, np.int64)
         u = np.concatenate(self._units) if self._units else np.zeros(0, np.int64)
-        b = bin_index(t, self.dt, 1 << 62)
+        b = bin_index(t - self.t0, self.dt, 1 << 62)
         now = b < complete
         if self.duplicates == "error":  # a duplicate's copies share a bin: both are complete now
             known = now & (u >= 0)
@@ -300,7 +318,7 @@ class OnlinePredictor:
         return self._deliver(self.predictor.push(counts, flush=flush))
 
     def _deliver(self, out):
-        out["time"] = (out["start"] + np.arange(out["n"])) * self.dt * self.q
+        out["time"] = sample_times(out["start"], out["n"], self.dt * self.q, self.t0)
         if self.writer is not None:
             self.writer.write(out)
         if self.keep and out["n"]:
@@ -311,5 +329,5 @@ class OnlinePredictor:
         """Every sample predicted so far as an ``xarray.Dataset`` (needs ``keep=True``)."""
         if not self.keep:
             raise RuntimeError("dataset() needs keep=True")
-        return outputs_to_dataset(self.bank, self._kept, self.q, self.predictor.contributions)
+        return outputs_to_dataset(self.bank, self._kept, self.q, self.predictor.contributions, t0=self.t0)
 

@@ -46,6 +46,7 @@ from scipy import fft
 from lfpk.base.files import atomic_path, register_input
 from lfpk.base.io import read_dataset
 from lfpk.engines.prediction.file import PredictionWriter, check_output_name, outputs_to_dataset, prediction_attrs
+from lfpk.engines.prediction.progress import Progress
 from lfpk.engines.prediction.streaming import (
     SIGNALS,
     KernelBank,
@@ -56,9 +57,12 @@ from lfpk.engines.prediction.streaming import (
 )
 from lfpk.engines.spikes import SpikeData, SpikeRecording, SpikeWarning, count_recording, population_counts
 from lfpk.engines.spikes.checks import check_silent
+from lfpk.engines.spikes.errors import SpikeInputError
 from lfpk.engines.spikes.formats import is_format_file, read_any
 from lfpk.engines.spikes.memory import MemoryRecording
 from lfpk.engines.spikes.readers import CHUNK_ROWS
+from lfpk.engines.spikes.recording import SpikeChunk
+from lfpk.model.times import check_times
 
 log = logging.getLogger("lfpk.predict")
 
@@ -101,11 +105,30 @@ def causal_convolve(counts, kernels):
 # ---------------------------------------------------------------------------------------------
 
 
-def _bank_and_counts(kernels, counts, signals, allow_silent=False):
+def spikes_from_t0(spikes, t0):
+    """A :class:`SpikeData` with times from ``t0`` (ms) and stop time ``tstop - t0`` (the time rule
+    applied to it, :func:`check_time_axis`, at the caller's ``dt``); a spike before ``t0`` refused."""
+    if spikes.tstop is None:
+        raise ValueError(f"{spikes.source}: give the stop time tstop (ms) to define the time axis from t0")
+    early = spikes.times < t0
+    if early.any():
+        i = int(np.flatnonzero(early)[0])
+        raise SpikeInputError(before_t0_text(f"{spikes.source}, index {i}", float(spikes.times[i]), t0))
+    return SpikeData(times=spikes.times - t0, units=spikes.units, unit_population=spikes.unit_population,
+                     populations=spikes.populations, tstop=spikes.tstop - t0, dt=spikes.dt, source=spikes.source,
+                     attrs=dict(spikes.attrs), population_index=spikes.population_index,
+                     duplicates=spikes.duplicates, checked=True)
+
+
+def _bank_and_counts(kernels, counts, signals, allow_silent=False, t0=0.0):
     bank = KernelBank(kernels, signals)
     dt = bank.dt
     if isinstance(counts, SpikeData):
-        counts = population_counts(counts, dt)
+        if counts.tstop is not None:
+            check_time_axis(dt, counts.tstop, t0)
+        counts = population_counts(spikes_from_t0(counts, t0) if t0 else counts, dt)
+        if t0:
+            counts = counts.assign_coords(time=("time", t0 + counts["time"].values, dict(counts["time"].attrs)))
     if not hasattr(counts, "dims") or "time" not in counts.dims or "population" not in counts.dims:
         raise ValueError("counts: expected dims (population, time) (lfpk.population_counts) or a SpikeData")
     values = np.asarray(counts.values)
@@ -120,9 +143,10 @@ def _bank_and_counts(kernels, counts, signals, allow_silent=False):
         if not np.isclose(cdt, dt, rtol=1e-6, atol=0):
             raise ValueError(f"spike counts have bin width {cdt} ms but the kernels have dt = {dt} ms; bin the "
                              f"spikes at the kernels' dt (--dt {dt})")
-        lag_index(time, dt, "counts: time")
-        if time[0] != 0:
-            raise ValueError(f"counts: the time axis must start at 0 ms, got {time[0]!r}")
+        lag_index(time - time[0], dt, "counts: time")
+        if not np.isclose(time[0], t0, rtol=0, atol=1e-6 * dt):
+            raise ValueError(f"counts: the time axis starts at {float(time[0]):g} ms but t0 = {t0:g} ms; expected the "
+                             "counts from t0 (give t0= the first bin's time, or counts from t0)")
     elif "dt" in counts.attrs and not np.isclose(float(counts.attrs["dt"]), dt, rtol=1e-6):
         raise ValueError(f"spike counts have bin width {counts.attrs['dt']} ms but the kernels have dt = {dt} ms")
     have = [str(p) for p in counts["population"].values]
@@ -140,7 +164,7 @@ def _bank_and_counts(kernels, counts, signals, allow_silent=False):
 
 
 def predict(kernels, counts, spike_source=None, signals=None, contributions=True, decimate=1, dtype="float64",
-            block=None, allow_silent=False):
+            block=None, allow_silent=False, t0=0.0):
     """Predict signals from population spike counts, in memory.
 
     Parameters
@@ -167,6 +191,10 @@ def predict(kernels, counts, spike_source=None, signals=None, contributions=True
     allow_silent : bool or list of str
         Presynaptic populations (True: all) allowed to have no spike: a warning instead of the
         error (a silent population's contribution is zero; :func:`lfpk.engines.spikes.checks.check_silent`).
+    t0 : float
+        Start of the time axis (ms, default 0): bins ``[t0 + k dt, t0 + (k+1) dt)``; the counts'
+        time axis must start at ``t0``, a :class:`SpikeData` is binned from it (a spike before
+        ``t0`` is refused; ``tstop - t0`` follows :func:`lfpk.model.times.check_times`).
 
     Returns
     -------
@@ -175,13 +203,15 @@ def predict(kernels, counts, spike_source=None, signals=None, contributions=True
         post population (sum over pre), ``S_contribution (post, pre, <channel dim>, time)`` (if
         requested), and ``population_count (population, time)`` (spikes per output bin).
     """
-    bank, counts, nu = _bank_and_counts(kernels, counts, signals, allow_silent)
+    t0 = check_t0(t0, "t0")
+    bank, counts, nu = _bank_and_counts(kernels, counts, signals, allow_silent, t0)
     sp = StreamingPredictor(bank, contributions=contributions, decimate=decimate, block=block)
     outs = [sp.push(nu), sp.finish()]
     source = spike_source if spike_source is not None else counts.attrs.get("spike_source", "unknown")
     attrs = prediction_attrs(bank, kernels, sp.q, dtype, source)
-    attrs["tstop"] = float(nu.shape[1] - 1) * bank.dt if nu.shape[1] else 0.0
-    return outputs_to_dataset(bank, outs, sp.q, contributions, attrs, dtype)
+    attrs["t0"] = t0
+    attrs["tstop"] = t0 + (float(nu.shape[1] - 1) * bank.dt if nu.shape[1] else 0.0)
+    return outputs_to_dataset(bank, outs, sp.q, contributions, attrs, dtype, t0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,19 +291,20 @@ def measured_rates(counts, window=None, sizes=None):
     return out
 
 
-def window_text(window):
-    """``over A-B ms`` of an analysed window (ms), naming the transient it excludes."""
+def window_text(window, t0=0.0):
+    """``over A-B ms`` of an analysed window (ms from ``t0``, the start of the time axis; the text
+    names times of the recording, ``t0 + start`` to ``t0 + stop``), naming the transient it excludes."""
     start, stop = window
-    text = f"over {start:g}-{stop:g} ms"
+    text = f"over {t0 + start:g}-{t0 + stop:g} ms"
     return text + " (after the spike files' transient)" if start > 0 else text
 
 
-def compare_rates(measured, kernel, tolerance=RATE_TOLERANCE, window=None):
+def compare_rates(measured, kernel, tolerance=RATE_TOLERANCE, window=None, t0=0.0):
     """Warnings (text) where measured and kernel rates (1/s) differ by more than ``tolerance``
-    (relative); ``window`` ``(start, stop)`` ms, the window the rates were measured over
-    (:func:`measured_rates`), is named in the text."""
+    (relative); ``window`` ``(start, stop)`` ms from ``t0``, the window the rates were measured
+    over (:func:`measured_rates`), is named in the text."""
     out = []
-    where = f" {window_text(window)}" if window is not None else ""
+    where = f" {window_text(window, t0)}" if window is not None else ""
     for p, r_k in kernel.items():
         r = measured.get(p)
         if r is None or not np.isfinite(r_k) or r_k <= 0:
@@ -443,6 +474,83 @@ def open_recording(spikes, populations=None, tstop=None, time_unit=None, nest_re
     return SpikeRecording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets, rows)
 
 
+def check_t0(t0, what="--t0"):
+    """``t0`` (ms) as a float, refused unless finite and >= 0."""
+    try:
+        value = float(t0)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: expected a start time in ms (a number >= 0), got {t0!r}") from None
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{what}: {t0!r} ms; expected a finite start time >= 0 ms")
+    return value
+
+
+def check_time_axis(dt, tstop, t0):
+    """The one time rule (:func:`lfpk.model.times.check_times`) for the time axis ``[t0, tstop]``
+    binned at ``dt`` (ms): ``tstop - t0`` at least one step and a whole number of steps."""
+    if t0 >= tstop:
+        raise ValueError(f"--t0 {t0:g} ms is not before the stop time tstop ({tstop:g} ms); expected t0 < tstop")
+    name = "tstop - t0 (--tstop - --t0)" if t0 else "tstop (--tstop)"
+    check_times(dt, tstop - t0, names={"dt": "dt (--dt, the kernels' dt)", "tstop": name})
+
+
+def before_t0_text(where, time, t0):
+    """Message of a spike at ``time`` (ms) before the start ``t0`` (ms) of the time axis."""
+    return (f"{where}: spike time {time:g} ms is before the start of the time axis t0 = {t0:g} ms; expected times "
+            ">= t0 (spikes before t0 would reach the signal after t0 through the kernels but have no bin: give the "
+            "recording's true start as --t0 / t0=, or remove the earlier spikes)")
+
+
+class StageRecording:
+    """A spike recording as :func:`predict_files` counts it: times from ``t0``, reading reported.
+
+    Wraps a :class:`lfpk.engines.spikes.SpikeRecording` or
+    :class:`~lfpk.engines.spikes.memory.MemoryRecording` (every other attribute is the wrapped
+    recording's): its chunks' times are given from ``t0`` (ms; bin ``k`` is ``[t0 + k dt, t0 + (k+1)
+    dt)``), a spike before ``t0`` is refused (:func:`before_t0_text`), ``tstop`` is the length of the
+    time axis ``tstop - t0``, and every chunk read is reported to ``progress`` (the fraction of the
+    recording's estimated spikes).
+
+    Parameters
+    ----------
+    recording : SpikeRecording or MemoryRecording
+    t0 : float
+        Start of the time axis (ms).
+    progress : lfpk.engines.prediction.progress.Progress, optional
+    """
+
+    def __init__(self, recording, t0=0.0, progress=None):
+        self.recording = recording
+        self.t0 = float(t0)
+        self.tstop = float(recording.tstop) - self.t0
+        self.progress = progress
+
+    def __getattr__(self, name):
+        return getattr(self.recording, name)
+
+    def location(self, source, loc) -> str:
+        """The wrapped recording's location; with ``t0`` its messages' times are from ``t0``."""
+        text = self.recording.location(source, loc)
+        return f"{text} (times counted from t0 = {self.t0:g} ms)" if self.t0 else text
+
+    def chunks(self):
+        total = max(1, int(self.recording.estimated_spikes()))
+        n = 0
+        for chunk in self.recording.chunks():
+            if self.t0 and len(chunk):
+                times = chunk.times - self.t0
+                early = times < 0  # t >= t0 gives t - t0 >= 0 exactly (IEEE subtraction)
+                if early.any():
+                    i = int(np.flatnonzero(early)[0])
+                    raise SpikeInputError(before_t0_text(self.recording.location(chunk.source, chunk.locations[i]),
+                                                         float(chunk.times[i]), self.t0))
+                chunk = SpikeChunk(chunk.population, chunk.units, times, chunk.source, chunk.locations)
+            n += len(chunk)
+            if self.progress is not None:
+                self.progress.update(min(n / total, 0.99), f"{n} spikes")
+            yield chunk
+
+
 def count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit_given):
     """Bin the recording at ``dt`` and check it (:meth:`lfpk.engines.spikes.SpikeCounts.check`).
 
@@ -483,7 +591,7 @@ def check_factory_sizes(kern, counts):
                              f"populations.{p}.size)")
 
 
-def kernels_at_measured_rates(kern, counts, window=None):
+def kernels_at_measured_rates(kern, counts, window=None, t0=0.0):
     """Compute the kernels of ``kern.factory`` at the measured rates (1/s, spikes over the
     factory's population size x the analysed ``window`` ``(start, stop)`` ms, default the whole
     recording; :func:`measured_rates`); the counts' population sizes become the factory's.
@@ -505,13 +613,13 @@ def kernels_at_measured_rates(kern, counts, window=None):
     check_factory_sizes(kern, counts)
     data = kern.factory(measured)
     source = f"{kern.source} (kernels computed at the measured rates " + ", ".join(
-        f"{p} {r:.4g} /s" for p, r in measured.items()) + f" {window_text(window)})"
+        f"{p} {r:.4g} /s" for p, r in measured.items()) + f" {window_text(window, t0)})"
     for p in pres:  # the measured rate is over the config's population size
         counts.stats[p].size, counts.stats[p].size_source = sizes[p], "kernel configuration"
     return data, source, caught
 
 
-def check_kernel_rates(data, counts, window=None):
+def check_kernel_rates(data, counts, window=None, t0=0.0):
     """Population sizes the counts lack are taken from the kernels' configuration; returns the
     warnings where the kernels' g_eff rates differ from the rates measured over the analysed
     ``window`` ``(start, stop)`` ms (:func:`measured_rates`, :func:`compare_rates`): the window
@@ -520,26 +628,39 @@ def check_kernel_rates(data, counts, window=None):
     for p, s in counts.stats.items():
         if s.size is None and p in sizes:
             s.size, s.size_source = sizes[p], "kernels' configuration"
-    return compare_rates(measured_rates(counts, window), kernel_rates(data), window=window)
+    return compare_rates(measured_rates(counts, window), kernel_rates(data), window=window, t0=t0)
 
 
-def analysed_rates_line(counts, window):
-    """The report's line of the rates over the analysed window (None without a transient)."""
+def analysed_rates_line(counts, window, t0=0.0):
+    """The report's line of the rates over the analysed window (ms from ``t0``; None without a
+    transient)."""
     if window[0] <= 0:
         return None
     rates = measured_rates(counts, window)
     shown = ", ".join(f"{p} {r:.4g} /s" if r is not None else f"{p} n/a" for p, r in rates.items())
-    return f"mean rates {window_text(window)}: {shown}"
+    return f"mean rates {window_text(window, t0)}: {shown}"
 
 
-def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations, report=None, window=None):
+def recording_report(counts, t0=0.0):
+    """The spikes' report (:meth:`SpikeCounts.report`) naming the recording's times: the counts'
+    time axis runs from 0 to ``tstop - t0``, the recording's from ``t0`` to ``tstop``."""
+    lines = counts.report()
+    if t0:
+        old, new = f" over 0-{counts.tstop:g} ms", f" over {t0:g}-{t0 + counts.tstop:g} ms"
+        lines = [line.replace(old, new) if line.endswith(old) else line for line in lines]
+    return lines
+
+
+def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations, report=None, window=None, t0=0.0):
     """Attributes of the prediction file that describe the spikes and the kernels' provenance
-    (added to :func:`lfpk.engines.prediction.file.prediction_attrs`): ``rates_measured`` over the
-    whole recording, ``rates_analysed`` over the analysed ``window`` ``(start, stop)`` ms from
-    ``rates_analysed_start`` (the rates compared with the kernels' and given to a kernel factory)."""
+    (added to :func:`lfpk.engines.prediction.file.prediction_attrs`): ``t0`` and ``tstop`` (ms,
+    the recording's time axis), ``rates_measured`` over the whole recording, ``rates_analysed``
+    over the analysed ``window`` ``(start, stop)`` (ms from ``t0``) from ``rates_analysed_start``
+    (ms of the recording: the rates compared with the kernels' and given to a kernel factory)."""
     window = window or (0.0, float(counts.tstop))
     extra = {
-        "tstop": counts.tstop,
+        "t0": float(t0),
+        "tstop": float(t0) + counts.tstop,
         "kernel_source": str(kernel_source),
         "spike_format": "+".join(sorted({getattr(s, "format", "netcdf" if s.is_netcdf else "text")
                                          for s in rec.sources})),
@@ -550,7 +671,7 @@ def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations, rep
         "n_spikes": counts.n_spikes,
         "rates_measured": json.dumps({p: r for p, r in counts.rates().items()}, sort_keys=True),
         "rates_analysed": json.dumps(measured_rates(counts, window), sort_keys=True),
-        "rates_analysed_start": float(window[0]),
+        "rates_analysed_start": float(t0) + float(window[0]),
         "warnings": "\n".join(caught),
     }
     if populations is not None and not isinstance(populations, dict):
@@ -558,17 +679,21 @@ def stage_attrs(rec, counts, kernel_source, duplicates, caught, populations, rep
     return extra
 
 
-def write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs):
+def write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs, t0=0.0, progress=None):
     """Stream the prediction of ``counts`` through ``sp`` into ``output`` (atomically: written
-    into a temporary file renamed into place at the end; an error removes it)."""
+    into a temporary file renamed into place at the end; an error removes it); the time axis
+    starts at ``t0`` (ms); each block is reported to ``progress``."""
     bank = sp.bank
     with atomic_path(output, inputs=inputs) as tmp:
-        writer = PredictionWriter(tmp, bank, bank.dt * sp.q, n_time, sp.contributions, dtype, compress, attrs)
+        writer = PredictionWriter(tmp, bank, bank.dt * sp.q, n_time, sp.contributions, dtype, compress, attrs, t0=t0)
         try:
             step = sp.block
-            for a in range(0, counts.counts.shape[1], step):
+            n = counts.counts.shape[1]
+            for a in range(0, n, step):
                 writer.write(sp.push(counts.counts[:, a:a + step]))
-            writer.write(sp.finish(counts.counts.shape[1]))
+                if progress is not None:
+                    progress.update(min(a + step, n) / max(n, 1), f"{writer.n_written} of {n_time} samples")
+            writer.write(sp.finish(n))
             writer.close()
         except BaseException:
             writer.abort()
@@ -578,7 +703,7 @@ def write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs)
 def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None, duplicates="error",
                   kernel_source=None, time_unit=None, nest_resolution=None, unit_offsets=None, allow_silent=False,
                   signals=None, contributions=True, decimate=1, dtype="float64", compress=0, block=None,
-                  chunk_rows=None, warn_stacklevel=2) -> PredictionResult:
+                  chunk_rows=None, warn_stacklevel=2, t0=0.0, progress=None) -> PredictionResult:
     """Stage: read spikes and kernels, predict, write ``output`` (streaming, atomic).
 
     Every input is validated and every spike read before anything is written; on error no file
@@ -598,7 +723,8 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
     tstop : float, optional
         Stop time (ms); required for text spikes, overrides the netCDF attribute.
     dt : float, optional
-        Bin width (ms); default the kernels' dt (it must equal it).
+        Bin width (ms); default the kernels' dt (it must equal it). ``tstop - t0`` must be a whole
+        number of steps of it, at least one (:func:`lfpk.model.times.check_times`).
     duplicates : {'error', 'keep'}
     kernel_source : str, optional
         Recorded as the kernels' provenance (a factory names its own).
@@ -618,6 +744,16 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
         Spikes per read chunk.
     warn_stacklevel : int
         Stack level of the warnings emitted (2: the caller of this function; a wrapper adds one).
+    t0 : float
+        Start of the time axis (ms; default 0): spikes recorded from ``t0`` (a NEST recorder with
+        ``start``, a file with an offset). Bins are ``[t0 + k dt, t0 + (k+1) dt)``, ``k = 0 ..
+        (tstop - t0) / dt``, the output's time coordinate starts at ``t0``; a spike before ``t0``
+        is refused (its kernel would reach the signal after ``t0`` but it has no bin); a transient
+        the spike files state is in the recording's times (the rates are measured after it).
+    progress : bool, Progress or None
+        Progress lines on standard error while reading, computing kernels, predicting and writing
+        (:class:`lfpk.engines.prediction.progress.Progress`): None (default) when standard error is
+        a terminal, True / False on / off.
 
     Returns
     -------
@@ -627,37 +763,47 @@ def predict_files(spikes, kernels, output, populations=None, tstop=None, dt=None
         raise ValueError("give either kernels (--kernels) or a kernel configuration (--kernel-config)")
     check_options(dtype, decimate)
     check_output_name(output)
+    t0 = check_t0(t0)
+    progress = Progress.of(progress)
     kern = open_kernels(kernels, kernel_source, signals)
     dt = bin_width(dt, kern, kernels)
     rec = open_recording(spikes, populations, tstop, time_unit, nest_resolution, unit_offsets, chunk_rows)
+    check_time_axis(dt, float(rec.tstop), t0)
     check_populations(rec, kern, populations if populations is not None and not isinstance(populations, dict)
                       else spikes, allow_silent)
     if kern.factory is not None:
         check_factory_sizes(kern, rec)  # the unit map's sizes, before anything is read
+    rec = StageRecording(rec, t0, progress)
+    progress.begin("reading spikes")
     counts, caught = count_spikes(rec, dt, duplicates, kern, allow_silent, time_unit is not None)
+    progress.end(f"{counts.n_spikes} spikes")
     # rates over the window the kernels' rates come from: after the transient the spike files state
-    window = analysed_window(counts, spikes_transient(rec))
+    window = analysed_window(counts, spikes_transient(rec) - t0)
     if kern.factory is not None:
-        data, source, more = kernels_at_measured_rates(kern, counts, window)
+        progress.begin("computing kernels at the measured rates")
+        data, source, more = kernels_at_measured_rates(kern, counts, window, t0)
+        progress.end()
     else:
-        data, source, more = kern.data, kern.source, check_kernel_rates(kern.data, counts, window)
+        data, source, more = kern.data, kern.source, check_kernel_rates(kern.data, counts, window, t0)
     caught += more
     for text in caught:
         warnings.warn(text, SpikeWarning, stacklevel=warn_stacklevel)
     bank = KernelBank(data, signals)
     sp = StreamingPredictor(bank, contributions=contributions, decimate=decimate, block=block)
     n_time = n_output_samples(counts.counts.shape[1], sp.q)
-    report = counts.report()
-    line = analysed_rates_line(counts, window)
+    report = recording_report(counts, t0)
+    line = analysed_rates_line(counts, window, t0)
     if line:
         report.insert(len(counts.stats), line)
-    extra = stage_attrs(rec, counts, source, duplicates, caught, populations, report, window)
+    extra = stage_attrs(rec, counts, source, duplicates, caught, populations, report, window, t0)
     if "population_map" in extra:
         register_input(populations)
     attrs = prediction_attrs(bank, data, sp.q, dtype, rec.sources[0].path if len(rec.sources) == 1 else
                              extra["spike_files"], extra)
     inputs = [p for p in (kernels, populations) if isinstance(p, (str, os.PathLike))]
     inputs += [s.path for s in rec.sources if getattr(s, "is_file", True)]
-    write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs)
+    progress.begin("predicting and writing")
+    write_prediction(output, inputs, sp, counts, n_time, dtype, compress, attrs, t0, progress)
+    progress.end(f"{n_time} samples in {output}")
     log.info("prediction: %s (%d spikes, %d samples, signals %s)", output, counts.n_spikes, n_time, attrs["signals"])
     return PredictionResult(str(output), attrs, n_time, report, caught, counts)

@@ -23,7 +23,7 @@ def _cmd_predict(args):
             nest_resolution=args.nest_resolution, unit_offsets=name_values(args.unit_offset, int, "--unit-offset", "POP=VALUE"),
             allow_silent=args.allow_silent or False, signals=signals, contributions=args.contributions,
             decimate=args.decimate, dtype="float32" if args.float32 else "float64", compress=args.compress,
-            kernel_config=args.kernel_config)
+            kernel_config=args.kernel_config, t0=args.t0, progress=args.progress)
     for line in res.report:
         print(line)
     for text in [*res.warnings, *(str(w.message) for w in caught if str(w.message) not in res.warnings)]:
@@ -37,7 +37,8 @@ def add_predict(sub):
     p = sub.add_parser(
         "predict",
         help="predict LFP/CSD/CDM/EEG/MEG from population spike counts and gathered kernels",
-        description="Bin spikes per population (bins [k dt, (k+1) dt), time k dt, k = 0..floor(tstop/dt)) "
+        description="Bin spikes per population (bins [t0 + k dt, t0 + (k+1) dt), time t0 + k dt, "
+        "k = 0..(tstop - t0)/dt; t0 = 0 unless --t0) "
         "and convolve causally with every kernel H_YX (lag 0 at the spike's bin). Writes, for every "
         "signal the kernels carry, the total and per-postsynaptic-population prediction "
         "(source, <channel>, time) and the per-connection contributions (post, pre, <channel>, time). "
@@ -46,21 +47,30 @@ def add_predict(sub):
         "per population and bin). Every spike is validated first (empty input, a presynaptic population "
         "without spikes, seconds read as ms and duplicates are refused); on any error nothing is written "
         "(exit status 2). Prints per population the spikes, id range, units and mean rate, and warns when the "
-        "kernels' g_eff rates differ from the measured rates by more than 10 percent.",
+        "kernels' g_eff rates differ from the measured rates by more than 10 percent. On a terminal, progress lines "
+        "(stage, fraction done, seconds elapsed) go to stderr (--quiet / --progress).",
     )
     p.add_argument("--spikes", required=True, action="append", metavar="[POP=]PATH",
                    help="spike file, glob or folder (repeatable; several files are one recording, e.g. NEST's "
                    "<label>-<recorder>-<thread>.dat): the network's spikes.nc, or text/CSV/.gz as NEST and Brian2 "
                    "write them (header 'sender time_ms', 'node_id', 'time_step time_offset', 'i t'; '#' comments "
                    "and repeated headers skipped). POP=PATH: every spike of those files belongs to population POP "
-                   "(no unit map needed)")
+                   "(no unit map needed). A SONATA spikes.h5 (BMTK and other SONATA tools): each node population is "
+                   "a population, or --populations maps the node ids of a file with one node population. An NWB "
+                   ".nwb units table (spike times in s): each unit's population from the units table's column "
+                   "'population', or --populations maps the unit ids. SONATA and NWB files need --tstop")
     p.add_argument("--populations", default=None,
                    help="unit->population map: lines 'unit,population' and/or id ranges 'E: 1-8192' (or YAML)")
     p.add_argument("--unit-offset", action="append", metavar="POP=N",
                    help="add N to the unit ids of the files labelled POP= (Brian2 subgroup monitors count from 0)")
     p.add_argument("--tstop", type=float, default=None,
-                   help="stop time (ms): defines the time axis 0..tstop and bounds spike times; required for "
-                   "text spikes, overrides the tstop attribute of spikes.nc")
+                   help="stop time (ms): defines the time axis t0..tstop (tstop - t0 a whole number of steps of dt) "
+                   "and bounds spike times; required for text, SONATA and NWB spikes, overrides the tstop "
+                   "attribute of spikes.nc")
+    p.add_argument("--t0", type=float, default=0.0, metavar="MS",
+                   help="start of the time axis (ms, default 0): spikes recorded from t0 (a NEST recorder's start, "
+                   "a file with an offset); bins [t0 + k dt, t0 + (k+1) dt), the output's time starts at t0; a spike "
+                   "before t0 is refused")
     p.add_argument("--time-unit", choices=["ms", "s"], default=None,
                    help="unit of spike times whose header states none ('t', 'times', no header); without it such "
                    "times are ms, and refused if they all lie within the first 1%% of tstop (seconds read as ms)")
@@ -73,11 +83,13 @@ def add_predict(sub):
     kern.add_argument("--kernel-config", metavar="CONFIG",
                       help="compute the kernels of this configuration (it must describe the spiking network) at "
                       "the spikes' measured rates, in the same command")
-    p.add_argument("--output", required=True, help="prediction file (.nc), written atomically")
+    p.add_argument("--output", required=True,
+                   help="prediction file: a netCDF name ending in .nc (also .nc4, .netcdf), written atomically")
     p.add_argument("--keep-duplicate-spikes", action="store_true",
                    help="count exact duplicate spikes (same unit and time) instead of rejecting the input")
     p.add_argument("--allow-silent", action="append", metavar="POP",
-                   help="population allowed to have no spike (warning instead of error; repeatable)")
+                   help="population allowed to have no spike (warning instead of error; repeatable), also one "
+                   "with no spike file at all (its counts are zero)")
     p.add_argument("--signals", default=None, metavar="LIST",
                    help="comma-separated signals to predict (default every kernel variable with a lag dim: lfp, csd, "
                    "cdm, eeg, meg, or a probe's own name such as pointsourcepotential)")
@@ -90,6 +102,12 @@ def add_predict(sub):
                    "frequency, >= 80 dB stop band); population_count then counts spikes per output bin")
     p.add_argument("--compress", type=int, default=0, choices=range(10), metavar="LEVEL",
                    help="zlib compression level 0 (none, default) .. 9")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--progress", dest="progress", action="store_const", const=True, default=None,
+                       help="progress lines on stderr (reading, predicting, writing: fraction done, seconds "
+                       "elapsed); default: only when stderr is a terminal")
+    shown.add_argument("--quiet", dest="progress", action="store_const", const=False,
+                       help="no progress lines, also on a terminal")
     p.set_defaults(func=_cmd_predict, inputs=("spikes", "populations", "kernels", "kernel_config"),
                    outputs=("output",))
     return p
