@@ -11,7 +11,8 @@ This module assembles the parser from the command modules, each of which defines
 options next to their handlers: :mod:`~lfpk.entry.cli.configuration` (``validate-config``),
 :mod:`~lfpk.entry.cli.cells` (``mechanisms``, ``fetch``, ``cell-check``, ``morphology``),
 :mod:`~lfpk.entry.cli.kernels` (``kernel``, ``kernel-gather``), :mod:`~lfpk.entry.cli.network`,
-:mod:`~lfpk.entry.cli.signals` (``predict``, ``compare``) and :mod:`~lfpk.entry.cli.pointnet`.
+:mod:`~lfpk.entry.cli.signals` (``predict``, ``compare``), :mod:`~lfpk.entry.cli.plot` (``plot``) and
+:mod:`~lfpk.entry.cli.pointnet`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lfpk.entry.cli import cells, configuration, kernels, network, pointnet, signals
+from lfpk.entry.cli import cells, configuration, kernels, network, plot, pointnet, signals
 from lfpk.entry.cli.boundary import Parser, run_command, run_parsed
 
 #: The commands' parsers, in the order ``lfpk --help`` lists them.
@@ -34,6 +35,7 @@ COMMANDS = (
     kernels.add_kernel_gather,
     signals.add_predict,
     signals.add_compare,
+    plot.add_plot,
     pointnet.add_pointnet,
 )
 
