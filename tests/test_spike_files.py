@@ -366,3 +366,17 @@ def test_duplicate_filter_candidates_are_verified(tmp_path, monkeypatch, recordi
     assert f"{b}, line {n_b}: duplicate spike" in str(exc.value) and f"already given at {a}, line 9" in str(exc.value)
     keep = count_recording(SpikeRecording([a, b], m, TSTOP), 0.25, duplicates="keep")
     assert keep.n_spikes == len(units) + 1
+
+
+def test_predict_help_names_every_source_and_rule(capsys):
+    """--help says what --spikes, --output and --allow-silent accept (issue 24)."""
+    from lfpk.entry.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for phrase in ("SONATA spikes.h5", "each node population is a population, or --populations maps the node ids",
+                   "NWB .nwb units table", "column 'population', or --populations maps the unit ids",
+                   "SONATA and NWB files need --tstop", "a netCDF name ending in .nc",
+                   "also one with no spike file at all", "--t0 MS", "--progress", "--quiet"):
+        assert phrase in text, phrase
