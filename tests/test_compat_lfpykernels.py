@@ -78,7 +78,7 @@ def case(module, current_based):
         for sec in cell.template.all:
             sec.insert("pas")
             sec.g_pas = 0.0002 if "soma" in sec.name() else 0.0004
-            sec.e_pas = Vrest
+            sec.e_pas = Vrest + (6. if "soma" in sec.name() else 0.)  # currents flow at rest
     cellParameters = dict(templatefile="SticksTemplate.hoc", templatename="SticksTemplate",
                           morphology="sticks_E.hoc", custom_fun=[set_passive], custom_fun_args=[dict(Vrest=-60.)],
                           v_init=-60., nsegs_method="fixed_length", max_nsegs_length=40.)
@@ -224,6 +224,9 @@ def test_other_arguments_agree_with_lfpykernels(results):
     errors = results["arguments"]
     exact = {k: e for k, e in errors.items() if "PointSource" not in k}
     assert len(exact) == 8 and max(exact.values()) <= TOLERANCE, exact
+    # the same simulation and matrices: agreement to rounding (a wrong sample, e.g. the one at t_X after
+    # CVODE's settling when currents flow at rest, shows as 1e-4 here)
+    assert max(exact.values()) <= 1e-6, exact
     monte_carlo = {k: e for k, e in errors.items() if "PointSource" in k}
     assert len(monte_carlo) == 2 and max(monte_carlo.values()) <= 0.05, monte_carlo
 

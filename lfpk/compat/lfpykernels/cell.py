@@ -257,9 +257,11 @@ class RepresentativeCell:
         cvode = self._prepare()
         cvode.active(0)
         h.dt = dt
-        if initialise:
+        if initialise:  # as LFPy: finitialize, fcurrent
             h.finitialize(self.cell.v_init)
-        h.fcurrent()
+            h.fcurrent()
+        # after CVODE the state is kept as is: fcurrent would overwrite i_membrane_ with a value that is
+        # not the transmembrane current (with ionic mechanisms), and frecord_init records it as the sample at t_X
         h.frecord_init()
         for nc in netcons:
             nc.event(t_X)
