@@ -24,7 +24,8 @@ test suite; Brian2: ``docs/examples/spikes/brian2_online.py``)::
 ``keep=False`` keeps no sample in memory (the default ``keep=True`` keeps every sample for
 :meth:`OnlinePredictor.dataset`: memory grows with the run); the file is written as it goes.
 
-Spikes are binned with the offline rule (bin ``floor(t / dt + 1e-6)``, :mod:`lfpk.engines.spikes.counting`).
+Spikes are binned with the offline rule (bin ``floor((t - t0) / dt + 1e-6)``, ``t0`` = 0 unless given,
+:mod:`lfpk.engines.spikes.counting`).
 :meth:`OnlinePredictor.advance` declares that every spike before ``t`` was given; bins that end at or
 before ``t`` are then complete and their predicted samples are returned (and written). A spike in a
 bin that is already complete is an error (it would be lost). :meth:`OnlinePredictor.close` ends the
