@@ -7,16 +7,22 @@ twice -- as written, and with the import line switched to ``lfpykernels`` -- plu
 the arguments the examples do not use (current-based synapses, discrete multapses, other
 scipy.stats densities, rotation, per-segment Vrest, LFPykit probes), and the refusals. The
 comparisons need LFPykernels 0.2.0 (the ``test`` extra); the examples and refusals run without it.
+
+The notebook as written (its own mod files, modules and morphologies, fetched from LFPykernels'
+repository by docs/examples/lfpykernels/lif_notebook.py) runs in two more processes, one per
+package; its tests are skipped only when the files are not cached and GitHub is unreachable.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,3 +249,82 @@ def test_what_cannot_be_honoured_is_refused_in_one_line_naming_the_argument(resu
     assert message != "accepted"
     kind, text = message.split(": ", 1)
     assert kind in ("ValueError", "TypeError") and text.startswith(names) and "\n" not in text, message
+
+
+# --- LFPykernels' notebook LIF_net_forward_model_predictions, its kernel part as written -----------------------
+# docs/examples/lfpykernels/lif_notebook.py fetches the notebook, its modules, morphologies and mod files from
+# LFPykernels' repository at the 0.2.0 commit (sha256 checked, cached under lfpk's cache folder), compiles the mod
+# folder alone with lfpk's builder and runs the notebook's kernel cells, once per package, each in its own process.
+
+NOTEBOOK_RUNNER = EXAMPLES / "lif_notebook.py"
+
+
+def _notebook_module():
+    spec = importlib.util.spec_from_file_location("lif_notebook", NOTEBOOK_RUNNER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def notebook(tmp_path_factory):
+    module = _notebook_module()
+    try:
+        run_dir = module.prepare()  # fetch (or find in the cache) and compile; any other failure fails the test
+    except module.NetworkUnreachable as exc:
+        pytest.skip(f"network unreachable, LFPykernels' notebook files cannot be fetched: {exc} (or set "
+                    f"{module.ENV_GIT} to a local clone of LFPykernels)")
+    out = tmp_path_factory.mktemp("notebook")
+    packages = ["lfpk"] + (["lfpykernels"] if HAVE_LFPYKERNELS else [])
+    env = dict(os.environ, MPLBACKEND="Agg")
+    procs = {p: subprocess.Popen([sys.executable, str(NOTEBOOK_RUNNER), "--package", p, "--out", str(out / f"{p}.npz")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+             for p in packages}  # in parallel: one process each (NEURON loads one set of mechanisms per process)
+    result = {"module": module, "run_dir": run_dir, "info": {}, "H": {}}
+    for p, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=600)
+        lines = [line for line in stdout.splitlines() if line.startswith("INFO ")]
+        assert proc.returncode == 0 and lines, f"{p}: {stderr[-3000:]}"
+        result["info"][p] = json.loads(lines[-1][len("INFO "):])
+        with np.load(out / f"{p}.npz") as data:
+            result["H"][p] = {k: data[k] for k in data.files}
+    if HAVE_LFPYKERNELS:
+        ours, theirs = result["H"]["lfpk"], result["H"]["lfpykernels"]
+        result["errors"] = {k: float(np.abs(ours[k] - theirs[k]).max() / np.abs(theirs[k]).max()) for k in theirs}
+        print(json.dumps({"notebook": result["errors"],
+                          "seconds": {p: i["seconds"] for p, i in result["info"].items()}}, indent=1))
+    return result
+
+
+def test_notebook_files_are_checked_against_their_sha256(tmp_path, monkeypatch):
+    module = _notebook_module()
+    monkeypatch.delenv(module.ENV_GIT, raising=False)
+    monkeypatch.setattr(module, "_download", lambda path, timeout: b"not the notebook")
+    with pytest.raises(RuntimeError, match="sha256 .*expected 810c79b8"):
+        module.fetch(cache=tmp_path)
+    assert not (tmp_path / "src" / module.NOTEBOOK).exists()
+
+
+def test_notebook_kernel_part_runs_with_only_the_import_line_changed(notebook):
+    module = notebook["module"]
+    info = notebook["info"]["lfpk"]
+    assert info["changed"] == [f"-{line}" for line in module.NEST_IMPORTS] + [
+        "-from lfpykernels import KernelApprox, GaussCylinderPotential, KernelApproxCurrentDipoleMoment",
+        "+from lfpk.compat.lfpykernels import KernelApprox, GaussCylinderPotential, KernelApproxCurrentDipoleMoment"]
+    # the notebook's own mechanisms, built by lfpk's builder alone, loaded by the notebook's cell from 'mod'
+    sentinel = json.loads((notebook["run_dir"] / "mod" / "lfpk-mechanisms.json").read_text())
+    assert sentinel["mod_files"] == ["Ih_linearized_v2_frozen.mod", "NaTa_t_frozen.mod", "SKv3_1_frozen.mod",
+                                     "exp2synI.mod"] and sentinel["extra_dirs"] == []
+    assert info["mechanisms"] == str(notebook["run_dir"] / "mod" / sentinel["library"])
+    shapes = {k: h.shape for k, h in notebook["H"]["lfpk"].items()}
+    assert shapes == {f"{yx}|{probe}": (n, 800) for yx in ("E:E", "I:E", "E:I", "I:I")
+                      for probe, n in (("GaussCylinderPotential", 13), ("KernelApproxCurrentDipoleMoment", 3))}
+
+
+@needs_lfpykernels
+def test_notebook_kernels_agree_with_lfpykernels(notebook):
+    assert notebook["info"]["lfpykernels"]["changed"] == [f"-{line}" for line in notebook["module"].NEST_IMPORTS]
+    errors = notebook["errors"]
+    assert len(errors) == 8
+    bad = {k: e for k, e in errors.items() if not e <= TOLERANCE}
+    assert not bad, f"differences relative to each probe's peak above {TOLERANCE}: {bad}"
