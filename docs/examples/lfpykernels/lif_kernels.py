@@ -7,6 +7,8 @@ Only the import line of ``KernelApprox`` and the probes differs from the LFPyker
 The notebook's parameter module is restated inline; its frozen Hay et al. (2011) channels
 (third-party mod files) are replaced by a passive leak plus lfpk's ``Ih`` channel (fixed-step only,
 so the cell is simulated from t = 0 as LFPykernels does), made to rest at ``Vrest`` everywhere.
+This is the offline variant: ``lif_notebook.py`` runs the notebook's own cells with its own mod
+files, modules and morphologies, fetched from LFPykernels' repository.
 
     cd docs/examples/lfpykernels && python lif_kernels.py
 """
@@ -36,7 +38,7 @@ synapseParameters = [[dict(tau1=0.2, tau2=1.8, e=0.), dict(tau1=0.2, tau2=1.8, e
 delayFunction = st.truncnorm
 delayArguments = [[dict(a=(0.3 - 1.5) / 0.3, b=np.inf, loc=1.5, scale=0.3),
                    dict(a=(0.3 - 1.4) / 0.4, b=np.inf, loc=1.4, scale=0.4)],
-                  [dict(a=(0.3 - 1.3) / 0.5, b=np.inf, loc=1.3, scale=0.5),
+                  [dict(a=(0.3 - 1.4) / 0.5, b=np.inf, loc=1.3, scale=0.5),  # a as in the notebook's module
                    dict(a=(0.3 - 1.2) / 0.6, b=np.inf, loc=1.2, scale=0.6)]]
 multapseFunction = st.truncnorm
 multapseArguments = [[dict(a=(1 - 2.) / .4, b=(10 - 2.) / .4, loc=2., scale=.4),
