@@ -10,7 +10,7 @@ comparisons need LFPykernels 0.2.0 (the ``test`` extra); the examples and refusa
 
 The notebook as written (its own mod files, modules and morphologies, fetched from LFPykernels'
 repository by docs/examples/lfpykernels/lif_notebook.py) runs in two more processes, one per
-package; its tests are skipped only when the files are not cached and GitHub is unreachable.
+package; its tests are skipped only when the files are not cached and the package index is unreachable.
 """
 
 from __future__ import annotations
@@ -299,10 +299,21 @@ def notebook(tmp_path_factory):
 def test_notebook_files_are_checked_against_their_sha256(tmp_path, monkeypatch):
     module = _notebook_module()
     monkeypatch.delenv(module.ENV_GIT, raising=False)
-    monkeypatch.setattr(module, "_download", lambda path, timeout: b"not the notebook")
+    real_sdist = module._sdist
+    monkeypatch.setattr(module, "_sdist", lambda folder, timeout: folder / module.SDIST)
+    monkeypatch.setattr(module, "_from_sdist", lambda archive, path: b"not the notebook")
     with pytest.raises(RuntimeError, match="sha256 .*expected 810c79b8"):
         module.fetch(cache=tmp_path)
     assert not (tmp_path / "src" / module.NOTEBOOK).exists()
+    # the archive pip downloads is checked before any file is taken from it, and not kept
+    def fake_pip(args, **kwargs):
+        (Path(args[args.index("--dest") + 1]) / module.SDIST).write_bytes(b"not the archive")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(module.subprocess, "run", fake_pip)
+    with pytest.raises(RuntimeError, match=f"{module.SDIST}: sha256 .*expected {module.SDIST_SHA256}"):
+        real_sdist(tmp_path, 30.0)
+    assert not (tmp_path / module.SDIST).exists()
 
 
 def test_notebook_kernel_part_runs_with_only_the_import_line_changed(notebook):

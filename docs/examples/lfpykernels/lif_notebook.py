@@ -3,8 +3,10 @@
 Nothing of the notebook is stored in lfpk. Its files -- the notebook, its parameter and methods
 modules, the plotting module it imports, the ball-and-sticks template and morphologies and its
 ``mod`` folder (the frozen Hay et al. 2011 channels ``NaTa_t_frozen``, ``SKv3_1_frozen``,
-``Ih_linearized_v2_frozen`` and ``Exp2SynI``) -- are fetched from LFPykernels' repository at the
-commit of release 0.2.0 (:data:`COMMIT`), each checked against its sha256 (:data:`FILES`), into
+``Ih_linearized_v2_frozen`` and ``Exp2SynI``) -- are taken from the source distribution of
+LFPykernels 0.2.0 on the package index (:data:`SDIST`, downloaded by ``pip download``, checked
+against :data:`SDIST_SHA256`; its ``examples/`` folder is the repository's at the release's commit
+:data:`COMMIT`), each file checked against its sha256 (:data:`FILES`), into
 lfpk's per-user cache (``$LFPK_CACHE_DIR``, default ``~/.cache/lfpk``) under
 ``lfpykernels/<commit>/``. The ``mod`` folder is compiled alone (without lfpk's own mechanisms,
 whose ``Exp2SynI`` has the same name) by lfpk's mechanism builder into the run folder's ``mod``
@@ -34,8 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+import tarfile
 from pathlib import Path
 
 from lfpk.base import mechanisms
@@ -66,16 +67,21 @@ THEIR_IMPORT = "from lfpykernels import KernelApprox, GaussCylinderPotential, Ke
 OUR_IMPORT = "from lfpk.compat.lfpykernels import KernelApprox, GaussCylinderPotential, KernelApproxCurrentDipoleMoment"
 #: import lines of the notebook's NEST part, not run
 NEST_IMPORTS = ("import nest", "from pynestml.frontend.pynestml_frontend import to_nest, install_nest")
-#: environment variable: a local clone of LFPykernels to read the files from instead of GitHub
+#: LFPykernels' release whose files are used
+VERSION = "0.2.0"
+#: its source distribution on the package index (it holds ``examples/``), and the archive's sha256
+SDIST = f"LFPykernels-{VERSION}.tar.gz"
+SDIST_SHA256 = "5a48db219eb5636922627d4f32facc7bded1470604422e1950c42a69dd26f373"
+#: environment variable: a local clone of LFPykernels to read the files from instead of the index
 ENV_GIT = "LFPK_LFPYKERNELS_GIT"
 
 
 class NetworkUnreachable(OSError):
-    """GitHub cannot be reached (no name resolution, no route, refused or timed out)."""
+    """The package index cannot be reached (pip cannot download the source distribution)."""
 
 
 def url(path: str) -> str:
-    """Address of ``examples/<path>`` at :data:`COMMIT` on GitHub."""
+    """Address of ``examples/<path>`` at :data:`COMMIT` on GitHub (the same bytes as in :data:`SDIST`)."""
     return f"https://raw.githubusercontent.com/{REPOSITORY}/{COMMIT}/examples/{path}"
 
 
@@ -88,20 +94,41 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _download(path: str, timeout: float) -> bytes:
-    address = url(path)
-    try:
-        with urllib.request.urlopen(address, timeout=timeout) as response:
-            return response.read()
-    except urllib.error.HTTPError as exc:  # the server answered: not a network problem
-        raise RuntimeError(f"{address}: HTTP {exc.code} {exc.reason}; expected the file of LFPykernels "
-                           f"commit {COMMIT}") from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, OSError):  # no name resolution, no route, refused, timed out
-            raise NetworkUnreachable(f"{address}: network unreachable ({exc.reason})") from None
-        raise
-    except (TimeoutError, ConnectionError) as exc:  # while reading
-        raise NetworkUnreachable(f"{address}: network unreachable ({exc})") from None
+#: pip's messages when the index cannot be reached (then the files are unavailable, not wrong)
+_UNREACHABLE = ("No matching distribution found", "Could not find a version", "NewConnectionError",
+                "Max retries exceeded", "Temporary failure in name resolution", "Network is unreachable")
+
+
+def _sdist(folder: Path, timeout: float) -> Path:
+    """LFPykernels 0.2.0's source distribution (:data:`SDIST`) in ``folder``, downloaded by pip from the
+    package index unless present with its sha256 (:data:`SDIST_SHA256`)."""
+    target = folder / SDIST
+    if target.is_file() and _sha256(target.read_bytes()) == SDIST_SHA256:
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", f"LFPykernels=={VERSION}", "--no-deps",
+                               "--no-binary", ":all:", "--dest", tmp, "--timeout", str(timeout), "--quiet"],
+                              capture_output=True, text=True, check=False)
+        got = Path(tmp) / SDIST
+        if proc.returncode != 0 or not got.is_file():
+            why = (proc.stderr.strip().splitlines() or ["no file"])[-1]
+            if any(m in proc.stderr for m in _UNREACHABLE):
+                raise NetworkUnreachable(f"pip download LFPykernels=={VERSION}: network unreachable ({why})")
+            raise RuntimeError(f"pip download LFPykernels=={VERSION} failed: {why}")
+        data = got.read_bytes()
+    if _sha256(data) != SDIST_SHA256:
+        raise RuntimeError(f"{SDIST}: sha256 {_sha256(data)}, expected {SDIST_SHA256}; refusing to use it")
+    _write(target, data)
+    return target
+
+
+def _from_sdist(archive: Path, path: str) -> bytes:
+    """The bytes of ``examples/<path>`` in the source distribution ``archive``."""
+    with tarfile.open(archive, "r:gz") as tar:
+        member = tar.extractfile(f"{SDIST[:-len('.tar.gz')]}/examples/{path}")
+        if member is None:
+            raise RuntimeError(f"{archive}: examples/{path} is not a file")
+        return member.read()
 
 
 def _write(target: Path, data: bytes):
@@ -134,7 +161,7 @@ def fetch(cache: Path | None = None, git_dir: str | None = None, timeout: float 
     cache : Path, optional
         Cache folder (default :func:`cache_dir`).
     git_dir : str, optional
-        A local clone's git folder to read from instead of GitHub (default ``$LFPK_LFPYKERNELS_GIT``).
+        A local clone's git folder to read from instead of the index (default ``$LFPK_LFPYKERNELS_GIT``).
     timeout : float
         Seconds per download.
 
@@ -146,20 +173,25 @@ def fetch(cache: Path | None = None, git_dir: str | None = None, timeout: float 
     Raises
     ------
     NetworkUnreachable
-        A file is missing and GitHub cannot be reached.
+        A file is missing and the package index cannot be reached.
     RuntimeError
         A file whose sha256 differs from :data:`FILES`, or that the server or clone does not have.
     """
     src = Path(cache or cache_dir()) / "src"
     git_dir = git_dir or os.environ.get(ENV_GIT)
+    archive = None
     for path, digest in FILES.items():
         target = src / path
         if target.is_file() and _sha256(target.read_bytes()) == digest:
             continue
-        data = _from_git(git_dir, path) if git_dir else _download(path, timeout)
+        if git_dir:
+            data = _from_git(git_dir, path)
+        else:
+            archive = archive or _sdist(src.parent, timeout)  # downloaded once, when a file is missing
+            data = _from_sdist(archive, path)
         got = _sha256(data)
         if got != digest:
-            origin = f"{ENV_GIT}={git_dir}" if git_dir else url(path)
+            origin = f"{ENV_GIT}={git_dir}" if git_dir else f"{SDIST} examples/{path}"
             raise RuntimeError(f"{origin}: sha256 {got}, expected {digest}; refusing to use it")
         _write(target, data)
     return src
