@@ -353,7 +353,15 @@ def test_quasi_ih_linearisation_coefficients(h, celsius34):
     assert np.all(bp.ih_dminf_dv(vr) < 0)
 
 
-def test_nap_et2_kinetics_and_quasi_coefficients(h, celsius34):
+@pytest.fixture()
+def nap_et2_formulas(h):
+    """Nap_Et2's rate formulas themselves (its table off, issue 25), for comparison with the equations."""
+    h.usetable_Nap_Et2 = 0
+    yield
+    h.usetable_Nap_Et2 = 1
+
+
+def test_nap_et2_kinetics_and_quasi_coefficients(h, celsius34, nap_et2_formulas):
     """Nap_Et2.mod and QuasiNap_Et2.mod against the published equations (Hay et al. 2011)."""
     sec = _compartment(h, ("Nap_Et2", "QuasiNap_Et2"))
     seg = sec(0.5)

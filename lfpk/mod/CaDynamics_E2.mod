@@ -14,12 +14,18 @@ As in the model's published code there is no INITIAL block: cai starts at the ca
 concentration (NEURON's cai0_ca_ion, default 5e-5 mM) and relaxes towards its steady state with
 time constant decay. Hay et al. (2011) use gamma 5.01e-4 (soma) and 5.09e-4 (apical dendrite),
 decay 460 and 122 ms.
+Speed (lfpk, issue 25): cai takes cnexp's exact step at fixed ica, cai <- cai + (1 - exp(-dt/decay))
+(cai_inf - cai) with cai_inf = minCai - 1e4 * gamma * decay * ica / (2 F depth), its factor
+1 - exp(-dt/decay) kept per segment and computed again only when dt or decay changed since it was
+last computed, instead of one exp per segment and step. Fixed time step only (the concentration is
+updated by a PROCEDURE, so NEURON's variable-step CVODE refuses the mechanism).
 ENDCOMMENT
 
 NEURON {
     SUFFIX CaDynamics_E2
     USEION ca READ ica WRITE cai
     RANGE decay, gamma, minCai, depth
+    RANGE decayStep, stepDt, stepDecay
 }
 
 UNITS {
@@ -39,7 +45,11 @@ PARAMETER {
 }
 
 ASSIGNED {
+    dt (ms)
     ica (mA/cm2)
+    decayStep (1)
+    stepDt (ms)
+    stepDecay (ms)
 }
 
 STATE {
@@ -47,9 +57,16 @@ STATE {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
 }
 
-DERIVATIVE states {
-    cai' = -(10000) * (ica * gamma / (2 * FARADAY * depth)) - (cai - minCai) / decay
+PROCEDURE states() {
+    : cnexp's exact update of cai' = -1e4 gamma ica / (2 F depth) - (cai - minCai) / decay over
+    : one step, decayStep = 1 - exp(-dt/decay) computed again only when dt or decay changed
+    if (dt != stepDt || decay != stepDecay) {
+        decayStep = 1 - exp(-dt / decay)
+        stepDt = dt
+        stepDecay = decay
+    }
+    cai = cai + decayStep * (minCai - (10000) * ica * gamma * decay / (2 * FARADAY * depth) - cai)
 }

@@ -12,13 +12,22 @@ v mV, t ms, rates 1/ms):
 
 Hay et al. evaluate qt at a fixed 34 degC; here qt follows the global `celsius` (identical at the
 study's 34 degC).
+Speed (lfpk, issue 25, as NaTa_t, SKv3_1 and Ih since issue 15): the rates are interpolated from a
+table in 0.01 mV steps from -150 to 100 mV (NEURON's TABLE; outside the range the end values;
+relative error below 1e-6, tests/test_hay2011_channels.py; set usetable_Im = 0 for the formulas
+themselves), and NEURON takes di/dv from the CONDUCTANCE hint (one current evaluation per step
+instead of two). Each gate takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x
++ (1 - exp(-dt/x_tau)) (x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table
+(rebuilt when dt or celsius changes) instead of one exp per segment and step and the rates' two
+exp and one pow. Fixed time step only (the gates are updated by a PROCEDURE, so NEURON's
+variable-step CVODE refuses the mechanism).
 ENDCOMMENT
 
 NEURON {
     SUFFIX Im
     USEION k READ ek WRITE ik
     RANGE gImbar, gIm, ik
-    RANGE mInf, mTau
+    RANGE mInf, mTau, mStep
 }
 
 UNITS {
@@ -33,12 +42,14 @@ PARAMETER {
 
 ASSIGNED {
     v (mV)
+    dt (ms)
     celsius (degC)
     ek (mV)
     ik (mA/cm2)
     gIm (S/cm2)
     mInf (1)
     mTau (ms)
+    mStep (1)
 }
 
 STATE {
@@ -51,23 +62,28 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
     gIm = gImbar * m
     ik = gIm * (v - ek)
+    CONDUCTANCE gIm USEION k
 }
 
-DERIVATIVE states {
+PROCEDURE states() {
+    : cnexp's exact update of x' = (xInf - x)/xTau over one step, xStep = 1 - exp(-dt/xTau)
+    : from the table
     rates(v)
-    m' = (mInf - m) / mTau
+    m = m + mStep * (mInf - m)
 }
 
 PROCEDURE rates(vm (mV)) {
     LOCAL qt, ma, mb
+    TABLE mInf, mTau, mStep DEPEND celsius, dt FROM -150 TO 100 WITH 25000
     UNITSOFF
     qt = 2.3^((celsius - 21) / 10)
     ma = 3.3e-3 * exp(2.5 * 0.04 * (vm + 35))
     mb = 3.3e-3 * exp(-2.5 * 0.04 * (vm + 35))
     mInf = ma / (ma + mb)
     mTau = 1 / ((ma + mb) * qt)
+    mStep = 1 - exp(-dt / mTau)
     UNITSON
 }

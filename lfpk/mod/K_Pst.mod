@@ -15,13 +15,24 @@ from 21 to the study's temperature with Q10 = 2.3. Written for lfpk from the pub
 
 Hay et al. evaluate qt at a fixed 34 degC; here qt follows the global `celsius` (identical at the
 study's 34 degC).
+Speed (lfpk, issue 25, as NaTa_t, SKv3_1 and Ih since issue 15): the rates are interpolated from a
+table in 0.01 mV steps from -150 to 100 mV (NEURON's TABLE; outside the range the end values;
+relative error below 1e-6 except in the 0.01 mV interval holding m_tau's switch at v = -60 mV,
+where it blends the two branches (they differ by 8e-6 of the value there),
+tests/test_hay2011_channels.py; set usetable_K_Pst = 0 for the formulas themselves), and NEURON
+takes di/dv from the CONDUCTANCE hint (one current evaluation per step instead of two). Each gate
+takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x + (1 - exp(-dt/x_tau))
+(x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table (rebuilt when dt or celsius
+changes) instead of one exp per gate, segment and step and the rates' four exp and one pow. Fixed
+time step only (the gates are updated by a PROCEDURE, so NEURON's variable-step CVODE refuses the
+mechanism).
 ENDCOMMENT
 
 NEURON {
     SUFFIX K_Pst
     USEION k READ ek WRITE ik
     RANGE gK_Pstbar, gK_Pst, ik
-    RANGE mInf, mTau, hInf, hTau
+    RANGE mInf, mTau, hInf, hTau, mStep, hStep
 }
 
 UNITS {
@@ -36,14 +47,17 @@ PARAMETER {
 
 ASSIGNED {
     v (mV)
+    dt (ms)
     celsius (degC)
     ek (mV)
     ik (mA/cm2)
     gK_Pst (S/cm2)
     mInf (1)
     mTau (ms)
+    mStep (1)
     hInf (1)
     hTau (ms)
+    hStep (1)
 }
 
 STATE {
@@ -58,19 +72,23 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
     gK_Pst = gK_Pstbar * m * m * h
     ik = gK_Pst * (v - ek)
+    CONDUCTANCE gK_Pst USEION k
 }
 
-DERIVATIVE states {
+PROCEDURE states() {
+    : cnexp's exact update of x' = (xInf - x)/xTau over one step, xStep = 1 - exp(-dt/xTau)
+    : from the table
     rates(v)
-    m' = (mInf - m) / mTau
-    h' = (hInf - h) / hTau
+    m = m + mStep * (mInf - m)
+    h = h + hStep * (hInf - h)
 }
 
 PROCEDURE rates(vm (mV)) {
     LOCAL qt, u
+    TABLE mInf, mTau, hInf, hTau, mStep, hStep DEPEND celsius, dt FROM -150 TO 100 WITH 25000
     UNITSOFF
     qt = 2.3^((celsius - 21) / 10)
     u = vm + 10
@@ -82,5 +100,7 @@ PROCEDURE rates(vm (mV)) {
     }
     hInf = 1 / (1 + exp((u + 54) / 11))
     hTau = (360 + (1010 + 24 * (u + 55)) * exp(-((u + 75) / 48)^2)) / qt
+    mStep = 1 - exp(-dt / mTau)
+    hStep = 1 - exp(-dt / hTau)
     UNITSON
 }

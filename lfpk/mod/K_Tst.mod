@@ -14,13 +14,22 @@ t ms), with u = v + 10 (the shift):
 
 Hay et al. evaluate qt at a fixed 34 degC; here qt follows the global `celsius` (identical at the
 study's 34 degC).
+Speed (lfpk, issue 25, as NaTa_t, SKv3_1 and Ih since issue 15): the rates are interpolated from a
+table in 0.01 mV steps from -150 to 100 mV (NEURON's TABLE; outside the range the end values;
+relative error below 1e-6, tests/test_hay2011_channels.py; set usetable_K_Tst = 0 for the formulas
+themselves), and NEURON takes di/dv from the CONDUCTANCE hint (one current evaluation per step
+instead of two). Each gate takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x
++ (1 - exp(-dt/x_tau)) (x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table
+(rebuilt when dt or celsius changes) instead of one exp per gate, segment and step and the rates'
+four exp and one pow. Fixed time step only (the gates are updated by a PROCEDURE, so NEURON's
+variable-step CVODE refuses the mechanism).
 ENDCOMMENT
 
 NEURON {
     SUFFIX K_Tst
     USEION k READ ek WRITE ik
     RANGE gK_Tstbar, gK_Tst, ik
-    RANGE mInf, mTau, hInf, hTau
+    RANGE mInf, mTau, hInf, hTau, mStep, hStep
 }
 
 UNITS {
@@ -35,14 +44,17 @@ PARAMETER {
 
 ASSIGNED {
     v (mV)
+    dt (ms)
     celsius (degC)
     ek (mV)
     ik (mA/cm2)
     gK_Tst (S/cm2)
     mInf (1)
     mTau (ms)
+    mStep (1)
     hInf (1)
     hTau (ms)
+    hStep (1)
 }
 
 STATE {
@@ -57,19 +69,23 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
     gK_Tst = gK_Tstbar * m * m * m * m * h
     ik = gK_Tst * (v - ek)
+    CONDUCTANCE gK_Tst USEION k
 }
 
-DERIVATIVE states {
+PROCEDURE states() {
+    : cnexp's exact update of x' = (xInf - x)/xTau over one step, xStep = 1 - exp(-dt/xTau)
+    : from the table
     rates(v)
-    m' = (mInf - m) / mTau
-    h' = (hInf - h) / hTau
+    m = m + mStep * (mInf - m)
+    h = h + hStep * (hInf - h)
 }
 
 PROCEDURE rates(vm (mV)) {
     LOCAL qt, u
+    TABLE mInf, mTau, hInf, hTau, mStep, hStep DEPEND celsius, dt FROM -150 TO 100 WITH 25000
     UNITSOFF
     qt = 2.3^((celsius - 21) / 10)
     u = vm + 10
@@ -77,5 +93,7 @@ PROCEDURE rates(vm (mV)) {
     mTau = (0.34 + 0.92 * exp(-((u + 71) / 59)^2)) / qt
     hInf = 1 / (1 + exp((u + 66) / 10))
     hTau = (8 + 49 * exp(-((u + 73) / 23)^2)) / qt
+    mStep = 1 - exp(-dt / mTau)
+    hStep = 1 - exp(-dt / hTau)
     UNITSON
 }

@@ -18,13 +18,22 @@ v mV, t ms, rates 1/ms):
 As for NaTa_t.mod, qt follows the global `celsius` (Hay et al. fix it at 34 degC, the study's
 temperature). Rates of the form c * x / (1 - exp(-x/k)) use the Taylor series k + x/2 + x^2/(12 k)
 near their removable singularities (v = -38, -17, -64.4 mV).
+Speed (lfpk, issue 25, as NaTa_t, SKv3_1 and Ih since issue 15): the rates are interpolated from a
+table in 0.01 mV steps from -150 to 100 mV (NEURON's TABLE; outside the range the end values;
+relative error below 1e-6, tests/test_hay2011_channels.py; set usetable_Nap_Et2 = 0 for the
+formulas themselves), and NEURON takes di/dv from the CONDUCTANCE hint (one current evaluation per
+step instead of two). Each gate takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v,
+x <- x + (1 - exp(-dt/x_tau)) (x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table
+(rebuilt when dt or celsius changes) instead of one exp per gate, segment and step and the rates'
+five exp and one pow. Fixed time step only (the gates are updated by a PROCEDURE, so NEURON's
+variable-step CVODE refuses the mechanism).
 ENDCOMMENT
 
 NEURON {
     SUFFIX Nap_Et2
     USEION na READ ena WRITE ina
     RANGE gNap_Et2bar, gNap_Et2, ina
-    RANGE mInf, mTau, hInf, hTau
+    RANGE mInf, mTau, hInf, hTau, mStep, hStep
 }
 
 UNITS {
@@ -39,14 +48,17 @@ PARAMETER {
 
 ASSIGNED {
     v (mV)
+    dt (ms)
     celsius (degC)
     ena (mV)
     ina (mA/cm2)
     gNap_Et2 (S/cm2)
     mInf (1)
     mTau (ms)
+    mStep (1)
     hInf (1)
     hTau (ms)
+    hStep (1)
 }
 
 STATE {
@@ -61,15 +73,18 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
     gNap_Et2 = gNap_Et2bar * m * m * m * h
     ina = gNap_Et2 * (v - ena)
+    CONDUCTANCE gNap_Et2 USEION na
 }
 
-DERIVATIVE states {
+PROCEDURE states() {
+    : cnexp's exact update of x' = (xInf - x)/xTau over one step, xStep = 1 - exp(-dt/xTau)
+    : from the table
     rates(v)
-    m' = (mInf - m) / mTau
-    h' = (hInf - h) / hTau
+    m = m + mStep * (mInf - m)
+    h = h + hStep * (hInf - h)
 }
 
 FUNCTION xlinexp(x, k) {
@@ -83,6 +98,7 @@ FUNCTION xlinexp(x, k) {
 
 PROCEDURE rates(vm (mV)) {
     LOCAL qt, ma, mb, ha, hb
+    TABLE mInf, mTau, hInf, hTau, mStep, hStep DEPEND celsius, dt FROM -150 TO 100 WITH 25000
     UNITSOFF
     qt = 2.3^((celsius - 21) / 10)
     mInf = 1 / (1 + exp(-(vm + 52.6) / 4.6))
@@ -93,5 +109,7 @@ PROCEDURE rates(vm (mV)) {
     ha = 2.88e-6 * xlinexp(-(vm + 17), 4.63)
     hb = 6.94e-6 * xlinexp(vm + 64.4, 2.63)
     hTau = 1 / ((ha + hb) * qt)
+    mStep = 1 - exp(-dt / mTau)
+    hStep = 1 - exp(-dt / hTau)
     UNITSON
 }

@@ -10,6 +10,15 @@ Written for lfpk from the published equations (units: v mV, t ms, cai mM):
 The floor of ca (as in the model's published code) keeps z_inf defined at cai = 0; it never acts
 at physiological concentrations (CaDynamics_E2 keeps cai above minCai = 1e-4 mM). The gate depends
 on the intracellular calcium concentration only, not on v; no temperature factor.
+Speed (lfpk, issue 25): z takes cnexp's exact step for z' = (z_inf - z)/zTau at fixed cai,
+z <- z + (1 - exp(-dt/zTau)) (z_inf - z), its factor kept per segment and computed again only when
+dt or zTau changed since it was last computed (instead of one exp per segment and step), and
+NEURON takes di/dv from the CONDUCTANCE hint. z_inf itself is computed from the formula at every
+step, not from a table: a table over cai (linear interpolation, as NEURON's TABLE does) needs
+1e5 points (steps of 1e-7 mM up to 0.01 mM) to stay within 2.3e-6 of z_inf above minCai, and it
+saved no measurable time on the Hay cell (docs/hay2011.md), while it would move the frozen
+conductances of the kernels by up to 1e-6. Fixed time step only (the gate is updated by a
+PROCEDURE, so NEURON's variable-step CVODE refuses the mechanism).
 ENDCOMMENT
 
 NEURON {
@@ -17,7 +26,7 @@ NEURON {
     USEION k READ ek WRITE ik
     USEION ca READ cai
     RANGE gSK_E2bar, gSK_E2, ik
-    RANGE zInf
+    RANGE zInf, zStep, stepDt, stepTau
     GLOBAL zTau
 }
 
@@ -35,11 +44,15 @@ PARAMETER {
 
 ASSIGNED {
     v (mV)
+    dt (ms)
     ek (mV)
     cai (mM)
     ik (mA/cm2)
     gSK_E2 (S/cm2)
     zInf (1)
+    zStep (1)
+    stepDt (ms)
+    stepTau (ms)
 }
 
 STATE {
@@ -52,14 +65,22 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE states METHOD cnexp
+    SOLVE states
     gSK_E2 = gSK_E2bar * z
     ik = gSK_E2 * (v - ek)
+    CONDUCTANCE gSK_E2 USEION k
 }
 
-DERIVATIVE states {
+PROCEDURE states() {
+    : cnexp's exact update of z' = (zInf - z)/zTau over one step, zStep = 1 - exp(-dt/zTau)
+    : computed again only when dt or zTau changed
     rates(cai)
-    z' = (zInf - z) / zTau
+    if (dt != stepDt || zTau != stepTau) {
+        zStep = 1 - exp(-dt / zTau)
+        stepDt = dt
+        stepTau = zTau
+    }
+    z = z + zStep * (zInf - z)
 }
 
 PROCEDURE rates(ca (mM)) {
