@@ -42,7 +42,8 @@ from lfpk.entry.workflow import (
 # Under a scheduler's launcher (profiles/slurm: the network's mpi resource is srun) each rank has
 # its own allocation, so the memory check does not put every rank on this machine.
 _study_config, CONFIG_SOURCE = load_workflow_config(
-    workflow.config_settings.configfiles, dict(workflow.config_settings.config),
+    workflow.config_settings.configfiles,
+    dict(workflow.config_settings.config),
     overwrite_resources=workflow.resource_settings.overwrite_resources,
 )
 config.clear()
