@@ -100,6 +100,20 @@ def _plain(values, what):
     return a.astype(np.float64, copy=False)
 
 
+def brian2_dimension(values):
+    """The Brian2 dimension ``values`` carry as text ('s' for ``mon.t``), or None if unit-less.
+
+    Brian2's monitors give ``VariableView`` objects: ``mon.t`` has ``dim`` (printing 's'), ``mon.t_``
+    (the same seconds as plain numbers) has ``dim`` None, ``mon.i`` the dimensionless ``dim`` ('1');
+    arithmetic results (``mon.t / ms``) are Quantities with a dimensionless ``dim`` or plain arrays.
+    """
+    dim = getattr(values, "dim", None)
+    if dim is None or isinstance(values, np.generic):
+        return None
+    text = str(dim)
+    return None if text in ("1", "") else text
+
+
 def _carried_unit(times, what):
     """((unit, how), values in ms) of an array that carries a time unit, else (None, None)."""
     if hasattr(times, "rescale") and hasattr(times, "dimensionality"):  # quantities (Neo)
@@ -110,8 +124,8 @@ def _carried_unit(times, what):
             raise SpikeInputError(f"{what}: carry the unit {name!r}, not a time; expected times") from None
         return (unit_name(name) or "ms", f"carried by the array ({name})"), ms
     if hasattr(times, "dim") and not isinstance(times, np.generic):  # Brian2 Quantity: values in SI (s)
-        dim = str(times.dim)
-        if dim in ("1", ""):  # dimensionless: mon.t / ms, mon.t / second -- the unit is gone
+        dim = brian2_dimension(times)
+        if dim is None:  # mon.t_, mon.t / ms, mon.t / second: the unit is gone
             return None, None
         if dim != "s":
             raise SpikeInputError(f"{what}: carry the dimension {dim!r}, not a time; expected times (mon.t)")
@@ -135,8 +149,8 @@ def unit_ids(units, what="unit ids"):
         At the first id that is not an integer (``5.5``, NaN, a string), naming its index.
     """
     a = np.asarray(units)
-    if hasattr(units, "dim") and str(units.dim) not in ("1", ""):
-        raise SpikeInputError(f"{what}: carry the dimension {units.dim}; expected integer unit ids")
+    if brian2_dimension(units) is not None:
+        raise SpikeInputError(f"{what}: carry the dimension {brian2_dimension(units)}; expected integer unit ids")
     a = a.ravel()
     if a.dtype.kind in "iu":
         if a.dtype.kind == "u" and len(a) and a.max() > np.iinfo(np.int64).max:
