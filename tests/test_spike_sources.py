@@ -496,3 +496,21 @@ def test_readers_are_in_the_flat_api():
 
     for name in ("read_sonata", "read_nwb", "from_neo", "from_nest", "from_brian2"):
         assert getattr(lfpk, name) is getattr(formats, name) and name in lfpk.__all__
+
+
+def test_no_spike_at_all_names_files_or_arrays(tmp_path):
+    """A recording without any spike says 'empty or header-only spike files' only for files."""
+    from lfpk.engines.spikes.counting import SpikeCounts
+
+    empty = tmp_path / "E-1-0.dat"
+    empty.write_text("")
+
+    def message(path):
+        counts = SpikeCounts(counts=np.zeros((1, 10), np.int32), populations=["E"], dt=0.1, tstop=1.0, stats={},
+                             units_used=[(path, "ms", "given")], n_duplicates=0, source=str(path))
+        with pytest.raises(SpikeInputError) as info:
+            counts.check(required=["E"])
+        return str(info.value)
+
+    assert "empty or header-only spike files" in message(empty)
+    assert "no spike in the arrays or objects given" in message("<memory>")

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import numpy as np
 import xarray as xr
 
@@ -227,8 +229,10 @@ class SpikeCounts:
         """
         if self.n_spikes == 0:
             files = ", ".join(str(p) for p, _, _ in self.units_used[:3]) + (" ..." if len(self.units_used) > 3 else "")
-            raise SpikeInputError(f"{files}: no spikes (empty or header-only spike files); expected at least one spike "
-                                  "of a presynaptic population")
+            on_disk = any(Path(str(path)).is_file() for path, _, _ in self.units_used)
+            what = "empty or header-only spike files" if on_disk else "no spike in the arrays or objects given"
+            raise SpikeInputError(f"{files}: no spikes ({what}); expected at least one spike of a presynaptic "
+                                  "population")
         check_silent({p: s.n_spikes for p, s in self.stats.items()}, required, allow_silent, self.source)
         if not time_unit_given:
             check_early(self.early, self.tstop)
