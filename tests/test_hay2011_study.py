@@ -6,6 +6,7 @@ of two values, the single-cell check and the paper's Model B figures (Figs 2, S1
 with their panels."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -146,7 +147,13 @@ def test_paper_scale_model_b_dag():
                      "--set-resources", "network:mpi='srun --mpi=pmi2'")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
-    for rule in ("fetch_morphologies", "cell_check", "single_cell", "hybrid_reconstruction", "hybrid_kernel_run",
+    # the morphology is fetched by the first job unless a run on this machine already fetched it
+    from lfpk.api.config import read_config_file
+    from lfpk.model.morphology.fetch import sources
+
+    missing = [s for s in sources(read_config_file(REPO / "config" / "hay2011.yaml")) if not Path(s.file).is_file()]
+    for rule in ("fetch_morphologies",) * bool(missing) + (
+                 "cell_check", "single_cell", "hybrid_reconstruction", "hybrid_kernel_run",
                  "paper_fig02", "paper_figS1", "paper_fig10", "paper_fig11", "paper_fig12", "paper_fig13",
                  "paper_figS2", "paper_figS3"):
         assert f"rule {rule}:" in out or f"\n{rule} " in out, rule
