@@ -20,8 +20,8 @@ LAYERS = ("base", "model", "engines", "figures", "study", "api", "compat", "entr
 
 #: third-party modules that may be imported inside a function: each is heavy to load or an optional
 #: extra (NEURON starts its interpreter; NEST prints its banner and starts its kernel; matplotlib
-#: only for figures; mpi4py starts MPI; LFPy loads NEURON; pymoo, brian2 only for their commands)
-DEFERRABLE = {"neuron", "nest", "matplotlib", "mpi4py", "LFPy", "pymoo", "PIL"}
+#: only for figures; mpi4py starts MPI; LFPy loads NEURON; pymoo, brian2 only for their commands; neo, an optional extra, only for Neo files)
+DEFERRABLE = {"neuron", "nest", "matplotlib", "mpi4py", "LFPy", "pymoo", "PIL", "neo"}
 
 
 def module_name(path: Path) -> str:

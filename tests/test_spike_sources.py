@@ -280,6 +280,22 @@ def test_neo_equal_text_route(tmp_path, kern_path):
         assert sp.tstop == TSTOP
         same(predict_files(sp, kern_path, tmp_path / "n.nc").dataset(), ref)
         (tmp_path / "n.nc").unlink()
+    # a Neo file written by Neo's own IO (PyNN's write_data to .pkl), on the command line
+    from neo.io import PickleIO
+
+    f = tmp_path / "spikes.pkl"
+    PickleIO(str(f)).write_block(block)
+    code, err = lfpk_cli("predict", "--spikes", f, "--tstop", TSTOP, "--kernels", kern_path, "--output",
+                         tmp_path / "p.nc")
+    assert code == 0, err
+    same(read_dataset(tmp_path / "p.nc"), ref)
+    code, err = lfpk_cli("predict", "--spikes", f, "--tstop", TSTOP, "--time-unit", "s", "--kernels", kern_path,
+                         "--output", tmp_path / "p2.nc")
+    assert code == 2 and "Neo spike trains carry their time unit" in err and "Traceback" not in err, err
+    (tmp_path / "bad.pkl").write_bytes(b"not a pickle")
+    code, err = lfpk_cli("predict", "--spikes", tmp_path / "bad.pkl", "--tstop", TSTOP, "--kernels", kern_path,
+                         "--output", tmp_path / "p3.nc")
+    assert code == 2 and "bad.pkl" in err and "Traceback" not in err, err
     block.segments.append(neo.Segment())
     with pytest.raises(SpikeInputError, match="Block with 2 segments"):
         from_neo(block)

@@ -14,7 +14,10 @@ HDF5), objects by what they have (duck typing), so none of those libraries is a 
   ``events``, with the neurons' NodeCollections as the population map;
 * :func:`from_brian2` -- Brian2 ``SpikeMonitor`` objects (``mon.t`` carries seconds; subgroup
   monitors are shifted by their ``start``);
-* :func:`read_any` -- a SONATA (``.h5``/``.sonata``) or NWB (``.nwb``) path.
+* :func:`read_any` -- a SONATA (``.h5``/``.sonata``), NWB (``.nwb``) or Neo (``.nix``, ``.pkl``: the
+  files PyNN's ``write_data`` makes) path; Neo files are read by Neo's own IO (``neo.io.get_io``, the
+  optional extra ``formats``; ``.pkl`` files are Python pickles, which run code when loaded: read only
+  files you trust).
 """
 
 from __future__ import annotations
@@ -31,10 +34,29 @@ from lfpk.engines.spikes.formats.parts import assemble
 from lfpk.engines.spikes.formats.sonata import read_sonata
 
 __all__ = ["read_sonata", "read_nwb", "from_neo", "from_nest", "from_brian2", "read_any", "is_format_file",
-           "assemble", "FORMAT_SUFFIXES"]
+           "assemble", "FORMAT_SUFFIXES", "read_neo_file"]
 
 #: suffix -> format of the files read into memory by :func:`read_any`
-FORMAT_SUFFIXES = {".h5": "sonata", ".hdf5": "sonata", ".sonata": "sonata", ".nwb": "nwb"}
+FORMAT_SUFFIXES = {".h5": "sonata", ".hdf5": "sonata", ".sonata": "sonata", ".nwb": "nwb", ".nix": "neo",
+                   ".pkl": "neo"}
+
+
+def read_neo_file(path, populations=None, tstop=None):
+    """Spikes of a Neo file (``.nix``, ``.pkl``; PyNN's ``write_data``) as a ``SpikeData``, read by
+    Neo's own IO (``neo.io.get_io``) and :func:`from_neo`; needs the optional ``neo`` package (and
+    ``nixio`` for ``.nix``). A ``.pkl`` file is a Python pickle: loading it runs code in it."""
+    try:
+        import neo.io  # optional extra 'formats': only for Neo files
+    except ImportError:
+        raise SpikeInputError(f"{path}: a Neo file needs the neo package (pip install 'lfpk[formats]')") from None
+    try:
+        io = neo.io.get_io(str(path))
+        block = io.read_block()
+    except ImportError as exc:  # e.g. NixIO without nixio
+        raise SpikeInputError(f"{path}: Neo cannot read it here ({exc}); install what it names") from None
+    except Exception as exc:  # Neo's IOs fail in their own ways (UnpicklingError, KeyError, ...): bad input
+        raise SpikeInputError(f"{path}: not a Neo file Neo can read ({type(exc).__name__}: {exc})") from None
+    return from_neo(block, populations=populations, tstop=tstop)
 
 
 def is_format_file(spikes) -> bool:
@@ -47,7 +69,7 @@ def is_format_file(spikes) -> bool:
 
 
 def read_any(spikes, populations=None, tstop=None, time_unit=None) -> SpikeData:
-    """Read a SONATA or NWB file (by suffix, :data:`FORMAT_SUFFIXES`) into a ``SpikeData``.
+    """Read a SONATA, NWB or Neo file (by suffix, :data:`FORMAT_SUFFIXES`) into a ``SpikeData``.
 
     Parameters
     ----------
@@ -62,6 +84,10 @@ def read_any(spikes, populations=None, tstop=None, time_unit=None) -> SpikeData:
     if isinstance(spikes, (list, tuple)):
         spikes = spikes[0]
     kind = FORMAT_SUFFIXES[Path(str(spikes)).suffix.lower()]
+    if kind == "neo":
+        if time_unit is not None:
+            raise SpikeInputError(f"{spikes}: Neo spike trains carry their time unit; got time unit {time_unit!r}")
+        return read_neo_file(spikes, populations=populations, tstop=tstop)
     if kind == "nwb":
         if time_unit not in (None, "s"):
             raise SpikeInputError(f"{spikes}: NWB spike times are seconds by the NWB standard; got time unit "
