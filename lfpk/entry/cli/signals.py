@@ -58,7 +58,9 @@ def add_predict(sub):
                    "(no unit map needed). A SONATA spikes.h5 (BMTK and other SONATA tools): each node population is "
                    "a population, or --populations maps the node ids of a file with one node population. An NWB "
                    ".nwb units table (spike times in s): each unit's population from the units table's column "
-                   "'population', or --populations maps the unit ids. SONATA and NWB files need --tstop")
+                   "'population', or --populations maps the unit ids. A Neo file .pkl or .nix (PyNN's write_data; "
+                   "needs neo): each train's annotation source_population, or --populations maps source_id (a .pkl "
+                   "is a pickle: it runs code when loaded). SONATA, NWB and Neo files need --tstop")
     p.add_argument("--populations", default=None,
                    help="unit->population map: lines 'unit,population' and/or id ranges 'E: 1-8192' (or YAML)")
     p.add_argument("--unit-offset", action="append", metavar="POP=N",
