@@ -377,6 +377,6 @@ def test_predict_help_names_every_source_and_rule(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for phrase in ("SONATA spikes.h5", "each node population is a population, or --populations maps the node ids",
                    "NWB .nwb units table", "column 'population', or --populations maps the unit ids",
-                   "SONATA and NWB files need --tstop", "a netCDF name ending in .nc",
+                   "A Neo file .pkl or .nix", "SONATA, NWB and Neo files need --tstop", "a netCDF name ending in .nc",
                    "also one with no spike file at all", "--t0 MS", "--progress", "--quiet"):
         assert phrase in text, phrase
