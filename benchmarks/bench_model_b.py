@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_paper_slice import BANDS, PHASES, integration_rate, spike_statistics
+from bench_paper_slice import PHASES, integration_rate, print_results, spike_statistics
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -48,7 +48,9 @@ CONFIG = Path("config") / "hay2011_laptop.yaml"
 
 def _environment(pythonpath=None):
     """This process's environment without a launcher's MPI variables; ``PYTHONPATH`` first if given."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    from lfpk.base.mpi import clean_environment
+
+    env = clean_environment()
     if pythonpath is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), *filter(None, [env.get("PYTHONPATH")])])
     return env
@@ -116,24 +118,7 @@ def main(argv=None):
                      "rate": integration_rate(work / f"{name}.log", args.ranks),
                      "stats": spike_statistics(sp, args.transient, float(sp.attrs["tstop"]))}
         print(f"  {name}: done in {wall:.0f} s wall (load average at start {load[0]:.2f})", flush=True)
-    head = "{:<10s} {:>7s} {:>8s} {:>9s} {:>9s} {:>10s} {:>16s}   {}"
-    row = "{:<10s} {:>7.1f} {:>8.1f} {:>9.1f} {:>9.0f} {:>10.0f} {:>16s}   {}"
-    print("core-s/s: ranks x wall time of the time steps after the first 5 % per simulated second; "
-          "cpu-s/s: CPU time of all time steps summed over ranks per simulated second (excludes time "
-          "waiting for a CPU shared with other jobs)")
-    print(head.format("code", "build", "connect", "simulate", "core-s/s", "cpu-s/s", "peak MB/rank",
-                      "spike statistics after the transient: rate (1/s), ISI CV, Fano (5 ms bins)"))
-    for name, r in res.items():
-        t = r["tim"]
-        stats = ", ".join(f"{p}: {s['rate']:.3f} {s['cv']:.3f} {s['fano']:.2f}" for p, s in r["stats"].items())
-        mem = "/".join(f"{m:.0f}" for m in t.get("peak_memory_mb", []))
-        cpu = t["integrate_cpu_total"] / sim_s if "integrate_cpu_total" in t else np.nan
-        print(row.format(name, t["build"], t["connect"], t["simulate"], r["rate"], cpu, mem, stats))
-    print("population-rate power ((1/s)^2/Hz, Welch 256 ms) in bands "
-          + ", ".join(f"{lo:g}-{hi:g} Hz" for lo, hi in BANDS))
-    for name, r in res.items():
-        print(f"  {name}: " + "; ".join(f"{p}: " + " ".join(f"{x:.3g}" for x in st["bands"])
-                                        for p, st in r["stats"].items()))
+    print_results(res, "code", sim_s)
     if "reference" in res:
         a, b = res["reference"], res["tree"]
         ta, tb = a["tim"], b["tim"]

@@ -96,6 +96,30 @@ def integration_rate(log_path, ranks):
     return ranks * (w1 - w0) / ((t1 - t0) / 1000.0)
 
 
+def print_results(res, label, sim_s):
+    """Print one row per run of ``res`` ({name: {"tim", "rate", "stats"}}): phase times (s),
+    core- and CPU-seconds per simulated second, peak memory per rank, spike statistics, and the
+    population-rate band powers; ``label`` heads the first column, ``sim_s`` is the simulated time (s)."""
+    head = "{:<10s} {:>7s} {:>8s} {:>9s} {:>9s} {:>10s} {:>16s}   {}"
+    row = "{:<10s} {:>7.1f} {:>8.1f} {:>9.1f} {:>9.0f} {:>10.0f} {:>16s}   {}"
+    print("core-s/s: ranks x wall time of the time steps after the first 5 % per simulated second; "
+          "cpu-s/s: CPU time of all time steps summed over ranks per simulated second (excludes time "
+          "waiting for a CPU shared with other jobs)")
+    print(head.format(label, "build", "connect", "simulate", "core-s/s", "cpu-s/s", "peak MB/rank",
+                      "spike statistics after the transient: rate (1/s), ISI CV, Fano (5 ms bins)"))
+    for name, r in res.items():
+        t = r["tim"]
+        stats = ", ".join(f"{p}: {s['rate']:.3f} {s['cv']:.3f} {s['fano']:.2f}" for p, s in r["stats"].items())
+        mem = "/".join(f"{m:.0f}" for m in t.get("peak_memory_mb", []))
+        cpu = t["integrate_cpu_total"] / sim_s if "integrate_cpu_total" in t else np.nan
+        print(row.format(name, t["build"], t["connect"], t["simulate"], r["rate"], cpu, mem, stats))
+    print("population-rate power ((1/s)^2/Hz, Welch 256 ms) in bands "
+          + ", ".join(f"{lo:g}-{hi:g} Hz" for lo, hi in BANDS))
+    for name, r in res.items():
+        print(f"  {name}: " + "; ".join(f"{p}: " + " ".join(f"{x:.3g}" for x in st["bands"])
+                                        for p, st in r["stats"].items()))
+
+
 def run(drive, args, work):
     from lfpk.base.mpi import find_mpiexec
 
@@ -160,24 +184,7 @@ def main(argv=None):
                       "rate": integration_rate(work / f"{drive}.log", args.ranks),
                       "stats": spike_statistics(sp, args.transient, float(sp.attrs["tstop"]))}
         print(f"  {drive}: done in {wall:.0f} s wall (load average at start {load[0]:.2f})", flush=True)
-    head = "{:<10s} {:>7s} {:>8s} {:>9s} {:>9s} {:>10s} {:>16s}   {}"
-    row = "{:<10s} {:>7.1f} {:>8.1f} {:>9.1f} {:>9.0f} {:>10.0f} {:>16s}   {}"
-    print("core-s/s: ranks x wall time of the time steps after the first 5 % per simulated second; "
-          "cpu-s/s: CPU time of all time steps summed over ranks per simulated second (excludes time "
-          "waiting for a CPU shared with other jobs)")
-    print(head.format("drive", "build", "connect", "simulate", "core-s/s", "cpu-s/s", "peak MB/rank",
-                      "spike statistics after the transient: rate (1/s), ISI CV, Fano (5 ms bins)"))
-    for drive, r in res.items():
-        t = r["tim"]
-        stats = ", ".join(f"{p}: {s['rate']:.3f} {s['cv']:.3f} {s['fano']:.2f}" for p, s in r["stats"].items())
-        mem = "/".join(f"{m:.0f}" for m in t.get("peak_memory_mb", []))
-        cpu = t["integrate_cpu_total"] / sim_s if "integrate_cpu_total" in t else np.nan
-        print(row.format(drive, t["build"], t["connect"], t["simulate"], r["rate"], cpu, mem, stats))
-    print("population-rate power ((1/s)^2/Hz, Welch 256 ms) in bands "
-          + ", ".join(f"{lo:g}-{hi:g} Hz" for lo, hi in BANDS))
-    for drive, r in res.items():
-        print(f"  {drive}: " + "; ".join(f"{p}: " + " ".join(f"{x:.3g}" for x in st["bands"])
-                                         for p, st in r["stats"].items()))
+    print_results(res, "drive", sim_s)
     for drive, r in res.items():
         c = r["counts"]
         print(f"{drive}: NetCons {c['netcons']}, point processes {c['point_processes']}, "
