@@ -241,10 +241,24 @@ def mod_dirs(cfg):
     return [str(mechanisms.PACKAGE_MOD_DIR)] + extra
 
 
+def population_biophysics(cfg, name):
+    """The biophysics block of population ``name`` and its key: the population's own
+    (``populations.<name>.biophysics``) if it has one, else the config's (``biophysics``).
+
+    Returns
+    -------
+    (dict or None, str)
+        The block (as in the config, not validated) and its key path for messages.
+    """
+    own = (cfg.get("populations") or {}).get(name, {}).get("biophysics")
+    if own is not None:
+        return own, f"populations.{name}.biophysics"
+    return cfg.get("biophysics"), "biophysics"
+
+
 def _population(name, index, pop, default_biophysics):
-    own = pop.get("biophysics")
-    what = f"populations.{name}.biophysics" if own is not None else "biophysics"
-    bio = Biophysics.from_config(own if own is not None else default_biophysics, what)
+    block, what = population_biophysics({"populations": {name: pop}, "biophysics": default_biophysics}, name)
+    bio = Biophysics.from_config(block, what)
     morph = from_population(name, pop, passive=bio.passive)
     rot = pop.get("rotation") or {}
     pl = pop["placement"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import lfpykit
 import numpy as np
 
+from lfpk.model.description import population_biophysics
 from lfpk.model.morphology import SECTIONS, BallAndStick
 from lfpk.model.morphology.groups import BUILTIN_GROUPS
 from lfpk.model.probes.head import MEG, FourSphereEEG
@@ -50,8 +51,7 @@ def config_errors(cfg) -> list[str]:
                 errors.append(f"connections[{i}].placement.sections[{k}]: section group {g!r} is not a group "
                               f"of population {conn['post']}{kind}; known: {', '.join(known)}")
     for name, pop in pops.items():
-        own = pop.get("biophysics")
-        block, what = (own, f"populations.{name}.biophysics") if own is not None else (cfg.get("biophysics"), "biophysics")
+        block, what = population_biophysics(cfg, name)
         if not isinstance(block, dict):
             continue
         known, _ = _known_groups(pop)

@@ -30,6 +30,7 @@ from lfpk.base.io import write_dataset
 from lfpk.figures.style import STYLE, pyplot, save
 from lfpk.model import from_config
 from lfpk.model.biophysics import apply
+from lfpk.model.description import population_biophysics
 from lfpk.model.times import time_errors
 from lfpk.study.stages import morphology_parameters
 
@@ -311,9 +312,8 @@ def parameters(cfg, population):
         the morphology's citation (drawn in the figure); ``cell_check``: the protocols block.
     """
     pop = cfg["populations"][population]
-    own = pop.get("biophysics")
     return {"cell": morphology_parameters(cfg, population),
-            "biophysics": own if own is not None else cfg["biophysics"],
+            "biophysics": population_biophysics(cfg, population)[0],
             "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius")},
             "mechanisms": cfg.get("mechanisms") or {},
             "citation": (pop.get("morphology") or {}).get("citation"),

@@ -32,6 +32,7 @@ import xarray as xr
 from lfpk.base.files import check_output
 from lfpk.base.io import to_json, write_dataset
 from lfpk.model import biophysics, from_config
+from lfpk.model.description import population_biophysics
 from lfpk.model.times import time_errors
 from lfpk.study.stages import morphology_parameters
 
@@ -348,12 +349,10 @@ def single_cell_parameters(cfg, population):
         ``single_cell``: :func:`settings` with ``max_amplitude`` of this population only (nA);
         ``mechanisms``: extra folders and quasi-linear versions.
     """
-    pop = cfg["populations"][population]
-    own = pop.get("biophysics")
     protocol = settings(cfg)
     protocol["max_amplitude"] = {k: v for k, v in protocol["max_amplitude"].items() if k == population}
     return {"cell": morphology_parameters(cfg, population),
-            "biophysics": own if own is not None else cfg["biophysics"],
+            "biophysics": population_biophysics(cfg, population)[0],
             "simulation": {k: cfg["simulation"][k] for k in ("dt", "celsius", "v_init")},
             "passive_g_pas": cfg["kernel"]["passive_g_pas"], "single_cell": protocol,
             "mechanisms": cfg.get("mechanisms") or {}}

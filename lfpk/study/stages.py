@@ -16,6 +16,7 @@ from lfpk.engines.kernel.batch import kernel_datasets as engine_datasets
 from lfpk.engines.kernel.inputs import kernel_inputs, kernel_parameters
 from lfpk.figures import style as figures
 from lfpk.model.biophysics import Biophysics
+from lfpk.model.description import population_biophysics
 from lfpk.model.morphology import from_population
 
 
@@ -52,9 +53,7 @@ def morphology_parameters(cfg, population):
     cell["morphology"] = {k: v for k, v in pop["morphology"].items() if k not in MORPHOLOGY_NOTES}
     if "rotation" in cell:
         cell["rotation"] = {k: v for k, v in cell["rotation"].items() if k in ("x", "y", "z")}
-    own = pop.get("biophysics")
-    what = f"populations.{population}.biophysics" if own is not None else "biophysics"
-    passive = Biophysics.from_config(own if own is not None else cfg["biophysics"], what).passive
+    passive = Biophysics.from_config(*population_biophysics(cfg, population)).passive
     return {"cell": cell, "passive": [[group, values] for group, values in passive if values]}
 
 
