@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import netCDF4
 import numpy as np
 
-from lfpk.base.files import register_input
 from lfpk.engines.spikes.errors import SpikeInputError
-from lfpk.engines.spikes.formats.parts import assemble
+from lfpk.engines.spikes.formats.parts import assemble, open_hdf5
 
 
 def read_nwb(path, populations=None, tstop=None, population_column="population", duplicates="error"):
@@ -39,13 +37,7 @@ def read_nwb(path, populations=None, tstop=None, population_column="population",
         Times converted from seconds (the NWB standard) to ms.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"NWB file {path} does not exist")
-    register_input(path)
-    try:
-        ds = netCDF4.Dataset(path, "r")
-    except OSError as exc:
-        raise SpikeInputError(f"{path}: not a readable HDF5 file ({exc}); expected an NWB file") from None
+    ds = open_hdf5(path, "NWB file", "an NWB file")
     try:
         ds.set_auto_mask(False)
         if "units" not in ds.groups:

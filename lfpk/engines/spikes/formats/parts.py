@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import netCDF4
 import numpy as np
 
+from lfpk.base.files import register_input
 from lfpk.engines.spikes import SpikeData
 from lfpk.engines.spikes.checks import times_in_ms, unit_ids
 from lfpk.engines.spikes.errors import SpikeInputError
@@ -122,3 +126,24 @@ def assemble(parts, source, fmt, populations=None, tstop=None, time_unit=None, d
     elif units_seen:
         data.time_unit_read = ("ms", "; ".join(f"{u}: {h}" for u, h in units_seen))
     return data
+
+
+def open_hdf5(path, what, expected):
+    """Open the HDF5 spike file ``path`` (SONATA, NWB) with netCDF4, registered as an input of the
+    running command.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``<what> <path> does not exist``.
+    SpikeInputError
+        Not a readable HDF5 file; the message ends with ``expected <expected>``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    register_input(path)
+    try:
+        return netCDF4.Dataset(path, "r")
+    except OSError as exc:
+        raise SpikeInputError(f"{path}: not a readable HDF5 file ({exc}); expected {expected}") from None

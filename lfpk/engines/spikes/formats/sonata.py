@@ -16,13 +16,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import netCDF4
 import numpy as np
 
-from lfpk.base.files import register_input
 from lfpk.engines.spikes.checks import unit_name
 from lfpk.engines.spikes.errors import SpikeInputError
-from lfpk.engines.spikes.formats.parts import assemble
+from lfpk.engines.spikes.formats.parts import assemble, open_hdf5
 
 #: SONATA's enum of the sorting attribute
 SORTING = {0: "none", 1: "by_id", 2: "by_time"}
@@ -49,14 +47,7 @@ def read_sonata(path, populations=None, tstop=None, time_unit=None, duplicates="
         ``attrs``: ``spike_format`` ``sonata``, ``sorting`` per node population.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"SONATA spike file {path} does not exist")
-    register_input(path)
-    try:
-        ds = netCDF4.Dataset(path, "r")
-    except OSError as exc:
-        raise SpikeInputError(f"{path}: not a readable HDF5 file ({exc}); expected a SONATA spike file "
-                              "(/spikes/<population>/timestamps, node_ids)") from None
+    ds = open_hdf5(path, "SONATA spike file", "a SONATA spike file (/spikes/<population>/timestamps, node_ids)")
     try:
         ds.set_auto_mask(False)
         if "spikes" not in ds.groups:
