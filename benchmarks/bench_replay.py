@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -33,12 +32,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(args, ranks):
-    from lfpk.base.mpi import find_mpiexec
+    from lfpk.base.mpi import clean_environment, find_mpiexec
 
     cmd = [sys.executable, "-m", "lfpk", "network", *args]
     if ranks > 1:
         cmd = [find_mpiexec() or "mpiexec", "-n", str(ranks), *cmd]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    env = clean_environment()
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if p.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{p.stderr[-3000:]}")

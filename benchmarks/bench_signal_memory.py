@@ -31,7 +31,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,14 +55,14 @@ def worker(args):
 
 
 def run(code, ranks, tstop, args, work):
-    from lfpk.base.mpi import find_mpiexec
+    from lfpk.base.mpi import clean_environment, find_mpiexec
 
     out = work / f"{code}-n{ranks}-t{tstop:g}"
     out.mkdir(parents=True, exist_ok=True)
     common = ["--config", args.config, "--sizes" if code != "reference" else "--population-sizes", args.sizes,
               "--tstop", str(tstop), "--transient", str(args.transient), "--membrane-sample",
               str(args.membrane_sample), "--outdir", str(out)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
+    env = clean_environment()
     mech = ["--mechanisms", args.mechanisms] if args.mechanisms else []
     if code == "reference":
         cmd = [sys.executable, "-m", "lfpk", "network", *common, *mech]
