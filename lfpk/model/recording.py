@@ -15,12 +15,14 @@ segments or cells during the simulation).
 * ``cdm`` (nA um): current dipole moment ``sum_i r_i I_i`` with ``r_i`` the segment midpoints
   (LFPykit ``CurrentDipoleMoment``), components x, y, z.
 
-Exact, partition-independent sums (:func:`cell_sums`): every cell's contribution is computed with
-the same floating-point operations whatever else a rank holds (a loop over the cell's segments of
-elementwise products, vectorised over cells, time and rows; no BLAS product, whose blocking
-depends on the array sizes), rounded to an int64 multiple of a per-probe quantum
-(:data:`QUANTA`) and summed over cells (and later over ranks) in int64, which is exact and
-associative: the signals are bitwise identical for any number of ranks.
+Exact, partition-independent sums (:func:`cell_sums`): every cell's contribution is its own
+matrix product ``I_cell @ M_cell.T`` (time x segments times segments x rows), one BLAS product per
+cell of the same shape whatever else a rank holds (a stacked ``np.matmul``; never one product over
+several cells, whose blocking would depend on how many cells a rank holds), rounded to an int64
+multiple of a per-probe quantum (:data:`QUANTA`) and summed over cells (and later over ranks) in
+int64, which is exact and associative: the signals are bitwise identical for any number of ranks
+(on one machine type: another BLAS kernel, e.g. AVX-512 instead of AVX2, may round a product
+differently, as another libm may round NEURON's ``exp``).
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ COMPONENTS = ("x", "y", "z")
 QUANTA = {"lfp": 2.0**-50, "csd": 2.0**-40, "cdm": 2.0**-36}
 #: Largest per-cell contribution in quanta (checked every block).
 MAX_QUANTA = 2.0**62
-#: Cells and time steps per chunk of :func:`cell_sums` (keeps the work arrays in cache).
-CELL_CHUNK, TIME_CHUNK = 128, 8
+#: Cells per stacked product and time steps per product of :func:`cell_sums` (a cell's
+#: contribution depends on the time steps per product, the block, never on the cells).
+CELL_CHUNK, TIME_CHUNK = 16, 256
+#: Segments per block of :func:`line_source_mean` (points x segments work arrays of about 1 MB).
+SEGMENT_CHUNK = 1024
 
 
 def disc_points(center, normal, radius, n):
@@ -107,10 +112,47 @@ def lfp_matrix(geom, settings):
     rows = []
     for zc in s["channel_z"]:
         pts = disc_points([0.0, 0.0, zc], s["contact_normal"], s["contact_radius"], s["contact_points"])
-        M = LineSourcePotential(geom, x=pts[:, 0], y=pts[:, 1], z=pts[:, 2],
-                                sigma=s["sigma"]).get_transformation_matrix()
-        rows.append(M.mean(axis=0))
+        rows.append(line_source_mean(geom, pts, s["sigma"]))
     return np.array(rows)
+
+
+def line_source_mean(geom, points, sigma, chunk=SEGMENT_CHUNK):
+    """Line-source potential (mV/nA) of every segment averaged over ``points`` (n, 3) um.
+
+    LFPykit's ``LineSourcePotential(geom, x, y, z, sigma).get_transformation_matrix().mean(axis=0)``
+    (the line-source formula, Holt 1998, Eq. C.13: three cases by the signs of h and l, r2 at
+    least the squared segment radius) with the same floating-point operations, so the same
+    values bitwise, computed for blocks of ``chunk`` segments and all points at once (no Python
+    loop over points, no boolean indexing, no points x segments matrix).
+    """
+    pts = np.asarray(points, dtype=float)
+    xs, xe = geom.x[:, 0], geom.x[:, -1]
+    ys, ye = geom.y[:, 0], geom.y[:, -1]
+    zs, ze = geom.z[:, 0], geom.z[:, -1]
+    r_limit = (geom.d.mean(axis=-1) if geom.d.ndim == 2 else geom.d) / 2
+    n = len(xs)
+    out = np.empty(n)
+    px, py, pz = pts[:, 0, None], pts[:, 1, None], pts[:, 2, None]
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        sl = slice(a, b)
+        delta_s = np.sqrt((xs[sl] - xe[sl]) ** 2 + (ys[sl] - ye[sl]) ** 2 + (zs[sl] - ze[sl]) ** 2)
+        dx, dy, dz = px - xe[sl], py - ye[sl], pz - ze[sl]  # (points, segments)
+        h = (dx * (xe[sl] - xs[sl]) + dy * (ye[sl] - ys[sl]) + dz * (ze[sl] - zs[sl])) / delta_s
+        r2 = np.abs(dx * dx + dy * dy + dz * dz - h * h)
+        r2 = np.maximum(r2, r_limit[sl] * r_limit[sl])  # LFPykit: r2[r2 < r_limit**2] = r_limit**2
+        l_ = h + delta_s
+        root_h = np.sqrt(h * h + r2)
+        root_l = np.sqrt(l_ * l_ + r2)
+        # the three cases, later ones overwriting: h >= 0 (iii); h < 0 <= l (ii); l < 0 (i, and then
+        # h = l - delta_s < 0 too); h >= 0 > l cannot occur for a segment of positive length
+        arg = (root_l + l_) / (root_h + h)
+        np.multiply(root_h - h, (l_ + root_l) / r2, out=arg, where=h < 0)
+        np.divide(root_h - h, root_l - l_, out=arg, where=l_ < 0)
+        mapping = np.log(arg)
+        M = 1 / (4 * np.pi * sigma * delta_s) * mapping
+        out[sl] = M.mean(axis=0)
+    return out
 
 
 def csd_matrix(geom, settings):
@@ -153,59 +195,51 @@ def row_quanta(n_ch):
 
 
 def cell_matrices(M, nseg):
-    """``M`` (rows, cells * nseg, cells' segments consecutive) as (nseg, rows, cells) for :func:`cell_sums`."""
+    """``M`` (rows, cells * nseg, cells' segments consecutive) as (cells, nseg, rows) for :func:`cell_sums`."""
     rows, n = M.shape
-    return np.ascontiguousarray(M.reshape(rows, n // nseg, nseg).transpose(2, 0, 1))
+    return np.ascontiguousarray(M.reshape(rows, n // nseg, nseg).transpose(1, 2, 0))
 
 
-def cell_sums(Mt, I, quanta, out):
+def cell_sums(Mc, I, quanta, out):
     """Add ``sum_cells round(M_cell @ I_cell / quantum)`` (int64) to ``out`` (rows, time).
 
     Parameters
     ----------
-    Mt : ndarray (nseg, rows, cells)
-        From :func:`cell_matrices`.
+    Mc : ndarray (cells, nseg, rows)
+        From :func:`cell_matrices` (rows per nA of each segment's current).
     I : ndarray (time, cells * nseg)
         Segment currents (nA), cells' segments consecutive.
     quanta : ndarray (rows,)
         From :func:`row_quanta` (powers of 2).
     out : ndarray int64 (rows, time)
 
-    Every cell's contribution is ``sum_s M[s] * I[s]`` accumulated in segment order with
-    elementwise operations, so it does not depend on the other cells or the chunking; the int64
-    sum over cells is exact. Raises ``OverflowError`` if a contribution exceeds
-    :data:`MAX_QUANTA`.
+    Every cell's contribution is one matrix product of its own (time x nseg) currents and (nseg
+    x rows) matrix (``np.matmul`` over a stack of cells calls BLAS once per cell, so the product,
+    and its rounding, is the same whatever cells are stacked with it; up to :data:`TIME_CHUNK`
+    steps per product), rounded to the quantum; the int64 sum over cells is exact. Raises
+    ``OverflowError`` if a contribution exceeds :data:`MAX_QUANTA`.
     """
-    nseg, rows, ncell = Mt.shape
+    ncell, nseg, rows = Mc.shape
     nt = I.shape[0]
     if ncell == 0 or nt == 0:
         return out
-    B = I.reshape(nt, ncell, nseg)
-    scale = (1.0 / quanta)[None, :, None]
-    # time-major work arrays (time, rows, cells), the currents transposed one time chunk at a
-    # time so the work set stays in cache (about 18 % faster than whole-block transposes at 1024
-    # cells x 27 segments); each cell's sum runs over the segments in order either way
-    for c0 in range(0, ncell, CELL_CHUNK):
-        c1 = min(ncell, c0 + CELL_CHUNK)
-        Mc = Mt[:, None, :, c0:c1]  # (nseg, 1, rows, cells)
-        acc = np.empty((min(TIME_CHUNK, nt), rows, c1 - c0))
-        tmp = np.empty_like(acc)
-        Bt = np.empty((nseg, min(TIME_CHUNK, nt), c1 - c0))
-        for t0 in range(0, nt, TIME_CHUNK):
-            t1 = min(nt, t0 + TIME_CHUNK)
-            a, tm, bt = acc[: t1 - t0], tmp[: t1 - t0], Bt[:, : t1 - t0]
-            bt[...] = B[t0:t1, c0:c1, :].transpose(2, 0, 1)  # (nseg, time, cells)
-            np.multiply(Mc[0], bt[0, :, None, :], out=a)
-            for k in range(1, nseg):
-                np.multiply(Mc[k], bt[k, :, None, :], out=tm)
-                np.add(a, tm, out=a)
+    cells = I.reshape(nt, ncell, nseg).transpose(1, 0, 2)  # (cells, time, nseg), a view
+    scale = 1.0 / quanta
+    nc, ntc = min(CELL_CHUNK, ncell), min(TIME_CHUNK, nt)
+    work = np.empty((nc, ntc, rows))
+    for c0 in range(0, ncell, nc):
+        c1 = min(ncell, c0 + nc)
+        for t0 in range(0, nt, ntc):
+            t1 = min(nt, t0 + ntc)
+            a = work[: c1 - c0, : t1 - t0]
+            np.matmul(cells[c0:c1, t0:t1], Mc[c0:c1], out=a)
             np.multiply(a, scale, out=a)
             np.rint(a, out=a)
             big = np.abs(a).max()
             if not big < MAX_QUANTA:
                 raise OverflowError(f"a cell's probe contribution of {big:.3g} quanta does not fit "
                                     "the fixed-point range (lfpk.model.recording.QUANTA)")
-            out[:, t0:t1] += a.astype(np.int64).sum(axis=2).T
+            out[:, t0:t1] += a.astype(np.int64).sum(axis=0).T
     return out
 
 

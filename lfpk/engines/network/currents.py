@@ -13,6 +13,8 @@ error, never silently stale values.
 from __future__ import annotations
 
 import ctypes
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +25,53 @@ _DOUBLE = 8
 _MAX_SPAN = 2**33
 #: Segments compared with NEURON's data handles at every :meth:`SegmentReader.verify`.
 VERIFY_SAMPLE = 64
+#: (get, set) thread-count functions of OpenBLAS builds: plain, and the scipy-openblas wheels' names.
+BLAS_THREAD_FUNCTIONS = (("openblas_get_num_threads", "openblas_set_num_threads"),
+                         ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                         ("openblas_get_num_threads64_", "openblas_set_num_threads64_"))
+
+
+def _loaded_openblas():
+    """(get, set) thread-count functions of every OpenBLAS library loaded in this process (Linux:
+    the mapped files of ``/proc/self/maps``; elsewhere none)."""
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        return []
+    paths = sorted({line.split()[-1] for line in maps.read_text().splitlines()
+                    if "openblas" in line.lower() and line.split()[-1].startswith("/")})
+    out = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for get, put in BLAS_THREAD_FUNCTIONS:
+            if hasattr(lib, get) and hasattr(lib, put):
+                f_get, f_set = getattr(lib, get), getattr(lib, put)
+                f_get.restype, f_set.argtypes = ctypes.c_int, [ctypes.c_int]
+                out.append((f_get, f_set))
+                break
+    return out
+
+
+@contextmanager
+def single_threaded_blas():
+    """Run the block with one OpenBLAS thread in this process, the previous counts restored after.
+
+    Each MPI rank of the network has its core; OpenBLAS's default of one thread per core would
+    make the ranks' probe products (:func:`lfpk.model.recording.cell_sums`) compete for the cores,
+    and its idle threads spin for a while after each product. The thread count does not change a
+    product's result (OpenBLAS splits rows and columns among threads, never a sum).
+    """
+    libs = _loaded_openblas()
+    before = [f_get() for f_get, _ in libs]
+    for _, f_set in libs:
+        f_set(1)
+    try:
+        yield
+    finally:
+        for (_, f_set), n in zip(libs, before):
+            f_set(n)
 
 
 class SegmentReader:

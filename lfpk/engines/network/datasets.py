@@ -197,6 +197,9 @@ def _run_timings(res):
     for k in ("integrate", "integrate_cpu", "simulate_cpu"):  # wall: slowest rank; CPU: sum over ranks
         vals = [t.get(k, 0.0) for t in res["timings_by_rank"]]
         timings[k if k == "integrate" else f"{k}_total"] = max(vals) if k == "integrate" else sum(vals)
+    for k in ("setup", "recording_setup", "initialise", "probes"):  # parts of simulate, slowest rank
+        if any(k in t for t in res["timings_by_rank"]):
+            timings[k] = max(t.get(k, 0.0) for t in res["timings_by_rank"])
     if any("stream" in t for t in res["timings_by_rank"]):  # per-flush reduction and write of signals.nc
         timings["stream"] = max(t.get("stream", 0.0) for t in res["timings_by_rank"])
     if "peak_memory_mb" in res:

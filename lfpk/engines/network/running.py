@@ -10,6 +10,7 @@ import time
 
 from lfpk.base.errors import Stopped
 from lfpk.base.files import deferred_signals, raise_deferred
+from lfpk.engines.network.currents import single_threaded_blas
 
 log = logging.getLogger("lfpk.network")
 
@@ -26,7 +27,12 @@ class Runner:
         self.h.fcurrent()
 
     def simulate(self):
-        """Initialise and run to ``tstop``, logging progress every 5 % of the run."""
+        """Initialise and run to ``tstop``, logging progress every 5 % of the run (one BLAS
+        thread per rank meanwhile, :func:`lfpk.engines.network.currents.single_threaded_blas`)."""
+        with single_threaded_blas():
+            return self._simulate()
+
+    def _simulate(self):
         h, pc = self.h, self.pc
         t0 = time.perf_counter()
         c0 = time.process_time()
@@ -40,18 +46,23 @@ class Runner:
         cvode.active(0)
         cvode.use_fast_imem(1)
         self._setup_recording()
+        self.timings["recording_setup"] = time.perf_counter() - t0
         h.dt = self.dt
         h.celsius = self.celsius
         pc.set_maxstep(10)
         self._callback = self._step_callback
         cvode.extra_scatter_gather(0, self._callback)
         try:
+            t1 = time.perf_counter()
             self._initialise()
+            self.timings["initialise"] = time.perf_counter() - t1
             self._step = 0
             self._failure, self._stopped = None, False
             self._bind_readers()
             self._gather(0)
             w0, c1 = time.perf_counter(), time.process_time()
+            # recording set-up, finitialize and binding the readers: before the first time step
+            self.timings["setup"] = w0 - t0
             for k in range(1, PROGRESS_CHUNKS + 1):
                 self._psolve(self.tstop * k / PROGRESS_CHUNKS)
                 if self.rank == 0:

@@ -105,9 +105,9 @@ class Recorder:
         off = 0 if self._streaming else self._base  # streaming: the arrays hold one block
         self._currents.verify()
         for name in self.names:
-            sl, Mt = self.blocks[name]
-            if Mt.shape[2]:
-                cell_sums(Mt, self._buf[:j, sl], self.quanta, self.isignal[name][:, off:off + j])
+            sl, Mc = self.blocks[name]
+            if Mc.shape[0]:
+                cell_sums(Mc, self._buf[:j, sl], self.quanta, self.isignal[name][:, off:off + j])
         self.timings["probes"] = self.timings.get("probes", 0.0) + time.perf_counter() - t0
         if self._streaming:
             self._emit(j)
