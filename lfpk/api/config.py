@@ -15,7 +15,7 @@ bound), names must stay inside ``results/<study>``, the times follow the one rul
 :mod:`lfpk.model.times` and leave the samples the comparisons need after the transient,
 distributions must exist (delays with no probability below 0 ms,
 :func:`lfpk.model.connectivity.delay_distribution`), the model's checks (:mod:`lfpk.model.validate`:
-section groups, segment counts, ASCII morphology paths, probes), each part of the study's own
+section groups, layers and cell types, segment counts, ASCII morphology paths, probes), each part of the study's own
 checks (sensitivity grid, cell check, point neurons, hybrid scheme), ``network.runs`` must not
 collide with the runs the workflow derives from the scans and must each validate, and every stage
 must fit in memory (:mod:`lfpk.study.resources`). Every error names the offending key path (e.g.
@@ -194,7 +194,7 @@ def _distribution_errors(cfg) -> list[str]:
                 check(conn[key], f"connections[{i}].{key}")
             except ValueError as exc:
                 errors.append(str(exc))
-        for j, d in enumerate(conn["placement"]["densities"]):
+        for j, d in enumerate(conn["placement"].get("densities") or []):
             where = f"connections[{i}].placement.densities[{j}]"
             if "distribution" in d:
                 extra = [k for k in ("mean", "sd") if k in d]
@@ -345,7 +345,7 @@ def _cross_field_errors(cfg, runs=True, memory=True) -> list[str]:
             errors.append(f"connections[{i}]: connection {key[0]} -> {key[1]} is declared twice")
         seen.add(key)
         check_synapse(conn["synapse"], f"connections[{i}].synapse")
-        if sum(d["weight"] for d in conn["placement"]["densities"]) <= 0:
+        if "densities" in conn["placement"] and sum(d["weight"] for d in conn["placement"]["densities"]) <= 0:
             errors.append(
                 f"connections[{i}].placement.densities: at least one weight must be positive"
             )

@@ -9,9 +9,14 @@ built.
 Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference implementation):
 
 * gids: populations in config order, consecutive gids ``first_gid .. first_gid + size - 1``.
+* cell types: a population's cells get their types by exact counts, the largest remainders of
+  ``N * F_y`` (:func:`cell_type_counts`), in the order of a permutation drawn from the seed and
+  the population's index (stream :data:`STREAM_CELL_TYPE`, :func:`assign_cell_types`); one type
+  draws nothing.
 * placement: soma centre uniform in the disc of radius ``placement.radius`` (x, y), depth
-  ``z ~ Normal(z_mean, z_sd)``; with ``rotation.random_z`` each cell is also rotated about the z
-  axis through its soma by an angle uniform in [0, 2 pi) (stream :data:`STREAM_ROTATION`).
+  ``z ~ Normal(z_mean, z_sd)``, or uniform within the cell type's (else population's) ``layer``;
+  with ``rotation.random_z`` each cell is also rotated about the z axis through its soma by an
+  angle uniform in [0, 2 pi) (stream :data:`STREAM_ROTATION`).
 * pairs: every presynaptic cell of population X connects to a postsynaptic cell of Y
   independently with probability ``C_YX`` (``connections[].probability``); no autapses.
 * multapses: number of synapses per connected pair drawn from the config distribution evaluated
@@ -19,7 +24,10 @@ Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference i
   :func:`multapse_pmf`.
 * synapse positions: segment drawn with probability proportional to its membrane area times
   ``sum_h weight_h * Normal(z_abs; mean_h, sd_h)`` at the segment centre's absolute depth
-  ``z_abs = z_soma + z_segment``, on the allowed section groups only (:func:`segment_probability`).
+  ``z_abs = z_soma + z_segment``, on the allowed section groups only (:func:`segment_probability`);
+  with ``placement.layers`` the fraction ``f_L`` of the synapses in layer L, spread within the
+  layer the same way over the allowed segments whose midpoint lies in it
+  (:func:`layered_probability`; ``docs/layers.md``).
 * delays: config distribution, which must put no probability on negative delays
   (:func:`delay_distribution`, the one rule of the config, the network and the kernels), rounded
   to the nearest multiple of ``dt``; a value rounded below the distribution's lower support bound
@@ -54,6 +62,7 @@ STREAM_PLACEMENT = 0
 STREAM_CONNECT = 1
 STREAM_EXTRINSIC = 2
 STREAM_ROTATION = 3
+STREAM_CELL_TYPE = 4
 
 
 def cell_rng(seed, gid, stream):
@@ -81,7 +90,7 @@ def gaussian_density(z, densities, z_sd=0.0):
     """
     z = np.asarray(z, dtype=float)
     out = np.zeros_like(z)
-    for d in densities:
+    for d in densities or ():
         if "distribution" not in d:
             out += float(d["weight"]) * scipy.stats.norm.pdf(z, float(d["mean"]), float(np.hypot(d["sd"], z_sd)))
             continue
@@ -143,6 +152,174 @@ def segment_probability(segtable, z_soma, allowed, densities, z_sd=0.0):
     if not s > 0:
         raise ValueError(f"no synapse placement possible on the allowed segments at z={z_soma}")
     return p / s
+
+
+def cell_type_counts(n, occurrences):
+    """Exact numbers of cells of each type among ``n``: ``floor(n F_y)`` plus one for the types
+    with the largest remainders ``n F_y - floor(n F_y)`` (ties: the earlier type) until they sum
+    to ``n`` (the largest-remainder method).
+
+    Examples
+    --------
+    >>> cell_type_counts(10, [0.25, 0.25, 0.5]).tolist()
+    [3, 2, 5]
+    """
+    q = int(n) * np.asarray(occurrences, dtype=float)
+    counts = np.floor(q).astype(int)
+    short = int(n) - int(counts.sum())
+    if short > 0:
+        counts[np.argsort(-(q - counts), kind="stable")[:short]] += 1
+    return counts
+
+
+def assign_cell_types(seed, population_index, n, occurrences):
+    """Cell type index (into the population's types) of each of its ``n`` cells, by local index.
+
+    The exact counts of :func:`cell_type_counts` in the order of a permutation drawn from the
+    entropy ``[seed, STREAM_CELL_TYPE, population_index]``: the same on every rank, independent of
+    how cells are distributed. A population of one type draws nothing (all zeros).
+    """
+    if len(occurrences) <= 1:
+        return np.zeros(int(n), dtype=int)
+    labels = np.repeat(np.arange(len(occurrences)), cell_type_counts(n, occurrences))
+    return np.random.default_rng([int(seed), STREAM_CELL_TYPE, int(population_index)]).permutation(labels)
+
+
+def layer_masks(z, bounds):
+    """``{layer: mask}`` of depths ``z`` (um) in each layer ``[bottom, top)`` of ``bounds``."""
+    z = np.asarray(z, dtype=float)
+    return {name: (z >= lo) & (z < hi) for name, (lo, hi) in bounds.items()}
+
+
+def layered_probability(segtable, z_soma, allowed, densities, fractions, bounds, strict=True):
+    """Probability of each segment receiving one synapse of a connection placed by layer.
+
+    For one cell with its soma at ``z_soma``: the fraction ``f_L`` of the synapses goes to layer
+    L and within it to the allowed segments whose midpoint ``z_soma + z_i`` lies in L, in
+    proportion to ``area_i * density(z_abs)`` (density 1 without ``densities``):
+
+        p_i = sum_L f_L w_i [i in L] / sum_j w_j [j in L],   w_i = area_i * density_i * allowed_i,
+
+    over the layers holding an allowed segment, the fractions renormalised over them (a layer the
+    cell does not reach at this depth passes its share to the others).
+
+    Parameters
+    ----------
+    segtable : dict
+        Segment table (``z`` (n, 2) um relative to the soma centre, ``area`` um2).
+    z_soma : float or ndarray (m,)
+        Soma depth(s) (um).
+    allowed : ndarray of bool (n,)
+    densities : list of dict or None
+        Depth densities (:func:`gaussian_density`) or None (membrane area alone).
+    fractions : dict
+        ``{layer: f_L}`` (sum 1).
+    bounds : dict
+        ``{layer: (bottom, top)}`` (um).
+    strict : bool
+        Raise if no layer of positive fraction holds an allowed segment at a soma depth (else
+        that depth's row is 0).
+
+    Returns
+    -------
+    ndarray (n,) or (m, n)
+        Probabilities summing to 1 (per soma depth).
+
+    Raises
+    ------
+    ValueError
+        ``strict`` and no layer of positive fraction holds an allowed segment at a soma depth.
+    """
+    scalar = np.ndim(z_soma) == 0
+    zs = np.atleast_1d(np.asarray(z_soma, dtype=float))
+    zabs = zs[:, None] + segtable["z"].mean(axis=1)[None, :]
+    w = np.broadcast_to(segtable["area"] * allowed, zabs.shape)
+    if densities:
+        w = w * gaussian_density(zabs, densities)
+    out = np.zeros(zabs.shape)
+    reached = np.zeros(len(zs))
+    for name, inside in layer_masks(zabs, {k: bounds[k] for k, f in fractions.items() if f > 0}).items():
+        wl = w * inside
+        total = wl.sum(axis=1)
+        ok = total > 0
+        out += float(fractions[name]) * wl / np.where(ok, total, 1.0)[:, None]
+        reached += float(fractions[name]) * ok
+    if strict and not np.all(reached > 0):
+        z_bad = zs[np.flatnonzero(~(reached > 0))[0]]
+        raise ValueError(f"no allowed segment lies in any of the layers {', '.join(k for k, f in fractions.items() if f > 0)} "
+                         f"with the soma at z = {z_bad:g} um")
+    out /= np.where(reached > 0, reached, 1.0)[:, None]
+    return out[0] if scalar else out
+
+
+#: Nodes of soma depths evaluated at once by :func:`expected_layered_probability` (memory: nodes x segments)
+LAYER_CHUNK = 2048
+#: Gauss-Legendre nodes per interval of :func:`expected_layered_probability` when densities are given
+LAYER_NODES = 4
+
+
+def soma_depth_nodes(depth, breakpoints, nodes=1):
+    """Quadrature of a soma depth distribution cut at ``breakpoints`` (um).
+
+    ``depth`` (:class:`lfpk.model.description.SomaDepth`) normal (support cut at +-
+    :data:`DEPTH_SDS` sd) or uniform; within each interval between breakpoints a Gauss-Legendre rule
+    of ``nodes`` nodes weighted by the density, or with ``nodes=1`` the interval's midpoint
+    weighted by its exact probability (CDF difference). Returns depths and weights (sum 1).
+    """
+    if depth.kind == "uniform":
+        lo, hi = depth.a, depth.b
+        cdf = lambda z: (np.clip(z, lo, hi) - lo) / (hi - lo)  # noqa: E731
+        pdf = lambda z: np.full_like(z, 1.0 / (hi - lo))  # noqa: E731
+    else:
+        if not depth.sd > 0:
+            return np.array([depth.mean]), np.ones(1)
+        lo, hi = depth.mean - DEPTH_SDS * depth.sd, depth.mean + DEPTH_SDS * depth.sd
+        cdf = lambda z: scipy.stats.norm.cdf(z, depth.mean, depth.sd)  # noqa: E731
+        pdf = lambda z: scipy.stats.norm.pdf(z, depth.mean, depth.sd)  # noqa: E731
+    if not hi > lo:
+        return np.array([lo]), np.ones(1)
+    b = np.asarray(breakpoints, dtype=float)
+    edges = np.unique(np.concatenate([[lo, hi], b[(b > lo) & (b < hi)]]))
+    a0, a1 = edges[:-1], edges[1:]
+    if nodes == 1:
+        z, wt = 0.5 * (a0 + a1), cdf(a1) - cdf(a0)
+    else:
+        x, gw = np.polynomial.legendre.leggauss(nodes)
+        z = (0.5 * (a0 + a1)[:, None] + 0.5 * (a1 - a0)[:, None] * x).ravel()
+        wt = (0.5 * (a1 - a0)[:, None] * gw).ravel() * pdf(z)
+    keep = wt > 0
+    return z[keep], wt[keep] / wt[keep].sum()
+
+
+def expected_layered_probability(segtable, depth, allowed, densities, fractions, bounds):
+    """The layered placement (:func:`layered_probability`) averaged over the soma depths of the
+    population or cell type (``depth``, a :class:`lfpk.model.description.SomaDepth`): the expected
+    share of a connection's synapses on each segment of the kernel's representative cell.
+
+    A segment's membership of a layer changes where its midpoint crosses a layer bound, at the
+    soma depths ``bound - z_i``; between these breakpoints every membership is fixed, so without
+    densities the probabilities are constant there and the average over the intervals' exact
+    probabilities is exact; with densities each interval takes :data:`LAYER_NODES` Gauss-Legendre
+    nodes. Soma depths at which the cell reaches none of the layers (far tails of a normal
+    distribution) are left out and the weights renormalised. Returns an ndarray (n,) summing to 1.
+
+    Raises
+    ------
+    ValueError
+        At no soma depth does an allowed segment lie in a layer of positive fraction.
+    """
+    zmid = segtable["z"].mean(axis=1)[np.asarray(allowed, dtype=bool)]
+    cuts = np.array([b for k, f in fractions.items() if f > 0 for b in bounds[k]])
+    breakpoints = (cuts[:, None] - zmid[None, :]).ravel()
+    z, wt = soma_depth_nodes(depth, breakpoints, 1 if not densities else LAYER_NODES)
+    out = np.zeros(len(segtable["area"]))
+    for k in range(0, len(z), LAYER_CHUNK):
+        p = layered_probability(segtable, z[k:k + LAYER_CHUNK], allowed, densities, fractions, bounds, strict=False)
+        out += wt[k:k + LAYER_CHUNK] @ p
+    if not out.sum() > 0:
+        raise ValueError(f"no allowed segment lies in any of the layers {', '.join(k for k, f in fractions.items() if f > 0)} "
+                         f"for soma depths {depth.kind} ({depth.a:g}, {depth.b:g}) um")
+    return out / out.sum()
 
 
 #: Largest probability of a negative conduction delay that a delay distribution may have.
@@ -245,6 +422,11 @@ class Layout:
         Each cell's random rotation about z (radians; 0 without ``rotation.random_z``).
     model : lfpk.model.NetworkModel
         The model description the layout was made from.
+    type_of : ndarray (n_cells,)
+        Each cell's type, an index into its population's ``cell_types`` (0 for one type).
+    segtables : dict
+        Population -> segment table of its first (or only) cell type; a cell's own is
+        :meth:`segtable`.
     """
 
     names: list
@@ -257,6 +439,7 @@ class Layout:
     extra: dict = field(default_factory=dict)
     angles: np.ndarray = None
     model: object = None
+    type_of: np.ndarray = None
 
     @property
     def n_cells(self):
@@ -267,6 +450,16 @@ class Layout:
 
     def population(self, gid):
         return self.names[int(self.population_of[gid])]
+
+    def cell_type(self, gid):
+        """The :class:`lfpk.model.description.CellType` of cell ``gid`` (its morphology,
+        biophysics, rotation and soma depths: what the network builds for it)."""
+        pop = self.model.populations[self.population(gid)]
+        return pop.cell_types[0 if self.type_of is None else int(self.type_of[gid])]
+
+    def segtable(self, gid):
+        """Segment table of cell ``gid``'s type (soma centre at the origin; do not modify)."""
+        return self.cell_type(gid).segments
 
 
 def place_cells(cfg, sizes=None, seed=None):
@@ -292,19 +485,31 @@ def place_cells(cfg, sizes=None, seed=None):
     pos = np.zeros((g, 3))
     angles = np.zeros(g)
     popidx = np.zeros(g, dtype=int)
+    type_of = np.zeros(g, dtype=int)
     segtables = {}
     for i, n in enumerate(names):
         pop = model.populations[n]
-        segtables[n] = pop.segments
+        segtables[n] = pop.cell_types[0].segments
+        type_of[first[n]:first[n] + sizes[n]] = assign_cell_types(seed, pop.index, sizes[n], pop.occurrences)
         for gid in range(first[n], first[n] + sizes[n]):
+            ctype = pop.cell_types[type_of[gid]]
             rng = cell_rng(seed, gid, STREAM_PLACEMENT)
             r = pop.radius * np.sqrt(rng.random())
             phi = 2 * np.pi * rng.random()
-            pos[gid] = r * np.cos(phi), r * np.sin(phi), rng.normal(pop.z_mean, pop.z_sd)
+            pos[gid] = r * np.cos(phi), r * np.sin(phi), ctype.depth.draw(rng)
             popidx[gid] = i
-            if pop.random_rotation:
+            if ctype.random_rotation:
                 angles[gid] = 2 * np.pi * cell_rng(seed, gid, STREAM_ROTATION).random()
-    return Layout(names, sizes, first, segtables, pos, popidx, seed, angles=angles, model=model)
+    return Layout(names, sizes, first, segtables, pos, popidx, seed, angles=angles, model=model, type_of=type_of)
+
+
+def placement_mask(cell, connection):
+    """Segments of ``cell`` (a population or cell type of the model) in the section groups of
+    ``connection``'s placement (all segments when a layered placement names none)."""
+    allowed = np.zeros(cell.n_segments, dtype=bool)
+    for group in connection.groups:
+        allowed |= cell.group_mask(group, f"connections[{connection.index}].placement.sections")
+    return allowed
 
 
 class Connectivity:
@@ -334,18 +539,33 @@ class Connectivity:
             w = float(syn["weight"])
             C = float((probabilities or {}).get((c.pre, c.post), c.probability))
             post = self.model.populations[c.post]
-            allowed = np.zeros(post.n_segments, dtype=bool)
-            for group in c.groups:
-                allowed |= post.group_mask(group, f"connections[{c.index}].placement.sections")
+            allowed = [placement_mask(t, c) for t in post.cell_types]
             self.conns.append(dict(
                 index=c.index, pre=c.pre, post=c.post, C=C, k=k, p=p, delay=delay,
                 delay_lower=float(delay.support()[0]), w=w, w_sd=float(syn.get("weight_sd", 0.0)) * w,
                 scale=c.weight_factor, sections=c.groups, allowed=allowed,
-                densities=list(c.placement["densities"]), type=synapse_type(syn),
+                densities=None if c.densities is None else list(c.densities), type=synapse_type(syn),
+                layers=[c.layer_fractions(t.name) for t in post.cell_types],
             ))
+        self.bounds = self.model.layers
 
     def connections_to(self, post):
         return [c for c in self.conns if c["post"] == post]
+
+    def segment_probability(self, conn, gid, z_soma):
+        """Synapse probability per segment of cell ``gid`` (soma at ``z_soma`` um) for one
+        connection (an entry of ``self.conns``): :func:`segment_probability`, or
+        :func:`layered_probability` with ``placement.layers``."""
+        t = 0 if self.layout.type_of is None else int(self.layout.type_of[gid])
+        table = self.layout.segtable(gid)
+        if conn["layers"][t] is None:
+            return segment_probability(table, z_soma, conn["allowed"][t], conn["densities"])
+        try:
+            return layered_probability(table, z_soma, conn["allowed"][t], conn["densities"], conn["layers"][t],
+                                       self.bounds)
+        except ValueError as exc:
+            raise ValueError(f"connections[{conn['index']}].placement.layers: cell {gid} of population "
+                             f"{conn['post']}: {exc}") from None
 
     def incoming(self, gid):
         """All synapses onto cell ``gid`` (an :class:`Incoming`), in connection then pre-gid order."""
@@ -362,7 +582,7 @@ class Connectivity:
             pre = pre_gids[mask]
             m = rng.choice(c["k"], size=len(pre), p=c["p"])
             n = int(m.sum())
-            pseg = segment_probability(lay.segtables[post], z_soma, c["allowed"], c["densities"])
+            pseg = self.segment_probability(c, gid, z_soma)
             seg = rng.choice(len(pseg), size=n, p=pseg)
             delay = round_delays(c["delay"].rvs(size=n, random_state=rng), self.dt, c["delay_lower"])
             weight = draw_weights(rng, c["w"], c["w_sd"], n) * c["scale"]
@@ -376,6 +596,6 @@ class Connectivity:
 
 def extrinsic_counts(layout, gid, count):
     """Number of extrinsic synapses per segment of cell ``gid`` (multinomial by membrane area)."""
-    area = layout.segtables[layout.population(gid)]["area"]
+    area = layout.segtable(gid)["area"]
     rng = cell_rng(layout.seed, gid, STREAM_EXTRINSIC)
     return rng.multinomial(int(count), area / area.sum())

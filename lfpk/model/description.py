@@ -24,48 +24,43 @@ from lfpk.model.morphology.groups import compile_groups, group_mask
 from lfpk.model.synapse import Synapse
 
 
-@dataclass(eq=False)
-class Population:
-    """One population of the network.
+#: Keys of a population entry that a cell type may override (its cell and soma layer).
+CELL_TYPE_KEYS = ("morphology", "rotation", "Ra", "cm", "segmentation", "biophysics", "layer")
 
-    Attributes
-    ----------
-    name : str
-    index : int
-        Position in the config (gids are assigned in this order).
-    size : int
-        Number of cells N.
-    morphology : lfpk.model.morphology.BallAndStick or lfpk.model.morphology.FileMorphology
-        The cell (rotation of the config applied, soma centre at the origin).
-    biophysics : lfpk.model.biophysics.Biophysics
-        The population's biophysics block (its own, or the config's default).
-    radius, z_mean, z_sd : float
-        Somata uniform in a disc of ``radius`` (um), depth normal (``z_mean``, ``z_sd`` um).
-    random_rotation : bool
-        Each cell rotated about z by a uniform random angle (reproducible per gid).
-    extrinsic : dict
-        ``count`` synapses per cell spread by area, Poisson ``rate`` (1/s), ``synapse`` (config).
-    config : dict
-        The population's config entry.
+
+@dataclass(frozen=True)
+class SomaDepth:
+    """The distribution of soma depths (um) of a population or cell type.
+
+    ``kind`` ``normal`` (``a`` the mean, ``b`` the standard deviation; the ``placement.z_mean``,
+    ``z_sd`` of the config) or ``uniform`` (``a`` the layer's bottom, ``b`` its top: somata
+    uniform in depth within a layer).
     """
 
-    name: str
-    index: int
-    size: int
-    morphology: object
-    biophysics: object
-    radius: float
-    z_mean: float
-    z_sd: float
-    random_rotation: bool
-    extrinsic: dict
-    config: dict = field(repr=False, default_factory=dict)
+    kind: str
+    a: float
+    b: float
 
-    def __repr__(self):
-        cell = type(self.morphology).__name__
-        return (f"<Population {self.name} | {self.size} cells, {cell} of {self.n_segments} segments, "
-                f"somata at z = {self.z_mean:g} +- {self.z_sd:g} um within r = {self.radius:g} um, "
-                f"extrinsic {self.extrinsic.get('count')} x {self.extrinsic.get('rate')} /s>")
+    @property
+    def mean(self) -> float:
+        """Mean soma depth (um)."""
+        return self.a if self.kind == "normal" else 0.5 * (self.a + self.b)
+
+    @property
+    def sd(self) -> float:
+        """Standard deviation of soma depth (um); ``(top - bottom) / sqrt(12)`` for a layer."""
+        return self.b if self.kind == "normal" else (self.b - self.a) / np.sqrt(12.0)
+
+    def draw(self, rng):
+        """One soma depth (um) from ``rng`` (one ``normal`` draw, or one ``random`` in the layer)."""
+        if self.kind == "normal":
+            return rng.normal(self.a, self.b)
+        return self.a + (self.b - self.a) * rng.random()
+
+
+class _CellParts:
+    """What a cell of a population or cell type offers (``morphology``, ``biophysics`` set by the
+    dataclass): the segment table, section groups and evaluated biophysics, each computed once."""
 
     @cached_property
     def segments(self):
@@ -88,7 +83,7 @@ class Population:
 
     @cached_property
     def custom_groups(self):
-        return compile_groups(self.morphology.groups, f"populations.{self.name}.morphology.groups")
+        return compile_groups(self.morphology.groups, f"{self.key}.morphology.groups")
 
     def group_mask(self, group, what="group"):
         """Boolean mask of the segments in section group ``group``."""
@@ -100,13 +95,168 @@ class Population:
         return self.biophysics.evaluate(self.segments, self.custom_groups)
 
     @property
+    def file(self):
+        """Morphology file (None for a ball-and-stick cell)."""
+        return self.morphology.file
+
+    @property
+    def z_mean(self) -> float:
+        return self.depth.mean
+
+    @property
+    def z_sd(self) -> float:
+        return self.depth.sd
+
+
+@dataclass(eq=False)
+class CellType(_CellParts):
+    """One cell type of a population (hybridLFPy's cell types; Hagen et al. 2016, Cereb Cortex
+    26:4461): its share of the population's cells and its own cell.
+
+    Attributes
+    ----------
+    name : str
+        The type's name (the population's name for a population without ``cell_types``).
+    index : int
+        Position among the population's types.
+    occurrence : float
+        Fraction F_y of the population's cells of this type (the types' fractions sum to 1).
+    morphology, biophysics
+        As :class:`Population` (the type's own, else the population's).
+    random_rotation : bool
+        Each cell rotated about z by a uniform random angle.
+    radius : float
+        The population's disc radius (um).
+    population : str
+        The population's name.
+    depth : SomaDepth
+        Soma depths (um): uniform in the type's ``layer`` (else the population's), else normal.
+    layer : str or None
+        The soma layer.
+    key : str
+        Config key path of the type (for messages).
+    config : dict
+        The population's entry with the type's overrides laid over it.
+    """
+
+    name: str
+    index: int
+    occurrence: float
+    morphology: object
+    biophysics: object
+    random_rotation: bool
+    depth: SomaDepth
+    layer: object = None
+    key: str = ""
+    config: dict = field(repr=False, default_factory=dict)
+    radius: float = 0.0
+    population: str = ""
+
+
+@dataclass(eq=False)
+class Population(_CellParts):
+    """One population of the network.
+
+    Attributes
+    ----------
+    name : str
+    index : int
+        Position in the config (gids are assigned in this order).
+    size : int
+        Number of cells N.
+    morphology : lfpk.model.morphology.BallAndStick or lfpk.model.morphology.FileMorphology
+        The cell (rotation of the config applied, soma centre at the origin); with ``cell_types``
+        the first type's.
+    biophysics : lfpk.model.biophysics.Biophysics
+        The population's biophysics block (its own, or the config's default; the first type's).
+    radius : float
+        Somata uniform in a disc of ``radius`` (um).
+    depth : SomaDepth
+        Soma depths (um): normal (``placement.z_mean``, ``z_sd``) or uniform in the ``layer``;
+        ``z_mean`` and ``z_sd`` are its mean and standard deviation.
+    random_rotation : bool
+        Each cell rotated about z by a uniform random angle (reproducible per gid).
+    extrinsic : dict
+        ``count`` synapses per cell spread by area, Poisson ``rate`` (1/s), ``synapse`` (config).
+    config : dict
+        The population's config entry.
+    cell_types : list of CellType
+        The population's cell types in config order; one type (the population's own cell, named
+        as the population, occurrence 1) without ``cell_types`` in the config.
+    layer : str or None
+        The soma layer (``populations.<name>.layer``).
+    """
+
+    name: str
+    index: int
+    size: int
+    morphology: object
+    biophysics: object
+    radius: float
+    depth: SomaDepth
+    random_rotation: bool
+    extrinsic: dict
+    config: dict = field(repr=False, default_factory=dict)
+    cell_types: list = field(repr=False, default_factory=list)
+    layer: object = None
+
+    def __repr__(self):
+        cell = type(self.morphology).__name__
+        where = (f"in layer {self.layer}" if self.layer else f"at z = {self.z_mean:g} +- {self.z_sd:g} um")
+        types = "" if len(self.cell_types) <= 1 else f", {len(self.cell_types)} cell types"
+        return (f"<Population {self.name} | {self.size} cells, {cell} of {self.n_segments} segments{types}, "
+                f"somata {where} within r = {self.radius:g} um, "
+                f"extrinsic {self.extrinsic.get('count')} x {self.extrinsic.get('rate')} /s>")
+
+    @property
+    def key(self) -> str:
+        return f"populations.{self.name}"
+
+    def _first(self):
+        """The first cell type, when it holds the population's own cell (always, once built)."""
+        if self.cell_types and self.cell_types[0].morphology is self.morphology \
+                and self.cell_types[0].biophysics is self.biophysics:
+            return self.cell_types[0]
+        return None
+
+    @cached_property
+    def segments(self):
+        """Segment table of the cell (the first type's; soma centre at the origin); do not modify."""
+        first = self._first()
+        return first.segments if first is not None else self.morphology.segments()
+
+    @cached_property
+    def custom_groups(self):
+        first = self._first()
+        return first.custom_groups if first is not None else super().custom_groups
+
+    @cached_property
+    def cell_biophysics(self):
+        """The biophysics block evaluated on the cell's segments (the first type's)."""
+        first = self._first()
+        return first.cell_biophysics if first is not None else self.biophysics.evaluate(self.segments,
+                                                                                        self.custom_groups)
+
+    @property
     def extrinsic_synapse(self) -> Synapse:
         return Synapse.from_config(self.extrinsic["synapse"])
 
     @property
-    def file(self):
-        """Morphology file (None for a ball-and-stick cell)."""
-        return self.morphology.file
+    def typed(self) -> bool:
+        """True if the config gives the population ``cell_types``."""
+        return "cell_types" in self.config
+
+    @property
+    def occurrences(self):
+        """Occurrence fractions F_y of the cell types (ndarray, sums to 1)."""
+        return np.array([t.occurrence for t in self.cell_types], dtype=float)
+
+    def cell_type(self, name):
+        """The :class:`CellType` named ``name``."""
+        for t in self.cell_types:
+            if t.name == name:
+                return t
+        raise ValueError(f"{self.key}: no cell type {name!r} (types: {', '.join(t.name for t in self.cell_types)})")
 
 
 @dataclass(eq=False)
@@ -127,7 +277,8 @@ class Connection:
     weight_factor : float
         Factor of the weight scaling rule (:func:`lfpk.model.rules.weight_factors`).
     placement : dict
-        ``sections`` (section groups) and Gaussian depth ``densities``.
+        ``sections`` (section groups), depth ``densities`` and ``layers`` (fractions of the
+        synapses per layer, flat or per cell type of ``post``).
     """
 
     index: int
@@ -165,7 +316,24 @@ class Connection:
 
     @property
     def groups(self):
-        return list(self.placement["sections"])
+        """Allowed section groups (``all`` when a layered placement gives none)."""
+        return list(self.placement.get("sections") or ["all"])
+
+    @property
+    def densities(self):
+        """Depth densities of the placement, or None (membrane area alone, with ``layers``)."""
+        return self.placement.get("densities")
+
+    def layer_fractions(self, cell_type=None):
+        """Fraction of this connection's synapses per layer onto ``cell_type`` (name) of the post
+        population: ``{layer: fraction}``, or None without ``placement.layers``."""
+        table = self.placement.get("layers")
+        if not table:
+            return None
+        first = next(iter(table.values()))
+        if isinstance(first, dict):
+            return dict(table[cell_type])
+        return dict(table)
 
 
 @dataclass(eq=False)
@@ -183,6 +351,9 @@ class NetworkModel:
         Folders of the ``.mod`` sources of the loaded mechanisms (package and ``extra_dirs``).
     quasi_linear : dict
         Extra ``{mechanism: quasi-linear mechanism}`` of ``mechanisms.quasi_linear``.
+    layers : dict
+        The config's ``layers``: name -> (bottom, top) depth bounds (um, z up, pia at 0), top to
+        bottom as written; empty without layers.
     """
 
     populations: dict
@@ -190,6 +361,7 @@ class NetworkModel:
     config: dict = field(repr=False)
     mod_dirs: list = field(default_factory=list)
     quasi_linear: dict = field(default_factory=dict)
+    layers: dict = field(default_factory=dict)
 
     def __repr__(self):
         sizes = ", ".join(f"{n} {p.size}" for n, p in self.populations.items())
@@ -226,8 +398,8 @@ class NetworkModel:
 
     @property
     def files(self):
-        """Morphology files of the populations."""
-        return sorted({p.file for p in self.populations.values() if p.file})
+        """Morphology files of the populations (of every cell type)."""
+        return sorted({t.file for p in self.populations.values() for t in p.cell_types if t.file})
 
 
 def morphologies(cfg):
@@ -256,17 +428,76 @@ def population_biophysics(cfg, name):
     return cfg.get("biophysics"), "biophysics"
 
 
-def _population(name, index, pop, default_biophysics):
-    block, what = population_biophysics({"populations": {name: pop}, "biophysics": default_biophysics}, name)
+def cell_type_entry(pop, type_name):
+    """The population entry ``pop`` with cell type ``type_name``'s overrides (:data:`CELL_TYPE_KEYS`)
+    laid over it, key by key (a type's ``morphology`` replaces the population's whole block)."""
+    spec = (pop.get("cell_types") or {})[type_name] or {}
+    out = {k: v for k, v in pop.items() if k != "cell_types"}
+    out.update({k: spec[k] for k in CELL_TYPE_KEYS if k in spec})
+    return out
+
+
+def cell_type_biophysics(cfg, name, type_name):
+    """The biophysics block of cell type ``type_name`` of population ``name`` and its key: the
+    type's own, else the population's, else the config's (:func:`population_biophysics`)."""
+    spec = ((cfg.get("populations") or {}).get(name, {}).get("cell_types") or {}).get(type_name) or {}
+    if spec.get("biophysics") is not None:
+        return spec["biophysics"], f"populations.{name}.cell_types.{type_name}.biophysics"
+    return population_biophysics(cfg, name)
+
+
+def soma_depth(entry, layers, what):
+    """The :class:`SomaDepth` of a population or type entry: uniform in its ``layer`` (bounds from
+    ``layers``, name -> [bottom, top] um), else normal (``placement.z_mean``, ``z_sd``)."""
+    layer = entry.get("layer")
+    if layer is not None:
+        try:
+            bottom, top = layers[layer]
+        except (KeyError, TypeError):
+            raise ValueError(f"{what}.layer: {layer!r} is not a layer (layers: {', '.join(layers or {})})") from None
+        return SomaDepth("uniform", float(bottom), float(top))
+    pl = entry["placement"]
+    return SomaDepth("normal", float(pl["z_mean"]), float(pl["z_sd"]))
+
+
+def _cell(label, entry, block, what, layers, where):
     bio = Biophysics.from_config(block, what)
-    morph = from_population(name, pop, passive=bio.passive)
-    rot = pop.get("rotation") or {}
-    pl = pop["placement"]
+    morph = from_population(label, entry, passive=bio.passive, what=f"{where}.morphology")
+    rot = entry.get("rotation") or {}
+    return morph, bio, bool(rot.get("random_z", False)), soma_depth(entry, layers, where)
+
+
+def _population(name, index, pop, default_biophysics, layers=None):
+    cfg = {"populations": {name: pop}, "biophysics": default_biophysics}
+    block, what = population_biophysics(cfg, name)
+    types = []
+    if "cell_types" in pop:
+        for i, (tname, spec) in enumerate(pop["cell_types"].items()):
+            entry = cell_type_entry(pop, tname)
+            where = f"populations.{name}.cell_types.{tname}"
+            tblock, twhat = cell_type_biophysics(cfg, name, tname)
+            morph, bio, random_z, depth = _cell(f"{name}.{tname}", entry, tblock, twhat, layers, where)
+            types.append(CellType(tname, i, float(spec["occurrence"]), morph, bio, random_z, depth,
+                                  entry.get("layer"), where, entry, float(pop["placement"]["radius"]), name))
+        first = types[0]
+        morph, bio, random_z = first.morphology, first.biophysics, first.random_rotation
+        depth = soma_depth(pop, layers, f"populations.{name}") if ("layer" in pop or "z_mean" in pop["placement"]) \
+            else first.depth
+    else:
+        morph, bio, random_z, depth = _cell(name, pop, block, what, layers, f"populations.{name}")
+        types.append(CellType(name, 0, 1.0, morph, bio, random_z, depth, pop.get("layer"),
+                              f"populations.{name}", pop, float(pop["placement"]["radius"]), name))
     return Population(
         name=name, index=index, size=int(pop["size"]), morphology=morph, biophysics=bio,
-        radius=float(pl["radius"]), z_mean=float(pl["z_mean"]), z_sd=float(pl["z_sd"]),
-        random_rotation=bool(rot.get("random_z", False)), extrinsic=pop["extrinsic"], config=pop,
+        radius=float(pop["placement"]["radius"]), depth=depth, random_rotation=random_z,
+        extrinsic=pop["extrinsic"], config=pop, cell_types=types, layer=pop.get("layer"),
     )
+
+
+def layer_bounds(cfg):
+    """The config's ``layers`` as ``{name: (bottom, top)}`` (um, floats, in config order); empty
+    without layers."""
+    return {str(k): (float(v[0]), float(v[1])) for k, v in (cfg.get("layers") or {}).items()}
 
 
 def build(cfg, sizes=None) -> NetworkModel:
@@ -280,8 +511,9 @@ def build(cfg, sizes=None) -> NetworkModel:
         Population sizes overriding the config's.
     """
     pops = {}
+    layers = layer_bounds(cfg)
     for i, (name, pop) in enumerate(cfg["populations"].items()):
-        pops[name] = _population(name, i, pop, cfg.get("biophysics"))
+        pops[name] = _population(name, i, pop, cfg.get("biophysics"), layers)
         if sizes and name in sizes:
             pops[name].size = int(sizes[name])
     factors = rules.weight_factors(cfg["connections"], cfg["weight_scaling"]["J"])
@@ -293,7 +525,7 @@ def build(cfg, sizes=None) -> NetworkModel:
             placement=c["placement"],
         ))
     mech = cfg.get("mechanisms") or {}
-    return NetworkModel(pops, conns, cfg, mod_dirs(cfg), dict(mech.get("quasi_linear") or {}))
+    return NetworkModel(pops, conns, cfg, mod_dirs(cfg), dict(mech.get("quasi_linear") or {}), layers)
 
 
 def from_config(cfg, sizes=None) -> NetworkModel:
@@ -306,10 +538,12 @@ def check_groups(model):
     """Every connection's placement groups exist on its postsynaptic cell (ValueError otherwise)."""
     for c in model.connections:
         pop = model.population(c.post)
-        for g in c.groups:
-            if not pop.group_mask(g, f"connections[{c.index}].placement.sections").any():
-                raise ValueError(f"connections[{c.index}].placement.sections: group {g!r} has no segment on "
-                                 f"the cell of population {c.post}")
+        for t in pop.cell_types:
+            for g in c.groups:
+                if not t.group_mask(g, f"connections[{c.index}].placement.sections").any():
+                    cell = f"cell type {t.name} of population {c.post}" if pop.typed else f"cell of population {c.post}"
+                    raise ValueError(f"connections[{c.index}].placement.sections: group {g!r} has no segment on "
+                                     f"the {cell}")
     return model
 
 

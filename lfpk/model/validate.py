@@ -10,8 +10,9 @@ from __future__ import annotations
 import lfpykit
 import numpy as np
 
-from lfpk.model.description import population_biophysics
-from lfpk.model.morphology import SECTIONS, BallAndStick
+from lfpk.model.connectivity import gaussian_density, layer_masks, placement_mask
+from lfpk.model.description import build, cell_type_entry, population_biophysics
+from lfpk.model.morphology import SECTIONS, BallAndStick, MorphologyError
 from lfpk.model.morphology.groups import BUILTIN_GROUPS
 from lfpk.model.probes.head import MEG, FourSphereEEG
 from lfpk.model.probes.population import PopulationAveragedModel
@@ -29,7 +30,7 @@ BALL_AND_STICK_GROUPS = ("all", "soma", "dend", "apic")
 
 
 def _known_groups(pop):
-    morph = pop.get("morphology") or {}
+    morph = pop.get("morphology") or next(iter((pop.get("cell_types") or {}).values()), {}).get("morphology") or {}
     custom = list((morph.get("groups") or {}))
     if "file" in morph:
         return list(BUILTIN_GROUPS) + custom, True
@@ -60,8 +61,139 @@ def config_errors(cfg) -> list[str]:
                 errors.append(f"{what}.groups.{g}: section group {g!r} is not a group of population {name}; "
                               f"known: {', '.join(known)}")
     errors += weight_scaling_errors(cfg)
+    errors += layer_errors(cfg)
     errors += morphology_errors(cfg)
     errors += probe_errors(cfg)
+    return errors
+
+
+def _cells(cfg):
+    """``(key, entry)`` of every population and cell type, an entry with the type's overrides laid
+    over the population's (:func:`lfpk.model.description.cell_type_entry`)."""
+    out = []
+    for name, pop in (cfg.get("populations") or {}).items():
+        if not isinstance(pop.get("cell_types"), dict):
+            out.append((name, pop))
+            continue
+        out += [(f"{name}.cell_types.{t}", cell_type_entry(pop, t)) for t in pop["cell_types"]]
+    return out
+
+
+#: Tolerance of the sums of occurrences and of layer fractions (dimensionless).
+FRACTION_TOLERANCE = 1e-9
+
+
+def _fraction_errors(where, table, layers) -> list[str]:
+    """A ``{layer: fraction}`` table: known layers, fractions summing to 1."""
+    errors = [f"{where}.{k}: {k!r} is not a layer (layers: {', '.join(layers)})" for k in table if k not in layers]
+    total = sum(float(v) for v in table.values())
+    if abs(total - 1.0) > FRACTION_TOLERANCE:
+        errors.append(f"{where}: the fractions sum to {total:.12g}; expected 1 (fraction of the connection's "
+                      "synapses in each layer)")
+    return errors
+
+
+def layer_errors(cfg) -> list[str]:
+    """Layers and cell types (``docs/layers.md``), one message per problem naming the key: layers
+    with z_bottom < z_top that do not overlap; populations and types in known layers (or with
+    ``placement.z_mean`` and ``z_sd``); occurrences summing to 1; every cell with a morphology;
+    ``placement.layers`` of known layers (or, per type, of the post population's types) summing
+    to 1; every layer of positive fraction holding allowed segments of each target cell placed at
+    its mean soma depth."""
+    errors = []
+    layers = cfg.get("layers") or {}
+    spans = []
+    for name, (bottom, top) in layers.items():
+        if not bottom < top:
+            errors.append(f"layers.{name}: [{bottom:g}, {top:g}] um; expected [z_bottom, z_top] with z_bottom < z_top")
+        else:
+            spans.append((bottom, top, name))
+    spans.sort()
+    for (b0, t0, n0), (b1, t1, n1) in zip(spans, spans[1:]):
+        if t0 > b1:
+            errors.append(f"layers.{n1}: [{b1:g}, {t1:g}] um overlaps layers.{n0} [{b0:g}, {t0:g}] um; expected "
+                          "layers that do not overlap")
+    pops = cfg.get("populations") or {}
+    for name, pop in pops.items():
+        where = f"populations.{name}"
+        types = pop.get("cell_types") or {}
+        entries = [(f"{where}.cell_types.{t}", cell_type_entry(pop, t)) for t in types] or [(where, pop)]
+        for key, entry in entries:
+            layer = entry.get("layer")
+            if layer is not None and layer not in layers:
+                own = key if "layer" in (types.get(key.rsplit(".", 1)[-1]) or {}) else where
+                errors.append(f"{own}.layer: {layer!r} is not a layer (layers: {', '.join(layers) or 'none declared'})")
+            elif layer is None and not {"z_mean", "z_sd"} <= set(entry.get("placement") or {}):
+                errors.append(f"{where}.placement: needs z_mean and z_sd (um) for {key} without a layer "
+                              "(or give the population a layer)")
+            if "morphology" not in entry:
+                errors.append(f"{key}.morphology: missing; expected a morphology (the type's own or the population's)")
+        if types:
+            total = sum(float(t.get("occurrence", 0)) for t in types.values())
+            if abs(total - 1.0) > FRACTION_TOLERANCE:
+                errors.append(f"{where}.cell_types: the occurrences sum to {total:.12g}; expected 1 (fractions of "
+                              "the population's cells)")
+    placed = []
+    for i, conn in enumerate(cfg.get("connections") or []):
+        table = (conn.get("placement") or {}).get("layers")
+        post = pops.get(conn.get("post"))
+        if not table or post is None:
+            continue
+        where = f"connections[{i}].placement.layers"
+        if not layers:
+            errors.append(f"{where}: no layers are declared; expected the top-level layers with their bounds")
+            continue
+        names = list(post.get("cell_types") or {}) or [conn["post"]]
+        if isinstance(next(iter(table.values())), dict):
+            for t, row in table.items():
+                if t not in names:
+                    errors.append(f"{where}.{t}: {t!r} is not a cell type of population {conn['post']} "
+                                  f"(types: {', '.join(names)})")
+                elif isinstance(row, dict):
+                    errors += _fraction_errors(f"{where}.{t}", row, layers)
+                else:
+                    errors.append(f"{where}.{t}: expected a mapping layer -> fraction per cell type")
+            errors += [f"{where}: missing cell type {t!r} of population {conn['post']} (a per-type table names every "
+                       "type)" for t in names if t not in table]
+        elif any(isinstance(v, dict) for v in table.values()):
+            errors.append(f"{where}: expected either layer -> fraction, or cell type -> {{layer: fraction}}")
+        else:
+            errors += _fraction_errors(where, table, layers)
+        placed.append(i)
+    if errors or not placed:
+        return errors
+    return _reach_errors(cfg, placed)
+
+
+def _reach_errors(cfg, placed) -> list[str]:
+    """Every layer of positive fraction of the connections ``placed`` holds allowed segments (the
+    placement's section groups, densities > 0) of each target cell placed at its mean soma depth."""
+    try:
+        model = build(cfg)
+    except (MorphologyError, ValueError, KeyError, TypeError, OSError):
+        return []  # the morphology's own checks report it
+    errors = []
+    for i in placed:
+        c = model.connections[i]
+        pop = model.populations[c.post]
+        for cell in pop.cell_types:
+            try:
+                allowed = placement_mask(cell, c)
+            except ValueError:
+                continue  # an unknown group is reported by config_errors
+            fractions = c.layer_fractions(cell.name)
+            zabs = cell.segments["z"].mean(axis=1) + cell.z_mean
+            w = cell.segments["area"] * allowed
+            if c.densities:
+                w = w * gaussian_density(zabs, c.densities)
+            for layer, inside in layer_masks(zabs, model.layers).items():
+                if fractions.get(layer, 0) > 0 and not (w * inside).sum() > 0:
+                    which = f"{c.post}.{cell.name}" if pop.typed else c.post
+                    key = f"connections[{i}].placement.layers" + (f".{cell.name}" if isinstance(
+                        next(iter(c.placement['layers'].values())), dict) else "")
+                    errors.append(f"{key}.{layer}: {fractions[layer]:g} of the synapses go to layer {layer}, but "
+                                  f"cell {which} (soma at its mean depth {cell.z_mean:g} um) has no segment of "
+                                  f"{'/'.join(c.groups)} there; expected a layer its allowed segments reach")
     return errors
 
 
@@ -76,7 +208,7 @@ def morphology_errors(cfg) -> list[str]:
     safe path behind the user's back would make the config's input and the simulated file differ.
     """
     errors = []
-    for name, pop in (cfg.get("populations") or {}).items():
+    for name, pop in _cells(cfg):
         morph = pop.get("morphology") or {}
         if "file" in morph:
             path = str(morph["file"])

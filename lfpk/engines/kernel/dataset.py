@@ -19,6 +19,13 @@ def _versions_text():
     return to_json(software_versions())
 
 
+def _stack(tables):
+    """Segment tables concatenated along the segments (one table as is)."""
+    if len(tables) == 1:
+        return tables[0]
+    return {k: np.concatenate([t[k] for t in tables]) for k in ("z", "section", "group")}
+
+
 def _probe_dims(probe):
     dim = getattr(probe, "channel_dim", "channel")
     return dim, getattr(probe, "channel_coord_name", None) or dim
@@ -43,32 +50,41 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
         Where V_rest and rates came from (stored as JSON).
     """
     o = engine.options
-    cell = engine.cell(post)
     pop = engine.populations[post]
-    seg = pop.geometry()
+    types = list(range(len(engine.cells_of(post)))) if pop.typed else [None]
+    cells = [engine.cell(post, t) for t in types]
+    weights = engine.occurrences(post)
+    seg = _stack([c.geometry() for c in engine.cells_of(post)])
     counts = engine.counts(post, pre)
     conn = engine._connection(post, pre)
+    n_segments = sum(c.n_segments for c in cells)
+    p = np.concatenate([F * engine.synapse_probabilities(post, pre, t) for F, t in zip(weights, types)]) \
+        if pop.typed else engine.synapse_probabilities(post, pre)
+    g = (np.concatenate([engine.g_eff(post, rates, t) for t in types]) if o.g_eff else np.zeros(n_segments))
     data = {
         "transmembrane_current": (("segment", "lag"), result["transmembrane_current"], {
             "units": "nA", "long_name": "summed transmembrane current of the postsynaptic population "
             "per segment of the representative cell (outward positive)"}),
-        "synapse_probability": ("segment", engine.synapse_probabilities(post, pre), {
+        "synapse_probability": ("segment", p, {
             "units": "1", "long_name": "probability of a synapse of this connection on each segment"}),
-        "V_rest": ("segment", np.asarray(cell.V_rest, dtype=float), {
+        "V_rest": ("segment", np.concatenate([np.asarray(c.V_rest, dtype=float) for c in cells]), {
             "units": "mV", "long_name": "linearisation (resting) potential per segment"}),
-        "g_eff": ("segment", engine.g_eff(post, rates) if o.g_eff else np.zeros(cell.n_segments), {
+        "g_eff": ("segment", g, {
             "units": "S/cm2", "long_name": "time-averaged synaptic conductance added to the leak (g_eff)"}),
         "segment_z": ("segment", seg["z"].mean(axis=1), {
             "units": "um", "long_name": "segment centre depth of the representative cell"}),
     }
     coords = {
         "lag": ("lag", result["lags"], {"units": "ms", "long_name": "time lag after the presynaptic spike"}),
-        "segment": np.arange(cell.n_segments),
+        "segment": np.arange(n_segments),
         "section": ("segment", np.asarray(seg["section"]).astype(str)),
         "group": ("segment", np.asarray(seg["group"]).astype(str)),
     }
+    if pop.typed:  # the types' representative cells stacked; their currents weighted by occurrence
+        coords["cell_type"] = ("segment", np.concatenate([[c.name] * c.n_segments for c in engine.cells_of(post)]),
+                               {"long_name": "cell type of the segment (currents and probabilities times its occurrence)"})
     quadrature = {}
-    for name, (probe, _) in engine.probes(post).items():
+    for name, (probe, _) in engine.probes(post, types[0]).items():
         dim, coord = _probe_dims(probe)
         values = np.asarray(probe.channel_coord)
         attrs = dict(getattr(probe, "channel_attrs", {}) or {})
@@ -115,6 +131,8 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
     if pop.file:
         attrs["morphology_file"] = str(pop.file)
         attrs["morphology_sha256"] = pop.morphology.digest
+    if pop.typed:
+        attrs["cell_types"] = to_json({c.name: c.occurrence for c in engine.cells_of(post)})
     if o.biophysics == "quasi_linear":
         attrs["quasi_linear"] = to_json(linearised(pop.cell_biophysics, engine.model.quasi_linear))
     return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -12,6 +12,7 @@ from lfpk.engines.kernel.cell import KERNEL_BIOPHYSICS, KernelCell
 from lfpk.engines.kernel.errors import KernelError
 from lfpk.engines.kernel.statistics import (
     SynapseCounts,
+    layered_synapse_probabilities,
     convolve_delays,
     delay_probabilities,
     effective_leak,
@@ -119,17 +120,49 @@ class KernelEngine:
             celsius=float(cfg["simulation"]["celsius"]),
         )
         model = model_module.check_groups(model_module.from_config(cfg))
-        return cls(model, opts, probes=lambda pop: probes_module.probes_from_config(
-            cfg, pop.name, cell=pop.geometry(), random_rotation=pop.random_rotation))
+        return cls(model, opts, probes=lambda cell: probes_module.probes_from_config(
+            cfg, probe_population(cell), cell=cell.geometry(), random_rotation=cell.random_rotation))
+
+    # -- cell types ----------------------------------------------------------------------------
+
+    def cells_of(self, post):
+        """The cells whose kernels make up population ``post``'s: ``[population]`` for a population
+        without ``cell_types``, else its :class:`lfpk.model.description.CellType` s."""
+        pop = self.populations[post]
+        return pop.cell_types if pop.typed else [pop]
+
+    def occurrences(self, post):
+        """Occurrence fractions F_y of :meth:`cells_of` (``[1.0]`` for one cell)."""
+        return [c.occurrence if hasattr(c, "occurrence") else 1.0 for c in self.cells_of(post)]
+
+    def _cell_of(self, post, cell_type):
+        cells = self.cells_of(post)
+        return cells[0 if cell_type is None else int(cell_type)]
+
+    def split(self, post, values):
+        """Per-segment ``values`` of population ``post`` (its cells' segments stacked, or a scalar)
+        split into one entry per cell of :meth:`cells_of`."""
+        cells = self.cells_of(post)
+        if np.ndim(values) == 0 or len(cells) == 1:
+            return [values] * len(cells)
+        values = np.asarray(values, dtype=float)
+        sizes = [c.n_segments for c in cells]
+        if values.shape != (sum(sizes),):
+            raise KernelError(f"V_rest: expected a scalar or {sum(sizes)} per-segment values (mV) for the "
+                              f"{len(cells)} cell types of population {post} ({' + '.join(map(str, sizes))} "
+                              f"segments), got shape {values.shape}")
+        return np.split(values, np.cumsum(sizes)[:-1])
 
     # -- statistics --------------------------------------------------------------------------
 
-    def _memoised(self, kind, post, pre, compute):
+    def _memoised(self, kind, post, pre, compute, cell_type=None):
         """Cache statistics that do not depend on V_rest or rates (keyed by their inputs, so a
         changed connection is recomputed)."""
         c = self._connection(post, pre)
         key = (kind, post, pre, c.probability, self.populations[pre].size, self.populations[post].size,
                to_json([c.multapses, c.delays, c.placement]), self.options.dt, self.options.n_positive)
+        if cell_type is not None:
+            key += (int(cell_type),)
         if key not in self._memo:
             self._memo[key] = compute(c)
         return self._memo[key]
@@ -150,22 +183,29 @@ class KernelEngine:
             known = ", ".join(f"{x}->{y}" for (y, x) in self.connections)
             raise KernelError(f"connection {pre}->{post} is not configured (known: {known})") from None
 
-    def synapse_probabilities(self, post, pre):
-        pop = self.populations[post]
+    def synapse_probabilities(self, post, pre, cell_type=None):
+        """Probability of each segment of ``post``'s representative cell (of cell type index
+        ``cell_type``; default the first) receiving a synapse of pre -> post."""
+        cell = self._cell_of(post, cell_type)
 
         def compute(c):
             try:
-                allowed = np.zeros(pop.n_segments, dtype=bool)
-                for g in c.placement.get("sections") or []:
-                    allowed |= pop.group_mask(g, f"connections[{c.index}].placement.sections")
+                allowed = np.zeros(cell.n_segments, dtype=bool)
+                for g in c.groups:
+                    allowed |= cell.group_mask(g, f"connections[{c.index}].placement.sections")
             except ValueError as exc:
                 raise KernelError(str(exc)) from None
-            return synapse_probabilities(pop.segments, c.placement, pop.z_mean, pop.z_sd, allowed=allowed)
+            fractions = c.layer_fractions(cell.name)
+            if fractions is None:
+                return synapse_probabilities(cell.segments, c.placement, cell.z_mean, cell.z_sd, allowed=allowed)
+            return layered_synapse_probabilities(cell.segments, cell.depth, allowed, c.densities, fractions,
+                                                 self.model.layers, f"connections[{c.index}].placement.layers")
 
-        return self._memoised("placement", post, pre, compute)
+        return self._memoised("placement", post, pre, compute, cell_type)
 
-    def g_eff(self, post, rates):
-        """Per-segment effective leak (S/cm2) of ``post`` for presynaptic ``rates`` (1/s)."""
+    def g_eff(self, post, rates, cell_type=None):
+        """Per-segment effective leak (S/cm2) of ``post``'s cell (type index ``cell_type``) for
+        presynaptic ``rates`` (1/s)."""
         pop = self.populations[post]
         inputs = []
         for (y, x), c in self.connections.items():
@@ -173,36 +213,39 @@ class KernelEngine:
                 continue
             if x not in rates:
                 raise KernelError(f"rates: missing the rate of population {x!r} (1/s) needed for g_eff")
-            inputs.append((self.counts(y, x).k_in, self.synapse_probabilities(y, x), float(rates[x]),
+            inputs.append((self.counts(y, x).k_in, self.synapse_probabilities(y, x, cell_type), float(rates[x]),
                            c.scaled_synapse))
         ext = pop.extrinsic
         extrinsic = None if ext is None else (float(ext["count"]), float(ext["rate"]), pop.extrinsic_synapse)
-        return effective_leak(pop.segments, inputs, extrinsic)
+        return effective_leak(self._cell_of(post, cell_type).segments, inputs, extrinsic)
 
     # -- computation -------------------------------------------------------------------------
 
-    def cell(self, post) -> KernelCell:
-        if post not in self._cells:
+    def cell(self, post, cell_type=None) -> KernelCell:
+        key = post if cell_type is None or cell_type == 0 else (post, int(cell_type))
+        if key not in self._cells:
             o = self.options
-            self._cells[post] = KernelCell(self.populations[post], o.biophysics, o.passive_g_pas, o.celsius, o.dt,
-                                           mod_dirs=self.model.mod_dirs, quasi_linear=self.model.quasi_linear)
-        return self._cells[post]
+            self._cells[key] = KernelCell(self._cell_of(post, cell_type), o.biophysics, o.passive_g_pas, o.celsius,
+                                          o.dt, mod_dirs=self.model.mod_dirs, quasi_linear=self.model.quasi_linear)
+        return self._cells[key]
 
-    def probes(self, post):
-        if post not in self._probes:
+    def probes(self, post, cell_type=None):
+        key = post if cell_type is None or cell_type == 0 else (post, int(cell_type))
+        if key not in self._probes:
             if self._probe_factory is None:
-                self._probes[post] = {}
+                self._probes[key] = {}
             else:
-                built = self._probe_factory(self.populations[post])
-                self._probes[post] = {
+                built = self._probe_factory(self._cell_of(post, cell_type))
+                self._probes[key] = {
                     name: (probe, np.asarray(probe.get_transformation_matrix(), dtype=float))
                     for name, probe in built.items()
                 }
-        return self._probes[post]
+        return self._probes[key]
 
     def transmembrane_response(self, post, pre, V_rest, rates=None, weight_scale=1.0,
-                               variable="i_membrane_"):
-        """Delay-free response (n_segments, lags 0..tau) of the whole population to one spike.
+                               variable="i_membrane_", cell_type=None):
+        """Delay-free response (n_segments, lags 0..tau) of the whole population to one spike, as
+        if all its cells were of type ``cell_type`` (index; default the first).
 
         The representative cell receives ``k_out`` synapses distributed by ``p_i``; for
         ``variable='i_membrane_'`` the result is the summed transmembrane current of all
@@ -210,27 +253,33 @@ class KernelEngine:
         """
         o = self.options
         c = self._connection(post, pre)
-        cell = self.cell(post)
+        cell = self.cell(post, cell_type)
         extra = None
         if o.g_eff:
             if rates is None:
                 raise KernelError("rates: required when g_eff is on (1/s per presynaptic population)")
-            extra = self.g_eff(post, rates)
+            extra = self.g_eff(post, rates, cell_type)
         cell.configure(V_rest, extra)
         syn = c.scaled_synapse
         amp = syn.linearised_amplitude(cell.V_rest) * weight_scale
-        weights = self.counts(post, pre).k_out * self.synapse_probabilities(post, pre) * amp
+        weights = self.counts(post, pre).k_out * self.synapse_probabilities(post, pre, cell_type) * amp
         return cell.impulse_response(weights, syn, o.n_positive, variable)
 
     def kernel(self, post, pre, V_rest, rates=None, weight_scale=1.0):
         """Kernel H_YX for every probe.
+
+        A population of several cell types has the occurrence-weighted sum of its types' kernels,
+        ``H_YX = sum_y F_y H_yX`` (Hagen et al. 2016, Cereb Cortex 26:4461), each type's kernel
+        computed as if the whole population were of that type (``k_out`` synapses on its cell);
+        ``transmembrane_current`` then stacks the types' segments, each type's current times F_y.
 
         Parameters
         ----------
         post, pre : str
             Postsynaptic (Y) and presynaptic (X) population.
         V_rest : float or ndarray
-            Linearisation potential of the postsynaptic cell (mV), scalar or per segment.
+            Linearisation potential of the postsynaptic cell (mV), scalar or per segment (the cell
+            types' segments stacked).
         rates : dict, optional
             Presynaptic rates (1/s) by population, for g_eff.
         weight_scale : float
@@ -242,19 +291,30 @@ class KernelEngine:
             ``lags`` (ms), ``transmembrane_current`` (n_segments, n_lags, nA, delays applied) and
             one array (n_channels, n_lags) per probe.
         """
+        cells = self.cells_of(post)
+        if len(cells) == 1:
+            return self.type_kernel(post, pre, V_rest, rates, weight_scale)
+        parts = [self.type_kernel(post, pre, V, rates, weight_scale, cell_type=i)
+                 for i, V in enumerate(self.split(post, V_rest))]
+        return combine_types(parts, self.occurrences(post))
+
+    def type_kernel(self, post, pre, V_rest, rates=None, weight_scale=1.0, cell_type=None):
+        """Kernel H_yX of one cell type (index ``cell_type``; default the first) of ``post``, as if
+        the whole population were of that type (the dict of :meth:`kernel`)."""
         o = self.options
-        response = self.transmembrane_response(post, pre, V_rest, rates, weight_scale)
+        response = self.transmembrane_response(post, pre, V_rest, rates, weight_scale, cell_type=cell_type)
         response = convolve_delays(response, self.delay_probabilities(post, pre))
         response = response - response[:, :1]  # causal: value at lag 0 subtracted
         out = {"lags": o.lags(), "transmembrane_current": self._window(response)}
         cdm = None
-        for name, (probe, M) in self.probes(post).items():
+        probes = self.probes(post, cell_type)
+        for name, (probe, M) in probes.items():
             if getattr(probe, "input", "imem") == "cdm":
                 continue
             out[name] = self._window(M @ response)
             if name == "cdm":
                 cdm = M @ response
-        for name, (probe, M) in self.probes(post).items():
+        for name, (probe, M) in probes.items():
             if getattr(probe, "input", "imem") != "cdm":
                 continue
             if cdm is None:
@@ -270,3 +330,23 @@ class KernelEngine:
         return positive[..., 1:]
 
 
+def combine_types(parts, occurrences):
+    """The population kernel ``sum_y F_y H_yX`` of its cell types' kernels ``parts`` (dicts of
+    :meth:`KernelEngine.type_kernel`) with occurrences ``F_y``: every probe's kernel summed with
+    the weights, the transmembrane currents weighted and stacked along the segments."""
+    out = {"lags": parts[0]["lags"],
+           "transmembrane_current": np.concatenate([F * p["transmembrane_current"] for F, p in zip(occurrences, parts)])}
+    for name in parts[0]:
+        if name not in out:
+            out[name] = sum(F * p[name] for F, p in zip(occurrences, parts))
+    return out
+
+
+def probe_population(cell):
+    """What :func:`lfpk.model.probes.probes_from_config` takes for a kernel cell: the population's
+    name for a population without layer or cell types (its config entry, as always), else an entry
+    with the cell's disc radius and soma depth standard deviation (um; a layer's uniform depths as
+    the Gaussian of the same standard deviation, ``docs/layers.md``)."""
+    if isinstance(cell, model_module.Population) and not cell.typed and cell.depth.kind == "normal":
+        return cell.name
+    return {"placement": {"radius": cell.radius, "z_sd": cell.z_sd}}

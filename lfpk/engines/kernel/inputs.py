@@ -164,4 +164,6 @@ def kernel_parameters(cfg, post, pre):
     }
     if cfg.get("mechanisms"):
         out["mechanisms"] = cfg["mechanisms"]
+    if cfg.get("layers"):  # only layered configs: the parameters of the others stay as they were
+        out["layers"] = cfg["layers"]
     return out

@@ -119,6 +119,17 @@ def synapse_probabilities(segments, placement, z_mean=0.0, z_sd=0.0, allowed=Non
         raise KernelError(f"placement: {exc}") from None
 
 
+def layered_synapse_probabilities(segments, depth, allowed, densities, fractions, bounds, what="placement.layers"):
+    """Probability of a synapse on each segment of the representative cell for a placement by
+    layer: the network's per-cell rule (:func:`lfpk.model.connectivity.layered_probability`)
+    averaged over the soma depths ``depth`` (:class:`lfpk.model.description.SomaDepth`) by
+    :func:`lfpk.model.connectivity.expected_layered_probability` (``docs/layers.md``)."""
+    try:
+        return connectivity.expected_layered_probability(segments, depth, allowed, densities, fractions, bounds)
+    except ValueError as exc:
+        raise KernelError(f"{what}: {exc}") from None
+
+
 def mean_conductance(weight, rate, synapse):
     """Time-averaged conductance (uS) of synapses of peak conductance ``weight`` (uS) activated
     at ``rate`` (1/s): ``|weight| * rate * 1e-3 * integral of the peak-normalised time course (ms)``

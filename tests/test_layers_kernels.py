@@ -1,0 +1,114 @@
+"""Kernels of layered networks with cell types (docs/layers.md): a population's kernel is the
+occurrence-weighted sum of its types' kernels, each computed by an engine of its own; a layer
+declared and one type per population changes no kernel."""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from layeredstudy import layered, one_layer
+from lfpk.api.config import load_config, validate_config
+from lfpk.api.kernels import compute_kernels
+from lfpk.engines.kernel import KernelEngine
+from lfpk.model.connectivity import expected_layered_probability, placement_mask
+
+REPO = Path(__file__).resolve().parents[1]
+PROBES = ("lfp", "csd", "cdm", "eeg", "meg")
+
+
+@pytest.fixture(scope="module")
+def base():
+    cfg = load_config(REPO / "config" / "config.yaml")
+    cfg["kernel"] = dict(cfg["kernel"], tau=20.0)  # shorter kernels: the checks are per lag
+    return validate_config(cfg)
+
+
+@pytest.fixture(scope="module")
+def cfg(base):
+    return layered(base)
+
+
+def only_type(cfg, post, name):
+    """``cfg`` with population ``post`` made of its type ``name`` alone (occurrence 1)."""
+    out = copy.deepcopy(cfg)
+    spec = dict(out["populations"][post]["cell_types"][name], occurrence=1.0)
+    out["populations"][post]["cell_types"] = {name: spec}
+    for c in out["connections"]:
+        table = (c["placement"] or {}).get("layers")
+        if c["post"] == post and table and isinstance(next(iter(table.values())), dict):
+            c["placement"]["layers"] = {name: table[name]}
+    return validate_config(out)
+
+
+@pytest.fixture(scope="module")
+def kernels(cfg):
+    return compute_kernels(cfg)
+
+
+@pytest.mark.parametrize("post, types", [("E", ("long", "short")), ("I", ("basket", "small"))])
+def test_population_kernel_is_occurrence_weighted_sum(cfg, kernels, post, types):
+    """H_YX = sum_y F_y H_yX with each H_yX from a config holding type y alone (its own engine,
+    cell, probes, placement and g_eff): equal to 1e-12 of each probe's peak."""
+    F = {t: cfg["populations"][post]["cell_types"][t]["occurrence"] for t in types}
+    single = {t: compute_kernels(only_type(cfg, post, t)) for t in types}
+    for probe in PROBES:
+        total = kernels[probe].sel(post=post).values
+        parts = sum(F[t] * single[t][probe].sel(post=post).values for t in types)
+        scale = np.abs(total).max()
+        assert scale > 0
+        np.testing.assert_allclose(total, parts, rtol=0, atol=1e-12 * scale)
+    # the types differ (the sum is no copy of one of them)
+    a, b = (single[t]["lfp"].sel(post=post).values for t in types)
+    assert np.abs(a - b).max() > 1e-3 * np.abs(a).max()
+
+
+def test_occurrences_enter_linearly(cfg, kernels):
+    """Other occurrences, the same per-type kernels: H(F') - H(F) = sum_y (F'_y - F_y) H_yX."""
+    other = copy.deepcopy(cfg)
+    other["populations"]["E"]["cell_types"]["long"]["occurrence"] = 0.4
+    other["populations"]["E"]["cell_types"]["short"]["occurrence"] = 0.6
+    k2 = compute_kernels(validate_config(other))
+    engine = KernelEngine.from_config(cfg)
+    rates = dict(cfg["kernel"]["rates"])
+    for pre in ("E", "I"):
+        h = [engine.type_kernel("E", pre, cfg["kernel"]["V_rest"], rates, cell_type=i)["lfp"] for i in (0, 1)]
+        diff = k2["lfp"].sel(post="E", pre=pre).values - kernels["lfp"].sel(post="E", pre=pre).values
+        np.testing.assert_allclose(diff, (0.4 - 0.75) * h[0] + (0.6 - 0.25) * h[1], rtol=0,
+                                   atol=1e-12 * np.abs(h[0]).max())
+
+
+def test_kernel_placement_is_expected_layer_placement(cfg):
+    """The kernel cell's synapse probabilities are the network's per-cell layer rule averaged over
+    the layer's uniform soma depths (lfpk.model.connectivity, the one rule of both engines)."""
+    engine = KernelEngine.from_config(cfg)
+    model = engine.model
+    c = model.connection("E", "E")
+    for i, t in enumerate(model.populations["E"].cell_types):
+        p = engine.synapse_probabilities("E", "E", i)
+        ref = expected_layered_probability(t.segments, t.depth, placement_mask(t, c), None, {"upper": 0.6, "lower": 0.4},
+                                           model.layers)
+        assert np.array_equal(p, ref)
+
+
+def test_one_layer_one_type_kernels_equal_plain(base):
+    """A layer declared and every population one cell type of occurrence 1: the plain config's
+    kernels bitwise (every probe, every connection)."""
+    plain = compute_kernels(base)
+    typed = compute_kernels(one_layer(base))
+    for probe in PROBES:
+        assert np.array_equal(plain[probe].values, typed[probe].values), probe
+
+
+def test_kernel_files_name_the_types(cfg):
+    """Each kernel dataset stacks the types' segments with their type (currents times F_y)."""
+    engine = KernelEngine.from_config(cfg)
+    from lfpk.engines.kernel import kernel_datasets
+    (post, pre, ds, _), = kernel_datasets(engine, cfg, [("E", "I")], {"E": -65.0, "I": -65.0},
+                                          dict(cfg["kernel"]["rates"]))
+    types = ds["cell_type"].values
+    n_long = engine.populations["E"].cell_type("long").n_segments
+    assert list(types[:n_long]) == ["long"] * n_long and set(types[n_long:]) == {"short"}
+    assert ds["synapse_probability"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert ds["synapse_probability"].values[:n_long].sum() == pytest.approx(0.75, abs=1e-12)
