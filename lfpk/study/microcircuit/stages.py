@@ -1,0 +1,141 @@
+"""Stages of the microcircuit study: run the NEST network of a configuration, write its spikes
+(``spikes.nc``, the layout ``lfpk predict`` reads) and rates (``rates.nc``).
+
+:func:`simulate_files` is the one entry point (a CLI command or a workflow rule calls it);
+:func:`config_errors` holds the rules of the configuration's ``microcircuit`` block that a schema
+cannot express (population sizes of the scaled network, dt representable in NEST).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from lfpk.base.files import atomic_path, check_output
+from lfpk.base.io import check_dataset, dataset_to_netcdf, write_dataset
+from lfpk.model.times import check_times
+from lfpk.study.microcircuit.network import MicrocircuitNetwork, microcircuit_spikes_dataset, rates_dataset
+from lfpk.study.microcircuit.parameters import NEST_FULL_SCALE_RATES, POPULATIONS, MicrocircuitParameters
+from lfpk.study.pointnet.network import tics_per_ms
+from lfpk.study.resources import format_bytes, memory_limit
+
+log = logging.getLogger("lfpk.microcircuit")
+
+#: Bytes per recorded spike kept in memory (time float64 + node id int64).
+BYTES_PER_SPIKE = 16
+
+
+def config_errors(cfg):
+    """Rules of the ``microcircuit`` block beyond the schema; one message per problem, naming the key.
+
+    * ``microcircuit.scale``, ``indegree_scale``, ``background``, ``initial_voltage`` valid
+      (:class:`MicrocircuitParameters`);
+    * ``populations`` are the eight of the model, in order, each of ``round(scale N)`` cells
+      (the multicompartment description and the point network have the same cells);
+    * ``simulation.dt`` a whole number of NEST tics (1000 per step).
+    """
+    if not cfg.get("microcircuit"):
+        return []
+    try:
+        params = MicrocircuitParameters.from_config(cfg)
+    except (ValueError, KeyError, TypeError) as exc:
+        return [str(exc) if not isinstance(exc, KeyError) else f"microcircuit.{exc.args[0]}: missing"]
+    errors = []
+    pops = list(cfg.get("populations", {}))
+    if pops != list(POPULATIONS):
+        errors.append(f"populations: {pops}; the microcircuit needs exactly {list(POPULATIONS)} in this order")
+    else:
+        for name, n in params.sizes.items():
+            size = cfg["populations"][name].get("size")
+            if size != n:
+                errors.append(f"populations.{name}.size: {size}; expected {n} = round(microcircuit.scale "
+                              f"{params.scale:g} x the full-scale size)")
+    try:
+        tics_per_ms(params.dt)
+    except ValueError as exc:
+        errors.append(str(exc))
+    return errors
+
+
+def _memory_error(params, tstop, name):
+    """A message naming ``name`` if the spikes of ``tstop`` ms at NEST's full-scale rates cannot
+    be kept in memory, else None."""
+    limit, what = memory_limit()
+    spikes = float(sum(params.sizes[p] * r for p, r in zip(POPULATIONS, NEST_FULL_SCALE_RATES))) * tstop / 1000.0
+    need = 2 * BYTES_PER_SPIKE * spikes  # recorder events and their sorted copy
+    if need <= limit:
+        return None
+    return (f"{name}: {tstop:g} ms of the microcircuit would record about {spikes:.3g} spikes, about "
+            f"{format_bytes(need)} in memory, more than {format_bytes(limit)} ({what}); expected a shorter time")
+
+
+def simulate_files(cfg, output, rates=None, tstop=None, chunk=None, names=None):
+    """Simulate the configuration's microcircuit in NEST; write its spikes and rates.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated configuration with a ``microcircuit`` block.
+    output : path-like
+        ``spikes.nc`` (:func:`lfpk.study.pointnet.network.spikes_dataset` layout).
+    rates : path-like, optional
+        ``rates.nc`` (:func:`lfpk.study.microcircuit.network.rates_dataset`).
+    tstop : float, optional
+        Simulated time (ms); default ``microcircuit.tstop`` (a kernels-only configuration has no
+        ``simulation.tstop``).
+    chunk : float, optional
+        ms per ``nest.Simulate`` call (whole ``min_delay`` slices; the spikes do not depend on it);
+        default one call.
+    names : dict, optional
+        Names of ``tstop`` and ``chunk`` in messages (the command's options).
+
+    Returns
+    -------
+    dict
+        ``spikes`` and ``rates`` (xarray.Dataset), ``build_time`` and ``simulate_time`` (s),
+        ``connections`` (NEST's number).
+
+    Raises
+    ------
+    ValueError
+        Before any work: times that break :func:`lfpk.model.times.check_times`, a run whose
+        spikes cannot fit in memory, a configuration that breaks :func:`config_errors`.
+    """
+    names = {"tstop": "microcircuit.tstop", "transient": "microcircuit.transient", "chunk": "--chunk", **(names or {})}
+    for error in config_errors(cfg):
+        raise ValueError(error)
+    params = MicrocircuitParameters.from_config(cfg)
+    mc = cfg["microcircuit"]
+    tstop = float(mc["tstop"] if tstop is None else tstop)
+    transient = float(mc.get("transient", 0.0))
+    check_times(params.dt, tstop=tstop, transient=transient, chunk=chunk, names=names)
+    error = _memory_error(params, tstop, names["tstop"])
+    if error:
+        raise ValueError(error)
+    outputs = [output] + ([rates] if rates is not None else [])
+    for out in outputs:
+        check_output(out)
+    start = time.perf_counter()
+    net = MicrocircuitNetwork(params)
+    built = time.perf_counter()
+    log.info("microcircuit: %d neurons (scale %g, in-degree scale %g), %d connections, %d thread(s), built in "
+             "%.1f s; simulating %g ms", sum(params.sizes.values()), params.scale, params.indegree_scale,
+             net.n_connections, params.threads, built - start, tstop)
+    spikes = net.simulate(tstop, chunk=chunk)
+    done = time.perf_counter()
+    ds = microcircuit_spikes_dataset(params, spikes, tstop, transient)
+    ds.attrs["build_time_s"] = built - start
+    ds.attrs["simulate_time_s"] = done - built
+    rds = rates_dataset(params, spikes, tstop, transient, wall_time=done - start)
+    check_dataset(ds, output)
+    with atomic_path(output) as tmp:
+        dataset_to_netcdf(ds, tmp)
+    if rates is not None:
+        write_dataset(rds, rates)
+    log.info("microcircuit simulated in %.1f s: rates after the transient %s /s (NEST full scale %s)",
+             done - built, ", ".join(f"{p} {r:.3f}" for p, r in zip(POPULATIONS, rds["rate"].values)),
+             ", ".join(f"{r:g}" for r in NEST_FULL_SCALE_RATES))
+    return {"spikes": ds, "rates": rds, "build_time": built - start, "simulate_time": done - built,
+            "connections": net.n_connections, "n_spikes": int(np.sum([len(spikes[p][0]) for p in POPULATIONS]))}
