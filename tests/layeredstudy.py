@@ -2,6 +2,9 @@
 from the laptop config (tests/tinystudy.py) for the tests of layers and cell types."""
 
 import copy
+from pathlib import Path
+
+import yaml
 
 from lfpk.api.config import validate_config
 
@@ -53,3 +56,35 @@ def one_layer(base, *, validate=True):
     for name, pop in cfg["populations"].items():
         pop["cell_types"] = {name: {"occurrence": 1.0}}
     return validate_config(cfg) if validate else cfg
+
+
+STUDY = "pytest_layers"
+
+
+def layered_study_config(base, study=STUDY, sizes=(32, 8), tstop=300.0):
+    """The tiny layered study run through the workflow: :func:`layered` of the laptop config with
+    ``sizes`` cells, ``tstop`` ms, one kernel variant, a small sensitivity grid, no hybrid scheme
+    and no point-neuron fit (each tested on the plain study)."""
+    cfg = layered(base, validate=False)
+    cfg["study"] = study
+    cfg["simulation"] = dict(base["simulation"], tstop=tstop, transient=100.0)
+    for (name, pop), size in zip(cfg["populations"].items(), sizes):
+        pop["size"] = size
+    cfg["connections"] = [dict(c, probability=1.0) for c in cfg["connections"]]
+    cfg["scans"] = {"J": [1.0]}
+    cfg["hybrid"] = {"reconstructions": [], "kernels": []}
+    cfg["single_cell"] = dict(base.get("single_cell") or {}, amplitudes=3, settle=150.0, duration=40.0)
+    cfg["kernel"] = dict(base["kernel"], variants=["frozen-geff-scalar"])
+    cfg["sensitivity"] = dict(base["sensitivity"], rate_scales={"start": 0.5, "stop": 1.5, "num": 2},
+                              v_rest_offsets={"start": -5.0, "stop": 5.0, "num": 2})
+    cfg["network"] = {"tasks": 1}
+    cfg["recording"] = dict(base["recording"], membrane_sample=4)
+    cfg.pop("pointnet", None)
+    return validate_config(cfg)
+
+
+def write(cfg, folder):
+    """Write ``cfg`` to ``folder/<study>.yaml``; returns the path."""
+    path = Path(folder) / f"{cfg['study']}.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path

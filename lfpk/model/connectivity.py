@@ -512,6 +512,19 @@ def placement_mask(cell, connection):
     return allowed
 
 
+def expected_placement(cell, connection, layers):
+    """Expected probability of a synapse of ``connection`` on each segment of ``cell`` (a
+    population or cell type of the model: the kernel's representative cell), over the cell's
+    soma depths: :func:`segment_probability` at the mean depth with the densities averaged over the
+    normal depths, or :func:`expected_layered_probability` with ``placement.layers`` (``layers``:
+    the model's bounds). The kernel engine's rule, for figures and checks."""
+    allowed = placement_mask(cell, connection)
+    fractions = connection.layer_fractions(cell.name)
+    if fractions is None:
+        return segment_probability(cell.segments, cell.z_mean, allowed, connection.densities, cell.z_sd)
+    return expected_layered_probability(cell.segments, cell.depth, allowed, connection.densities, fractions, layers)
+
+
 class Connectivity:
     """Vectorised generator of every cell's incoming synapses.
 
