@@ -15,6 +15,7 @@ import xarray as xr
 
 from lfpk.engines.spikes import read_spikes
 from lfpk.study.microcircuit import parameters as P
+from lfpk.study.microcircuit.nest_example import nest_example_dataset
 from lfpk.study.microcircuit.network import MicrocircuitNetwork, isi_cv, rates_dataset
 from lfpk.study.microcircuit.parameters import MicrocircuitParameters
 from lfpk.study.microcircuit.stages import config_errors, simulate_files
@@ -214,3 +215,31 @@ def test_laptop_activity_is_irregular(laptop_run):
     # most (6 of 8) populations.
     cv = laptop_run["cv_isi"].values
     assert np.all(cv > 0.4) and np.sum(cv > 0.5) >= 6, dict(zip(P.POPULATIONS, cv))
+
+
+def test_spikes_of_nest_example_ascii_files_equal_the_recorded_ones(tmp_path):
+    # the same tiny network twice: spikes kept in memory, and written by NEST's ASCII backend as
+    # NEST's Potjans_2014 example writes them (data_path with population_nodeids.dat)
+    p = MicrocircuitParameters(scale=0.02, indegree_scale=0.02, threads=2, seed=5)
+    memory = MicrocircuitNetwork(p).simulate(150.0)
+    net = MicrocircuitNetwork(p)
+    nest.SetKernelStatus({"data_path": str(tmp_path), "overwrite_files": True})
+    for rec in net.recorders.values():
+        rec.set(record_to="ascii", label="spike_recorder")
+    nest.Simulate(150.0)
+    nest.SetKernelStatus({"data_path": ""})
+    with open(tmp_path / "population_nodeids.dat", "w") as f:
+        for x in P.POPULATIONS:
+            f.write(f"{net.node_ids[x][0]} {net.node_ids[x][-1]}\n")
+    assert len(list(tmp_path.glob("spike_recorder-*.dat"))) == 8 * 2   # one per recorder and thread
+    ds = nest_example_dataset(tmp_path, tstop=150.0, transient=50.0)
+    t = np.concatenate([memory[x][0] for x in P.POPULATIONS])
+    u = np.concatenate([memory[x][1] for x in P.POPULATIONS])
+    order = np.lexsort((u, t))
+    np.testing.assert_allclose(ds["spike_time"].values, t[order], rtol=0, atol=1e-9)  # ASCII keeps 0.1 ms steps
+    assert np.array_equal(ds["spike_unit"].values, u[order])
+    pops = dict(zip(ds["unit"].values.tolist(), ds["unit_population"].values.tolist()))
+    assert all(pops[int(v)] == x for x in P.POPULATIONS for v in memory[x][1])
+    (tmp_path / "population_nodeids.dat").write_text("1 5\n")
+    with pytest.raises(ValueError, match=r"population_nodeids\.dat: expected 8 lines"):
+        nest_example_dataset(tmp_path, tstop=150.0)

@@ -1,7 +1,8 @@
 """Stages of the microcircuit study: run the NEST network of a configuration, write its spikes
-(``spikes.nc``, the layout ``lfpk predict`` reads) and rates (``rates.nc``).
+(``spikes.nc``, the layout ``lfpk predict`` reads) and rates (``rates.nc``); or convert the spike
+files of a user's run of NEST's own example (:func:`nest_example_files`).
 
-:func:`simulate_files` is the one entry point (a CLI command or a workflow rule calls it);
+:func:`simulate_files` is the one entry point of a run (a CLI command or a workflow rule calls it);
 :func:`config_errors` holds the rules of the configuration's ``microcircuit`` block that a schema
 cannot express (population sizes of the scaled network, dt representable in NEST).
 """
@@ -16,6 +17,7 @@ import numpy as np
 from lfpk.base.files import atomic_path, check_output
 from lfpk.base.io import check_dataset, dataset_to_netcdf, write_dataset
 from lfpk.model.times import check_times
+from lfpk.study.microcircuit.nest_example import nest_example_dataset
 from lfpk.study.microcircuit.network import MicrocircuitNetwork, microcircuit_spikes_dataset, rates_dataset
 from lfpk.study.microcircuit.parameters import NEST_FULL_SCALE_RATES, POPULATIONS, MicrocircuitParameters
 from lfpk.study.pointnet.network import tics_per_ms
@@ -139,3 +141,21 @@ def simulate_files(cfg, output, rates=None, tstop=None, chunk=None, names=None):
              ", ".join(f"{r:g}" for r in NEST_FULL_SCALE_RATES))
     return {"spikes": ds, "rates": rds, "build_time": built - start, "simulate_time": done - built,
             "connections": net.n_connections, "n_spikes": int(np.sum([len(spikes[p][0]) for p in POPULATIONS]))}
+
+
+def nest_example_files(folder, output, tstop=1500.0, transient=500.0, dt=0.1):
+    """The spikes of a run of NEST's ``Potjans_2014`` example (its ``data_path`` ``folder``, ASCII
+    recorders) as ``output`` (``spikes.nc``) for ``lfpk predict``; times in ms (the example's
+    defaults: t_presim + t_sim = 1500, t_presim = 500, resolution 0.1).
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    check_times(dt, tstop=tstop, transient=transient, names={"tstop": "--tstop", "transient": "--transient",
+                                                              "dt": "--dt"})
+    check_output(output)
+    ds = nest_example_dataset(folder, tstop, transient, dt)
+    write_dataset(ds, output)
+    log.info("NEST example spikes: %s -> %s (%d spikes)", folder, output, ds.sizes["spike"])
+    return ds
