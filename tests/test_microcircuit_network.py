@@ -243,3 +243,18 @@ def test_spikes_of_nest_example_ascii_files_equal_the_recorded_ones(tmp_path):
     (tmp_path / "population_nodeids.dat").write_text("1 5\n")
     with pytest.raises(ValueError, match=r"population_nodeids\.dat: expected 8 lines"):
         nest_example_dataset(tmp_path, tstop=150.0)
+
+
+def test_config_errors_name_every_bad_key():
+    cfg = _cfg(0.02, 300.0)
+    cfg["microcircuit"].update(scal=0.1, threads=0, thalamus={"start": 700.0, "rate": 120.0})
+    del cfg["microcircuit"]["tstop"]
+    assert config_errors(cfg) == [
+        "microcircuit.scal: unknown key; allowed: tstop, transient, scale, indegree_scale, threads, background, "
+        "initial_voltage, thalamus",
+        "microcircuit.tstop: missing (simulated time of the NEST run (ms))",
+        "microcircuit.threads: 0; expected a positive integer (NEST threads)",
+        "microcircuit.thalamus: {'start': 700.0, 'rate': 120.0}; expected null or {start, duration, rate} (ms, ms, 1/s)"]
+    cfg = _cfg(0.02, 300.0, transient=300.0)
+    assert len(config_errors(cfg)) == 1 and config_errors(cfg)[0].startswith("microcircuit.transient: 300 ms leaves")
+    assert config_errors({"populations": {}}) == []   # no microcircuit block, nothing to check

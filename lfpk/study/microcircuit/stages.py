@@ -16,7 +16,7 @@ import numpy as np
 
 from lfpk.base.files import atomic_path, check_output
 from lfpk.base.io import check_dataset, dataset_to_netcdf, write_dataset
-from lfpk.model.times import check_times
+from lfpk.model.times import check_times, time_errors
 from lfpk.study.microcircuit.nest_example import nest_example_dataset
 from lfpk.study.microcircuit.network import MicrocircuitNetwork, microcircuit_spikes_dataset, rates_dataset
 from lfpk.study.microcircuit.parameters import NEST_FULL_SCALE_RATES, POPULATIONS, MicrocircuitParameters
@@ -29,22 +29,54 @@ log = logging.getLogger("lfpk.microcircuit")
 BYTES_PER_SPIKE = 16
 
 
-def config_errors(cfg):
-    """Rules of the ``microcircuit`` block beyond the schema; one message per problem, naming the key.
+#: Keys of the ``microcircuit`` block (the schema leaves the block to :func:`config_errors`).
+KEYS = {"tstop": "simulated time of the NEST run (ms)", "transient": "initial time the rates leave out (ms)",
+        "scale": "N_scaling (0, 1]", "indegree_scale": "K_scaling (0, 1], default scale",
+        "threads": "NEST threads (a positive integer)", "background": "poisson or dc",
+        "initial_voltage": "optimized or original", "thalamus": "null or {start, duration, rate}"}
+REQUIRED = ("tstop", "scale")
+THALAMUS_KEYS = ("start", "duration", "rate")
 
-    * ``microcircuit.scale``, ``indegree_scale``, ``background``, ``initial_voltage`` valid
+
+def config_errors(cfg):
+    """Rules of the ``microcircuit`` block; one message per problem, naming the key.
+
+    * only the keys of :data:`KEYS`, with ``tstop`` and ``scale``; ``threads`` a positive integer;
+      ``thalamus`` null or ``{start >= 0, duration > 0, rate > 0}``;
+    * ``scale``, ``indegree_scale``, ``background``, ``initial_voltage`` valid
       (:class:`MicrocircuitParameters`);
+    * ``tstop`` and ``transient`` valid times on ``simulation.dt`` (:func:`lfpk.model.times.time_errors`);
     * ``populations`` are the eight of the model, in order, each of ``round(scale N)`` cells
       (the multicompartment description and the point network have the same cells);
     * ``simulation.dt`` a whole number of NEST tics (1000 per step).
     """
-    if not cfg.get("microcircuit"):
+    mc = cfg.get("microcircuit")
+    if mc is None:
         return []
+    if not isinstance(mc, dict):
+        return [f"microcircuit: expected a mapping of {', '.join(KEYS)}, got {type(mc).__name__}"]
+    errors = [f"microcircuit.{k}: unknown key; allowed: {', '.join(KEYS)}" for k in mc if k not in KEYS]
+    errors += [f"microcircuit.{k}: missing ({KEYS[k]})" for k in REQUIRED if k not in mc]
+    threads = mc.get("threads", 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        errors.append(f"microcircuit.threads: {threads!r}; expected a positive integer (NEST threads)")
+    thal = mc.get("thalamus")
+    if thal is not None:
+        if not isinstance(thal, dict) or sorted(thal) != sorted(THALAMUS_KEYS):
+            errors.append(f"microcircuit.thalamus: {thal!r}; expected null or {{start, duration, rate}} (ms, ms, 1/s)")
+        elif not (thal["start"] >= 0 and thal["duration"] > 0 and thal["rate"] > 0):
+            errors.append(f"microcircuit.thalamus: {thal}; expected start >= 0, duration > 0 and rate > 0")
+    for k in ("tstop", "transient", "scale", "indegree_scale"):
+        if k in mc and (isinstance(mc[k], bool) or not isinstance(mc[k], (int, float))):
+            errors.append(f"microcircuit.{k}: {mc[k]!r}; expected a number ({KEYS[k]})")
+    if errors:
+        return errors
     try:
         params = MicrocircuitParameters.from_config(cfg)
-    except (ValueError, KeyError, TypeError) as exc:
-        return [str(exc) if not isinstance(exc, KeyError) else f"microcircuit.{exc.args[0]}: missing"]
-    errors = []
+    except ValueError as exc:
+        return [str(exc)]
+    errors += time_errors(params.dt, tstop=float(mc["tstop"]), transient=float(mc.get("transient", 0.0)),
+                          names={"tstop": "microcircuit.tstop", "transient": "microcircuit.transient"})
     pops = list(cfg.get("populations", {}))
     if pops != list(POPULATIONS):
         errors.append(f"populations: {pops}; the microcircuit needs exactly {list(POPULATIONS)} in this order")
