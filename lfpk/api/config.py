@@ -46,6 +46,7 @@ from lfpk.model.times import time_errors
 from lfpk.model.validate import config_errors as model_errors
 from lfpk.study.cellcheck import config_errors as cell_check_errors
 from lfpk.study.hybrid import config_errors as hybrid_errors
+from lfpk.study.microcircuit import config_errors as microcircuit_errors
 from lfpk.study.pointnet.parameters import config_errors as pointnet_errors
 from lfpk.study.resources import memory_errors
 from lfpk.study.single_cell import config_errors as single_cell_errors
@@ -364,7 +365,8 @@ def _cross_field_errors(cfg, runs=True, memory=True) -> list[str]:
     if source != "total" and source not in pops:
         errors.append(f"sensitivity.source: {source!r} must be 'total' or a population ({', '.join(pops)})")
     errors += _distribution_errors(cfg)
-    errors += model_errors(cfg)  # section groups, morphology sizes and paths, the probes (EEG head, models)
+    errors += model_errors(cfg)  # section groups, layers, morphology sizes and paths, the probes (EEG head, models)
+    errors += microcircuit_errors(cfg)  # the microcircuit's NEST network (none without a microcircuit block)
     if not kernels:  # the study's other parts (a kernels-only file has none)
         errors += sensitivity_errors(cfg)  # the sensitivity map's grid
         errors += cell_check_errors(cfg)
