@@ -28,6 +28,8 @@ def layered(base, *, validate=True):
     40 % in ``lower``; E -> I per type; I -> E, I -> I by their densities as before."""
     cfg = copy.deepcopy(base)
     cfg["layers"] = copy.deepcopy(LAYERS)
+    if "variants" in cfg["kernel"]:  # per-segment V_rest of the ground truth is one cell's: scalar variants
+        cfg["kernel"]["variants"] = [v for v in cfg["kernel"]["variants"] if not v.endswith("-segment")]
     E, I = cfg["populations"]["E"], cfg["populations"]["I"]
     E["layer"] = "lower"
     E["placement"] = {"radius": E["placement"]["radius"]}

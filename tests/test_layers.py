@@ -68,6 +68,8 @@ def problems(cfg):
     (lambda c: c["populations"]["E"].pop("morphology"),
      "populations.E.cell_types.long.morphology: missing"),
     (lambda c: c["populations"]["I"]["placement"].pop("z_sd"), "populations.I.placement: needs z_mean and z_sd"),
+    (lambda c: c["kernel"].update(variants=["frozen-geff-scalar", "frozen-geff-segment"]),
+     "kernel.variants[1]: frozen-geff-segment: the ground truth's per-segment potentials are of one cell"),
     # the dendrites of E reach 1000 um above the soma: a layer far above holds none of them
     (lambda c: (c["layers"].update(top=[5000.0, 6000.0]),
                 c["connections"][0]["placement"]["layers"].update(upper=0.5, top=0.1)),

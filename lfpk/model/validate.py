@@ -133,6 +133,11 @@ def layer_errors(cfg) -> list[str]:
             if abs(total - 1.0) > FRACTION_TOLERANCE:
                 errors.append(f"{where}.cell_types: the occurrences sum to {total:.12g}; expected 1 (fractions of "
                               "the population's cells)")
+    typed = [n for n, p in pops.items() if len(p.get("cell_types") or {}) > 1]
+    for i, v in enumerate((cfg.get("kernel") or {}).get("variants") or []):
+        if typed and str(v).endswith("-segment"):
+            errors.append(f"kernel.variants[{i}]: {v}: the ground truth's per-segment potentials are of one cell, and "
+                          f"population {typed[0]} has several cell types; expected a -scalar variant")
     placed = []
     for i, conn in enumerate(cfg.get("connections") or []):
         table = (conn.get("placement") or {}).get("layers")
