@@ -16,7 +16,7 @@ import pytest
 
 from lfpk.api.config import read_config_file
 from lfpk.study.microcircuit import tables as T
-from lfpk.study.microcircuit.layered import config_type_name, difference, exp2_weight, layered_model
+from lfpk.study.microcircuit.layered import SYNAPTIC_GROUP, config_type_name, difference, exp2_weight, layered_model
 from lfpk.study.microcircuit.parameters import (
     CONNECTION_PROBABILITIES,
     FULL_SIZES,
@@ -163,3 +163,10 @@ def test_laptop_overlay_is_the_difference_of_the_two_models():
 
 def test_config_type_names():
     assert [config_type_name(y) for y in ("p23", "ss4(L23)", "p5(L56)")] == ["p23", "ss4_L23", "p5_L56"]
+
+
+def test_synaptic_group_is_hybridlfpys_sections():
+    # apic and dend sections (any index, L5E_j4a.hoc's dend6..dend10 too), never soma or axon
+    pattern = re.compile(SYNAPTIC_GROUP["dendrites"])
+    assert [bool(pattern.fullmatch(n)) for n in ("dend[3]", "apic", "apic[12]", "dend10[2]")] == [True] * 4
+    assert [bool(pattern.fullmatch(n)) for n in ("soma", "soma[1]", "axon[0]", "myelin[0]")] == [False] * 4

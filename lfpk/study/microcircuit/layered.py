@@ -16,8 +16,8 @@ configuration files ``config/microcircuit*.yaml`` from the facts (:mod:`.paramet
   in-degree; delays N(d, (d/2)^2) truncated below dt; current synapses (Exp2SynI, nA) with the
   network's charge per spike (decay 0.5 ms, a 0.001 ms rise standing for the instantaneous one:
   :func:`exp2_weight`), weight SD 10 %; ``placement.layers`` per cell type from [H16]'s L_yXL
-  (:func:`.tables.placement_layers`) on ``apic`` and ``dend`` (interneurons and stellates have no
-  ``apic``; ``L5E_j4a.hoc``'s basal sections ``dend6`` .. ``dend10`` are ``dend`` by their prefix).
+  (:func:`.tables.placement_layers`) on the section group ``dendrites`` every type defines
+  (:data:`SYNAPTIC_GROUP`: ``apic`` and ``dend`` sections, so [H16]'s sections for every type).
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ from lfpk.study.microcircuit.tables import (
 #: Exp2SynI needs 0 < tau1 < tau2); the weight is set so each synapse carries the exponential's
 #: charge J tau_syn exactly (:func:`exp2_weight`; its peak is then 1.4 % below J).
 TAU_RISE = 0.001
+#: Section group of every cell type that receives synapses: [H16]'s ``apic`` and ``dend`` (pyramidal
+#: types) or ``dend`` (the others, which have no ``apic``), never the soma; one group name for all
+#: types, so a connection onto a population of mixed types (L4E: p4 with, ss4 without apical
+#: dendrite) names one group every type has. Matched against whole section names (``dend[3]``,
+#: ``apic``, ``dend10[2]`` of ``L5E_j4a.hoc``).
+SYNAPTIC_GROUP = {"dendrites": r"(apic|dend)[0-9]*(\[[0-9]+\])?"}
 #: Folder (relative to the config files) where the fetched morphologies are stored.
 MORPHOLOGY_FOLDER = "../resources/hagen2016"
 CITATION = "Hagen et al. (2016) Cereb Cortex 26:4461 (hybridLFPy, {file})"
@@ -67,7 +73,7 @@ def config_type_name(cell_type):
 def morphology_entry(file):
     """``{file, url, sha256, citation}`` of a reconstructed morphology (fetched, never committed)."""
     return {"file": f"{MORPHOLOGY_FOLDER}/{file}", "url": MORPHOLOGY_URL + file, "sha256": MORPHOLOGY_SHA256[file],
-            "citation": CITATION.format(file=file)}
+            "citation": CITATION.format(file=file), "groups": dict(SYNAPTIC_GROUP)}
 
 
 def exp2_weight(J, tau_syn, tau_rise=TAU_RISE):
@@ -123,7 +129,7 @@ def layered_model(params: MicrocircuitParameters):
                 "multapses": {"distribution": "poisson", "params": {"mu": round(float(mu[i, j]), 10)}},
                 "delays": _delays(float(delays[i, j]), params.dt),
                 "synapse": _synapse(W[i, j], NEURON["tau_syn"]),
-                "placement": {"sections": ["apic", "dend"],
+                "placement": {"sections": list(SYNAPTIC_GROUP),
                               "layers": {config_type_name(y): f for y, f in placement_layers(post, pre).items()}},
             })
     return {"layers": {k: list(v) for k, v in LAYERS.items()}, "populations": populations, "connections": connections}
