@@ -116,22 +116,70 @@ def _ions(sec):
     return [m.name()[:-4] for m in sec(0.5) if m.is_ion()]
 
 
+class _SegmentCurrents:
+    """Every segment's potential and total ionic membrane current density through NEURON's data
+    handles (one ``PtrVector`` gather or scatter instead of a Python attribute access per segment,
+    ion and current).
+
+    The total of a segment adds its terms in the order of the loop it replaces: ``0.0``, then
+    each ion current (``ina``, ``ik``, ... in the order of the section's ions), then each
+    mechanism's nonspecific currents in the section's mechanism order, so it is the same number
+    to the bit (the padding of segments with fewer terms adds +0.0, which leaves any sum that
+    starts from +0.0 unchanged).
+    """
+
+    def __init__(self, h, cell, info):
+        refs, rows = [], []  # term pointers; per segment, the indices of its terms in order
+        for sec in cell.values():
+            ions = _ions(sec)
+            mechs = [(m.name(), info[m.name()].nonspecific) for m in sec(0.5) if not m.is_ion()]
+            for seg in sec:
+                row = []
+                for ion in ions:
+                    row.append(len(refs))
+                    refs.append(getattr(seg, f"_ref_i{ion}"))
+                for mech, currents in mechs:
+                    obj = getattr(seg, mech)
+                    for c in currents:
+                        row.append(len(refs))
+                        refs.append(getattr(obj, f"_ref_{c}"))
+                rows.append(row)
+        n_terms = max((len(r) for r in rows), default=0)
+        # (term, segment) indices into the gathered values; len(refs) is the padding +0.0
+        self.index = np.full((n_terms, len(rows)), len(refs), dtype=np.intp)
+        for i, row in enumerate(rows):
+            self.index[: len(row), i] = row
+        self.terms = h.PtrVector(max(1, len(refs)))
+        for k, ref in enumerate(refs):
+            self.terms.pset(k, ref)
+        self.n_refs = len(refs)
+        self.values = h.Vector(max(1, len(refs)))
+        self.potentials = h.PtrVector(len(cell.segments))
+        for k, seg in enumerate(cell.segments):
+            self.potentials.pset(k, seg._ref_v)
+        self.h = h
+
+    def total(self):
+        """Total ionic membrane current density (mA/cm2) of every segment at its present v."""
+        if self.n_refs:
+            self.terms.gather(self.values)
+        vals = np.append(np.array(self.values)[: self.n_refs], 0.0)
+        out = np.zeros(self.index.shape[1])
+        for row in self.index:
+            out += vals[row]
+        return out
+
+    def set_v(self, V):
+        """Set every segment's potential to ``V`` (mV, one value per segment)."""
+        self.potentials.scatter(self.h.Vector(np.asarray(V, dtype=float)))
+
+
 def _total_ionic_current(cell, info):
     """Total ionic membrane current density (mA/cm2) of every segment at its present v."""
-    out = []
-    for sec in cell.values():
-        ions = _ions(sec)
-        mechs = [(m.name(), info[m.name()].nonspecific) for m in sec(0.5) if not m.is_ion()]
-        for seg in sec:
-            i = 0.0
-            for ion in ions:
-                i += getattr(seg, f"i{ion}")
-            for mech, currents in mechs:
-                obj = getattr(seg, mech)
-                for c in currents:
-                    i += getattr(obj, c)
-            out.append(i)
-    return np.array(out)
+    # NEURON on first use: importing it starts its interpreter
+    from neuron import h
+
+    return _SegmentCurrents(h, cell, info).total()
 
 
 def _mechanism_info(mod_dirs, mechanisms, what):
@@ -153,17 +201,18 @@ def concentration_writers(info, mechanisms):
     return out
 
 
-def _frozen_slope(h, cell, V, info):
-    """Slope (S/cm2) of each segment's total ionic current at ``V`` with the states held."""
-    currents = []
+def _frozen_slope(h, cell, V, info, currents=None):
+    """Slope (S/cm2) of each segment's total ionic current at ``V`` with the states held
+    (``currents``: the cell's :class:`_SegmentCurrents`, made here if not given)."""
+    currents = currents or _SegmentCurrents(h, cell, info)
+    V = np.asarray(V, dtype=float)
+    totals = []
     for sign in (1.0, -1.0):
-        for seg, v in zip(cell.segments, V):
-            seg.v = v + sign * DV
+        currents.set_v(V + sign * DV)
         h.fcurrent()
-        currents.append(_total_ionic_current(cell, info))
-    for seg, v in zip(cell.segments, V):
-        seg.v = v
-    return (currents[0] - currents[1]) / (2.0 * DV)  # (mA/cm2)/mV = S/cm2
+        totals.append(currents.total())
+    currents.set_v(V)
+    return (totals[0] - totals[1]) / (2.0 * DV)  # (mA/cm2)/mV = S/cm2
 
 
 def _relax_at(h, cell, V, info, what):
@@ -177,16 +226,16 @@ def _relax_at(h, cell, V, info, what):
         for sec in cell.values():
             sec.cm = HOLD_CM
         h.dt = RELAX_DT
-        g = _frozen_slope(h, cell, V, info)
+        currents = _SegmentCurrents(h, cell, info)
+        g = _frozen_slope(h, cell, V, info, currents)
         steps = int(round(RELAX_CHUNK / RELAX_DT))
         t = 0.0
         while True:
             for _ in range(steps):
                 h.fadvance()
-            for seg, v in zip(cell.segments, V):
-                seg.v = v
+            currents.set_v(V)
             t += RELAX_CHUNK
-            g_new = _frozen_slope(h, cell, V, info)
+            g_new = _frozen_slope(h, cell, V, info, currents)
             change = np.abs(g_new - g)
             g = g_new
             if np.all(change <= RELAX_TOL * np.abs(g)):
