@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -102,38 +104,60 @@ def stimulation_site(population, site, group="apic", z=200.0) -> int:
 
 
 class _Cell:
-    """One built cell of a population in one form, with an IClamp at a segment and the somatic
-    potential recorded."""
+    """One built cell of a population in one form, with a current clamp (IClamp) at each
+    stimulated segment and the somatic potential recorded.
 
-    def __init__(self, population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear):
+    Every run of a cell starts the same way: the active cell from ``v_init``, the linear forms at
+    rest, without input until the step. :meth:`prefix` runs that common start once and keeps its
+    end state (NEURON's ``SaveState``); :meth:`step` continues from the kept state with one step, so
+    the steps of all amplitudes and sites share one start. The clamps of every site exist from the
+    start (0 nA before the step, so they add exactly nothing), and each step gives the same
+    numbers as a run from the start with that step alone (bitwise: ``benchmarks/bench_hay_jobs.py``).
+
+    NEURON advances every cell that exists, so :func:`step_responses` keeps one cell at a time; the
+    active cell's settled state is written to a file (:meth:`write_state`) and read into the same
+    cell built again (:meth:`read_state`).
+    """
+
+    def __init__(self, population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear, segments):
         # NEURON on first use: importing it starts its interpreter
         from neuron import h
 
         h.load_file("stdrun.hoc")
         self.h = h
         h.celsius = float(celsius)
+        linear = None
+        if form in ("frozen", "quasi_linear"):  # measured on a copy, before this cell exists
+            linear = biophysics.measure(population.morphology, population.cell_biophysics, V_rest, form,
+                                        celsius, mod_dirs, quasi_linear)
         self.secs = population.morphology.build(prefix=f"lfpk_step{next(_count)}.{population.name}")
         if form == "active":
             biophysics.apply("active", self.secs, population.cell_biophysics)
         else:
-            linear = None
-            if form in ("frozen", "quasi_linear"):
-                linear = biophysics.measure(population.morphology, population.cell_biophysics, V_rest, form,
-                                            celsius, mod_dirs, quasi_linear)
             biophysics.apply(form, self.secs, population.cell_biophysics, V_rest=V_rest,
                              passive_g_pas=passive_g_pas, linear=linear)
         self.form = form
         self.V_rest = V_rest
+        self.stims = {}
+        for segment in sorted({int(k) for k in segments}):
+            stim = h.IClamp(self.secs.segments[segment])
+            stim.dur, stim.amp = 1e9, 0.0
+            self.stims[segment] = stim
+        # the one recording of the cell's life: a SaveState holds the recordings that existed
+        # when it was made (reading it with one deleted crashes NEURON)
+        self.v_soma = h.Vector().record(self.secs.soma._ref_v)
+        self.state = None  # the end state of the prefix (h.SaveState)
+        self.onset = None  # the prefix's end, the steps' onset (ms)
+        self.rest = None  # the prefix's somatic potential (mV)
 
-    def run(self, segment, amplitude, delay, tstop, dt, v_init):
-        """Somatic potential (mV) at every step 0..tstop of a step ``amplitude`` (nA) at
-        ``segment`` from ``delay`` ms (the linear forms start at V_rest, the active cell at v_init)."""
+    def _start(self, onset, dt, v_init, amplitude=0.0, segment=None):
+        """A fresh start (the linear forms at V_rest, the active cell at ``v_init`` mV; the
+        recording emptied), a step of ``amplitude`` nA at ``segment`` from ``onset`` ms."""
         h = self.h
-        stim = h.IClamp(self.secs.segments[int(segment)])
-        stim.delay, stim.dur, stim.amp = float(delay), 1e9, float(amplitude)
-        v = h.Vector().record(self.secs.soma._ref_v)
-        cvode = h.CVode()
-        cvode.active(0)
+        for k, stim in self.stims.items():
+            stim.delay = float(onset)
+            stim.amp = float(amplitude) if k == segment else 0.0
+        h.CVode().active(0)
         h.dt = float(dt)
         h.steps_per_ms = 1.0 / float(dt)
         if self.form == "active":
@@ -143,53 +167,60 @@ class _Cell:
             for seg in self.secs.segments:
                 seg.v = float(self.V_rest)
             h.fcurrent()
-        h.continuerun(float(tstop))
-        out = np.array(v)
-        del stim
-        return out
+
+    def prefix(self, onset, dt, v_init):
+        """Run without input from the start to the steps' ``onset`` (ms; time step ``dt`` ms) and
+        keep the end state; returns the somatic potential (mV) at every step 0..onset (kept as
+        :attr:`rest`)."""
+        self._start(onset, dt, v_init)
+        self.h.continuerun(float(onset))
+        self.state = self.h.SaveState()
+        self.state.save()
+        self.onset, self.rest = float(onset), np.array(self.v_soma)
+        return self.rest
+
+    def step(self, segment, amplitude, tstop, dt, v_init):
+        """Continue from the kept state with a step of ``amplitude`` (nA) at ``segment`` from the
+        prefix's onset to ``tstop`` (ms); returns the somatic potential (mV) at every step after
+        the onset up to ``tstop``."""
+        self._start(self.onset, dt, v_init, amplitude, int(segment))
+        self.state.restore()
+        self.h.continuerun(float(tstop))
+        return np.array(self.v_soma)[1:]  # [0] is the fresh start's, then the kept state
+
+    def write_state(self, path):
+        """Write the kept state to ``path`` (NEURON's binary SaveState file)."""
+        f = self.h.File()
+        f.wopen(str(path))
+        self.state.fwrite(f)
+        f.close()
+
+    def read_state(self, path, onset, rest):
+        """Keep the state written by :meth:`write_state` of the same cell built before, with that
+        prefix's ``onset`` (ms) and somatic potential ``rest`` (mV)."""
+        f = self.h.File()
+        f.ropen(str(path))
+        self.state = self.h.SaveState()
+        self.state.fread(f)
+        f.close()
+        self.onset, self.rest = float(onset), rest
 
     def close(self):
+        self.stims, self.state, self.v_soma = {}, None, None
         for sec in list(self.secs.values()):
             self.h.delete_section(sec=sec)
         self.secs = None
 
 
-def _rest_and_cells(cells, build, forms, segment, settle, dt, v_init):
-    """Build the active cell into ``cells``, let it settle from ``v_init`` (mV) for ``settle`` ms
-    (time step ``dt`` ms, no input: an IClamp of 0 nA at ``segment``), then build the other
-    ``forms`` at its resting potential.
-
-    Parameters
-    ----------
-    cells : dict
-        Filled in place, ``{form: _Cell}`` (the caller closes them, also on an error).
-    build : callable
-        ``build(form, V_rest)`` -> :class:`_Cell`.
-
-    Returns
-    -------
-    float
-        V_rest (mV): the active cell's somatic potential at the end of the settling.
-    """
-    cells["active"] = build("active", None)
-    rest = cells["active"].run(segment, 0.0, settle, settle, dt, v_init)
-    V_rest = float(rest[-1])
-    for form in forms:
-        if form != "active":
-            cells[form] = build(form, V_rest)
-    return V_rest
-
-
-def _input_resistance(cells, build, soma_index, V_rest, duration, dt, v_init):
-    """Somatic input resistance (MOhm) of the frozen cell at ``V_rest`` (mV): the steady state of a
-    :data:`PROBE_AMPLITUDE` step at segment ``soma_index`` after ``max(duration, 200)`` ms (time
-    step ``dt`` ms); the frozen cell of ``cells`` if there is one, else one built for the probe."""
-    probe = cells.get("frozen") or build("frozen", V_rest)
-    v = probe.run(soma_index, PROBE_AMPLITUDE, PRE, PRE + max(duration, 200.0), dt, v_init)
-    R_in = (v[-1] - V_rest) / PROBE_AMPLITUDE  # mV / nA = MOhm
-    if "frozen" not in cells:
-        probe.close()
-    return R_in
+def _input_resistance(probe, soma_index, V_rest, duration, dt, v_init):
+    """Somatic input resistance (MOhm) of the frozen cell ``probe`` (:class:`_Cell`) at ``V_rest``
+    (mV): the steady state of a :data:`PROBE_AMPLITUDE` step at segment ``soma_index`` after
+    ``max(duration, 200)`` ms (time step ``dt`` ms), from :data:`PRE` ms at rest (this rest is kept
+    for the frozen form's responses)."""
+    if probe.state is None:
+        probe.prefix(PRE, dt, v_init)
+    v = probe.step(soma_index, PROBE_AMPLITUDE, PRE + max(duration, 200.0), dt, v_init)
+    return (v[-1] - V_rest) / PROBE_AMPLITUDE  # mV / nA = MOhm
 
 
 def _default_max_amplitude(R_in):
@@ -199,31 +230,33 @@ def _default_max_amplitude(R_in):
     return float(f"{target:.0e}")
 
 
-def _responses(cells, seg_of, sites, forms, amps, settle, duration, dt, v_init):
-    """Somatic potential (mV) of every site, form and amplitude from :data:`PRE` ms before the step
-    to its end.
+def _form_responses(cell, seg_of, sites, amps, settle, duration, dt, v_init):
+    """Somatic potential (mV) of one form's cell (:class:`_Cell`) for every site and amplitude
+    from :data:`PRE` ms before the step to its end.
 
-    The active cell runs from ``v_init`` (mV), the step at ``settle`` ms after it; the linear
-    forms start at rest, the step at :data:`PRE` ms, on the same time axis. ``seg_of``: the
-    stimulated segment of each site; ``amps``: step amplitudes (nA); ``duration``, ``dt`` ms.
+    The active cell runs from ``v_init`` (mV), the step at ``settle`` ms after it: its kept
+    settling is the part before the step and the start of each step. The linear forms start at
+    rest, the step at :data:`PRE` ms, on the same time axis; their rest before the step is run
+    once. ``seg_of``: the stimulated segment of each site; ``amps``: step amplitudes (nA);
+    ``duration``, ``dt`` ms.
 
     Returns
     -------
     numpy.ndarray
-        ``(site, form, amplitude, time)``, NaN after the end of a shorter run.
+        ``(site, amplitude, time)``, NaN after the end of a shorter run.
     """
     n_show = int(round((PRE + duration) / dt)) + 1
-    k0 = int(round((settle - PRE) / dt))
-    V = np.full((len(sites), len(forms), len(amps), n_show), np.nan)
+    if cell.form == "active":  # the settling's last PRE ms, then the step at settle
+        before, t_end = cell.rest[int(round((settle - PRE) / dt)):], settle + duration
+    else:  # at rest from the start: the step at PRE, on the same time axis
+        if cell.state is None:
+            cell.prefix(PRE, dt, v_init)
+        before, t_end = cell.rest, PRE + duration
+    V = np.full((len(sites), len(amps), n_show), np.nan)
     for i, site in enumerate(sites):
-        for j, form in enumerate(forms):
-            c = cells[form]
-            for k, a in enumerate(amps):
-                if form == "active":
-                    v = c.run(seg_of[site], a, settle, settle + duration, dt, v_init)[k0:k0 + n_show]
-                else:  # at rest from the start: the step at PRE, on the same time axis
-                    v = c.run(seg_of[site], a, PRE, PRE + duration, dt, v_init)[:n_show]
-                V[i, j, k, : len(v)] = v
+        for k, a in enumerate(amps):
+            v = np.concatenate([before, cell.step(seg_of[site], a, t_end, dt, v_init)])[:n_show]
+            V[i, k, : len(v)] = v
     return V
 
 
@@ -310,20 +343,45 @@ def step_responses(population, sim, protocol, passive_g_pas, mod_dirs, quasi_lin
     seg_of = {s: stimulation_site(population, s, protocol["dendrite"]["group"], protocol["dendrite"]["z"])
               for s in sites}
 
-    def build(form, V_rest):
-        return _Cell(population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear)
+    segments = [*seg_of.values(), population.soma_index]  # stimulated: the sites and the probe's
 
-    cells = {}
+    def build(form, V_rest):
+        return _Cell(population, form, V_rest, celsius, passive_g_pas, mod_dirs, quasi_linear, segments)
+
+    # one cell at a time (NEURON advances every cell there is): the active cell settles, its state
+    # is written; the frozen cell gives R_in (hence the default amplitudes); each form's responses;
+    # the active cell built again continues from its settled state
+    n_show = int(round((PRE + duration) / dt)) + 1
+    cell = None
     try:
-        V_rest = _rest_and_cells(cells, build, forms, seg_of[sites[0]], settle, dt, v_init)
-        R_in = _input_resistance(cells, build, population.soma_index, V_rest, duration, dt, v_init)
-        if max_amplitude is None:
-            max_amplitude = _default_max_amplitude(R_in)
-        amps = np.linspace(-float(max_amplitude), float(max_amplitude), int(protocol["amplitudes"]))
-        V = _responses(cells, seg_of, sites, forms, amps, settle, duration, dt, v_init)
+        with tempfile.TemporaryDirectory(prefix="lfpk-single-cell-") as tmp:
+            settled = Path(tmp) / "settled.dat"
+            cell = build("active", None)
+            rest = cell.prefix(settle, dt, v_init)
+            V_rest = float(rest[-1])
+            cell.write_state(settled)
+            cell.close()
+            cell = build("frozen", V_rest)
+            R_in = _input_resistance(cell, population.soma_index, V_rest, duration, dt, v_init)
+            if max_amplitude is None:
+                max_amplitude = _default_max_amplitude(R_in)
+            amps = np.linspace(-float(max_amplitude), float(max_amplitude), int(protocol["amplitudes"]))
+            V = np.full((len(sites), len(forms), len(amps), n_show), np.nan)
+            if "frozen" not in forms:
+                cell.close()
+                cell = None
+            for form in sorted(forms, key=lambda f: (f != "frozen", f == "active")):  # frozen first, active last
+                if cell is None:
+                    cell = build(form, None if form == "active" else V_rest)
+                    if form == "active":
+                        cell.read_state(settled, settle, rest)
+                V[:, list(forms).index(form)] = _form_responses(cell, seg_of, sites, amps, settle, duration, dt,
+                                                                v_init)
+                cell.close()
+                cell = None
     finally:
-        for c in cells.values():
-            c.close()
+        if cell is not None and cell.secs is not None:
+            cell.close()
     return _step_dataset(population, V, amps, seg_of, sites, forms, V_rest, R_in, {
         "settle": settle, "duration": duration, "dt": dt, "v_init": v_init, "celsius": celsius,
         "passive_g_pas": float(passive_g_pas)})
