@@ -23,6 +23,7 @@ the study passes ``amp=-I`` to LFPy and labels the axis with I, so its curves ar
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import tempfile
@@ -353,6 +354,9 @@ def step_responses(population, sim, protocol, passive_g_pas, mod_dirs, quasi_lin
     # the active cell built again continues from its settled state
     n_show = int(round((PRE + duration) / dt)) + 1
     cell = None
+    # a kept state fits only the cells that existed when it was kept: collect the garbage of
+    # earlier cells now, so none of them is deleted between keeping and restoring
+    gc.collect()
     try:
         with tempfile.TemporaryDirectory(prefix="lfpk-single-cell-") as tmp:
             settled = Path(tmp) / "settled.dat"
