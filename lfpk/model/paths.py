@@ -7,8 +7,8 @@ from pathlib import Path
 
 
 def resolve_paths(cfg, base_dir):
-    """A copy of ``cfg`` with relative ``populations.*.morphology.file`` and
-    ``mechanisms.extra_dirs`` made absolute against ``base_dir`` (the config file's folder).
+    """A copy of ``cfg`` with relative ``populations.*.morphology.file``,
+    ``populations.*.cell_types.*.morphology.file`` and ``mechanisms.extra_dirs`` made absolute against ``base_dir`` (the config file's folder).
 
     Absolute paths are kept; the result does not depend on the working directory, so a config
     written next to a run's outputs (``results/<study>/network/<run>/config.yaml``) still finds its
@@ -21,14 +21,27 @@ def resolve_paths(cfg, base_dir):
     out = copy.deepcopy(cfg)
     pops = out.get("populations")
     for pop in (pops.values() if isinstance(pops, dict) else ()):
-        morph = pop.get("morphology") if isinstance(pop, dict) else None
-        if isinstance(morph, dict) and isinstance(morph.get("file"), str):
-            morph["file"] = str(base / morph["file"]) if not Path(morph["file"]).is_absolute() else morph["file"]
+        for morph in morphology_entries(pop):
+            if isinstance(morph.get("file"), str) and not Path(morph["file"]).is_absolute():
+                morph["file"] = str(base / morph["file"])
     mech = out.get("mechanisms")
     if isinstance(mech, dict) and isinstance(mech.get("extra_dirs"), list):
         mech["extra_dirs"] = [str(base / d) if isinstance(d, str) and not Path(d).is_absolute() else d
                               for d in mech["extra_dirs"]]
     return out
+
+
+def morphology_entries(population):
+    """The ``morphology`` blocks of a population's config entry: its own and its cell types'
+    (``cell_types.<name>.morphology``, docs/layers.md), skipping anything not shaped as a mapping
+    (the validator reports those)."""
+    if not isinstance(population, dict):
+        return []
+    entries = [population.get("morphology")]
+    types = population.get("cell_types")
+    if isinstance(types, dict):
+        entries += [t.get("morphology") for t in types.values() if isinstance(t, dict)]
+    return [m for m in entries if isinstance(m, dict)]
 
 
 def input_files(cfg, populations=None):
@@ -45,7 +58,5 @@ def input_files(cfg, populations=None):
     for name, pop in cfg["populations"].items():
         if populations is not None and name not in populations:
             continue
-        f = (pop.get("morphology") or {}).get("file")
-        if f:
-            out.append(str(f))
+        out += [str(m["file"]) for m in morphology_entries(pop) if m.get("file")]
     return sorted(set(out))
