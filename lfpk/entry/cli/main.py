@@ -12,7 +12,8 @@ options next to their handlers: :mod:`~lfpk.entry.cli.configuration` (``validate
 :mod:`~lfpk.entry.cli.cells` (``mechanisms``, ``fetch``, ``cell-check``, ``morphology``),
 :mod:`~lfpk.entry.cli.kernels` (``kernel``, ``kernel-gather``), :mod:`~lfpk.entry.cli.network`,
 :mod:`~lfpk.entry.cli.signals` (``predict``, ``compare``), :mod:`~lfpk.entry.cli.plot` (``plot``) and
-:mod:`~lfpk.entry.cli.pointnet`.
+:mod:`~lfpk.entry.cli.pointnet` and :mod:`~lfpk.entry.cli.microcircuit` (the Potjans & Diesmann
+microcircuit in NEST).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lfpk.entry.cli import cells, configuration, kernels, network, plot, pointnet, signals
+from lfpk.entry.cli import cells, configuration, kernels, microcircuit, network, plot, pointnet, signals
 from lfpk.entry.cli.boundary import Parser, run_command, run_parsed
 
 #: The commands' parsers, in the order ``lfpk --help`` lists them.
@@ -37,6 +38,7 @@ COMMANDS = (
     signals.add_compare,
     plot.add_plot,
     pointnet.add_pointnet,
+    microcircuit.add_microcircuit,
 )
 
 

@@ -1,0 +1,67 @@
+"""``lfpk microcircuit simulate | from-nest``: the Potjans & Diesmann (2014) microcircuit on the command line."""
+
+from __future__ import annotations
+
+from lfpk.api.config import load_config
+from lfpk.base.logs import log_to
+from lfpk.entry.cli.boundary import Parser
+from lfpk.study.microcircuit.stages import nest_example_files, simulate_files
+
+
+def _config(path):
+    cfg = load_config(path)
+    if not cfg.get("microcircuit"):
+        raise ValueError(f"{path}: no 'microcircuit' section; expected the microcircuit's point-neuron network "
+                         "(see config/microcircuit_laptop.yaml)")
+    return cfg
+
+
+def _simulate(args):
+    cfg = _config(args.config)
+    try:
+        with log_to(None):
+            out = simulate_files(cfg, args.output, rates=args.rates, tstop=args.tstop, chunk=args.chunk,
+                                 names={k: f"--{k}" for k in ("tstop", "chunk") if getattr(args, k) is not None})
+    except ImportError as exc:
+        raise ValueError(f"{exc}; the microcircuit needs NEST: pip install 'lfpk[pointnet]'") from None
+    r = out["rates"]
+    rates = ", ".join(f"{p} {v:.3f}" for p, v in zip(r["population"].values, r["rate"].values))
+    print(f"spikes: {args.output} ({out['n_spikes']} spikes; rates after the transient {rates} /s; built in "
+          f"{out['build_time']:.1f} s, simulated in {out['simulate_time']:.1f} s)"
+          + (f"; rates: {args.rates}" if args.rates else ""))
+
+
+def _from_nest(args):
+    ds = nest_example_files(args.data, args.output, tstop=args.tstop, transient=args.transient, dt=args.dt)
+    print(f"spikes: {args.output} ({ds.sizes['spike']} spikes of {ds.sizes['unit']} neurons from {args.data})")
+
+
+def add_microcircuit(sub):
+    """Add ``microcircuit`` with its subcommands to the ``lfpk`` subparsers ``sub``."""
+    p = sub.add_parser(
+        "microcircuit", help="the Potjans & Diesmann (2014) cortical microcircuit in NEST (spikes for lfpk predict)",
+        description="The point-neuron cortical microcircuit of the config's microcircuit section (NEST's "
+        "Potjans_2014 example; docs/microcircuit.md): simulate it, or convert a run of NEST's own example. "
+        "Needs NEST (pip install 'lfpk[pointnet]').")
+    psub = p.add_subparsers(dest="microcircuit_command", required=True, metavar="SUBCOMMAND", parser_class=Parser)
+    q = psub.add_parser("simulate", help="simulate the microcircuit; write spikes.nc and rates.nc",
+                        description="Build the network at microcircuit.scale / indegree_scale with NEST's weight "
+                        "and DC compensation, simulate microcircuit.tstop (or --tstop) ms and write every spike "
+                        "(spikes.nc, readable by lfpk predict) and the rates and ISI CVs after the transient.")
+    q.add_argument("--config", default="config/microcircuit_laptop.yaml", help="configuration file (YAML)")
+    q.add_argument("--output", required=True, help="spike file (.nc)")
+    q.add_argument("--rates", default=None, help="rates file (.nc): rate, rate SD, ISI CV per population")
+    q.add_argument("--tstop", type=float, default=None, help="simulated time (ms), default microcircuit.tstop")
+    q.add_argument("--chunk", type=float, default=None, help="ms per nest.Simulate call (default one call)")
+    q.set_defaults(func=_simulate, inputs=("config",), outputs=("output", "rates"))
+    q = psub.add_parser("from-nest", help="spikes of a run of NEST's own Potjans_2014 example as spikes.nc",
+                        description="Read the example's data_path (population_nodeids.dat and the ASCII "
+                        "spike_recorder-*.dat files) into spikes.nc, each spike assigned to its population by "
+                        "the sender's node id.")
+    q.add_argument("--data", required=True, help="the example's data_path folder")
+    q.add_argument("--output", required=True, help="spike file (.nc)")
+    q.add_argument("--tstop", type=float, default=1500.0, help="simulated time (ms; the example: 1500)")
+    q.add_argument("--transient", type=float, default=500.0, help="time to discard (ms; the example's t_presim 500)")
+    q.add_argument("--dt", type=float, default=0.1, help="NEST resolution (ms; the example: 0.1)")
+    q.set_defaults(func=_from_nest, inputs=("data",), outputs=("output",))
+    return p
