@@ -6,7 +6,8 @@ the code of a reference checkout (``--reference``: e.g. a ``git worktree`` of ma
 one after the other in this run. The reference runs with this interpreter and ``PYTHONPATH`` set to
 its checkout (so no second virtual environment is needed), from its own folder, with its own
 mechanisms compiled from its ``lfpk/mod`` into ``<reference>/build/mechanisms`` (made here if
-missing); this tree uses ``build/mechanisms``.
+missing); this tree likewise (``PYTHONPATH`` set to it, so a worktree runs its own code, not the
+package installed in the interpreter, and ``build/mechanisms``).
 
 It prints, per code, the build / connect / simulate wall times, the core-seconds per simulated
 second (ranks x wall time of the time steps after the first progress report, per simulated second;
@@ -38,7 +39,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_paper_slice import PHASES, integration_rate, print_results, spike_statistics
+from bench_paper_slice import (
+    PHASES,
+    checkout_environment,
+    integration_rate,
+    mechanisms_of,
+    print_results,
+    spike_statistics,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -46,32 +54,11 @@ sys.path.insert(0, str(REPO))
 CONFIG = Path("config") / "hay2011_laptop.yaml"
 
 
-def _environment(pythonpath=None):
-    """This process's environment without a launcher's MPI variables; ``PYTHONPATH`` first if given."""
-    from lfpk.base.mpi import clean_environment
-
-    env = clean_environment()
-    if pythonpath is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), *filter(None, [env.get("PYTHONPATH")])])
-    return env
-
-
-def mechanisms_of(checkout, env):
-    """The compiled mechanisms of ``checkout`` (``<checkout>/build/mechanisms``), compiled from its
-    ``lfpk/mod`` with its own code if missing or stale."""
-    build = Path(checkout) / "build" / "mechanisms"
-    cmd = [sys.executable, "-m", "lfpk", "mechanisms", "--build-dir", str(build)]
-    p = subprocess.run(cmd, cwd=checkout, env=env, capture_output=True, text=True, check=False)
-    if p.returncode:
-        raise SystemExit(f"compiling the mechanisms of {checkout} failed:\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
-    return build
-
-
 def run(name, checkout, args, work):
     """Run the network of ``checkout``'s code; returns (output folder, wall time (s), load average)."""
     from lfpk.base.mpi import find_mpiexec
 
-    env = _environment(None if checkout == REPO else checkout)
+    env = checkout_environment(checkout)
     mechanisms = mechanisms_of(checkout, env)
     out = work / name
     cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(checkout / CONFIG), "--outdir", str(out),

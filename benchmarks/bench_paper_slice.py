@@ -113,6 +113,12 @@ def print_results(res, label, sim_s):
         mem = "/".join(f"{m:.0f}" for m in t.get("peak_memory_mb", []))
         cpu = t["integrate_cpu_total"] / sim_s if "integrate_cpu_total" in t else np.nan
         print(row.format(name, t["build"], t["connect"], t["simulate"], r["rate"], cpu, mem, stats))
+    for name, r in res.items():  # parts of simulate (slowest rank), recorded by codes after issue 25
+        t = r["tim"]
+        if "setup" in t:
+            print(f"  {name}: simulate = set-up before the first step {t['setup']:.1f} s (recording set-up "
+                  f"{t['recording_setup']:.1f} s, finitialize {t['initialise']:.1f} s) + time steps "
+                  f"{t['integrate']:.1f} s (probe mapping {t.get('probes', 0.0):.1f} s) + the rest")
     print("population-rate power ((1/s)^2/Hz, Welch 256 ms) in bands "
           + ", ".join(f"{lo:g}-{hi:g} Hz" for lo, hi in BANDS))
     for name, r in res.items():
@@ -120,18 +126,43 @@ def print_results(res, label, sim_s):
                                         for p, st in r["stats"].items()))
 
 
+def checkout_environment(checkout):
+    """This process's environment without a launcher's MPI variables, ``PYTHONPATH`` starting with
+    ``checkout`` (so the checkout's own code runs, not the package installed in the interpreter)."""
+    from lfpk.base.mpi import clean_environment
+
+    env = clean_environment()
+    env["PYTHONPATH"] = os.pathsep.join([str(checkout), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def mechanisms_of(checkout, env):
+    """The compiled mechanisms of ``checkout`` (``<checkout>/build/mechanisms``), compiled from its
+    ``lfpk/mod`` with its own code if missing or stale."""
+    build = Path(checkout) / "build" / "mechanisms"
+    cmd = [sys.executable, "-m", "lfpk", "mechanisms", "--build-dir", str(build)]
+    p = subprocess.run(cmd, cwd=checkout, env=env, capture_output=True, text=True, check=False)
+    if p.returncode:
+        raise SystemExit(f"compiling the mechanisms of {checkout} failed:\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
+    return build
+
+
 def run(drive, args, work):
     from lfpk.base.mpi import find_mpiexec
 
     out = work / drive
-    python, cwd, extra = sys.executable, tempfile.gettempdir(), ["--extrinsic-drive", drive]
+    python, cwd, extra = sys.executable, str(REPO), ["--extrinsic-drive", drive]
     config = args.config
-    if drive == "reference":  # another checkout's code (e.g. main before this change), its own venv
+    env = checkout_environment(REPO)
+    extra += ["--mechanisms", str(mechanisms_of(REPO, env))]
+    if drive == "reference":  # another checkout's code (e.g. main before this change)
         ref = Path(args.reference).resolve()
-        python, cwd, extra = str(ref / ".venv" / "bin" / "python"), str(ref), []
+        cwd, env = str(ref), checkout_environment(ref)
+        if (ref / ".venv" / "bin" / "python").exists():  # its own environment, if it has one
+            python = str(ref / ".venv" / "bin" / "python")
         config = args.reference_config or str(ref / Path(args.config).relative_to(REPO))
-        if args.reference_mechanisms:
-            extra = ["--mechanisms", str(Path(args.reference_mechanisms).resolve())]
+        mech = Path(args.reference_mechanisms).resolve() if args.reference_mechanisms else mechanisms_of(ref, env)
+        extra = ["--mechanisms", str(mech)]
     cmd = [python, "-m", "lfpk", "network", "--config", config, "--outdir", str(out),
            "--tstop", str(args.tstop), "--transient", str(args.transient), *extra,
            "--log", str(work / f"{drive}.log")]
@@ -139,10 +170,9 @@ def run(drive, args, work):
         cmd += ["--population-sizes", args.sizes]
     if args.ranks > 1:
         cmd = [find_mpiexec(), "-n", str(args.ranks), *cmd]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
     load = os.getloadavg()
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if p.returncode:
         raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")

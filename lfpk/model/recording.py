@@ -30,7 +30,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from lfpykit import CellGeometry, CurrentDipoleMoment, LaminarCurrentSourceDensity, LineSourcePotential
+from lfpykit import CellGeometry, CurrentDipoleMoment, LaminarCurrentSourceDensity
 
 #: nA/um3 -> uA/mm3
 NA_PER_UM3_TO_UA_PER_MM3 = 1e6
