@@ -31,3 +31,20 @@ def test_input_files_name_every_cell_type_file(tmp_path):
     assert input_files(cfg) == sorted(str(tmp_path / n) for n in ("E.hoc", "p.hoc", "b.hoc"))
     assert input_files(cfg, populations=["I"]) == [str(tmp_path / "b.hoc")]
     assert len(morphology_entries(cfg["populations"]["E"])) == 2
+
+
+def test_fetch_sources_include_cell_types_once_per_file(tmp_path):
+    from lfpk.model.morphology.fetch import sources
+
+    pin = {"url": "https://example.org/a.hoc", "sha256": "0" * 64}
+    cfg = resolve_paths({"populations": {
+        "E": {"cell_types": {"p": {"morphology": {"file": "a.hoc", **pin}},
+                             "q": {"morphology": {"file": "a.hoc", **pin}},  # the same file again
+                             "r": {"morphology": {"file": "local.hoc"}}}},  # no url: not fetched
+        "I": {"morphology": {"file": "b.hoc", "url": "https://example.org/b.hoc", "sha256": "1" * 64}},
+    }}, tmp_path)
+    got = sources(cfg)
+    assert [(s.population, s.cell_type, s.file) for s in got] == [
+        ("E", "p", str(tmp_path / "a.hoc")), ("I", None, str(tmp_path / "b.hoc"))]
+    assert got[0].what == "populations.E.cell_types.p.morphology" and got[1].what == "populations.I.morphology"
+    assert sources(cfg, populations=["I"]) == [got[1]]

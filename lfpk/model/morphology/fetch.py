@@ -1,6 +1,7 @@
 """Morphology files from their public source, pinned by SHA-256.
 
-A population may name where its morphology comes from::
+A population (or one of its cell types, ``cell_types.<name>.morphology``: docs/layers.md) may name
+where its morphology comes from::
 
     morphology:
       file: ../resources/hay2011/cell1.asc     # where it is stored (relative to the config file)
@@ -42,6 +43,8 @@ class Source:
     Attributes
     ----------
     population : str
+    cell_type : str or None
+        The cell type whose morphology it is (None: the population's own).
     file : str
         Absolute path the file is stored at.
     url : str
@@ -57,9 +60,12 @@ class Source:
     url: str
     sha256: str
     citation: str = ""
+    cell_type: str | None = None
 
     @property
     def what(self) -> str:
+        if self.cell_type is not None:
+            return f"populations.{self.population}.cell_types.{self.cell_type}.morphology"
         return f"populations.{self.population}.morphology"
 
     def manual(self) -> str:
@@ -69,15 +75,19 @@ class Source:
 
 
 def sources(cfg, populations=None) -> list[Source]:
-    """Every population's morphology with a ``url`` (paths resolved as in the config)."""
-    out = []
+    """Every morphology with a ``url`` of the populations and their cell types (paths resolved
+    as in the config); a file named by several entries is listed once, under the first."""
+    out, seen = [], set()
     for name, pop in cfg["populations"].items():
         if populations is not None and name not in populations:
             continue
-        morph = pop.get("morphology") or {}
-        if morph.get("url"):
-            out.append(Source(name, str(morph["file"]), str(morph["url"]), str(morph["sha256"]),
-                              str(morph.get("citation") or "")))
+        entries = [(None, pop.get("morphology") or {})]
+        entries += [(t, entry.get("morphology") or {}) for t, entry in (pop.get("cell_types") or {}).items()]
+        for cell_type, morph in entries:
+            if morph.get("url") and str(morph["file"]) not in seen:
+                seen.add(str(morph["file"]))
+                out.append(Source(name, str(morph["file"]), str(morph["url"]), str(morph["sha256"]),
+                                  str(morph.get("citation") or ""), cell_type))
     return out
 
 
