@@ -50,8 +50,11 @@ SCALEBAR_FONTSIZE = 6
 # Colours
 # ---------------------------------------------------------------------------------------------
 
-#: Colours of the populations in every figure (the published figures: E blue, I red).
-POPULATION_COLORS = {"E": "tab:blue", "I": "tab:red"}
+#: Colours of the populations in every figure (the published figures: E blue, I red); the
+#: microcircuit's eight (Potjans & Diesmann 2014) as E blues and I reds, darker with depth.
+POPULATION_COLORS = {"E": "tab:blue", "I": "tab:red",
+                     "L23E": "#6baed6", "L23I": "#fb6a4a", "L4E": "#3182bd", "L4I": "#de2d26",
+                     "L5E": "#08519c", "L5I": "#a50f15", "L6E": "#08306b", "L6I": "#67000d"}
 #: Colour of the ground truth (multicompartment network) in every trace and spectrum.
 GROUND_TRUTH_COLOR = "k"
 #: Colours of the kernel variants of the study figures, in order.
