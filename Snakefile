@@ -25,6 +25,7 @@ include: "workflow/rules/cellcheck.smk"
 include: "workflow/rules/pointnet.smk"
 include: "workflow/rules/paper.smk"
 include: "workflow/rules/paper_model_b.smk"
+include: "workflow/rules/microcircuit.smk"
 
 
 rule all:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lfpk.api.config import ConfigError, load_study_config, validate_config
+from lfpk.api.config import ConfigError, load_study_config, read_config_file, validate_config
 from lfpk.base.mpi import MPILauncher
 from lfpk.engines.compare import format_table
 from lfpk.model.rules import VARIANT_PARTS, VARIANT_PATTERN, parse_variant, variant_name  # noqa: F401
@@ -30,6 +30,7 @@ from lfpk.study.runs import (  # noqa: F401  (the list of runs, public here too 
     ground_truth_runs,
     j_run_name,
     j_scan_runs,
+    kernels_only,
     named_runs,
     run_overlay,
     scan_runs,
@@ -117,10 +118,59 @@ def load_workflow_config(configfiles, overrides, argv=None, overwrite_resources=
     if repeated is not None:
         configfiles = repeated
     try:
-        return load_study_config(configfiles, overrides)
+        return _microcircuit_study_config(configfiles, overrides) or load_study_config(configfiles, overrides)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _microcircuit_study_config(configfiles, overrides):
+    """``(cfg, source)`` of a microcircuit study file (one file, kernels-only, with a ``microcircuit``
+    block: its network is NEST's, so the workflow runs it although lfpk's own engines see only its
+    kernels), else None (every other file goes to :func:`lfpk.api.config.load_study_config`, which
+    refuses kernels-only files). The overrides and the validation are the loader's.
+
+    To be folded into ``load_study_config`` (its kernels-only refusal skipping files with a
+    ``microcircuit`` block); kept here until that change lands.
+    """
+    files = [str(f) for f in configfiles or []]
+    if len(files) != 1:
+        return None
+    cfg = read_config_file(files[0])
+    if not (kernels_only(cfg) and is_microcircuit(cfg)):
+        return None
+    source = files[0]
+    if overrides:
+        source += " with --config " + " ".join(f"{k}={v}" for k, v in dict(overrides).items())
+        try:
+            cfg = deep_merge(cfg, dict(overrides))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    try:
+        cfg = validate_config(cfg)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}", exc.problems) from None
+    return microcircuit_workflow_config(cfg), source
+
+
+def microcircuit_workflow_config(cfg) -> dict:
+    """A validated microcircuit study's config with what the workflow's shared rules read at parse
+    time and a kernels-only file may not hold: ``kernel.variants`` (the primary variant, the one
+    the study computes), ``simulation.tstop`` / ``transient`` (the NEST run's, from the
+    ``microcircuit`` block) and ``figures`` (:data:`MICROCIRCUIT_FIGURES`). Nothing the kernels
+    depend on changes."""
+    out = copy.deepcopy(cfg)
+    out["kernel"]["variants"] = [primary_variant(out)]
+    mc = out["microcircuit"]
+    out["simulation"].setdefault("tstop", float(mc["tstop"]))
+    out["simulation"].setdefault("transient", float(mc.get("transient", 0.0)))
+    out.setdefault("figures", dict(MICROCIRCUIT_FIGURES))
+    return out
+
+
+#: The ``figures`` block of a microcircuit study (a kernels-only file has none): dots per inch and
+#: the ms of traces shown after the transient (:mod:`lfpk.figures.microcircuit`).
+MICROCIRCUIT_FIGURES = {"dpi": 150, "window": 250.0}
 
 
 def results_dir(cfg) -> str:
@@ -128,8 +178,41 @@ def results_dir(cfg) -> str:
     return f"results/{cfg['study']}"
 
 
+def is_microcircuit(cfg) -> bool:
+    """Whether ``cfg`` is a microcircuit study (a ``microcircuit`` block: the network is NEST's
+    point-neuron microcircuit, :mod:`lfpk.study.microcircuit`), whose targets are
+    :func:`microcircuit_targets` instead of the ground-truth study's."""
+    return isinstance(cfg, dict) and cfg.get("microcircuit") is not None
+
+
+def microcircuit_targets(cfg) -> list[str]:
+    """The final outputs of a microcircuit study: the mechanisms, the kernels of the config's
+    primary variant (run ``config``: no ground truth), the NEST network's spikes and rates
+    (``microcircuit/spikes.nc``, ``rates.nc``), their prediction with the kernels
+    (``microcircuit/prediction/<variant>.nc``) and its figure (``figures/microcircuit.{png,pdf}``)."""
+    res = results_dir(cfg)
+    variant = primary_variant(cfg)
+    return ["build/mechanisms/lfpk-mechanisms.json", f"{res}/kernels/{CONFIG_RUN}/{variant}/kernels.nc",
+            f"{res}/microcircuit/spikes.nc", f"{res}/microcircuit/rates.nc",
+            f"{res}/microcircuit/prediction/{variant}.nc",
+            *[f"{res}/figures/microcircuit.{ext}" for ext in ("png", "pdf")]]
+
+
+def microcircuit_network_config(cfg) -> dict:
+    """The part of a microcircuit study's config its NEST network depends on (the params of rule
+    ``microcircuit_simulate``, its rerun trigger, and what it passes to
+    :func:`lfpk.study.microcircuit.stages.simulate_files`): ``seed``, ``simulation.dt``, the
+    ``microcircuit`` block and the populations' sizes (checked against the block's scale)."""
+    return {"seed": cfg["seed"], "simulation": {"dt": cfg["simulation"]["dt"]},
+            "microcircuit": copy.deepcopy(cfg["microcircuit"]),
+            "populations": {name: {"size": pop["size"]} for name, pop in cfg["populations"].items()}}
+
+
 def all_targets_for(cfg) -> list[str]:
-    """Every final output of the study described by ``cfg`` (inputs of ``rule all``)."""
+    """Every final output of the study described by ``cfg`` (inputs of ``rule all``): a microcircuit
+    study's (:func:`microcircuit_targets`), or the ground-truth study's."""
+    if is_microcircuit(cfg):
+        return microcircuit_targets(cfg)
     res = results_dir(cfg)
     pops = list(cfg["populations"])
     targets = ["build/mechanisms/lfpk-mechanisms.json"]
@@ -196,7 +279,7 @@ def figure_style(cfg, *keys) -> dict:
     """The part of the ``figures`` block a figure rule reads (its params): :data:`FIGURE_STYLE_KEYS`
     and ``keys`` (e.g. ``window``, ms, for the figures with traces), so a change of another key
     (``figures.paper``, or ``window`` for a figure without traces) reruns no figure that ignores it."""
-    fig = cfg["figures"]
+    fig = cfg.get("figures") or {}  # none in a kernels-only microcircuit study: the defaults
     return {k: fig[k] for k in (*FIGURE_STYLE_KEYS, *keys) if k in fig}
 
 
@@ -347,6 +430,8 @@ def paper_cells(cfg) -> list:
     cell, in the config's order, as ``[name, morphology_parameters]``
     (:func:`lfpk.study.stages.morphology_parameters`). Their params, so only a change of a cell
     reruns them; the figure script builds the cells from the workflow's config."""
+    if is_microcircuit(cfg):  # no paper figures (cell types without a population morphology)
+        return []
     return [[p, morphology_parameters(cfg, p)] for p in cfg["populations"]]
 
 

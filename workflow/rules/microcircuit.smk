@@ -1,0 +1,66 @@
+# The microcircuit study (config with a `microcircuit` block; lfpk.study.microcircuit, issue 27):
+# NEST's point-neuron microcircuit (Potjans & Diesmann 2014) gives the spikes, the kernels of the
+# config's layered multicompartment description (rule kernels, run `config`, the primary variant)
+# turn them into LFP, CSD, dipole and EEG, and a figure shows them. The targets are
+# lfpk.entry.workflow.microcircuit_targets. NEST threads come from microcircuit.threads, not from
+# --cores: they are part of the model (one random stream per thread).
+from lfpk.entry.workflow import CONFIG_RUN, is_microcircuit, microcircuit_network_config
+
+if is_microcircuit(config):
+    MICROCIRCUIT = f"{RESULTS}/microcircuit"
+    MICROCIRCUIT_THREADS = int(config["microcircuit"].get("threads", 1))
+
+    rule microcircuit_simulate:
+        output:
+            spikes=f"{MICROCIRCUIT}/spikes.nc",
+            rates=f"{MICROCIRCUIT}/rates.nc",
+        log:
+            f"{RESULTS}/logs/microcircuit/simulate.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/microcircuit/simulate.tsv"
+        conda:
+            CONDA_ENV
+        threads: MICROCIRCUIT_THREADS
+        params:
+            config=microcircuit_network_config(config),
+        script:
+            "../scripts/microcircuit_simulate.py"
+
+    rule microcircuit_predict:
+        input:
+            spikes=f"{MICROCIRCUIT}/spikes.nc",
+            kernels=f"{RESULTS}/kernels/{CONFIG_RUN}/{{variant}}/kernels.nc",
+        output:
+            f"{MICROCIRCUIT}/prediction/{{variant}}.nc",
+        log:
+            f"{RESULTS}/logs/microcircuit/prediction/{{variant}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/microcircuit/prediction/{{variant}}.tsv"
+        conda:
+            CONDA_ENV
+        script:
+            "../scripts/predict.py"
+
+    rule microcircuit_figure:
+        input:
+            prediction=f"{MICROCIRCUIT}/prediction/{PRIMARY_VARIANT}.nc",
+            spikes=f"{MICROCIRCUIT}/spikes.nc",
+            rates=f"{MICROCIRCUIT}/rates.nc",
+        output:
+            png=report(
+                f"{RESULTS}/figures/microcircuit.png",
+                caption="../report/microcircuit.rst",
+                category="Microcircuit",
+            ),
+            pdf=f"{RESULTS}/figures/microcircuit.pdf",
+        log:
+            f"{RESULTS}/logs/figures/microcircuit.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/figures/microcircuit.tsv"
+        conda:
+            CONDA_ENV
+        params:
+            style=figure_style(config, "window"),
+            layers=config.get("layers") or {},
+        script:
+            "../scripts/microcircuit_figure.py"
