@@ -18,7 +18,6 @@ from lfpk.api.config import load_config, validate_config
 from lfpk.api.kernels import compute_kernels
 from lfpk.base.mpi import clean_environment, find_mpiexec
 from lfpk.engines.kernel import KernelEngine
-from lfpk.engines.network import cells as network_cells
 from lfpk.model.connectivity import expected_layered_probability, expected_placement, placement_mask
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,11 +126,6 @@ def test_kernel_files_name_the_types(cfg):
 
 # -- the tiny layered study through the workflow -------------------------------------------------
 
-#: The ground truth builds each gid's own cell type (lfpk/engines/network/cells.py sets CELL_TYPES);
-#: before that change it would build every cell of a population as its first type
-TYPED_NETWORK = getattr(network_cells, "CELL_TYPES", False)
-
-
 def _network(config_path, outdir, ranks):
     env = clean_environment()
     cmd = [sys.executable, "-m", "lfpk", "network", "--config", str(config_path), "--outdir", str(outdir),
@@ -145,8 +139,6 @@ def _network(config_path, outdir, ranks):
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
 
 
-@pytest.mark.skipif(not TYPED_NETWORK, reason="the network builds per-type cells once the change in "
-                    "docs/layers.md lands in lfpk/engines/network/cells.py (CELL_TYPES)")
 def test_layered_network_bitwise_on_one_and_two_ranks(mechanisms, tmp_path):
     """Cell types, layer placement and per-type recording blocks: the same outputs on 1 and 2 ranks."""
     pytest.importorskip("mpi4py")
@@ -167,9 +159,6 @@ def test_layered_network_bitwise_on_one_and_two_ranks(mechanisms, tmp_path):
 
 @pytest.fixture(scope="module")
 def study(mechanisms, tmp_path_factory):
-    if not TYPED_NETWORK:
-        pytest.skip("the network builds per-type cells once the change in docs/layers.md lands in "
-                    "lfpk/engines/network/cells.py (CELL_TYPES)")
     with open(REPO / "config" / "config.yaml") as f:
         raw = yaml.safe_load(f)
     folder = tmp_path_factory.mktemp("layers")

@@ -10,7 +10,7 @@ from scipy import signal as sps
 from scipy.stats import norm
 
 from lfpk.base.io import read_dataset
-from lfpk.engines.kernel import synapse_counts, synapse_probabilities
+from lfpk.engines.kernel import synapse_counts
 from lfpk.figures.inputs import require, run_config, time_window
 from lfpk.figures.style import (
     COMPONENT_COLORS,
@@ -25,6 +25,7 @@ from lfpk.figures.style import (
     save,
 )
 from lfpk.model import from_config
+from lfpk.model.connectivity import expected_placement
 
 
 def _hide_y_labels(ax):
@@ -74,18 +75,14 @@ def _synapse_depth_panel(ax, model, channel_z):
     names = list(model.populations)
     for c in model.connections:
         post = model.populations[c.post]
-        seg = post.segments
-        zm, zsd = post.z_mean, post.z_sd
-        allowed = np.zeros(post.n_segments, dtype=bool)
-        for g in c.groups:
-            allowed |= post.group_mask(g)
-        p_i = synapse_probabilities(seg, c.placement, zm, zsd, allowed=allowed)
         k_in = synapse_counts(c.probability, model.populations[c.pre].size, post.size, c.multapses).k_in
-        zc = seg["z"].mean(axis=1) + zm
         dens = np.zeros(len(centres))
-        for zi, w in zip(zc, k_in * p_i):
-            if w > 0:
-                dens += w * np.diff(norm.cdf(edges, loc=zi, scale=max(zsd, 1e-6)))
+        for t in post.cell_types:  # each cell type's share F_y of the cells (one type: the population's cell)
+            p_i = expected_placement(t, c, model.layers)
+            zc = t.segments["z"].mean(axis=1) + t.z_mean
+            for zi, w in zip(zc, t.occurrence * k_in * p_i):
+                if w > 0:
+                    dens += w * np.diff(norm.cdf(edges, loc=zi, scale=max(t.z_sd, 1e-6)))
         ls = ("-", "--", ":", "-.")[names.index(c.pre) % 4]
         ax.plot(dens, centres, ls, color=population_color(c.post, names.index(c.post)), lw=1.0,
                 label=f"{c.pre}$\\to${c.post}")
@@ -185,7 +182,7 @@ def network_overview(spikes, signals, paths, cfg=None, window=None, window_lengt
 
     Panels: morphologies with the probe contacts (``channel_z``); soma depth histograms per
     population; expected synapse depth profile per connection (kernel placement rule:
-    ``k_in * p_i`` summed in 50-um depth bins, :func:`lfpk.engines.kernel.synapse_probabilities`); raster of
+    ``k_in * p_i`` summed in 50-um depth bins, :func:`lfpk.model.connectivity.expected_placement`); raster of
     a ``window_length`` ms window after the transient; per-cell rate histograms (after the
     transient); PSD of the population rates (Welch of ``population_count`` after the transient);
     LFP across depth (traces, scale bar); CDM components x, y, z.

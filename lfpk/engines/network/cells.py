@@ -73,7 +73,7 @@ class CellBuilder:
         return {"V_rest": float(k.get("V_rest", -65.0)), "passive_g_pas": k.get("passive_g_pas", 3e-4)}
 
     def _linear_parameters(self, pop, V_rest):
-        """Frozen / quasi-linear parameters of a population's cell (measured once per population)."""
+        """Frozen / quasi-linear parameters of a cell type's cell (measured once per type)."""
         if self.biophysics not in ("frozen", "quasi_linear"):
             return None
         model = self.layout.model
@@ -87,16 +87,18 @@ class CellBuilder:
         h.celsius = self.celsius
         model = self.layout.model
         bkw = self._biophysics_kwargs()
-        linear = {n: self._linear_parameters(model.populations[n], bkw.get("V_rest")) for n in self.layout.names}
+        linear = {(n, t.index): self._linear_parameters(t, bkw.get("V_rest"))
+                  for n in self.layout.names for t in model.populations[n].cell_types}
         seed32 = self.seed % (2**32)
         self.tvec, self.idvec = h.Vector(), h.Vector()
         for gid in self.local_gids:
             pop = self.layout.population(gid)
             population = model.populations[pop]
+            ctype = self.layout.cell_type(gid)  # the gid's cell type: morphology, rotation, biophysics
             x, y, z = self.layout.positions[gid]
-            secs = population.morphology.build(prefix=f"{pop}_{gid}", x_offset=x, y_offset=y, z_offset=z,
-                                               angle_z=float(self.layout.angles[gid]))
-            self._membrane(gid, population, secs, linear[pop], bkw)
+            secs = ctype.morphology.build(prefix=f"{pop}_{gid}", x_offset=x, y_offset=y, z_offset=z,
+                                          angle_z=float(self.layout.angles[gid]))
+            self._membrane(gid, ctype, secs, linear[(pop, ctype.index)], bkw)
             cell = _Cell(gid, pop, secs, secs.segments, {})
             self._spike_output(gid, secs)
             self.cells[gid] = cell

@@ -157,12 +157,12 @@ class ReplayNetwork(Network):
         if self.biophysics == "passive":
             return None
         model = self.layout.model
-        return biophysics.measure(pop.morphology, pop.cell_biophysics, self.V_rest[pop.name], self.biophysics,
+        return biophysics.measure(pop.morphology, pop.cell_biophysics, self.V_rest[pop.population], self.biophysics,
                                   self.celsius, model.mod_dirs, model.quasi_linear)
 
     def _membrane(self, gid, population, secs, linear, bkw):
         extra = self.effective_leak(gid) if self.g_eff else None
-        biophysics.apply(self.biophysics, secs, population.cell_biophysics, V_rest=self.V_rest[population.name],
+        biophysics.apply(self.biophysics, secs, population.cell_biophysics, V_rest=self.V_rest[population.population],
                          passive_g_pas=bkw["passive_g_pas"], extra_leak=extra, linear=linear)
 
     def _spike_output(self, gid, secs):
@@ -206,7 +206,7 @@ class ReplayNetwork(Network):
         extrinsic synapses at the Poisson rate (with ``extrinsic`` off too: a hybrid-kernel run
         has the load of the drive without its fluctuations, as the study's)."""
         name = self.layout.population(gid)
-        area = self.layout.segtables[name]["area"]
+        area = self.layout.segtable(gid)["area"]
         inc = self._incoming(gid)
         g = np.zeros(len(area))
         w = quantise_weights(inc.weight)

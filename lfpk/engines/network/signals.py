@@ -30,27 +30,32 @@ class Recorder:
 
     def _setup_recording(self):
         self.names = self.layout.names
-        # local cells are in gid order, hence grouped by population
+        # local cells grouped by population and cell type (gid order within), one block of cells of
+        # one segment count each
         segs, self.blocks = [], {}
+        types = self.layout.type_of
         for name in self.names:
-            start = len(segs)
-            xs, ys, zs, ds = [], [], [], []
-            st = self.layout.segtables[name]
-            for gid in self.local_gids:
-                if self.layout.population(gid) != name:
-                    continue
-                segs += self.cells[gid].segments
-                x, y, z = segment_positions(st, self.layout.positions[gid], float(self.layout.angles[gid]))
-                xs.append(x)
-                ys.append(y)
-                zs.append(z)
-                ds.append(st["diam"])
-            self.blocks[name] = slice(start, len(segs))
-            if self.record_signals:
-                cat = (lambda a, shape: np.concatenate(a) if a else np.zeros(shape))
-                M, self.rows = probe_matrix(cat(xs, (0, 2)), cat(ys, (0, 2)), cat(zs, (0, 2)),
-                                            cat(ds, (0,)), probe_settings(self.cfg))
-                self.blocks[name] = (self.blocks[name], cell_matrices(M, self._nseg(name)))
+            self.blocks[name] = []
+            for t, ctype in enumerate(self.layout.model.populations[name].cell_types):
+                start = len(segs)
+                xs, ys, zs, ds = [], [], [], []
+                st = ctype.segments
+                for gid in self.local_gids:
+                    if self.layout.population(gid) != name or (types is not None and types[gid] != t):
+                        continue
+                    segs += self.cells[gid].segments
+                    x, y, z = segment_positions(st, self.layout.positions[gid], float(self.layout.angles[gid]))
+                    xs.append(x)
+                    ys.append(y)
+                    zs.append(z)
+                    ds.append(st["diam"])
+                block = slice(start, len(segs))
+                if self.record_signals:
+                    cat = (lambda a, shape: np.concatenate(a) if a else np.zeros(shape))
+                    M, self.rows = probe_matrix(cat(xs, (0, 2)), cat(ys, (0, 2)), cat(zs, (0, 2)),
+                                                cat(ds, (0,)), probe_settings(self.cfg))
+                    block = (block, cell_matrices(M, ctype.n_segments))
+                self.blocks[name].append(block)
         self.n_local_segments = len(segs)
         nt = self.nstep + 1
         if self.record_signals:
@@ -62,11 +67,15 @@ class Recorder:
             self._buf = np.zeros((self.block, max(1, len(segs))))
             self._base = 0  # index of the buffered block's first time step
             self._nbuf = 0  # time steps in the buffer
-        # membrane potential sample: first `membrane_sample` gids of each population
+        # membrane potential sample: first `membrane_sample` gids of each population (of its first
+        # cell type: the per-segment medians are of one cell)
         self.sample = {}
         vsegs = []
         for name in self.names:
-            gids = self.layout.gids(name)[: self.membrane_sample]
+            gids = self.layout.gids(name)
+            if types is not None:
+                gids = gids[types[gids] == 0]
+            gids = gids[: self.membrane_sample]
             local = [g for g in gids if g % self.nhost == self.rank]
             self.sample[name] = (np.array(local, dtype=int), len(vsegs))
             for g in local:
@@ -105,9 +114,9 @@ class Recorder:
         off = 0 if self._streaming else self._base  # streaming: the arrays hold one block
         self._currents.verify()
         for name in self.names:
-            sl, Mc = self.blocks[name]
-            if Mc.shape[0]:
-                cell_sums(Mc, self._buf[:j, sl], self.quanta, self.isignal[name][:, off:off + j])
+            for sl, Mc in self.blocks[name]:
+                if Mc.shape[0]:
+                    cell_sums(Mc, self._buf[:j, sl], self.quanta, self.isignal[name][:, off:off + j])
         self.timings["probes"] = self.timings.get("probes", 0.0) + time.perf_counter() - t0
         if self._streaming:
             self._emit(j)
