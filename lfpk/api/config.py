@@ -573,7 +573,9 @@ def load_study_config(configfiles, overrides=None, default="config/config.yaml")
     path = files[0] if files else default
     cfg = read_config_file(path)
     source = str(path)
-    if kernels_only(cfg):
+    # a microcircuit study's network is NEST's (its `microcircuit` block, lfpk.study.microcircuit):
+    # lfpk's engines see only its kernels, and the workflow runs it as its own study
+    if kernels_only(cfg) and cfg.get("microcircuit") is None:
         raise ConfigError(f"{source}: scope: kernels: a kernels-only file has no network, runs or figures for the "
                           f"workflow; compute its kernels with `lfpk kernel --config {source}` (or "
                           "lfpk.compute_kernels), or remove scope for a study file")

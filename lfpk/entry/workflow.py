@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lfpk.api.config import ConfigError, load_study_config, read_config_file, validate_config
+from lfpk.api.config import ConfigError, load_study_config, validate_config
 from lfpk.base.mpi import MPILauncher
 from lfpk.engines.compare import format_table
 from lfpk.model.rules import VARIANT_PARTS, VARIANT_PATTERN, parse_variant, variant_name  # noqa: F401
@@ -118,39 +118,11 @@ def load_workflow_config(configfiles, overrides, argv=None, overwrite_resources=
     if repeated is not None:
         configfiles = repeated
     try:
-        return _microcircuit_study_config(configfiles, overrides) or load_study_config(configfiles, overrides)
+        cfg, source = load_study_config(configfiles, overrides)
+        return (microcircuit_workflow_config(cfg) if is_microcircuit(cfg) else cfg), source
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-
-
-def _microcircuit_study_config(configfiles, overrides):
-    """``(cfg, source)`` of a microcircuit study file (one file, kernels-only, with a ``microcircuit``
-    block: its network is NEST's, so the workflow runs it although lfpk's own engines see only its
-    kernels), else None (every other file goes to :func:`lfpk.api.config.load_study_config`, which
-    refuses kernels-only files). The overrides and the validation are the loader's.
-
-    To be folded into ``load_study_config`` (its kernels-only refusal skipping files with a
-    ``microcircuit`` block); kept here until that change lands.
-    """
-    files = [str(f) for f in configfiles or []]
-    if len(files) != 1:
-        return None
-    cfg = read_config_file(files[0])
-    if not (kernels_only(cfg) and is_microcircuit(cfg)):
-        return None
-    source = files[0]
-    if overrides:
-        source += " with --config " + " ".join(f"{k}={v}" for k, v in dict(overrides).items())
-        try:
-            cfg = deep_merge(cfg, dict(overrides))
-        except ValueError as exc:
-            raise ConfigError(f"{source}: {exc}") from None
-    try:
-        cfg = validate_config(cfg)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}", exc.problems) from None
-    return microcircuit_workflow_config(cfg), source
 
 
 def microcircuit_workflow_config(cfg) -> dict:
