@@ -4,7 +4,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -59,12 +58,13 @@ def test_bad_config_fails_fast_naming_key(repo, config, tmp_path, edit, key):
     edit(config)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(config))
-    start = time.monotonic()
     proc = _snakemake(repo, "-n", "--configfile", str(path))
-    elapsed = time.monotonic() - start
-    assert proc.returncode != 0
-    assert key in proc.stdout + proc.stderr
-    assert elapsed < 10.0, f"rejection took {elapsed:.1f} s"
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2
+    assert key in out
+    # refused while the Snakefile is read: before Snakemake builds the DAG of jobs (fast, whatever
+    # the machine's load; no timed assertion)
+    assert "Building DAG" not in out and "Job stats" not in out
 
 
 
