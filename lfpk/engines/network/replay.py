@@ -31,6 +31,12 @@ point, MPI over gids) with its cell, synapse and spike-source steps replaced
 Differences from the study: the added g_eff leak reverses at V_rest (the cell rests at V_rest
 exactly, the study adds it to g_pas after equalising e_pas), and the linearised cells start at
 rest (the study initialises them at V_rest too).
+
+A config whose synapses are already current based (``model: Exp2SynI``, weights in nA, no
+reversal potential: the kernels-only microcircuit, hybridLFPy's scheme of Hagen et al. 2016,
+Cereb Cortex 26:4461) is replayed with its weights unchanged: each synapse delivers the config's
+drawn weight (nA, the sign of the connection) through ``Exp2SynISum``; ``g_eff`` is refused for
+it (a current synapse adds no conductance), as the kernel engine refuses it.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ import xarray as xr
 from lfpk.base.io import read_dataset, software_versions, to_json, write_dataset
 from lfpk.engines.kernel.inputs import kernel_inputs
 from lfpk.engines.kernel.statistics import S_PER_CM2_PER_US_PER_UM2, mean_conductance
-from lfpk.engines.network.cells import quantise_weights
+from lfpk.engines.network.cells import CURRENT_MODELS, quantise_weights
 from lfpk.engines.network.datasets import streamed_outputs
 from lfpk.engines.network.simulation import Network
 from lfpk.model import biophysics
@@ -61,6 +67,31 @@ CURRENT_SYNAPSE = "Exp2SynI"
 REPLAY_FORMS = ("frozen", "quasi_linear", "passive")
 
 
+def is_current(syn):
+    """Config synapse ``syn`` is current based (weights in nA, no reversal potential)."""
+    return str(syn.get("model", "Exp2Syn")) in CURRENT_MODELS
+
+
+#: Reversal potential put in the lumping key of a current synapse, which has none (mV; the value
+#: of :meth:`lfpk.model.synapse.Synapse.from_config`'s default).
+CURRENT_KEY_E = 0.0
+
+
+def with_current_keys(cfg):
+    """``cfg`` with ``e`` = :data:`CURRENT_KEY_E` on every current synapse that lacks it (a shallow
+    copy; the input is not changed): :func:`lfpk.model.connectivity.synapse_type` keys synapses by
+    ``(model, tau1, tau2, e)``. The key's ``e`` only separates point processes; a current
+    synapse's signed weights add in one ``Exp2SynISum``."""
+    def fix(syn):
+        return dict(syn, e=CURRENT_KEY_E) if is_current(syn) and "e" not in syn else syn
+
+    out = dict(cfg)
+    out["connections"] = [dict(c, synapse=fix(c["synapse"])) for c in cfg["connections"]]
+    out["populations"] = {n: (dict(p, extrinsic=dict(p["extrinsic"], synapse=fix(p["extrinsic"]["synapse"])))
+                              if "extrinsic" in p else p) for n, p in cfg["populations"].items()}
+    return out
+
+
 def current_key(syn):
     """Synapse type key of the current-based version of config synapse ``syn``: the lumping key
     keeps the reversal potential, so inputs of different sign stay on separate point processes."""
@@ -68,11 +99,37 @@ def current_key(syn):
     return (CURRENT_SYNAPSE, tau1, tau2, e)
 
 
+def replayed_weights(syn, weight, V_rest):
+    """Current (nA) a replayed synapse delivers: the config's weight of a current synapse
+    unchanged (quantised), else the linearised conductance :func:`synaptic_current`."""
+    if is_current(syn):
+        return quantise_weights(weight)
+    return synaptic_current(quantise_weights(weight), V_rest, syn["e"])
+
+
 def synaptic_current(weight, V_rest, e):
     """Peak current (nA, positive inward) of conductance synapses of peak ``weight`` (uS) and
     reversal ``e`` (mV) linearised at ``V_rest`` (mV): ``-weight (V_rest - e)``, quantised to
     :data:`lfpk.engines.network.WEIGHT_QUANTUM` (nA) so that sums of them are exact."""
     return quantise_weights(-np.asarray(weight, dtype=float) * (float(V_rest) - float(e)))
+
+
+def replay_lead(conns, dt):
+    """Time (ms) by which the replay sends spikes early and lengthens every delay: ``dt`` if a
+    delay may be one step (NEURON's ``ParallelContext`` needs every delay from a gid it does not
+    own, as the replayed ones, to exceed ``dt``; NEST allows one step, the microcircuit's
+    truncation at ``dt``), else 0 (the arrival times are the same either way).
+
+    Parameters
+    ----------
+    conns : list of dict
+        :attr:`lfpk.model.connectivity.Connectivity.conns` (``delay_lower``, ms).
+    dt : float
+        ms.
+    """
+    lower = [c["delay_lower"] for c in conns if np.isfinite(c["delay_lower"])]
+    steps = min([max(1.0, np.ceil(d / dt - 1e-9)) for d in lower], default=2.0)
+    return float(dt) if steps <= 1 else 0.0
 
 
 def volley_spikes(layout, times):
@@ -125,7 +182,15 @@ class ReplayNetwork(Network):
                  extrinsic=True, **kwargs):
         if form not in REPLAY_FORMS:
             raise ValueError(f"form: {form!r} is not one of {REPLAY_FORMS}")
-        super().__init__(cfg, biophysics=form, **kwargs)
+        current = [i for i, c in enumerate(cfg["connections"]) if is_current(c["synapse"])]
+        current += [n for n, p in cfg["populations"].items() if is_current(p["extrinsic"]["synapse"])]
+        if g_eff and current:
+            raise ValueError(f"g_eff: a current synapse (Exp2SynI; {current[0]}) adds no conductance to the leak; "
+                             "expected g_eff off")
+        super().__init__(with_current_keys(cfg), biophysics=form, **kwargs)
+        for c in self.conn.conns:  # the SD of a negative (outward current) weight: weight_sd |w|
+            c["w_sd"] = abs(c["w_sd"])
+        self.delay_lead = replay_lead(self.conn.conns, self.dt)
         missing = [p for p in self.layout.names if p not in V_rest]
         if missing:
             raise ValueError(f"V_rest: missing the linearisation potential of population(s) {missing} (mV)")
@@ -145,6 +210,9 @@ class ReplayNetwork(Network):
             raise ValueError(f"spikes: gids outside 0..{self.layout.n_cells - 1} of the network")
         if len(st) and np.any(np.diff(st) < 0):
             raise ValueError("spikes: spike times must be sorted")
+        if len(st) and st[0] < self.delay_lead:
+            raise ValueError(f"spikes: a spike at {st[0]} ms; with delays of one step (dt {self.dt} ms) the replay "
+                             f"takes spikes from {self.delay_lead} ms on")
         self.spike_time, self.spike_unit = st, su
         self._incoming_cache = {}
 
@@ -173,12 +241,16 @@ class ReplayNetwork(Network):
 
     def _extrinsic_synapse(self, population):
         syn = population.extrinsic["synapse"]
-        w = float(quantise_weights(float(syn["weight"])))
-        return current_key(syn), float(synaptic_current(w, self.V_rest[population.name], syn["e"]))
+        return current_key(syn), float(replayed_weights(syn, float(syn["weight"]), self.V_rest[population.name]))
 
     def _incoming(self, gid):
+        """The synapses onto ``gid``, each delay lengthened by :attr:`delay_lead` (the replayed
+        spikes come that much earlier: the same arrival times)."""
         if gid not in self._incoming_cache:
-            self._incoming_cache[gid] = self.conn.incoming(gid)
+            inc = self.conn.incoming(gid)
+            if self.delay_lead:
+                inc.delay = inc.delay + self.delay_lead
+            self._incoming_cache[gid] = inc
         return self._incoming_cache[gid]
 
     def _synapse_types(self):
@@ -186,8 +258,11 @@ class ReplayNetwork(Network):
 
     def _weights(self, gid, inc):
         V = self.V_rest[self.layout.population(gid)]
-        e = np.array([float(c["synapse"]["e"]) for c in self.cfg["connections"]])[inc.connection]
-        return quantise_weights(-quantise_weights(inc.weight) * (V - e))
+        conns = self.cfg["connections"]
+        current = np.array([is_current(c["synapse"]) for c in conns])[inc.connection]
+        e = np.array([0.0 if is_current(c["synapse"]) else float(c["synapse"]["e"]) for c in conns])[inc.connection]
+        w = quantise_weights(inc.weight)
+        return np.where(current, w, quantise_weights(-w * (V - e)))
 
     def _initialise(self):
         h = self.h
@@ -229,7 +304,7 @@ class ReplayNetwork(Network):
         super().connect()
         h = self.h
         t0 = time.perf_counter()
-        self._replay_times = h.Vector(self.spike_time)
+        self._replay_times = h.Vector(self.spike_time - self.delay_lead)
         self._replay_gids = h.Vector(self.spike_unit.astype(float))
         self._pattern = h.PatternStim()
         self._pattern.play(self._replay_times, self._replay_gids)
@@ -371,7 +446,9 @@ def _replay_attrs(net, mode, volleys, g_eff, rates, provenance, what, n_spikes):
         "title": "hybrid scheme: " + ("hybrid-kernel run" if volleys else "reconstruction") + " of the ground truth",
         "hybrid_mode": "kernel" if volleys else "reconstruction",
         "hybrid_description": mode,
-        "synapses": "current based (Exp2SynISum): -g (V_rest - E) per synapse",
+        "synapses": ("current based (Exp2SynISum): the config's current weights (nA)" if any(
+            is_current(c["synapse"]) for c in net.cfg["connections"]) else
+            "current based (Exp2SynISum): -g (V_rest - E) per synapse"),
         "g_eff_on": int(bool(g_eff)),
         "V_rest_used": to_json(net.V_rest),
         "rates_used": to_json(rates),
@@ -523,5 +600,6 @@ def hybrid_kernel_files(signals_path, output, volleys, tau):
     return ds
 
 
-__all__ = ["CURRENT_SYNAPSE", "REPLAY_FORMS", "ReplayNetwork", "current_key", "hybrid_kernel_files",
-           "hybrid_kernels", "replay_sizes", "replay_times", "replayed_spikes", "run_replay", "synaptic_current", "volley_spikes"]
+__all__ = ["CURRENT_KEY_E", "CURRENT_SYNAPSE", "REPLAY_FORMS", "ReplayNetwork", "current_key", "hybrid_kernel_files",
+           "hybrid_kernels", "is_current", "replay_lead", "replay_sizes", "replay_times", "replayed_spikes", "replayed_weights",
+           "run_replay", "synaptic_current", "volley_spikes", "with_current_keys"]
