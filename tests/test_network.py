@@ -108,8 +108,9 @@ def test_exp2synsum_matches_exp2syn_and_is_order_independent(mechanisms, ref, mo
 @pytest.mark.parametrize("chunks", [None, (16, 5)], ids=["default-chunks", "small-chunks"])
 def test_probe_sums_do_not_depend_on_partition(monkeypatch, chunks):
     """cell_sums over all cells == the int64 sum of cell_sums over any split of the cells, equals
-    the float matrix product to the quantum, and is bitwise each cell's in-order sum over its
-    segments, rounded (also with chunks smaller than the data, so several cell and time chunks)."""
+    the float matrix product to the quantum, and is bitwise each cell's own BLAS product, rounded,
+    within one quantum per cell of the in-order sum over its segments (also with chunks smaller
+    than the data, so several cell and time chunks)."""
     from lfpk.model import recording
     from lfpk.model.recording import cell_matrices, cell_sums, row_quanta
 
@@ -131,15 +132,24 @@ def test_probe_sums_do_not_depend_on_partition(monkeypatch, chunks):
     assert np.array_equal(full, parts)
     ref = M @ I.T
     assert np.allclose(full * q[:, None], ref, rtol=0, atol=ncell * q.max())
-    # bitwise: each cell's contribution summed over its segments in order, then rounded
+    # bitwise: each cell's contribution is its own product (per TIME_CHUNK steps), rounded, whatever
+    # other cells are stacked with it
     exact = np.zeros_like(full)
+    in_order = np.zeros_like(full)
     for c in range(ncell):
-        Mc, Ic = M[:, c * nseg:(c + 1) * nseg], I[:, c * nseg:(c + 1) * nseg]
-        acc = Mc[:, 0, None] * Ic[None, :, 0]
+        cols = slice(c * nseg, (c + 1) * nseg)
+        Mc = np.ascontiguousarray(M[:, cols].T)  # (nseg, rows)
+        for t0 in range(0, nt, recording.TIME_CHUNK):
+            t1 = min(nt, t0 + recording.TIME_CHUNK)
+            exact[:, t0:t1] += np.rint((I[t0:t1, cols] @ Mc) * (1.0 / q)).astype(np.int64).T
+        # the segment-by-segment sum in order (the mapping before BLAS): rounding of the
+        # products' sum may move a cell's value by at most one quantum
+        acc = M[:, cols][:, 0, None] * I[:, cols][None, :, 0]
         for k in range(1, nseg):
-            acc = acc + Mc[:, k, None] * Ic[None, :, k]
-        exact += np.rint(acc * (1.0 / q)[:, None]).astype(np.int64)
+            acc = acc + M[:, cols][:, k, None] * I[:, cols][None, :, k]
+        in_order += np.rint(acc * (1.0 / q)[:, None]).astype(np.int64)
     assert np.array_equal(full, exact)
+    assert np.abs(full - in_order).max() <= ncell
 
 
 def test_poisson_lumping_statistics(mechanisms):
