@@ -18,7 +18,9 @@ Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference i
   with ``rotation.random_z`` each cell is also rotated about the z axis through its soma by an
   angle uniform in [0, 2 pi) (stream :data:`STREAM_ROTATION`).
 * pairs: every presynaptic cell of population X connects to a postsynaptic cell of Y
-  independently with probability ``C_YX`` (``connections[].probability``); no autapses.
+  independently with probability ``C_YX`` (``connections[].probability``); no autapses. With
+  ``connections[].indegree_factors`` a cell of type y uses ``C_YX f_y`` instead (its expected
+  in-degree f_y times the population's; :func:`type_probabilities`).
 * multapses: number of synapses per connected pair drawn from the config distribution evaluated
   at the integers 1..99 (continuous: pdf normalised; discrete: pmf normalised), see
   :func:`multapse_pmf`.
@@ -525,6 +527,19 @@ def expected_placement(cell, connection, layers):
     return expected_layered_probability(cell.segments, cell.depth, allowed, connection.densities, fractions, layers)
 
 
+def type_probabilities(C, connection, post):
+    """Pair probability per cell type of the post population ``post`` (a
+    :class:`lfpk.model.description.Population`): ``C f_y`` with f_y the connection's in-degree
+    factor of type y (:meth:`lfpk.model.description.Connection.indegree_factor`), so a cell of type
+    y expects ``f_y`` times the population's in-degree ``C N_X E[m]`` and the population's total
+    ``sum_y N_y C f_y N_X E[m]`` stays ``C N_Y N_X E[m]`` (the factors' occurrence-weighted mean is
+    1). Without factors every entry is ``C`` itself (no arithmetic: draws as before, bit for bit).
+    Returns a list (one float per type, in the population's type order)."""
+    if not connection.indegree_factors:
+        return [C] * len(post.cell_types)
+    return [C * connection.indegree_factor(t.name) for t in post.cell_types]
+
+
 class Connectivity:
     """Vectorised generator of every cell's incoming synapses.
 
@@ -553,8 +568,9 @@ class Connectivity:
             C = float((probabilities or {}).get((c.pre, c.post), c.probability))
             post = self.model.populations[c.post]
             allowed = [placement_mask(t, c) for t in post.cell_types]
+            C_type = type_probabilities(C, c, post)
             self.conns.append(dict(
-                index=c.index, pre=c.pre, post=c.post, C=C, k=k, p=p, delay=delay,
+                index=c.index, pre=c.pre, post=c.post, C=C, C_type=C_type, k=k, p=p, delay=delay,
                 delay_lower=float(delay.support()[0]), w=w, w_sd=float(syn.get("weight_sd", 0.0)) * w,
                 scale=c.weight_factor, sections=c.groups, allowed=allowed,
                 densities=None if c.densities is None else list(c.densities), type=synapse_type(syn),
@@ -586,10 +602,11 @@ class Connectivity:
         post = lay.population(gid)
         z_soma = lay.positions[gid, 2]
         rng = cell_rng(lay.seed, gid, STREAM_CONNECT)
+        t = 0 if lay.type_of is None else int(lay.type_of[gid])
         parts = []
         for c in self.connections_to(post):
             pre_gids = lay.gids(c["pre"])
-            mask = rng.random(len(pre_gids)) < c["C"]
+            mask = rng.random(len(pre_gids)) < c["C_type"][t]
             if c["pre"] == post:
                 mask[gid - lay.first_gid[post]] = False  # no autapses
             pre = pre_gids[mask]

@@ -279,6 +279,9 @@ class Connection:
     placement : dict
         ``sections`` (section groups), depth ``densities`` and ``layers`` (fractions of the
         synapses per layer, flat or per cell type of ``post``).
+    indegree_factors : dict or None
+        ``{cell type of post: f_y}``: the in-degree of type y relative to the population's
+        (occurrence-weighted mean 1; ``docs/layers.md``), or None (every type 1).
     """
 
     index: int
@@ -290,6 +293,7 @@ class Connection:
     synapse: dict
     weight_factor: float
     placement: dict
+    indegree_factors: dict = None
 
     def __repr__(self):
         syn = self.synapse
@@ -323,6 +327,15 @@ class Connection:
     def densities(self):
         """Depth densities of the placement, or None (membrane area alone, with ``layers``)."""
         return self.placement.get("densities")
+
+    def indegree_factor(self, cell_type=None) -> float:
+        """In-degree factor f_y of ``cell_type`` (name) of the post population: a cell of type y
+        is connected to each presynaptic cell with probability ``C_YX f_y`` and the type's
+        kernel takes ``f_y k_out`` synapses (hybridLFPy's per-type in-degrees K_yX, Hagen et al.
+        2016, Cereb Cortex 26:4461); 1.0 without ``indegree_factors``."""
+        if not self.indegree_factors:
+            return 1.0
+        return float(self.indegree_factors[cell_type])
 
     def layer_fractions(self, cell_type=None):
         """Fraction of this connection's synapses per layer onto ``cell_type`` (name) of the post
@@ -522,7 +535,7 @@ def build(cfg, sizes=None) -> NetworkModel:
         conns.append(Connection(
             index=i, pre=c["pre"], post=c["post"], probability=float(c["probability"]),
             multapses=c["multapses"], delays=c["delays"], synapse=c["synapse"], weight_factor=float(f),
-            placement=c["placement"],
+            placement=c["placement"], indegree_factors=c.get("indegree_factors"),
         ))
     mech = cfg.get("mechanisms") or {}
     return NetworkModel(pops, conns, cfg, mod_dirs(cfg), dict(mech.get("quasi_linear") or {}), layers)

@@ -62,6 +62,7 @@ def config_errors(cfg) -> list[str]:
                               f"known: {', '.join(known)}")
     errors += weight_scaling_errors(cfg)
     errors += layer_errors(cfg)
+    errors += indegree_errors(cfg)
     errors += morphology_errors(cfg)
     errors += probe_errors(cfg)
     return errors
@@ -168,6 +169,50 @@ def layer_errors(cfg) -> list[str]:
     if errors or not placed:
         return errors
     return _reach_errors(cfg, placed)
+
+
+def indegree_errors(cfg) -> list[str]:
+    """``connections[].indegree_factors`` (``docs/layers.md``), one message per problem naming the
+    key: every cell type of the post population named and no other, each factor a finite number
+    >= 0 whose pair probability ``probability * f_y`` is at most 1, and the occurrence-weighted
+    mean ``sum_y F_y f_y`` equal to 1 (to :data:`FRACTION_TOLERANCE`: the population's total
+    synapse count stays the one the connection probability gives)."""
+    errors = []
+    pops = cfg.get("populations") or {}
+    for i, conn in enumerate(cfg.get("connections") or []):
+        factors = conn.get("indegree_factors")
+        post = pops.get(conn.get("post"))
+        if factors is None or post is None:
+            continue
+        where = f"connections[{i}].indegree_factors"
+        types = post.get("cell_types") or {}
+        occurrence = {t: float((spec or {}).get("occurrence", 0.0)) for t, spec in types.items()} \
+            if types else {conn["post"]: 1.0}
+        known = ", ".join(occurrence)
+        errors += [f"{where}.{t}: {t!r} is not a cell type of population {conn['post']} (types: {known})"
+                   for t in factors if t not in occurrence]
+        missing = [t for t in occurrence if t not in factors]
+        if missing:
+            errors.append(f"{where}: missing cell type(s) {', '.join(missing)} of population {conn['post']} "
+                          "(the factors name every type)")
+        C = float(conn.get("probability", 0.0))
+        ok = True
+        for t, f in factors.items():
+            if t not in occurrence:
+                continue
+            if isinstance(f, bool) or not isinstance(f, (int, float)) or not np.isfinite(f) or f < 0:
+                errors.append(f"{where}.{t}: {f!r}; expected a finite number >= 0 (in-degree of type {t} relative "
+                              "to the population's)")
+                ok = False
+            elif C * f > 1.0:
+                errors.append(f"{where}.{t}: {f:g} x probability {C:g} = {C * f:.6g} exceeds 1; expected "
+                              f"f <= 1 / probability = {1.0 / C:.6g} (the pair probability of type {t})")
+        if ok and not missing and len(factors) == len(occurrence):
+            mean = sum(occurrence[t] * float(f) for t, f in factors.items())
+            if abs(mean - 1.0) > FRACTION_TOLERANCE:
+                errors.append(f"{where}: the occurrence-weighted mean sum_y F_y f_y is {mean:.12g}; expected 1 (the "
+                              "population's total synapse count is the one the probability gives)")
+    return errors
 
 
 def _reach_errors(cfg, placed) -> list[str]:

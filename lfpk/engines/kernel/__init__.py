@@ -6,7 +6,9 @@ postsynaptic population Y in response to one spike of one neuron of the presynap
 is computed from one representative cell of Y placed at the population's mean depth:
 
 - connection statistics: ``K_YX = C_YX * N_X * N_Y * E[multapses]`` synapses in total,
-  ``k_in = K_YX / N_Y`` per postsynaptic cell, ``k_out = K_YX / N_X`` activated per presynaptic spike;
+  ``k_in = K_YX / N_Y`` per postsynaptic cell, ``k_out = K_YX / N_X`` activated per presynaptic spike
+  (times the type's in-degree factor f_y for a population with cell types and
+  ``connections[].indegree_factors``, ``docs/layers.md``);
 - per-segment synapse probability ``p_i ∝ area_i * sum_h w_h f_h(z_i)`` on the allowed sections,
   each Gaussian depth density ``f_h`` broadened to ``sqrt(sd_h**2 + z_sd**2)`` for the spread of
   somata in depth;

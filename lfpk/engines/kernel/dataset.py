@@ -58,7 +58,9 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
     counts = engine.counts(post, pre)
     conn = engine._connection(post, pre)
     n_segments = sum(c.n_segments for c in cells)
-    p = np.concatenate([F * engine.synapse_probabilities(post, pre, t) for F, t in zip(weights, types)]) \
+    # each type's share of the connection's synapses: F_y f_y p_i (sums to 1; f_y = 1 without indegree_factors)
+    p = np.concatenate([F * engine.indegree_factor(post, pre, t) * engine.synapse_probabilities(post, pre, t)
+                        for F, t in zip(weights, types)]) \
         if pop.typed else engine.synapse_probabilities(post, pre)
     g = (np.concatenate([engine.g_eff(post, rates, t) for t in types]) if o.g_eff else np.zeros(n_segments))
     data = {
@@ -82,7 +84,8 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
     }
     if pop.typed:  # the types' representative cells stacked; their currents weighted by occurrence
         coords["cell_type"] = ("segment", np.concatenate([[c.name] * c.n_segments for c in engine.cells_of(post)]),
-                               {"long_name": "cell type of the segment (currents and probabilities times its occurrence)"})
+                               {"long_name": "cell type of the segment (currents times its occurrence F_y, "
+                                             "probabilities times F_y f_y)"})
     quadrature = {}
     for name, (probe, _) in engine.probes(post, types[0]).items():
         dim, coord = _probe_dims(probe)
@@ -133,6 +136,8 @@ def kernel_dataset(engine, post, pre, result, V_rest, rates, parameters=None, pr
         attrs["morphology_sha256"] = pop.morphology.digest
     if pop.typed:
         attrs["cell_types"] = to_json({c.name: c.occurrence for c in engine.cells_of(post)})
+    if conn.indegree_factors:  # per-type in-degrees: type y's kernel took f_y k_out synapses (docs/layers.md)
+        attrs["indegree_factors"] = to_json({c.name: conn.indegree_factor(c.name) for c in engine.cells_of(post)})
     if o.biophysics == "quasi_linear":
         attrs["quasi_linear"] = to_json(linearised(pop.cell_biophysics, engine.model.quasi_linear))
     return xr.Dataset(data, coords=coords, attrs=attrs)
@@ -166,7 +171,7 @@ def gather_kernels(datasets):
         out[name] = (("post", "pre") + var.dims, arr, dict(var.attrs))
     keep = {k: v for k, v in template.attrs.items() if k not in ("post", "pre", "title", "K", "k_in",
                                                               "k_out", "mean_multapses", "N_pre", "N_post",
-                                                              "synapse", "synapse_mean_weight")
+                                                              "synapse", "synapse_mean_weight", "indegree_factors")
             and k not in PER_POST_ATTRS}
     keep["title"] = "spike-to-signal kernels H_YX of every connection (post Y, pre X)"
     per_post = {}

@@ -171,6 +171,12 @@ class KernelEngine:
         return self._memoised("counts", post, pre, lambda c: synapse_counts(
             c.probability, self.populations[pre].size, self.populations[post].size, c.multapses))
 
+    def indegree_factor(self, post, pre, cell_type=None) -> float:
+        """In-degree factor f_y of cell type index ``cell_type`` (default the first) of ``post``
+        from ``pre`` (``connections[].indegree_factors``; 1.0 without): the type's kernel takes
+        ``f_y k_out`` synapses per presynaptic spike and its g_eff ``f_y k_in`` per cell."""
+        return self._connection(post, pre).indegree_factor(self._cell_of(post, cell_type).name)
+
     def delay_probabilities(self, post, pre):
         """Delay mass per lag bin (lags 0..tau) of connection pre -> post."""
         return self._memoised("delays", post, pre, lambda c: delay_probabilities(
@@ -213,8 +219,8 @@ class KernelEngine:
                 continue
             if x not in rates:
                 raise KernelError(f"rates: missing the rate of population {x!r} (1/s) needed for g_eff")
-            inputs.append((self.counts(y, x).k_in, self.synapse_probabilities(y, x, cell_type), float(rates[x]),
-                           c.scaled_synapse))
+            k_in = self.counts(y, x).k_in * self.indegree_factor(y, x, cell_type)  # f_y k_in synapses per cell
+            inputs.append((k_in, self.synapse_probabilities(y, x, cell_type), float(rates[x]), c.scaled_synapse))
         ext = pop.extrinsic
         extrinsic = None if ext is None else (float(ext["count"]), float(ext["rate"]), pop.extrinsic_synapse)
         return effective_leak(self._cell_of(post, cell_type).segments, inputs, extrinsic)
@@ -247,7 +253,8 @@ class KernelEngine:
         """Delay-free response (n_segments, lags 0..tau) of the whole population to one spike, as
         if all its cells were of type ``cell_type`` (index; default the first).
 
-        The representative cell receives ``k_out`` synapses distributed by ``p_i``; for
+        The representative cell receives ``f_y k_out`` synapses distributed by ``p_i`` (f_y the
+        type's in-degree factor, :meth:`indegree_factor`; 1 without ``indegree_factors``); for
         ``variable='i_membrane_'`` the result is the summed transmembrane current of all
         postsynaptic cells (nA); ``'v'`` gives the representative cell's potential deviation (mV).
         """
@@ -262,7 +269,8 @@ class KernelEngine:
         cell.configure(V_rest, extra)
         syn = c.scaled_synapse
         amp = syn.linearised_amplitude(cell.V_rest) * weight_scale
-        weights = self.counts(post, pre).k_out * self.synapse_probabilities(post, pre, cell_type) * amp
+        k_out = self.counts(post, pre).k_out * self.indegree_factor(post, pre, cell_type)  # f_y k_out (x 1.0: exact)
+        weights = k_out * self.synapse_probabilities(post, pre, cell_type) * amp
         return cell.impulse_response(weights, syn, o.n_positive, variable)
 
     def kernel(self, post, pre, V_rest, rates=None, weight_scale=1.0):
@@ -270,7 +278,8 @@ class KernelEngine:
 
         A population of several cell types has the occurrence-weighted sum of its types' kernels,
         ``H_YX = sum_y F_y H_yX`` (Hagen et al. 2016, Cereb Cortex 26:4461), each type's kernel
-        computed as if the whole population were of that type (``k_out`` synapses on its cell);
+        computed as if the whole population were of that type (``f_y k_out`` synapses on its cell,
+        f_y the type's in-degree factor of the connection, 1 without ``indegree_factors``);
         ``transmembrane_current`` then stacks the types' segments, each type's current times F_y.
 
         Parameters
