@@ -17,7 +17,10 @@ configuration files ``config/microcircuit*.yaml`` from the facts (:mod:`.paramet
   network's charge per spike (decay 0.5 ms, a 0.001 ms rise standing for the instantaneous one:
   :func:`exp2_weight`), weight SD 10 %; ``placement.layers`` per cell type from [H16]'s L_yXL
   (:func:`.tables.placement_layers`) on the section group ``dendrites`` every type defines
-  (:data:`SYNAPTIC_GROUP`: ``apic`` and ``dend`` sections, so [H16]'s sections for every type).
+  (:data:`SYNAPTIC_GROUP`: ``apic`` and ``dend`` sections, so [H16]'s sections for every type);
+  ``indegree_factors`` per cell type from [H16]'s per-type synapse numbers, ``f_y = k_yX /
+  sum_y' F_y' k_y'X`` (:func:`.tables.indegree_factors`; none where all would be 1 and for
+  L5I -> L4E, which [B04] gives no synapses onto any L4E type).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from lfpk.study.microcircuit.tables import (
     MORPHOLOGY_SHA256,
     MORPHOLOGY_URL,
     SOMA_HALF_HEIGHT,
+    indegree_factors,
     occurrence,
     placement_layers,
     soma_depth_range,
@@ -124,14 +128,18 @@ def layered_model(params: MicrocircuitParameters):
         for j, pre in enumerate(POPULATIONS):
             if CONNECTION_PROBABILITIES[i, j] <= 0:
                 continue
-            connections.append({
+            conn = {
                 "pre": pre, "post": post, "probability": round(float(probability[i, j]), 10),
                 "multapses": {"distribution": "poisson", "params": {"mu": round(float(mu[i, j]), 10)}},
                 "delays": _delays(float(delays[i, j]), params.dt),
                 "synapse": _synapse(W[i, j], NEURON["tau_syn"]),
-                "placement": {"sections": list(SYNAPTIC_GROUP),
-                              "layers": {config_type_name(y): f for y, f in placement_layers(post, pre).items()}},
-            })
+            }
+            factors = indegree_factors(post, pre)
+            if factors is not None:
+                conn["indegree_factors"] = {config_type_name(y): f for y, f in factors.items()}
+            conn["placement"] = {"sections": list(SYNAPTIC_GROUP),
+                                 "layers": {config_type_name(y): f for y, f in placement_layers(post, pre).items()}}
+            connections.append(conn)
     return {"layers": {k: list(v) for k, v in LAYERS.items()}, "populations": populations, "connections": connections}
 
 

@@ -199,6 +199,23 @@ def relative_indegree(post, pre):
     return {y: T[y] / F[y] for y in F}
 
 
+def indegree_factors(post, pre, decimals=10):
+    """The config's ``indegree_factors`` of connection ``pre -> post``: ``{y: f_y}`` with ``f_y =
+    k_yX / sum_y' F_y' k_y'X`` (:func:`relative_indegree`, [H16]'s per-type in-degrees relative to
+    the population's mean), rounded to ``decimals``. None when every factor is 1 (a population of
+    one type, or types with the same synapse table: L5I's and L6I's) or when no type of ``post``
+    has synapses from ``pre`` in [B04] (the factors are undefined; the population's in-degree is
+    then shared alike).
+
+    The rounding moves the occurrence-weighted mean ``sum_y F_y f_y`` from 1 by at most
+    ``0.5e-10`` (F_y <= 1, sum 1), within the validator's 1e-9.
+    """
+    if not any(type_specificity(post, pre).values()):
+        return None
+    factors = {y: round(float(f), decimals) for y, f in relative_indegree(post, pre).items()}
+    return None if all(f == 1.0 for f in factors.values()) else factors
+
+
 def population_layer_specificity(post, pre):
     """``{layer: fraction}`` of all X -> Y synapses (types weighted by ``F_y k_yX``), or None when
     no type of Y has synapses from X."""
