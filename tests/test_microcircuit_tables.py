@@ -87,6 +87,36 @@ def test_type_specificity_and_relative_indegrees():
         assert T_yX[y] == pytest.approx(v / sum(kx.values()), rel=1e-12)
 
 
+def test_indegree_factors_of_the_config():
+    """``indegree_factors`` f_y = k_yX / sum_y' F_y' k_y'X: by hand for L2/3E -> L4E (F_y = 1/3), the
+    written values within the rounding of 1e-10 of the exact ones, mean 1 within 1e-9 with the
+    config's rounded occurrences, pair probabilities C f_y <= 1, and left out exactly where every
+    factor is 1 or no type has synapses from X."""
+    kx = {"p4": 806 * 0.063 + 866 * 0.631 + 5031 * 0.043, "ss4(L23)": 4989 * 0.056, "ss4(L4)": 5792 * 0.027}
+    mean = sum(kx.values()) / 3
+    f = T.indegree_factors("L4E", "L23E")
+    for y, v in kx.items():
+        assert f[y] == pytest.approx(v / mean, abs=0.6e-10)
+    assert f["p4"] == pytest.approx(1.9536, abs=1e-4) and f["ss4(L4)"] == pytest.approx(0.3755, abs=1e-4)
+    model = layered_model(MicrocircuitParameters(scale=1.0, indegree_scale=1.0))
+    lo, hi = np.inf, 0.0
+    for c in model["connections"]:
+        F = {y: e["occurrence"] for y, e in model["populations"][c["post"]]["cell_types"].items()}
+        exact = T.relative_indegree(c["post"], c["pre"])
+        if "indegree_factors" not in c:
+            assert len(F) == 1 or (c["pre"], c["post"]) == ("L5I", "L4E") or all(
+                abs(v - 1.0) < 1e-12 for v in exact.values()), (c["pre"], c["post"])
+            continue
+        factors = c["indegree_factors"]
+        assert list(factors) == list(F)
+        assert abs(sum(F[y] * v for y, v in factors.items()) - 1.0) < 1e-9
+        assert all(c["probability"] * v <= 1.0 for v in factors.values())
+        for y, v in exact.items():
+            assert abs(factors[config_type_name(y)] - v) <= 0.5e-10
+        lo, hi = min(lo, min(factors.values())), max(hi, max(factors.values()))
+    assert (round(lo, 2), round(hi, 2)) == (0.23, 1.95)   # L4I -> L6E p6(L56), L2/3E -> L4E p4
+
+
 def test_placement_layers_sum_to_one_exactly_and_follow_the_table():
     for pre, post in PAIRS:
         placed = T.placement_layers(post, pre)
