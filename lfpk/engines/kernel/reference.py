@@ -69,7 +69,9 @@ def inputs(engine, post, pre, V_rest, rates=None):
         "Ra": morph.Ra, "cm": morph.cm, "d_lambda": morph.d_lambda, "frequency": morph.frequency,
         "g_leak": np.asarray(cell.g_leak, dtype=float),
         "V_rest": float(V_rest),
-        "weights": engine.counts(post, pre).k_out * engine.synapse_probabilities(post, pre) * amp,
+        # the first type's f_y k_out synapses (f_y = 1 without indegree_factors: exact)
+        "weights": engine.counts(post, pre).k_out * engine.indegree_factor(post, pre) * engine.synapse_probabilities(
+            post, pre) * amp,
         "tau1": syn.tau1, "tau2": syn.tau2,
         "delay_p": engine.delay_probabilities(post, pre),
         "z_mean": pop.z_mean, "R": pop.radius, "z_sd": pop.z_sd,
