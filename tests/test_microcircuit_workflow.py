@@ -140,3 +140,31 @@ def test_microcircuit_figure_style(study, monkeypatch, tmp_path):
     lfp_image = fig.axes[3]
     drawn_bounds = sorted({float(line.get_ydata()[0]) for line in lfp_image.get_lines() if line.get_linestyle() == "--"})
     assert drawn_bounds == bounds
+
+
+def test_online_prediction_while_nest_runs_equals_offline(study, tmp_path):
+    """The microcircuit predicted online (kernels applied to each 50 ms chunk of spikes while NEST
+    runs) equals the workflow's offline prediction of the same network's spike file: the same
+    seed and threads give the same spikes whatever the chunking, and phi = sum_X sum_Y nu_X * H_YX
+    is linear, so the two agree to the rounding of the two convolution schemes."""
+    from lfpk.base.io import read_dataset
+    from lfpk.study.microcircuit.stages import simulate_files
+
+    cfg, path, proc, res = study
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    kernels = res / "kernels" / "config" / "passive-nogeff-scalar" / "kernels.nc"
+    simulate_files(cfg, tmp_path / "spikes.nc", kernels=kernels, online=tmp_path / "online.nc", chunk=50.0)
+    a, b = read_dataset(res / "microcircuit" / "spikes.nc"), read_dataset(tmp_path / "spikes.nc")
+    assert np.array_equal(a["spike_time"].values, b["spike_time"].values)
+    assert np.array_equal(a["spike_unit"].values, b["spike_unit"].values)
+    offline = read_dataset(res / "microcircuit" / "prediction" / "passive-nogeff-scalar.nc")
+    online = read_dataset(tmp_path / "online.nc")
+    assert np.array_equal(offline["time"].values, online["time"].values)
+    for name in ("lfp", "csd", "cdm", "eeg"):
+        x, y = offline[name].values, online[name].values
+        assert np.abs(x).max() > 0
+        np.testing.assert_allclose(y, x, rtol=0, atol=1e-9 * np.abs(x).max(), err_msg=name)
+    # a missing chunk length is refused before NEST starts, naming the option
+    with pytest.raises(ValueError, match="--chunk"):
+        simulate_files(cfg, tmp_path / "s2.nc", kernels=kernels, online=tmp_path / "o2.nc")
+    assert not (tmp_path / "s2.nc").exists() and not (tmp_path / "o2.nc").exists()

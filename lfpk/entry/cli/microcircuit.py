@@ -21,14 +21,17 @@ def _simulate(args):
     try:
         with log_to(None):
             out = simulate_files(cfg, args.output, rates=args.rates, tstop=args.tstop, chunk=args.chunk,
-                                 names={k: f"--{k}" for k in ("tstop", "chunk") if getattr(args, k) is not None})
+                                 names={k: f"--{k}" for k in ("tstop", "chunk") if getattr(args, k) is not None
+                                        or k == "chunk"},
+                                 kernels=args.kernels, online=args.online)
     except ImportError as exc:
         raise ValueError(f"{exc}; the microcircuit needs NEST: pip install 'lfpk[pointnet]'") from None
     r = out["rates"]
     rates = ", ".join(f"{p} {v:.3f}" for p, v in zip(r["population"].values, r["rate"].values))
     print(f"spikes: {args.output} ({out['n_spikes']} spikes; rates after the transient {rates} /s; built in "
           f"{out['build_time']:.1f} s, simulated in {out['simulate_time']:.1f} s)"
-          + (f"; rates: {args.rates}" if args.rates else ""))
+          + (f"; rates: {args.rates}" if args.rates else "") + (f"; online prediction: {args.online}" if args.online
+                                                                  else ""))
 
 
 def _from_nest(args):
@@ -52,8 +55,12 @@ def add_microcircuit(sub):
     q.add_argument("--output", required=True, help="spike file (.nc)")
     q.add_argument("--rates", default=None, help="rates file (.nc): rate, rate SD, ISI CV per population")
     q.add_argument("--tstop", type=float, default=None, help="simulated time (ms), default microcircuit.tstop")
-    q.add_argument("--chunk", type=float, default=None, help="ms per nest.Simulate call (default one call)")
-    q.set_defaults(func=_simulate, inputs=("config",), outputs=("output", "rates"))
+    q.add_argument("--chunk", type=float, default=None,
+                   help="ms per nest.Simulate call (default one call; needed with --online, e.g. 100)")
+    q.add_argument("--kernels", default=None,
+                   help="kernels of the config (lfpk kernel --config ...): predict the signals online as NEST runs")
+    q.add_argument("--online", default=None, help="online prediction file (.nc), with --kernels and --chunk")
+    q.set_defaults(func=_simulate, inputs=("config", "kernels"), outputs=("output", "rates", "online"))
     q = psub.add_parser("from-nest", help="spikes of a run of NEST's own Potjans_2014 example as spikes.nc",
                         description="Read the example's data_path (population_nodeids.dat and the ASCII "
                         "spike_recorder-*.dat files) into spikes.nc, each spike assigned to its population by "

@@ -9,18 +9,21 @@ cannot express (population sizes of the scaled network, dt representable in NEST
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
 import numpy as np
 
 from lfpk.base.files import atomic_path, check_output
-from lfpk.base.io import check_dataset, dataset_to_netcdf, write_dataset
+from lfpk.base.io import check_dataset, dataset_to_netcdf, read_dataset, write_dataset
+from lfpk.engines.prediction.online import OnlinePredictor
 from lfpk.model.times import check_times, time_errors
 from lfpk.study.microcircuit.nest_example import nest_example_dataset
 from lfpk.study.microcircuit.network import MicrocircuitNetwork, microcircuit_spikes_dataset, rates_dataset
 from lfpk.study.microcircuit.parameters import NEST_FULL_SCALE_RATES, POPULATIONS, MicrocircuitParameters
 from lfpk.study.pointnet.network import tics_per_ms
+from lfpk.study.pointnet.stages import check_kernels
 from lfpk.study.resources import format_bytes, memory_limit
 
 log = logging.getLogger("lfpk.microcircuit")
@@ -105,8 +108,10 @@ def _memory_error(params, tstop, name):
             f"{format_bytes(need)} in memory, more than {format_bytes(limit)} ({what}); expected a shorter time")
 
 
-def simulate_files(cfg, output, rates=None, tstop=None, chunk=None, names=None):
-    """Simulate the configuration's microcircuit in NEST; write its spikes and rates.
+def simulate_files(cfg, output, rates=None, tstop=None, chunk=None, names=None, kernels=None, online=None,
+                   contributions=True):
+    """Simulate the configuration's microcircuit in NEST; write its spikes and rates and, with
+    ``kernels``, the signals predicted online while NEST runs.
 
     Parameters
     ----------
@@ -124,6 +129,16 @@ def simulate_files(cfg, output, rates=None, tstop=None, chunk=None, names=None):
         default one call.
     names : dict, optional
         Names of ``tstop`` and ``chunk`` in messages (the command's options).
+    kernels : path-like, optional
+        Gathered kernels of the eight populations (``lfpk kernel`` / the workflow's kernels of the
+        config, at the network's dt); with ``online``, every chunk's spikes are convolved with them
+        as NEST runs (:class:`lfpk.engines.prediction.online.OnlinePredictor`: the same
+        phi = sum_X sum_Y nu_X * H_YX as the offline prediction, in the same file layout), so no
+        spike file is needed for the signals. Needs ``chunk``.
+    online : path-like, optional
+        The online prediction file.
+    contributions : bool
+        Also predict every connection's contribution online.
 
     Returns
     -------
@@ -148,23 +163,56 @@ def simulate_files(cfg, output, rates=None, tstop=None, chunk=None, names=None):
     error = _memory_error(params, tstop, names["tstop"])
     if error:
         raise ValueError(error)
-    outputs = [output] + ([rates] if rates is not None else [])
+    if (kernels is None) != (online is None):
+        raise ValueError("give both kernels (--kernels) and the online prediction file (--online), or neither")
+    if online is not None and chunk is None:
+        raise ValueError(f"{names['chunk']}: an online prediction needs chunks of simulation (ms between "
+                         "predictor updates); expected a positive number of ms, e.g. 100")
+    inputs = [kernels] if kernels is not None else []
+    outputs = [output] + [p for p in (rates, online) if p is not None]
     for out in outputs:
-        check_output(out)
-    start = time.perf_counter()
-    net = MicrocircuitNetwork(params)
-    built = time.perf_counter()
-    log.info("microcircuit: %d neurons (scale %g, in-degree scale %g), %d connections, %d thread(s), built in "
-             "%.1f s; simulating %g ms", sum(params.sizes.values()), params.scale, params.indegree_scale,
-             net.n_connections, params.threads, built - start, tstop)
-    spikes = net.simulate(tstop, chunk=chunk)
-    done = time.perf_counter()
+        check_output(out, inputs=inputs)
+    with contextlib.ExitStack() as stack:
+        predictor = None
+        if kernels is not None:
+            kern = read_dataset(kernels, kind="kernels")
+            check_kernels(kern, params, kernels, network="the microcircuit", dt_key="simulation.dt")
+            predictor = stack.enter_context(OnlinePredictor(
+                kern, contributions=contributions, output=online, keep=False,
+                attrs={"spike_source": f"Potjans & Diesmann microcircuit simulated by NEST (online, {chunk:g} ms "
+                                       "chunks)", "kernel_source": str(kernels), "online_chunk": chunk}))
+        kept = {name: ([], []) for name in POPULATIONS}
+
+        def on_chunk(chunk_spikes, t):
+            for name, (tt, uu) in chunk_spikes.items():
+                kept[name][0].append(tt)
+                kept[name][1].append(uu)
+                if predictor is not None and len(tt):
+                    predictor.add_spikes(tt, population=name)
+            if predictor is not None:
+                predictor.advance(t)
+
+        start = time.perf_counter()
+        net = MicrocircuitNetwork(params)
+        built = time.perf_counter()
+        log.info("microcircuit: %d neurons (scale %g, in-degree scale %g), %d connections, %d thread(s), built in "
+                 "%.1f s; simulating %g ms%s", sum(params.sizes.values()), params.scale, params.indegree_scale,
+                 net.n_connections, params.threads, built - start, tstop,
+                 " with online prediction" if predictor is not None else "")
+        if predictor is None:
+            spikes = net.simulate(tstop, chunk=chunk)
+        else:
+            net.simulate(tstop, chunk=chunk, on_chunk=on_chunk)
+            predictor.close(tstop)
+            spikes = {name: (np.concatenate(t) if t else np.zeros(0),
+                             np.concatenate(u) if u else np.zeros(0, np.int64)) for name, (t, u) in kept.items()}
+        done = time.perf_counter()
     ds = microcircuit_spikes_dataset(params, spikes, tstop, transient)
     ds.attrs["build_time_s"] = built - start
     ds.attrs["simulate_time_s"] = done - built
     rds = rates_dataset(params, spikes, tstop, transient, wall_time=done - start)
     check_dataset(ds, output)
-    with atomic_path(output) as tmp:
+    with atomic_path(output, inputs=inputs) as tmp:
         dataset_to_netcdf(ds, tmp)
     if rates is not None:
         write_dataset(rds, rates)

@@ -170,7 +170,7 @@ def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None,
         predictor = None
         if kernels is not None:
             kern = read_dataset(kernels, kind="kernels")
-            _check_kernels(kern, params, kernels)
+            check_kernels(kern, params, kernels)
             predictor = stack.enter_context(OnlinePredictor(
                 kern, contributions=contributions, output=online, keep=False,
                 attrs={"spike_source": f"LIF network simulated by NEST (online, {chunk:g} ms chunks)",
@@ -207,15 +207,17 @@ def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None,
     return {"spikes": ds, "rates": rates, "wall_time": wall}
 
 
-def _check_kernels(kern, params, path):
-    """The kernels must be on the network's time step and cover its populations."""
+def check_kernels(kern, params, path, network="the LIF network", dt_key="simulation.dt"):
+    """Kernels for an online prediction of a NEST network: on the network's time step
+    (``params.dt``, ms) and covering its populations (``params.populations``) as presynaptic ones;
+    else ``ValueError`` naming the file."""
     dt = float(kern.attrs.get("dt", np.nan))
     if not np.isclose(dt, params.dt, rtol=1e-9):
-        raise ValueError(f"{path}: kernels have dt = {dt} ms but the LIF network runs at simulation.dt = {params.dt} ms")
+        raise ValueError(f"{path}: kernels have dt = {dt} ms but {network} runs at {dt_key} = {params.dt} ms")
     pres = [str(p) for p in kern["pre"].values]
     missing = [p for p in params.populations if p not in pres]
     if missing:
-        raise ValueError(f"{path}: no kernels of presynaptic population(s) {missing} of the LIF network")
+        raise ValueError(f"{path}: no kernels of presynaptic population(s) {missing} of {network}")
 
 
 def rates_dataset(target, lif, attrs=None):
