@@ -80,7 +80,7 @@ def _synapse_depth_panel(ax, model, channel_z):
         for t in post.cell_types:  # each cell type's share F_y of the cells (one type: the population's cell)
             p_i = expected_placement(t, c, model.layers)
             zc = t.segments["z"].mean(axis=1) + t.z_mean
-            for zi, w in zip(zc, t.occurrence * k_in * p_i):
+            for zi, w in zip(zc, t.occurrence * c.indegree_factor(t.name) * k_in * p_i):
                 if w > 0:
                     dens += w * np.diff(norm.cdf(edges, loc=zi, scale=max(t.z_sd, 1e-6)))
         ls = ("-", "--", ":", "-.")[names.index(c.pre) % 4]

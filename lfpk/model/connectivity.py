@@ -36,7 +36,7 @@ Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference i
   is moved up to the first grid point at or above it, and every delay is at least one step
   (:func:`round_delays`; :func:`delay_step_probabilities` gives the resulting step probabilities,
   which the kernels use).
-* weights: ``Normal(w, weight_sd * w)``, values below 0 redrawn, then multiplied by the
+* weights: ``Normal(w, weight_sd * |w|)``, values of the other sign than ``w`` redrawn, then multiplied by the
   connection's weight-scaling factor (:func:`lfpk.model.rules.weight_factors`).
 * extrinsic drive: ``count`` synapses per cell distributed over segments by membrane area
   (multinomial), see :func:`extrinsic_counts`.
@@ -383,7 +383,9 @@ def draw_weights(rng, w, sd, n):
 
 def synapse_type(syn):
     """Hashable key of a synapse model: (model, tau1, tau2, e). Equal keys can be lumped."""
-    return (str(syn.get("model", "Exp2Syn")), float(syn["tau1"]), float(syn["tau2"]), float(syn["e"]))
+    # a current synapse (Exp2SynI) has no reversal potential: the key takes Synapse.from_config's
+    # default 0 mV, which only separates point processes (signed currents add in one)
+    return (str(syn.get("model", "Exp2Syn")), float(syn["tau1"]), float(syn["tau2"]), float(syn.get("e", 0.0)))
 
 
 @dataclass
@@ -571,7 +573,7 @@ class Connectivity:
             C_type = type_probabilities(C, c, post)
             self.conns.append(dict(
                 index=c.index, pre=c.pre, post=c.post, C=C, C_type=C_type, k=k, p=p, delay=delay,
-                delay_lower=float(delay.support()[0]), w=w, w_sd=float(syn.get("weight_sd", 0.0)) * w,
+                delay_lower=float(delay.support()[0]), w=w, w_sd=float(syn.get("weight_sd", 0.0)) * abs(w),
                 scale=c.weight_factor, sections=c.groups, allowed=allowed,
                 densities=None if c.densities is None else list(c.densities), type=synapse_type(syn),
                 layers=[c.layer_fractions(t.name) for t in post.cell_types],

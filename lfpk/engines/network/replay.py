@@ -72,26 +72,6 @@ def is_current(syn):
     return str(syn.get("model", "Exp2Syn")) in CURRENT_MODELS
 
 
-#: Reversal potential put in the lumping key of a current synapse, which has none (mV; the value
-#: of :meth:`lfpk.model.synapse.Synapse.from_config`'s default).
-CURRENT_KEY_E = 0.0
-
-
-def with_current_keys(cfg):
-    """``cfg`` with ``e`` = :data:`CURRENT_KEY_E` on every current synapse that lacks it (a shallow
-    copy; the input is not changed): :func:`lfpk.model.connectivity.synapse_type` keys synapses by
-    ``(model, tau1, tau2, e)``. The key's ``e`` only separates point processes; a current
-    synapse's signed weights add in one ``Exp2SynISum``."""
-    def fix(syn):
-        return dict(syn, e=CURRENT_KEY_E) if is_current(syn) and "e" not in syn else syn
-
-    out = dict(cfg)
-    out["connections"] = [dict(c, synapse=fix(c["synapse"])) for c in cfg["connections"]]
-    out["populations"] = {n: (dict(p, extrinsic=dict(p["extrinsic"], synapse=fix(p["extrinsic"]["synapse"])))
-                              if "extrinsic" in p else p) for n, p in cfg["populations"].items()}
-    return out
-
-
 def current_key(syn):
     """Synapse type key of the current-based version of config synapse ``syn``: the lumping key
     keeps the reversal potential, so inputs of different sign stay on separate point processes."""
@@ -187,9 +167,7 @@ class ReplayNetwork(Network):
         if g_eff and current:
             raise ValueError(f"g_eff: a current synapse (Exp2SynI; {current[0]}) adds no conductance to the leak; "
                              "expected g_eff off")
-        super().__init__(with_current_keys(cfg), biophysics=form, **kwargs)
-        for c in self.conn.conns:  # the SD of a negative (outward current) weight: weight_sd |w|
-            c["w_sd"] = abs(c["w_sd"])
+        super().__init__(cfg, biophysics=form, **kwargs)
         self.delay_lead = replay_lead(self.conn.conns, self.dt)
         missing = [p for p in self.layout.names if p not in V_rest]
         if missing:
@@ -600,6 +578,6 @@ def hybrid_kernel_files(signals_path, output, volleys, tau):
     return ds
 
 
-__all__ = ["CURRENT_KEY_E", "CURRENT_SYNAPSE", "REPLAY_FORMS", "ReplayNetwork", "current_key", "hybrid_kernel_files",
+__all__ = ["CURRENT_SYNAPSE", "REPLAY_FORMS", "ReplayNetwork", "current_key", "hybrid_kernel_files",
            "hybrid_kernels", "is_current", "replay_lead", "replay_sizes", "replay_times", "replayed_spikes", "replayed_weights",
-           "run_replay", "synaptic_current", "volley_spikes", "with_current_keys"]
+           "run_replay", "synaptic_current", "volley_spikes"]
