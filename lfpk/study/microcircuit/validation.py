@@ -14,10 +14,9 @@ prediction has neither, so the two compare like with like.
 What the ground truth has and the kernels average over (the differences measured here):
 
 * its own draw of the connectivity from the config (pair probability C f_y per cell type,
-  multapses, segments by the layer tables, delays, weights ``N(w, (0.1 w)^2)``), not NEST's
-  connections: every spike reaches
-  its gid's actual targets, the kernel's spike the expected number of synapses at the expected
-  places;
+  multapses, segments by the layer tables, delays, weights ``N(w, (0.1 |w|)^2)``), not NEST's
+  connections: every spike reaches its gid's actual targets, the kernel's spike the expected
+  number of synapses at the expected places;
 * somata at their drawn positions (the kernel's LFP and CSD probes average over a Gaussian depth
   distribution of the population, ``lfpk.engines.kernel.engine.probe_population``);
 * each cell type's actual share of the cells (largest-remainder counts) where the kernel weighs
