@@ -73,6 +73,12 @@ def test_replay_equals_kernels_for_passive_cells_and_current_synapses(validation
         b = pr["cdm"].sel(source=pop).isel(component=2).values[after]
         if a.std() > 0:
             assert np.corrcoef(a, b)[0, 1] > 0, pop
+    # the two figures of the comparison, drawn (not blank)
+    import matplotlib.image
+
+    for name in ("traces", "metrics"):
+        img = matplotlib.image.imread(res["paths"][name])
+        assert img.shape[0] > 200 and img[..., :3].std() > 0.05, name
 
 
 def test_spikes_of_another_network_are_named(tmp_path):

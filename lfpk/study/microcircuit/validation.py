@@ -42,6 +42,8 @@ from lfpk.engines.compare import compare_files
 from lfpk.engines.network.datasets import streamed_outputs
 from lfpk.engines.network.replay import ReplayNetwork
 from lfpk.engines.prediction.predict import predict_files
+from lfpk.figures.metrics import metrics_figure
+from lfpk.figures.traces import prediction_traces_figure
 from lfpk.model.times import check_times
 from lfpk.study.stages import write_kernel_set
 
@@ -49,7 +51,8 @@ log = logging.getLogger("lfpk.microcircuit")
 
 #: Files a validation writes in its folder.
 OUTPUTS = {"signals": "signals.nc", "kernels": "kernels.nc", "prediction": "prediction.nc",
-           "comparison": "comparison.nc", "summary": "comparison.csv", "channels": "channels.csv"}
+           "comparison": "comparison.nc", "summary": "comparison.csv", "channels": "channels.csv",
+           "traces": "traces.png", "metrics": "metrics.png"}
 
 
 def spike_gids(cfg, spikes, what="spikes"):
@@ -130,8 +133,11 @@ def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
     outdir : path-like
         Folder of the outputs (:data:`OUTPUTS`): ``signals.nc`` (the replay's ground truth),
         ``kernels.nc``, ``prediction.nc``, ``comparison.nc``, ``comparison.csv`` (summary: channel
-        medians and quantiles per signal, source and band) and ``channels.csv``
-        (:func:`channel_table`).
+        medians and quantiles per signal, source and band), ``channels.csv``
+        (:func:`channel_table`) and two figures in the workflow's style: ``traces.png`` (replay in
+        black against the kernel prediction: LFP on every channel and dipole z, total and per
+        population; :func:`lfpk.figures.traces.prediction_traces_figure`) and ``metrics.png`` (R^2
+        and r_STD against depth, spectra; :func:`lfpk.figures.metrics.metrics_figure`).
     tstop, transient : float, optional
         ms; default the spike file's. Spikes at or after ``tstop`` are not replayed.
     pc : ParallelContext, optional
@@ -184,6 +190,10 @@ def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
     channels = channel_table(comparison)
     channels.to_csv(paths["channels"], index=False, float_format="%.6g")
     timings["compare"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    prediction_traces_figure(paths["signals"], {"kernels": paths["prediction"]}, [paths["traces"]])
+    metrics_figure([paths["comparison"]], [paths["metrics"]])
+    timings["figures"] = time.perf_counter() - t1
     log.info("validation: %d spikes replayed over %g ms; timings %s", len(st), tstop,
              json.dumps({k: round(v, 1) for k, v in timings.items()}))
     return {"paths": paths, "summary": summary, "channels": channels, "timings": timings}
