@@ -98,3 +98,28 @@ def test_spikes_of_another_network_are_named(tmp_path):
     bad = ds.isel(unit=slice(1, None))
     with pytest.raises(ValueError, match="spikes.nc: populations .* expected the config's"):
         spike_gids(cfg, bad, "spikes.nc")
+
+
+def test_validate_command_reproduces_the_function(validation, repo):
+    """``lfpk microcircuit validate`` on the same config and spikes writes the same comparison (the
+    replay's connectivity and weights are drawn from the config's seed), and refuses a config
+    without a microcircuit block in one line."""
+    import subprocess
+
+    import yaml
+
+    cfg, folder, res = validation
+    path = folder / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    lfpk = str(repo / ".venv" / "bin" / "lfpk")
+    proc = subprocess.run([lfpk, "microcircuit", "validate", "--config", str(path), "--spikes",
+                           str(folder / "spikes.nc"), "--outdir", str(folder / "cli")],
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.startswith(f"validation: {folder / 'cli'} (replay vs kernels, total") and "cdm_z R^2" in proc.stdout
+    assert (folder / "cli" / "comparison.csv").read_text() == res["paths"]["summary"].read_text()
+    bad = subprocess.run([lfpk, "microcircuit", "validate", "--config", str(repo / "config" / "config.yaml"),
+                          "--spikes", str(folder / "spikes.nc"), "--outdir", str(folder / "bad")],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "no 'microcircuit' section" in bad.stderr and not (folder / "bad").exists()

@@ -6,6 +6,7 @@ from lfpk.api.config import load_config
 from lfpk.base.logs import log_to
 from lfpk.entry.cli.boundary import Parser
 from lfpk.study.microcircuit.stages import nest_example_files, simulate_files
+from lfpk.study.microcircuit.validation import validate
 
 
 def _config(path):
@@ -37,6 +38,17 @@ def _simulate(args):
 def _from_nest(args):
     ds = nest_example_files(args.data, args.output, tstop=args.tstop, transient=args.transient, dt=args.dt)
     print(f"spikes: {args.output} ({ds.sizes['spike']} spikes of {ds.sizes['unit']} neurons from {args.data})")
+
+
+def _validate(args):
+    cfg = _config(args.config)
+    with log_to(None):
+        out = validate(cfg, args.spikes, args.outdir, tstop=args.tstop, transient=args.transient)
+    s = out["summary"]
+    total = s[(s["source"] == "total") & (s["band"] == "raw")]
+    rows = "; ".join(f"{r.signal} R^2 {r.r2_median:.3f} r_STD {r.r_std_median:.3f}" for r in total.itertuples())
+    print(f"validation: {args.outdir} (replay vs kernels, total, medians over channels: {rows}; figures traces.png, "
+          "metrics.png)")
 
 
 def add_microcircuit(sub):
@@ -71,4 +83,17 @@ def add_microcircuit(sub):
     q.add_argument("--transient", type=float, default=500.0, help="time to discard (ms; the example's t_presim 500)")
     q.add_argument("--dt", type=float, default=0.1, help="NEST resolution (ms; the example: 0.1)")
     q.set_defaults(func=_from_nest, inputs=("data",), outputs=("output",))
+    q = psub.add_parser("validate", help="replay the spikes into the multicompartment cells; compare with the kernels",
+                        description="The hybrid scheme for the microcircuit (docs/microcircuit.md): the point "
+                        "network's spikes replayed into the config's multicompartment network (cell types, layer "
+                        "tables, current synapses, passive cells) against the kernel prediction from the same "
+                        "spikes; writes signals.nc, kernels.nc, prediction.nc, comparison.nc/.csv, channels.csv, "
+                        "traces.png and metrics.png into --outdir. One process (a small network: the replay at "
+                        "scale 0.1 needs about 17 GB).")
+    q.add_argument("--config", default="config/microcircuit_laptop.yaml", help="configuration file (YAML)")
+    q.add_argument("--spikes", required=True, help="the point network's spikes.nc (lfpk microcircuit simulate)")
+    q.add_argument("--outdir", required=True, help="folder of the outputs")
+    q.add_argument("--tstop", type=float, default=None, help="replayed time (ms), default the spike file's")
+    q.add_argument("--transient", type=float, default=None, help="ms left out of the comparison, default the file's")
+    q.set_defaults(func=_validate, inputs=("config", "spikes"), outputs=())
     return p

@@ -44,6 +44,7 @@ from lfpk.engines.network.replay import ReplayNetwork
 from lfpk.engines.prediction.predict import predict_files
 from lfpk.figures.metrics import metrics_figure
 from lfpk.figures.traces import prediction_traces_figure
+from lfpk.model import from_config
 from lfpk.model.times import check_times
 from lfpk.study.stages import write_kernel_set
 
@@ -161,6 +162,7 @@ def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
         check_output(p, inputs=[spikes], create_parent=True)
     timings = {}
     t0 = time.perf_counter()
+    from_config(cfg).load_mechanisms()  # the package's compiled mechanisms and the config's extra folders
     V_rest = {p: float(kern.get("V_rest", -65.0)) for p in cfg["populations"]}
     net = ReplayNetwork(cfg, st, gid, V_rest, form=kern.get("biophysics", "passive"), g_eff=False, extrinsic=False,
                         tstop=tstop, transient=transient, pc=pc)
