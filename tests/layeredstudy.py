@@ -12,6 +12,15 @@ from lfpk.api.config import validate_config
 LAYERS = {"upper": [150.0, 1300.0], "lower": [-250.0, 150.0]}
 
 
+def short_kernel_config(repo):
+    """The laptop config with 20 ms kernels (the layered kernel checks are per lag), validated."""
+    from lfpk.api.config import load_config
+
+    cfg = load_config(Path(repo) / "config" / "config.yaml")
+    cfg["kernel"] = dict(cfg["kernel"], tau=20.0)
+    return validate_config(cfg)
+
+
 def short_cell(morphology, apic=500.0, soma=20.0):
     """A ball-and-stick morphology of ``morphology`` with a shorter apical dendrite and soma (um)."""
     out = copy.deepcopy(morphology)

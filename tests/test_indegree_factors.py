@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from layeredstudy import layered
-from lfpk.api.config import ConfigError, load_config, validate_config
+from layeredstudy import layered, short_kernel_config
+from lfpk.api.config import ConfigError, validate_config
 from lfpk.engines.kernel import KernelEngine, kernel_datasets
 from lfpk.engines.kernel.statistics import synapse_counts
 from lfpk.model.connectivity import Connectivity, place_cells
@@ -23,9 +23,7 @@ FACTORS = {"basket": 1.5, "small": 0.5}
 
 @pytest.fixture(scope="module")
 def base():
-    cfg = load_config(REPO / "config" / "config.yaml")
-    cfg["kernel"] = dict(cfg["kernel"], tau=20.0)  # shorter kernels: the checks are per lag
-    return validate_config(cfg)
+    return short_kernel_config(REPO)
 
 
 @pytest.fixture(scope="module")

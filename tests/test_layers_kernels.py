@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import yaml
-from layeredstudy import STUDY, layered, layered_study_config, one_layer, write
+from layeredstudy import STUDY, layered, layered_study_config, one_layer, short_kernel_config, write
 from tinystudy import remove, results, snakemake
 
 from lfpk.api.config import load_config, validate_config
@@ -26,9 +26,7 @@ PROBES = ("lfp", "csd", "cdm", "eeg", "meg")
 
 @pytest.fixture(scope="module")
 def base():
-    cfg = load_config(REPO / "config" / "config.yaml")
-    cfg["kernel"] = dict(cfg["kernel"], tau=20.0)  # shorter kernels: the checks are per lag
-    return validate_config(cfg)
+    return short_kernel_config(REPO)
 
 
 @pytest.fixture(scope="module")

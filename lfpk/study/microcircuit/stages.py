@@ -16,14 +16,13 @@ import time
 import numpy as np
 
 from lfpk.base.files import atomic_path, check_output
-from lfpk.base.io import check_dataset, dataset_to_netcdf, read_dataset, write_dataset
-from lfpk.engines.prediction.online import OnlinePredictor
+from lfpk.base.io import check_dataset, dataset_to_netcdf, write_dataset
 from lfpk.model.times import check_times, time_errors
 from lfpk.study.microcircuit.nest_example import nest_example_dataset
 from lfpk.study.microcircuit.network import MicrocircuitNetwork, microcircuit_spikes_dataset, rates_dataset
 from lfpk.study.microcircuit.parameters import NEST_FULL_SCALE_RATES, POPULATIONS, MicrocircuitParameters
 from lfpk.study.pointnet.network import tics_per_ms
-from lfpk.study.pointnet.stages import check_kernels
+from lfpk.study.pointnet.stages import ChunkSpikes, online_predictor
 from lfpk.study.resources import format_bytes, memory_limit
 
 log = logging.getLogger("lfpk.microcircuit")
@@ -175,23 +174,10 @@ def simulate_files(cfg, output, rates=None, tstop=None, chunk=None, names=None, 
     with contextlib.ExitStack() as stack:
         predictor = None
         if kernels is not None:
-            kern = read_dataset(kernels, kind="kernels")
-            check_kernels(kern, params, kernels, network="the microcircuit", dt_key="simulation.dt")
-            predictor = stack.enter_context(OnlinePredictor(
-                kern, contributions=contributions, output=online, keep=False,
-                attrs={"spike_source": f"Potjans & Diesmann microcircuit simulated by NEST (online, {chunk:g} ms "
-                                       "chunks)", "kernel_source": str(kernels), "online_chunk": chunk}))
-        kept = {name: ([], []) for name in POPULATIONS}
-
-        def on_chunk(chunk_spikes, t):
-            for name, (tt, uu) in chunk_spikes.items():
-                kept[name][0].append(tt)
-                kept[name][1].append(uu)
-                if predictor is not None and len(tt):
-                    predictor.add_spikes(tt, population=name)
-            if predictor is not None:
-                predictor.advance(t)
-
+            predictor = stack.enter_context(online_predictor(
+                kernels, online, params, contributions,
+                f"Potjans & Diesmann microcircuit simulated by NEST (online, {chunk:g} ms chunks)", chunk,
+                network="the microcircuit"))
         start = time.perf_counter()
         net = MicrocircuitNetwork(params)
         built = time.perf_counter()
@@ -202,10 +188,9 @@ def simulate_files(cfg, output, rates=None, tstop=None, chunk=None, names=None, 
         if predictor is None:
             spikes = net.simulate(tstop, chunk=chunk)
         else:
-            net.simulate(tstop, chunk=chunk, on_chunk=on_chunk)
-            predictor.close(tstop)
-            spikes = {name: (np.concatenate(t) if t else np.zeros(0),
-                             np.concatenate(u) if u else np.zeros(0, np.int64)) for name, (t, u) in kept.items()}
+            chunks = ChunkSpikes(POPULATIONS, predictor)
+            net.simulate(tstop, chunk=chunk, on_chunk=chunks)
+            spikes = chunks.finish(tstop)
         done = time.perf_counter()
     ds = microcircuit_spikes_dataset(params, spikes, tstop, transient)
     ds.attrs["build_time_s"] = built - start

@@ -164,36 +164,17 @@ def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None,
     for out in [output] + ([online] if online is not None else []):
         check_output(out, inputs=inputs)
     params = network_parameters(cfg, fit)
-    kept = {name: ([], []) for name in params.populations}
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        predictor = None
-        if kernels is not None:
-            kern = read_dataset(kernels, kind="kernels")
-            check_kernels(kern, params, kernels)
-            predictor = stack.enter_context(OnlinePredictor(
-                kern, contributions=contributions, output=online, keep=False,
-                attrs={"spike_source": f"LIF network simulated by NEST (online, {chunk:g} ms chunks)",
-                       "kernel_source": str(kernels), "online_chunk": chunk}))
-
-        def on_chunk(spikes, t):
-            for name, (tt, uu) in spikes.items():
-                kept[name][0].append(tt)
-                kept[name][1].append(uu)
-                if predictor is not None and len(tt):
-                    predictor.add_spikes(tt, population=name)
-            if predictor is not None:
-                predictor.advance(t)
-
+        chunks = ChunkSpikes(params.populations, stack.enter_context(online_predictor(
+            kernels, online, params, contributions, f"LIF network simulated by NEST (online, {chunk:g} ms chunks)",
+            chunk)) if kernels is not None else None)
         net = LIFNetwork(params)
         log.info("LIF network: %s neurons, %d connections, %d thread(s); simulating %g ms in %g ms chunks%s",
                  params.sizes, net.n_connections, params.threads, tstop, chunk,
-                 " with online prediction" if predictor is not None else "")
-        net.simulate(tstop, chunk=chunk, on_chunk=on_chunk)
-        if predictor is not None:
-            predictor.close(tstop)
-        spikes = {name: (np.concatenate(t) if t else np.zeros(0), np.concatenate(u) if u else np.zeros(0, np.int64))
-                  for name, (t, u) in kept.items()}
+                 " with online prediction" if chunks.predictor is not None else "")
+        net.simulate(tstop, chunk=chunk, on_chunk=chunks)
+        spikes = chunks.finish(tstop)
         ds = spikes_dataset(params, spikes, tstop, transient,
                             attrs={"fit": str(fit) if fit is not None else "none (configured values)"})
         check_dataset(ds, output)
@@ -205,6 +186,43 @@ def simulate_files(cfg, output, fit=None, kernels=None, online=None, tstop=None,
     log.info("LIF network simulated in %.1f s: rates after the transient %s /s; spikes %s%s", wall,
              _fmt(list(rates), list(rates.values())), output, f", online prediction {online}" if online else "")
     return {"spikes": ds, "rates": rates, "wall_time": wall}
+
+
+class ChunkSpikes:
+    """``on_chunk`` of :meth:`lfpk.study.pointnet.network.LIFNetwork.simulate`: keeps each chunk's
+    spikes per population and, with a ``predictor`` (:class:`OnlinePredictor`), feeds them to it
+    and advances it to the chunk's end."""
+
+    def __init__(self, populations, predictor=None):
+        self.kept = {name: ([], []) for name in populations}
+        self.predictor = predictor
+
+    def __call__(self, spikes, t):
+        for name, (tt, uu) in spikes.items():
+            self.kept[name][0].append(tt)
+            self.kept[name][1].append(uu)
+            if self.predictor is not None and len(tt):
+                self.predictor.add_spikes(tt, population=name)
+        if self.predictor is not None:
+            self.predictor.advance(t)
+
+    def finish(self, tstop):
+        """Close the prediction at ``tstop`` (ms); every spike as population -> (times, node ids),
+        in chunk order (each chunk sorted by time and id)."""
+        if self.predictor is not None:
+            self.predictor.close(tstop)
+        return {name: (np.concatenate(t) if t else np.zeros(0), np.concatenate(u) if u else np.zeros(0, np.int64))
+                for name, (t, u) in self.kept.items()}
+
+
+def online_predictor(kernels, online, params, contributions, source, chunk, network="the LIF network",
+                     dt_key="simulation.dt"):
+    """The :class:`OnlinePredictor` of a NEST run writing ``online``, from the kernel file
+    ``kernels`` checked against the network (:func:`check_kernels`)."""
+    kern = read_dataset(kernels, kind="kernels")
+    check_kernels(kern, params, kernels, network=network, dt_key=dt_key)
+    return OnlinePredictor(kern, contributions=contributions, output=online, keep=False,
+                           attrs={"spike_source": source, "kernel_source": str(kernels), "online_chunk": chunk})
 
 
 def check_kernels(kern, params, path, network="the LIF network", dt_key="simulation.dt"):
