@@ -1,5 +1,6 @@
 """config/paper_smoke.yaml (issue 26) is config/paper.yaml with only its costly lengths shortened:
-every size and setting of the network, kernels, probes and analysis stays the paper's."""
+every size and setting of the network, kernels, probes and analysis stays the paper's; and
+config/paper_j1.yaml is config/paper.yaml at J = 1 only, on 2 local ranks."""
 
 import copy
 import os
@@ -36,17 +37,34 @@ def configs(repo, monkeypatch):
     return load_config(repo / "config" / "paper.yaml"), load_config(repo / "config" / "paper_smoke.yaml")
 
 
-def test_smoke_keeps_every_paper_setting_but_the_shortened(configs):
-    paper, smoke = configs
-    a, b = copy.deepcopy(paper), copy.deepcopy(smoke)
-    for path in SHORTENED:
+def _same_but(paper, other, paths):
+    a, b = copy.deepcopy(paper), copy.deepcopy(other)
+    for path in paths:
         _drop(a, path)
         _drop(b, path)
     # drop provenance keys that name the file itself
     for cfg in (a, b):
         for key in [k for k in cfg if k.startswith("_")]:
             cfg.pop(key)
-    assert a == b
+    return a == b
+
+
+def test_smoke_keeps_every_paper_setting_but_the_shortened(configs):
+    paper, smoke = configs
+    assert _same_but(paper, smoke, SHORTENED)
+    # and the comparison can fail: a changed size is noticed
+    changed = copy.deepcopy(smoke)
+    changed["populations"]["E"]["size"] = 1024
+    assert not _same_but(paper, changed, SHORTENED)
+
+
+def test_j1_config_is_the_paper_at_j1_over_12_s(repo, configs, monkeypatch):
+    """config/paper_j1.yaml (issue 26, part 2): the paper's full 12 s at J = 1 on 2 ranks."""
+    paper, _ = configs
+    j1 = load_config(repo / "config" / "paper_j1.yaml")
+    assert _same_but(paper, j1, [("study",), ("scans", "J"), ("network", "tasks")])
+    assert j1["scans"]["J"] == [1.0] and 1.0 in paper["scans"]["J"]
+    assert j1["simulation"]["tstop"] == 12000.0 and j1["network"]["tasks"] == 2
 
 
 def test_smoke_is_paper_sized_and_short(configs):
@@ -66,7 +84,7 @@ def test_smoke_dry_run_plans_every_rule_on_two_ranks(repo):
     env.pop("LFPK_RANKS_PER_NODE", None)
     proc = subprocess.run([str(bin_ / "snakemake"), "-n", "--configfile", "config/paper_smoke.yaml",
                            "--config", "study=pytest_smoke_dry_run"],
-                          cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+                          check=False, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     for rule in ("network", "kernels", "predict", "compare", "sensitivity", "hybrid_reconstruction",
