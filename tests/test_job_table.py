@@ -53,3 +53,41 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
                               text=True)
         assert proc.returncode == 2, proc.stderr
         assert needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+# benchmarks/study_metrics.py: headline numbers of studies side by side (docs/study.md)
+import study_metrics
+
+
+def _metrics(path, rate_e, r2_lfp):
+    import numpy as np
+    import xarray as xr
+    shape = (1, 1, 1, 3, 2, 1)  # run, variant, source, signal, channel, band
+    r2 = np.full(shape, 0.5)
+    r2[0, 0, 0, 0, :, 0] = [r2_lfp, np.nan]  # median over finite channels
+    ds = xr.Dataset(
+        {"r2": (("run", "variant", "source", "signal", "channel", "band"), r2),
+         "r_std": (("run", "variant", "source", "signal", "channel", "band"), np.ones(shape)),
+         "rate": (("run", "population"), [[rate_e, 5.0]]),
+         "v_soma": (("run", "population"), [[-70.0, -69.0]])},
+        coords={"run": ["default"], "variant": ["frozen-geff-scalar"], "source": ["total"],
+                "signal": ["lfp", "csd", "cdm_z"], "channel": [0, 1], "band": ["raw"],
+                "population": ["E", "I"]})
+    (path / "scan").mkdir(parents=True)
+    ds.to_netcdf(path / "scan" / "metrics.nc")
+
+
+def test_study_metrics_side_by_side(tmp_path):
+    _metrics(tmp_path / "a", 2.5, 0.9)
+    _metrics(tmp_path / "b", 1.9, 0.8)
+    text = study_metrics.markdown(
+        [study_metrics.study_column(tmp_path / "a"), study_metrics.study_column(tmp_path / "b"),
+         study_metrics.published_column()], ["a", "b", "published"])
+    assert "| rate E (1/s) | 2.500 | 1.900 | 2.571 |" in text
+    assert "| lfp R^2 (median) | 0.900 | 0.800 |  |" in text
+    assert "| median V_soma I (mV) | -69.000 | -69.000 | -69.360 |" in text
+    script = REPO / "benchmarks" / "study_metrics.py"
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "a"), "--run", "J1.05"],
+                          check=False, capture_output=True, text=True)
+    assert proc.returncode == 2 and "run 'J1.05' not among ['default']" in proc.stderr
+    assert "Traceback" not in proc.stderr
