@@ -16,7 +16,10 @@ Rules (Hagen et al. 2022, Methods; LFPy's ``Network.connect`` is the reference i
 * placement: soma centre uniform in the disc of radius ``placement.radius`` (x, y), depth
   ``z ~ Normal(z_mean, z_sd)``, or uniform within the cell type's (else population's) ``layer``;
   with ``rotation.random_z`` each cell is also rotated about the z axis through its soma by an
-  angle uniform in [0, 2 pi) (stream :data:`STREAM_ROTATION`).
+  angle uniform in [0, 2 pi) (stream :data:`STREAM_ROTATION`); with ``rotation.random_x`` first
+  about the x axis through its soma by an angle uniform in [0, 2 pi) (stream
+  :data:`STREAM_ROTATION_X`, so configs without it draw as before), which moves its segments in
+  depth: the synapse placement below takes the rotated depths.
 * pairs: every presynaptic cell of population X connects to a postsynaptic cell of Y
   independently with probability ``C_YX`` (``connections[].probability``); no autapses. With
   ``connections[].indegree_factors`` a cell of type y uses ``C_YX f_y`` instead (its expected
@@ -65,6 +68,7 @@ STREAM_CONNECT = 1
 STREAM_EXTRINSIC = 2
 STREAM_ROTATION = 3
 STREAM_CELL_TYPE = 4
+STREAM_ROTATION_X = 5
 
 
 def cell_rng(seed, gid, stream):
@@ -424,6 +428,9 @@ class Layout:
     ----------
     angles : ndarray (n_cells,)
         Each cell's random rotation about z (radians; 0 without ``rotation.random_z``).
+    angles_x : ndarray (n_cells,)
+        Each cell's random rotation about x, applied before the one about z (radians; 0 without
+        ``rotation.random_x``).
     model : lfpk.model.NetworkModel
         The model description the layout was made from.
     type_of : ndarray (n_cells,)
@@ -444,6 +451,7 @@ class Layout:
     angles: np.ndarray = None
     model: object = None
     type_of: np.ndarray = None
+    angles_x: np.ndarray = None
 
     @property
     def n_cells(self):
@@ -464,6 +472,15 @@ class Layout:
     def segtable(self, gid):
         """Segment table of cell ``gid``'s type (soma centre at the origin; do not modify)."""
         return self.cell_type(gid).segments
+
+    def angle_x(self, gid) -> float:
+        """Cell ``gid``'s random angle about x (radians; 0 without ``rotation.random_x``)."""
+        return 0.0 if self.angles_x is None else float(self.angles_x[gid])
+
+    def rotated_segtable(self, gid):
+        """Segment table of cell ``gid`` rotated about x through its soma by its random angle (the
+        type's table itself without ``rotation.random_x``): the depths its synapses are placed by."""
+        return self.cell_type(gid).rotated_segments(self.angle_x(gid))
 
 
 def place_cells(cfg, sizes=None, seed=None):
@@ -488,6 +505,7 @@ def place_cells(cfg, sizes=None, seed=None):
         g += sizes[n]
     pos = np.zeros((g, 3))
     angles = np.zeros(g)
+    angles_x = np.zeros(g)
     popidx = np.zeros(g, dtype=int)
     type_of = np.zeros(g, dtype=int)
     segtables = {}
@@ -504,7 +522,10 @@ def place_cells(cfg, sizes=None, seed=None):
             popidx[gid] = i
             if ctype.random_rotation:
                 angles[gid] = 2 * np.pi * cell_rng(seed, gid, STREAM_ROTATION).random()
-    return Layout(names, sizes, first, segtables, pos, popidx, seed, angles=angles, model=model, type_of=type_of)
+            if ctype.random_x:  # a stream of its own: the draws above are those without random_x
+                angles_x[gid] = 2 * np.pi * cell_rng(seed, gid, STREAM_ROTATION_X).random()
+    return Layout(names, sizes, first, segtables, pos, popidx, seed, angles=angles, model=model, type_of=type_of,
+                  angles_x=angles_x)
 
 
 def placement_mask(cell, connection):
@@ -516,17 +537,48 @@ def placement_mask(cell, connection):
     return allowed
 
 
+def placement_on(segtable, cell, connection, layers, allowed=None):
+    """Expected probability of a synapse of ``connection`` on each segment of ``segtable`` (the
+    table of ``cell``, a population or cell type of the model, possibly rotated about x), over the
+    cell's soma depths: :func:`segment_probability` at the mean depth with the densities averaged
+    over the normal depths, or :func:`expected_layered_probability` with ``placement.layers``
+    (``layers``: the model's bounds). ``allowed``: :func:`placement_mask` (computed if None)."""
+    if allowed is None:
+        allowed = placement_mask(cell, connection)
+    fractions = connection.layer_fractions(cell.name)
+    if fractions is None:
+        return segment_probability(segtable, cell.z_mean, allowed, connection.densities, cell.z_sd)
+    return expected_layered_probability(segtable, cell.depth, allowed, connection.densities, fractions, layers)
+
+
+def rotation_placements(cell, connection, layers):
+    """The expected placement (:func:`placement_on`) of the cell rotated about x by each angle of
+    its ``rotation.random_x`` quadrature (:meth:`lfpk.model.description.CellType.rotation_nodes`):
+    the synapses of a rotated cell go by its rotated segment depths, as in the network.
+
+    Returns
+    -------
+    weights : ndarray (n_nodes,)
+        Quadrature weights (sum 1; one node of weight 1 without ``random_x``).
+    P : ndarray (n_nodes, n_segments)
+        Each node's probabilities (rows sum 1).
+    """
+    allowed = placement_mask(cell, connection)
+    angles, weights = cell.rotation_nodes()
+    P = np.array([placement_on(cell.rotated_segments(a), cell, connection, layers, allowed) for a in angles])
+    return weights, P
+
+
 def expected_placement(cell, connection, layers):
     """Expected probability of a synapse of ``connection`` on each segment of ``cell`` (a
     population or cell type of the model: the kernel's representative cell), over the cell's
-    soma depths: :func:`segment_probability` at the mean depth with the densities averaged over the
-    normal depths, or :func:`expected_layered_probability` with ``placement.layers`` (``layers``:
-    the model's bounds). The kernel engine's rule, for figures and checks."""
-    allowed = placement_mask(cell, connection)
-    fractions = connection.layer_fractions(cell.name)
-    if fractions is None:
-        return segment_probability(cell.segments, cell.z_mean, allowed, connection.densities, cell.z_sd)
-    return expected_layered_probability(cell.segments, cell.depth, allowed, connection.densities, fractions, layers)
+    soma depths (:func:`placement_on`) and, with ``rotation.random_x``, over its random angle about
+    x (the mean of :func:`rotation_placements`). The kernel engine's rule, for figures and checks."""
+    if not getattr(cell, "random_x", False):
+        return placement_on(cell.segments, cell, connection, layers)
+    weights, P = rotation_placements(cell, connection, layers)
+    p = weights @ P
+    return p / p.sum()
 
 
 def type_probabilities(C, connection, post):
@@ -588,7 +640,7 @@ class Connectivity:
         connection (an entry of ``self.conns``): :func:`segment_probability`, or
         :func:`layered_probability` with ``placement.layers``."""
         t = 0 if self.layout.type_of is None else int(self.layout.type_of[gid])
-        table = self.layout.segtable(gid)
+        table = self.layout.rotated_segtable(gid)  # depths after the cell's rotation about x
         if conn["layers"][t] is None:
             return segment_probability(table, z_soma, conn["allowed"][t], conn["densities"])
         try:

@@ -21,6 +21,7 @@ from lfpk.model import rules
 from lfpk.model.biophysics import Biophysics
 from lfpk.model.morphology import from_population
 from lfpk.model.morphology.groups import compile_groups, group_mask
+from lfpk.model.morphology.rotation import random_x_nodes, rotate_segments_x
 from lfpk.model.synapse import Synapse
 
 
@@ -71,11 +72,25 @@ class _CellParts:
     def n_segments(self) -> int:
         return len(self.segments["area"])
 
-    def geometry(self):
-        """Segment table of the representative cell placed at the mean soma depth (um, a copy)."""
-        seg = {k: v.copy() for k, v in self.segments.items()}
+    def geometry(self, angle_x=0.0):
+        """Segment table of the representative cell placed at the mean soma depth (um, a copy),
+        rotated about x through the soma by ``angle_x`` (radians) first."""
+        seg = {k: v.copy() for k, v in self.rotated_segments(angle_x).items()}
         seg["z"] = seg["z"] + self.z_mean
         return seg
+
+    def rotated_segments(self, angle_x=0.0):
+        """Segment table rotated about x through the soma centre by ``angle_x`` (radians; the
+        table itself for 0, else a copy): a cell of the ``rotation.random_x`` population."""
+        return rotate_segments_x(self.segments, angle_x)
+
+    def rotation_nodes(self):
+        """Quadrature of the cell's random angle about x: ``(angles, weights)`` (radians, sum 1) of
+        :func:`lfpk.model.morphology.rotation.random_x_nodes` with ``rotation.random_x``, else the
+        one node ``([0.0], [1.0])`` (the cell as it is)."""
+        if getattr(self, "random_x", False):
+            return random_x_nodes()
+        return np.zeros(1), np.ones(1)
 
     @property
     def soma_index(self) -> int:
@@ -124,7 +139,10 @@ class CellType(_CellParts):
     morphology, biophysics
         As :class:`Population` (the type's own, else the population's).
     random_rotation : bool
-        Each cell rotated about z by a uniform random angle.
+        Each cell rotated about z by a uniform random angle (``rotation.random_z``).
+    random_x : bool
+        Each cell rotated about x through its soma by a uniform random angle before its angle about
+        z (``rotation.random_x``; hybridLFPy's ``rand_rot_axis`` ``['x', 'z']``).
     radius : float
         The population's disc radius (um).
     population : str
@@ -151,6 +169,7 @@ class CellType(_CellParts):
     config: dict = field(repr=False, default_factory=dict)
     radius: float = 0.0
     population: str = ""
+    random_x: bool = False
 
 
 @dataclass(eq=False)
@@ -176,6 +195,9 @@ class Population(_CellParts):
         ``z_mean`` and ``z_sd`` are its mean and standard deviation.
     random_rotation : bool
         Each cell rotated about z by a uniform random angle (reproducible per gid).
+    random_x : bool
+        Each cell rotated about x through its soma by a uniform random angle, before the angle
+        about z (reproducible per gid; the first type's with ``cell_types``).
     extrinsic : dict
         ``count`` synapses per cell spread by area, Poisson ``rate`` (1/s), ``synapse`` (config).
     config : dict
@@ -199,6 +221,7 @@ class Population(_CellParts):
     config: dict = field(repr=False, default_factory=dict)
     cell_types: list = field(repr=False, default_factory=list)
     layer: object = None
+    random_x: bool = False
 
     def __repr__(self):
         cell = type(self.morphology).__name__
@@ -349,6 +372,58 @@ class Connection:
         return dict(table)
 
 
+class RotatedCell:
+    """A population's or cell type's cell seen at one angle about x (a node of its
+    ``rotation.random_x`` quadrature): ``segments`` and ``geometry()`` rotated about x through the
+    soma centre by ``angle_x`` (radians); every other attribute (placement, soma depths, groups,
+    biophysics, ``random_rotation`` about z) is the cell's. What the kernel engine's probe
+    factories take to build a probe of the rotated cell."""
+
+    random_x = False
+
+    def __init__(self, cell, angle_x):
+        self.cell = cell
+        self.angle_x = float(angle_x)
+        self._segments = None
+
+    def __getattr__(self, name):
+        if name == "cell":
+            raise AttributeError(name)
+        return getattr(self.cell, name)
+
+    def __repr__(self):
+        return f"<RotatedCell {getattr(self.cell, 'name', '?')} | about x by {self.angle_x:.6g} rad>"
+
+    @property
+    def segments(self):
+        """The cell's segment table rotated about x by :attr:`angle_x` (a copy; do not modify)."""
+        if self._segments is None:
+            self._segments = self.cell.rotated_segments(self.angle_x)
+        return self._segments
+
+    def rotated_segments(self, angle_x=0.0):
+        return rotate_segments_x(self.segments, angle_x)
+
+    def geometry(self, angle_x=0.0):
+        """The rotated cell placed at the mean soma depth (um, a copy)."""
+        seg = {k: v.copy() for k, v in self.rotated_segments(angle_x).items()}
+        seg["z"] = seg["z"] + self.cell.z_mean
+        return seg
+
+    def rotation_nodes(self):
+        return np.zeros(1), np.ones(1)
+
+
+def rotation_views(cell):
+    """The cell at each node of its random rotation about x: ``[(weight, view)]`` with the views
+    :class:`RotatedCell` at the angles of :meth:`_CellParts.rotation_nodes` (weights sum 1), or
+    ``[(1.0, cell)]`` -- the cell itself -- without ``rotation.random_x``."""
+    if not getattr(cell, "random_x", False):
+        return [(1.0, cell)]
+    angles, weights = cell.rotation_nodes()
+    return [(float(w), RotatedCell(cell, a)) for a, w in zip(angles, weights)]
+
+
 @dataclass(eq=False)
 class NetworkModel:
     """Populations and connections of a config, plus what building cells needs.
@@ -477,7 +552,7 @@ def _cell(label, entry, block, what, layers, where):
     bio = Biophysics.from_config(block, what)
     morph = from_population(label, entry, passive=bio.passive, what=f"{where}.morphology")
     rot = entry.get("rotation") or {}
-    return morph, bio, bool(rot.get("random_z", False)), soma_depth(entry, layers, where)
+    return morph, bio, bool(rot.get("random_z", False)), soma_depth(entry, layers, where), bool(rot.get("random_x", False))
 
 
 def _population(name, index, pop, default_biophysics, layers=None):
@@ -489,21 +564,22 @@ def _population(name, index, pop, default_biophysics, layers=None):
             entry = cell_type_entry(pop, tname)
             where = f"populations.{name}.cell_types.{tname}"
             tblock, twhat = cell_type_biophysics(cfg, name, tname)
-            morph, bio, random_z, depth = _cell(f"{name}.{tname}", entry, tblock, twhat, layers, where)
+            morph, bio, random_z, depth, random_x = _cell(f"{name}.{tname}", entry, tblock, twhat, layers, where)
             types.append(CellType(tname, i, float(spec["occurrence"]), morph, bio, random_z, depth,
-                                  entry.get("layer"), where, entry, float(pop["placement"]["radius"]), name))
+                                  entry.get("layer"), where, entry, float(pop["placement"]["radius"]), name,
+                                  random_x))
         first = types[0]
-        morph, bio, random_z = first.morphology, first.biophysics, first.random_rotation
+        morph, bio, random_z, random_x = first.morphology, first.biophysics, first.random_rotation, first.random_x
         depth = soma_depth(pop, layers, f"populations.{name}") if ("layer" in pop or "z_mean" in pop["placement"]) \
             else first.depth
     else:
-        morph, bio, random_z, depth = _cell(name, pop, block, what, layers, f"populations.{name}")
+        morph, bio, random_z, depth, random_x = _cell(name, pop, block, what, layers, f"populations.{name}")
         types.append(CellType(name, 0, 1.0, morph, bio, random_z, depth, pop.get("layer"),
-                              f"populations.{name}", pop, float(pop["placement"]["radius"]), name))
+                              f"populations.{name}", pop, float(pop["placement"]["radius"]), name, random_x))
     return Population(
         name=name, index=index, size=int(pop["size"]), morphology=morph, biophysics=bio,
         radius=float(pop["placement"]["radius"]), depth=depth, random_rotation=random_z,
-        extrinsic=pop["extrinsic"], config=pop, cell_types=types, layer=pop.get("layer"),
+        extrinsic=pop["extrinsic"], config=pop, cell_types=types, layer=pop.get("layer"), random_x=random_x,
     )
 
 
@@ -560,10 +636,14 @@ def check_groups(model):
     return model
 
 
-def segment_positions(seg, position, angle_z=0.0):
+def segment_positions(seg, position, angle_z=0.0, angle_x=0.0):
     """x, y, z (n, 2) um of a segment table moved to ``position`` (um) after rotating by
-    ``angle_z`` (radians) about z (a cell's random rotation)."""
+    ``angle_x`` (radians) about x, then by ``angle_z`` about z, both through the soma centre (a
+    cell's random rotations, in LFPy's order x, y, z)."""
     x, y, z = seg["x"], seg["y"], seg["z"]
+    if angle_x:
+        c, s = np.cos(angle_x), np.sin(angle_x)
+        y, z = c * y - s * z, s * y + c * z
     if angle_z:
         c, s = np.cos(angle_z), np.sin(angle_z)
         x, y = c * x - s * y, s * x + c * y

@@ -19,7 +19,14 @@ from lfpk.engines.kernel.statistics import (
     synapse_counts,
     synapse_probabilities,
 )
+from lfpk.model import connectivity as connectivity_module
 from lfpk.model import probes as probes_module
+from lfpk.model.description import rotation_views
+
+
+#: Singular values of a random_x type's placements (nodes x segments) kept, relative to the
+#: largest: one simulation per kept value (the rest change no kernel above rounding)
+ROTATION_RANK_RTOL = 1e-12
 
 
 @dataclass
@@ -99,6 +106,7 @@ class KernelEngine:
         self._cells = {}
         self._probes = {}
         self._memo = {}
+        self.rotation_ranks = {}  # (post, pre, cell type): simulations of a random_x kernel
         for c in model.connections:
             if options.g_eff and not c.scaled_synapse.conductance_based:
                 raise KernelError(
@@ -191,8 +199,17 @@ class KernelEngine:
 
     def synapse_probabilities(self, post, pre, cell_type=None):
         """Probability of each segment of ``post``'s representative cell (of cell type index
-        ``cell_type``; default the first) receiving a synapse of pre -> post."""
+        ``cell_type``; default the first) receiving a synapse of pre -> post; with
+        ``rotation.random_x`` the mean over the cell's random angle about x
+        (:meth:`rotation_probabilities`, :func:`lfpk.model.connectivity.expected_placement`)."""
         cell = self._cell_of(post, cell_type)
+        if getattr(cell, "random_x", False):
+            def mean(c):
+                weights, P = self.rotation_probabilities(post, pre, cell_type)
+                p = weights @ P
+                return p / p.sum()
+
+            return self._memoised("placement", post, pre, mean, cell_type)
 
         def compute(c):
             try:
@@ -208,6 +225,22 @@ class KernelEngine:
                                                  self.model.layers, f"connections[{c.index}].placement.layers")
 
         return self._memoised("placement", post, pre, compute, cell_type)
+
+    def rotation_probabilities(self, post, pre, cell_type=None):
+        """The placement of pre -> post on ``post``'s cell (type index ``cell_type``) rotated about x
+        by each angle of its ``rotation.random_x`` quadrature: ``(weights, P)``, ``P`` (n_nodes,
+        n_segments) (:func:`lfpk.model.connectivity.rotation_placements`; one node of weight 1
+        without ``random_x``)."""
+        cell = self._cell_of(post, cell_type)
+
+        def compute(c):
+            try:
+                return connectivity_module.rotation_placements(cell, c, self.model.layers)
+            except ValueError as exc:
+                where = f"connections[{c.index}].placement" + (".layers" if c.layer_fractions(cell.name) else "")
+                raise KernelError(f"{where}: {exc}") from None
+
+        return self._memoised("rotation placement", post, pre, compute, cell_type)
 
     def g_eff(self, post, rates, cell_type=None):
         """Per-segment effective leak (S/cm2) of ``post``'s cell (type index ``cell_type``) for
@@ -236,22 +269,32 @@ class KernelEngine:
         return self._cells[key]
 
     def probes(self, post, cell_type=None):
+        """``{name: (probe, matrix)}`` of ``post``'s cell (type index ``cell_type``); with
+        ``rotation.random_x`` those of the first node of its rotation (names, units, channels:
+        :meth:`rotation_probes` holds every node's)."""
+        return self.rotation_probes(post, cell_type)[0][1]
+
+    def rotation_probes(self, post, cell_type=None):
+        """``[(weight, {name: (probe, matrix)})]``: the probes built by the factory for the cell
+        rotated about x by each angle of its ``rotation.random_x`` quadrature
+        (:func:`lfpk.model.description.rotation_views`; the cell itself, weight 1, without)."""
         key = post if cell_type is None or cell_type == 0 else (post, int(cell_type))
         if key not in self._probes:
-            if self._probe_factory is None:
-                self._probes[key] = {}
-            else:
-                built = self._probe_factory(self._cell_of(post, cell_type))
-                self._probes[key] = {
-                    name: (probe, np.asarray(probe.get_transformation_matrix(), dtype=float))
-                    for name, probe in built.items()
-                }
+            sets = []
+            for weight, view in rotation_views(self._cell_of(post, cell_type)):
+                built = {} if self._probe_factory is None else self._probe_factory(view)
+                sets.append((weight, {name: (probe, np.asarray(probe.get_transformation_matrix(), dtype=float))
+                                      for name, probe in built.items()}))
+            self._probes[key] = sets
         return self._probes[key]
 
     def transmembrane_response(self, post, pre, V_rest, rates=None, weight_scale=1.0,
-                               variable="i_membrane_", cell_type=None):
+                               variable="i_membrane_", cell_type=None, probabilities=None):
         """Delay-free response (n_segments, lags 0..tau) of the whole population to one spike, as
         if all its cells were of type ``cell_type`` (index; default the first).
+
+        ``probabilities`` (n_segments,) replaces the synapse placement :meth:`synapse_probabilities`
+        (one node of a random rotation about x; g_eff keeps the mean placement).
 
         The representative cell receives ``f_y k_out`` synapses distributed by ``p_i`` (f_y the
         type's in-degree factor, :meth:`indegree_factor`; 1 without ``indegree_factors``); for
@@ -270,7 +313,8 @@ class KernelEngine:
         syn = c.scaled_synapse
         amp = syn.linearised_amplitude(cell.V_rest) * weight_scale
         k_out = self.counts(post, pre).k_out * self.indegree_factor(post, pre, cell_type)  # f_y k_out (x 1.0: exact)
-        weights = k_out * self.synapse_probabilities(post, pre, cell_type) * amp
+        p = self.synapse_probabilities(post, pre, cell_type) if probabilities is None else probabilities
+        weights = k_out * p * amp
         return cell.impulse_response(weights, syn, o.n_positive, variable)
 
     def kernel(self, post, pre, V_rest, rates=None, weight_scale=1.0):
@@ -309,7 +353,18 @@ class KernelEngine:
 
     def type_kernel(self, post, pre, V_rest, rates=None, weight_scale=1.0, cell_type=None):
         """Kernel H_yX of one cell type (index ``cell_type``; default the first) of ``post``, as if
-        the whole population were of that type (the dict of :meth:`kernel`)."""
+        the whole population were of that type (the dict of :meth:`kernel`).
+
+        With ``rotation.random_x`` the mean over the cell's uniform random angle about x,
+        ``sum_k w_k M_k R(p_k)``, by the fixed quadrature of
+        :func:`lfpk.model.morphology.rotation.random_x_nodes`: at each angle the synapses go by the
+        rotated depths (``p_k``, :meth:`rotation_probabilities`) and every probe maps the rotated
+        cell (``M_k``, :meth:`rotation_probes`); the linearised cell and its g_eff (from the mean
+        placement) are the same at every angle. ``transmembrane_current`` is then the mean
+        per-segment current (the response to the mean placement), in the cell's own frame.
+        """
+        if getattr(self._cell_of(post, cell_type), "random_x", False):
+            return self._rotated_type_kernel(post, pre, V_rest, rates, weight_scale, cell_type)
         o = self.options
         response = self.transmembrane_response(post, pre, V_rest, rates, weight_scale, cell_type=cell_type)
         response = convolve_delays(response, self.delay_probabilities(post, pre))
@@ -329,6 +384,43 @@ class KernelEngine:
             if cdm is None:
                 raise KernelError(f"probe {name!r} needs the 'cdm' probe")
             out[name] = self._window(M @ cdm)
+        return out
+
+    def _rotated_type_kernel(self, post, pre, V_rest, rates, weight_scale, cell_type):
+        # sum_k w_k M_k R p_k with one simulation per independent placement: P = U S V^T, p_k =
+        # sum_j C_kj v_j (C = U S, the singular values below ROTATION_RANK_RTOL of the largest
+        # dropped), so sum_k w_k M_k R p_k = sum_j (sum_k w_k C_kj M_k) (R v_j); R is linear in
+        # the synapse weights (signed weights included), delays and the lag-0 subtraction too
+        o = self.options
+        weights, P = self.rotation_probabilities(post, pre, cell_type)
+        sets = self.rotation_probes(post, cell_type)
+        delay_p = self.delay_probabilities(post, pre)
+        U, S, Vt = np.linalg.svd(P, full_matrices=False)
+        keep = S > ROTATION_RANK_RTOL * S[0]
+        C = U[:, keep] * S[keep]
+        Y = []
+        for v in Vt[keep]:
+            r = self.transmembrane_response(post, pre, V_rest, rates, weight_scale, cell_type=cell_type,
+                                            probabilities=v)
+            r = convolve_delays(r, delay_p)
+            Y.append(r - r[:, :1])  # causal: value at lag 0 subtracted
+        Y = np.stack(Y)  # (rank, n_segments, lags)
+        out = {"lags": o.lags(), "transmembrane_current": self._window(np.tensordot(weights @ C, Y, axes=1))}
+        probes = sets[0][1]
+        signals = {}
+        for name, (probe, _) in probes.items():
+            if getattr(probe, "input", "imem") == "cdm":
+                continue
+            Z = np.einsum("k,kj,kcs->jcs", weights, C, np.stack([m[name][1] for _, m in sets]))
+            signals[name] = np.einsum("jcs,jsl->cl", Z, Y)
+            out[name] = self._window(signals[name])
+        for name, (probe, M) in probes.items():  # EEG and MEG: linear in the (mean) dipole moment
+            if getattr(probe, "input", "imem") != "cdm":
+                continue
+            if "cdm" not in signals:
+                raise KernelError(f"probe {name!r} needs the 'cdm' probe")
+            out[name] = self._window(M @ signals["cdm"])
+        self.rotation_ranks[(post, pre, cell_type)] = int(keep.sum())
         return out
 
     def _window(self, positive):

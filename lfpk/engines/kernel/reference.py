@@ -38,6 +38,7 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 
 from lfpk.base import mechanisms
+from lfpk.engines.kernel.errors import KernelError
 from lfpk.model.probes.gauss_cylinder import gauss_cylinder_potential_quad
 
 
@@ -48,6 +49,9 @@ def inputs(engine, post, pre, V_rest, rates=None):
     """
     o = engine.options
     pop = engine.populations[post]
+    if getattr(pop, "random_x", False):
+        raise KernelError(f"populations.{post}.rotation.random_x: the LFPy reference computes one cell's orientation; "
+                          "compare a config without random_x")
     c = engine.connections[(post, pre)]
     syn = c.scaled_synapse
     cell = engine.cell(post)

@@ -97,7 +97,7 @@ class CellBuilder:
             ctype = self.layout.cell_type(gid)  # the gid's cell type: morphology, rotation, biophysics
             x, y, z = self.layout.positions[gid]
             secs = ctype.morphology.build(prefix=f"{pop}_{gid}", x_offset=x, y_offset=y, z_offset=z,
-                                          angle_z=float(self.layout.angles[gid]))
+                                          angle_z=float(self.layout.angles[gid]), angle_x=self.layout.angle_x(gid))
             self._membrane(gid, ctype, secs, linear[(pop, ctype.index)], bkw)
             cell = _Cell(gid, pop, secs, secs.segments, {})
             self._spike_output(gid, secs)

@@ -44,7 +44,8 @@ class Recorder:
                     if self.layout.population(gid) != name or (types is not None and types[gid] != t):
                         continue
                     segs += self.cells[gid].segments
-                    x, y, z = segment_positions(st, self.layout.positions[gid], float(self.layout.angles[gid]))
+                    x, y, z = segment_positions(st, self.layout.positions[gid], float(self.layout.angles[gid]),
+                                                self.layout.angle_x(gid))
                     xs.append(x)
                     ys.append(y)
                     zs.append(z)

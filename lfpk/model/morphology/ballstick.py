@@ -199,7 +199,7 @@ class BallAndStick:
         lines += [hoc.connect("dend[0]", 0, "soma[0]", 0), hoc.connect("apic[0]", 0, "soma[0]", 1), ""]
         return "\n".join(lines)
 
-    def build(self, prefix=None, z_offset=0.0, x_offset=0.0, y_offset=0.0, angle_z=0.0):
+    def build(self, prefix=None, z_offset=0.0, x_offset=0.0, y_offset=0.0, angle_z=0.0, angle_x=0.0):
         """Create the cell's NEURON sections (geometry, Ra, cm, nseg; no membrane mechanisms).
 
         Parameters
@@ -211,6 +211,9 @@ class BallAndStick:
         angle_z : float
             Extra rotation about the z axis through the soma centre (radians), after
             :attr:`rotation` (a cell's random rotation).
+        angle_x : float
+            Extra rotation about the x axis through the soma centre (radians), after
+            :attr:`rotation` and before ``angle_z`` (a cell's random rotation about x).
 
         Returns
         -------
@@ -222,8 +225,8 @@ class BallAndStick:
 
         prefix = prefix or self.name
         R = self.rotation_matrix
-        if angle_z:
-            Rz = rotation_matrix(z=angle_z)
+        if angle_z or angle_x:
+            Rz = rotation_matrix(z=angle_z) if not angle_x else rotation_matrix(x=angle_x, z=angle_z)
             R = Rz if R is None else Rz @ R
         secs = {}
         for sec in SECTIONS:

@@ -528,7 +528,7 @@ class FileMorphology:
                 lines.append(hoc.connect(name, g.orientation, hoc_names[g.parent], g.parent_x))
         return "\n".join(lines) + "\n"
 
-    def build(self, prefix=None, z_offset=0.0, x_offset=0.0, y_offset=0.0, angle_z=0.0):
+    def build(self, prefix=None, z_offset=0.0, x_offset=0.0, y_offset=0.0, angle_z=0.0, angle_x=0.0):
         """Create the cell's NEURON sections (geometry, Ra, cm, nseg; no membrane mechanisms).
 
         Parameters
@@ -540,6 +540,9 @@ class FileMorphology:
         angle_z : float
             Extra rotation about the z axis through the soma centre (radians), after
             :attr:`rotation`.
+        angle_x : float
+            Extra rotation about the x axis through the soma centre (radians), after
+            :attr:`rotation` and before ``angle_z`` (a cell's random rotation about x).
 
         Returns
         -------
@@ -548,7 +551,10 @@ class FileMorphology:
         h = _load_neuron()
         _, nseg, (points, logical), _ = self._cached()
         offset = np.array([x_offset, y_offset, z_offset], dtype=float)
-        Rz = rotation_matrix(z=angle_z) if angle_z else np.eye(3)
+        if angle_x:
+            Rz = rotation_matrix(x=angle_x, z=angle_z)
+        else:
+            Rz = rotation_matrix(z=angle_z) if angle_z else np.eye(3)
         moved = []
         for p in points:
             q = p.copy()

@@ -8,7 +8,9 @@ configuration files ``config/microcircuit*.yaml`` from the facts (:mod:`.paramet
   564.19 um (1 mm^2) and in depth a normal distribution with the mean and variance of [H16]'s
   uniform +-25 um slab at the middle of the population's layer (z_sd = 50 / sqrt(12) um);
   passive cells (no population-level morphology: each cell type has its own; Ra 150 ohm cm, cm 1 uF/cm2, g_pas 1e-4 S/cm2, e_pas -65 mV; d_lambda 0.1 at
-  100 Hz); cell types with their occurrence F_y and reconstructed morphology (URL + sha256);
+  100 Hz); cell types with their occurrence F_y and reconstructed morphology (URL + sha256),
+  each cell turned by uniform random angles about z and, for the spiny stellate and interneuron
+  types, first about x ([H16] ``rand_rot_axis``; :func:`.tables.random_rotation`);
   Poisson background as extrinsic input (K_ext scaled, 8 /s, the background weight);
 * connections: every X -> Y with C_YX > 0; ``probability`` the pair probability and
   ``multapses`` the zero-truncated Poisson of the fixed-total-number rule
@@ -50,6 +52,7 @@ from lfpk.study.microcircuit.tables import (
     indegree_factors,
     occurrence,
     placement_layers,
+    random_rotation,
     soma_depth_range,
 )
 
@@ -121,7 +124,8 @@ def layered_model(params: MicrocircuitParameters):
                           "z_sd": round(float(2 * SOMA_HALF_HEIGHT / np.sqrt(12.0)), 4)},
             "extrinsic": {"count": int(k_ext[i]), "rate": BACKGROUND_RATE, "synapse": _synapse(w_ext, NEURON["tau_syn"])},
             "cell_types": {config_type_name(y): {"occurrence": round(F[y], 12),
-                                                 "morphology": morphology_entry(MORPHOLOGY[y])} for y in types},
+                                                 "morphology": morphology_entry(MORPHOLOGY[y]),
+                                                 "rotation": random_rotation(y)} for y in types},
         }
     connections = []
     for i, post in enumerate(POPULATIONS):

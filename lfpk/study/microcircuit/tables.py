@@ -141,6 +141,15 @@ def is_pyramidal(cell_type):
     return cell_type.startswith("p")
 
 
+def random_rotation(cell_type):
+    """The config's ``rotation`` of a cell type: every cell turned by a uniform random angle about
+    z, the spiny stellate and interneuron types first by one about x through the soma
+    ([H16] ``rand_rot_axis``: ``['z']`` for the pyramidal types, ``['x', 'z']`` for the others,
+    angles uniform in [0, 2 pi) per cell, applied by LFPy's ``Cell.set_rotation`` in the order x,
+    then z)."""
+    return {"random_z": True} if is_pyramidal(cell_type) else {"random_x": True, "random_z": True}
+
+
 def synapse_sections(cell_type):
     """Section groups that receive synapses ([H16] ``synParams``: never the soma)."""
     return ["apic", "dend"] if is_pyramidal(cell_type) else ["dend"]
