@@ -1,12 +1,15 @@
-"""``lfpk microcircuit simulate | from-nest``: the Potjans & Diesmann (2014) microcircuit on the command line."""
+"""``lfpk microcircuit simulate | from-nest | validate``: the Potjans & Diesmann (2014) microcircuit on the command line."""
 
 from __future__ import annotations
 
+import logging
+
 from lfpk.api.config import load_config
 from lfpk.base.logs import log_to
-from lfpk.entry.cli.boundary import Parser
+from lfpk.base.mpi import init_parallel
+from lfpk.entry.cli.boundary import Parser, report_from_every_rank
 from lfpk.study.microcircuit.stages import nest_example_files, simulate_files
-from lfpk.study.microcircuit.validation import validate
+from lfpk.study.microcircuit.validation import prepare, validate
 
 
 def _config(path):
@@ -41,14 +44,33 @@ def _from_nest(args):
 
 
 def _validate(args):
+    """``[mpiexec -n N] python -m lfpk microcircuit validate ...``: every rank checks the same input
+    before MPI starts (rank 0 reports bad input in one line), then starts MPI for NEURON
+    (:func:`lfpk.base.mpi.init_parallel`: mpi4py, then ``h.nrnmpi_init()``, before the
+    mechanisms are loaded); the replay runs on every rank, the rest on rank 0, which alone logs
+    (``--log``) and prints."""
     cfg = _config(args.config)
-    with log_to(None):
-        out = validate(cfg, args.spikes, args.outdir, tstop=args.tstop, transient=args.transient)
+    prepare(cfg, args.spikes, args.outdir, args.tstop, args.transient)
+    try:
+        pc = init_parallel()
+    except RuntimeError as exc:  # a launch that cannot work (ranks NEURON and MPI disagree on)
+        raise ValueError(f"MPI launch: {exc}") from None
+    report_from_every_rank()
+    rank = int(pc.id())
+    with log_to(args.log if rank == 0 else None, level=logging.INFO if rank == 0 else logging.WARNING):
+        out = validate(cfg, args.spikes, args.outdir, tstop=args.tstop, transient=args.transient, pc=pc)
+    # no barrier: the other ranks end once the replay is summed onto rank 0 (a barrier would keep
+    # them polling a core each while rank 0 computes the kernels and the figures)
+    pc.done()
+    if out is None:
+        return
     s = out["summary"]
     total = s[(s["source"] == "total") & (s["band"] == "raw")]
     rows = "; ".join(f"{r.signal} R^2 {r.r2_median:.3f} r_STD {r.r_std_median:.3f}" for r in total.itertuples())
+    run = out["timings"]["replay_run"]
     print(f"validation: {args.outdir} (replay vs kernels, total, medians over channels: {rows}; figures traces.png, "
-          "metrics.png)")
+          f"metrics.png; replay of {run['n_cells']} cells on {run['n_ranks']} rank(s) in "
+          f"{out['timings']['replay']:.1f} s)")
 
 
 def add_microcircuit(sub):
@@ -88,12 +110,15 @@ def add_microcircuit(sub):
                         "network's spikes replayed into the config's multicompartment network (cell types, layer "
                         "tables, current synapses, passive cells) against the kernel prediction from the same "
                         "spikes; writes signals.nc, kernels.nc, prediction.nc, comparison.nc/.csv, channels.csv, "
-                        "traces.png and metrics.png into --outdir. One process (a small network: the replay at "
-                        "scale 0.1 needs about 17 GB).")
+                        "traces.png and metrics.png into --outdir. Start it under mpiexec (or srun) for MPI: the "
+                        "replay's cells are distributed over the ranks, its signals summed exactly onto rank 0 "
+                        "(the same outputs for any rank count), the rest runs on rank 0. The replay at scale 0.1 "
+                        "needs about 17 GB in all: a cluster job (docs/microcircuit.md).")
     q.add_argument("--config", default="config/microcircuit_laptop.yaml", help="configuration file (YAML)")
     q.add_argument("--spikes", required=True, help="the point network's spikes.nc (lfpk microcircuit simulate)")
     q.add_argument("--outdir", required=True, help="folder of the outputs")
     q.add_argument("--tstop", type=float, default=None, help="replayed time (ms), default the spike file's")
     q.add_argument("--transient", type=float, default=None, help="ms left out of the comparison, default the file's")
-    q.set_defaults(func=_validate, inputs=("config", "spikes"), outputs=())
+    q.add_argument("--log", default=None, help="log file of rank 0 (default: stderr)")
+    q.set_defaults(func=_validate, inputs=("config", "spikes"), outputs=("log",))
     return p

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import time
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def channel_table(comparison):
               else np.full(comparison.sizes["channel"], np.nan))
         for src in comparison["source"].values:
             for band in comparison["band"].values:
-                sel = dict(signal=sig, source=src, approximation=ap, band=band)
+                sel = {"signal": sig, "source": src, "approximation": ap, "band": band}
                 r2, rs = comparison["r2"].sel(sel).values, comparison["r_std"].sel(sel).values
                 for i in range(int(nch[str(sig)])):
                     rows.append({"signal": str(sig), "source": str(src), "band": str(band), "channel": i,
@@ -122,8 +123,121 @@ def channel_table(comparison):
     return pd.DataFrame(rows)
 
 
+def prepare(cfg, spikes, outdir, tstop=None, transient=None):
+    """The checked inputs of a validation: what every rank computes alike before the replay.
+
+    The command line calls this on every rank before MPI starts (bad input ends in one line from
+    rank 0, and no rank builds a network), :func:`validate` again on every rank.
+
+    Returns
+    -------
+    dict
+        ``spike_time`` (ms), ``gid`` (the spikes before ``tstop``, sorted by time then gid),
+        ``tstop``, ``transient`` (ms), ``paths`` (:data:`OUTPUTS` in ``outdir``, which is
+        created if missing), ``silent`` (populations without a spike before ``tstop``: they add
+        nothing to the replay and nothing to the prediction, which is told so).
+
+    Raises
+    ------
+    ValueError
+        Naming the file or key: a missing morphology file, spikes of another network, times that
+        break the one rule for times, ``kernel.g_eff`` on, an output that is an input or cannot be
+        written.
+    """
+    from_config(cfg)  # the model: every cell type's morphology file present and pinned (no NEURON yet)
+    sp = read_dataset(spikes, kind="spikes")
+    tstop, transient = validation_times(cfg, sp, tstop, transient)
+    st, gid = spike_gids(cfg, sp, str(spikes))
+    keep = st < tstop
+    if cfg["kernel"].get("g_eff"):
+        raise ValueError("kernel.g_eff: true; the validation replays current synapses: expected false")
+    outdir = Path(outdir)
+    paths = {k: outdir / v for k, v in OUTPUTS.items()}
+    for p in paths.values():  # every rank: mkdir(exist_ok) does not race
+        check_output(p, inputs=[spikes], create_parent=True)
+    names = list(cfg["populations"])
+    fired = set(np.unique(np.asarray(sp["unit_population"].values)[gid[keep]]).tolist()) if keep.any() else set()
+    silent = [p for p in names if p not in fired]
+    return {"spike_time": st[keep], "gid": gid[keep], "tstop": tstop, "transient": transient, "paths": paths,
+            "silent": silent}
+
+
+def replay(cfg, spikes, prepared, pc=None):
+    """The hybrid replay of a validation and its ``signals.nc`` (all ranks call this).
+
+    The cells are distributed over the ranks as the ground-truth network's (gid ``i`` on rank
+    ``i mod n``, :class:`lfpk.engines.network.Network`); each rank maps its cells' currents to the
+    probes in int64 fixed point and the blocks are summed onto rank 0 by an exact integer
+    reduction as the run goes (:meth:`lfpk.engines.network.Network.stream_signals`), so the sum
+    does not depend on the order in which MPI combines the ranks: ``signals.nc``'s data are
+    bitwise the same for any number of ranks (its attributes ``n_ranks`` and ``timings`` are not).
+
+    After the run every rank is its own NEURON world (``pc.subworlds(1)``), so rank 0 alone can
+    simulate the kernels' cells; the other ranks have nothing left to do.
+
+    Parameters
+    ----------
+    cfg : dict
+        Validated microcircuit config.
+    spikes : path-like
+        The point network's ``spikes.nc`` (named in the attributes).
+    prepared : dict
+        :func:`prepare` of the same inputs.
+    pc : ParallelContext, optional
+        NEURON's (:func:`lfpk.base.mpi.init_parallel`); default a single process.
+
+    Returns
+    -------
+    dict on rank 0, None elsewhere
+        The run's timings (s; build, connect, simulate of the slowest rank, CPU seconds summed
+        over ranks, write) with ``peak_memory_mb`` (MB, each rank's peak resident memory) and
+        ``n_ranks``, ``n_cells``, ``n_segments`` (the network's compartments) and
+        ``n_replayed_spikes``.
+    """
+    from_config(cfg).load_mechanisms()  # the package's compiled mechanisms and the config's extra folders
+    kern = cfg["kernel"]
+    st, gid = prepared["spike_time"], prepared["gid"]
+    V_rest = {p: float(kern.get("V_rest", -65.0)) for p in cfg["populations"]}
+    net = ReplayNetwork(cfg, st, gid, V_rest, form=kern.get("biophysics", "passive"), g_eff=False, extrinsic=False,
+                        tstop=prepared["tstop"], transient=prepared["transient"], pc=pc)
+    if net.rank == 0:
+        log.info("replay: %d cells on %d rank(s), %d spikes, %.1f ms", net.layout.n_cells, net.nhost, len(st),
+                 net.tstop)
+    attrs = {"title": "hybrid scheme: the microcircuit's spikes replayed into its multicompartment cells",
+             "hybrid_mode": "reconstruction", "spikes": str(spikes), "n_replayed_spikes": len(st),
+             "synapses": "current based (Exp2SynISum): the config's weights (nA)",
+             "V_rest_used": to_json(V_rest), "replay_g_eff": 0,
+             "replay_delay_lead_ms": float(net.delay_lead)}
+    with streamed_outputs(net, prepared["paths"]["signals"].parent, names=("signals",), attrs=attrs) as finish:
+        net.run()
+        res = net.gather()
+        nseg = sum(len(cell.segments) for cell in net.cells.values())  # this rank's compartments
+        peak = net.pc.py_gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 0)
+        nseg = net.pc.py_gather(nseg, 0)
+        if net.rank == 0:
+            res["peak_memory_mb"] = peak
+            _, timings = finish(res)
+    rank, nhost, ncells = net.rank, net.nhost, net.layout.n_cells
+    net.close()
+    if nhost > 1:
+        # Every rank its own NEURON world from here on: under MPI each finitialize and time step
+        # of NEURON exchanges spikes with every rank (a collective), so the kernel cells that rank
+        # 0 simulates alone would wait forever for ranks that have ended (measured: a hang).
+        # subworlds(1) splits the communicator (collective, once) into single-rank worlds.
+        net.pc.subworlds(1)
+    if rank != 0:
+        return None
+    return {**timings, "n_ranks": nhost, "n_cells": ncells, "n_segments": int(sum(nseg)),
+            "n_replayed_spikes": len(st)}
+
+
 def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
     """Hybrid replay of the microcircuit's spikes versus the kernel prediction (all ranks call this).
+
+    The replay runs on every rank (:func:`replay`: the cells distributed as the ground-truth
+    network's, the signals summed exactly onto rank 0); the kernels, the prediction, the
+    comparison and the figures run on rank 0 only. All outputs' data are bitwise the same for any
+    number of ranks (tests/test_microcircuit_validation.py: 1 and 2 ranks).
 
     Parameters
     ----------
@@ -142,49 +256,31 @@ def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
     tstop, transient : float, optional
         ms; default the spike file's. Spikes at or after ``tstop`` are not replayed.
     pc : ParallelContext, optional
-        NEURON's (MPI runs of the replay); the kernels, prediction and comparison run on rank 0.
+        NEURON's (:func:`lfpk.base.mpi.init_parallel`, for MPI runs); default a single process.
 
     Returns
     -------
-    dict on rank 0 (``paths``, ``summary`` and ``channels`` tables, ``timings`` in s), None elsewhere.
+    dict on rank 0 (``paths``, ``summary`` and ``channels`` tables, ``timings`` in s: ``replay``,
+    ``kernels``, ``prediction``, ``compare``, ``figures``; ``replay_run``: :func:`replay`'s),
+    None elsewhere.
     """
-    sp = read_dataset(spikes, kind="spikes")
-    tstop, transient = validation_times(cfg, sp, tstop, transient)
-    st, gid = spike_gids(cfg, sp, str(spikes))
-    keep = st < tstop
-    st, gid = st[keep], gid[keep]
-    kern = cfg["kernel"]
-    if kern.get("g_eff"):
-        raise ValueError("kernel.g_eff: true; the validation replays current synapses: expected false")
-    outdir = Path(outdir)
-    paths = {k: outdir / v for k, v in OUTPUTS.items()}
-    for p in paths.values():
-        check_output(p, inputs=[spikes], create_parent=True)
+    prepared = prepare(cfg, spikes, outdir, tstop, transient)
+    paths, tstop, transient = prepared["paths"], prepared["tstop"], prepared["transient"]
     timings = {}
     t0 = time.perf_counter()
-    from_config(cfg).load_mechanisms()  # the package's compiled mechanisms and the config's extra folders
-    V_rest = {p: float(kern.get("V_rest", -65.0)) for p in cfg["populations"]}
-    net = ReplayNetwork(cfg, st, gid, V_rest, form=kern.get("biophysics", "passive"), g_eff=False, extrinsic=False,
-                        tstop=tstop, transient=transient, pc=pc)
-    attrs = {"title": "hybrid scheme: the microcircuit's spikes replayed into its multicompartment cells",
-             "hybrid_mode": "reconstruction", "spikes": str(spikes), "n_replayed_spikes": int(len(st)),
-             "synapses": "current based (Exp2SynISum): the config's weights (nA)",
-             "V_rest_used": to_json(V_rest), "replay_g_eff": 0,
-             "replay_delay_lead_ms": float(net.delay_lead)}
-    with streamed_outputs(net, outdir, names=("signals",), attrs=attrs) as finish:
-        net.run()
-        res = net.gather()
-        if net.rank == 0:
-            finish(res)
-    net.close()
+    run = replay(cfg, spikes, prepared, pc)
     timings["replay"] = time.perf_counter() - t0
-    if net.rank != 0:
+    if run is None:
         return None
     t1 = time.perf_counter()
     write_kernel_set(cfg, paths["kernels"])
     timings["kernels"] = time.perf_counter() - t1
     t1 = time.perf_counter()
-    predict_files(str(spikes), paths["kernels"], paths["prediction"], tstop=tstop)
+    if prepared["silent"]:
+        log.warning("populations without a spike before %g ms: %s (no input to the replay, none in the "
+                    "prediction)", tstop, ", ".join(prepared["silent"]))
+    predict_files(str(spikes), paths["kernels"], paths["prediction"], tstop=tstop,
+                  allow_silent=prepared["silent"] or False)
     timings["prediction"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     comparison, summary = compare_files(paths["signals"], paths["prediction"], paths["comparison"],
@@ -196,9 +292,11 @@ def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
     prediction_traces_figure(paths["signals"], {"kernels": paths["prediction"]}, [paths["traces"]])
     metrics_figure([paths["comparison"]], [paths["metrics"]])
     timings["figures"] = time.perf_counter() - t1
-    log.info("validation: %d spikes replayed over %g ms; timings %s", len(st), tstop,
-             json.dumps({k: round(v, 1) for k, v in timings.items()}))
-    return {"paths": paths, "summary": summary, "channels": channels, "timings": timings}
+    log.info("validation: %d spikes replayed over %g ms on %d rank(s); timings %s; replay %s",
+             run["n_replayed_spikes"], tstop, run["n_ranks"],
+             json.dumps({k: round(v, 1) for k, v in timings.items()}),
+             json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in run.items()}))
+    return {"paths": paths, "summary": summary, "channels": channels, "timings": {**timings, "replay_run": run}}
 
 
-__all__ = ["OUTPUTS", "channel_table", "spike_gids", "validate", "validation_times"]
+__all__ = ["OUTPUTS", "channel_table", "prepare", "replay", "spike_gids", "validate", "validation_times"]
