@@ -64,3 +64,42 @@ if is_microcircuit(config):
             layers=config.get("layers") or {},
         script:
             "../scripts/microcircuit_figure.py"
+
+    # Validation of the kernel prediction against lfpk's own hybrid replay of the same spikes
+    # (lfpk microcircuit validate, lfpk.study.microcircuit.validation; docs/microcircuit.md): not a
+    # default target (at scale 0.1 the replay needs about 17 GB and hours: a cluster job), asked
+    # for by its outputs, e.g.
+    #   snakemake --configfile config/microcircuit_laptop.yaml --profile profiles/slurm \
+    #       results/microcircuit_laptop/microcircuit/validation/comparison.csv
+    # MPI as the network rule: `{resources.mpi} -n {resources.tasks} python -m lfpk microcircuit
+    # validate`, with network.tasks ranks (default 2; NETWORK_TASKS of network.smk). The outputs do
+    # not depend on the rank count (bitwise the same data on 1 and 2 ranks, tested), so the launcher
+    # takes the job's `tasks` resource and a profile may set another (--set-resources).
+    rule microcircuit_validate:
+        input:
+            mechanisms="build/mechanisms/lfpk-mechanisms.json",
+            spikes=f"{MICROCIRCUIT}/spikes.nc",
+            morphologies=lambda wc: input_files(run_config(config, CONFIG_RUN)),
+        output:
+            signals=f"{MICROCIRCUIT}/validation/signals.nc",
+            kernels=f"{MICROCIRCUIT}/validation/kernels.nc",
+            prediction=f"{MICROCIRCUIT}/validation/prediction.nc",
+            comparison=f"{MICROCIRCUIT}/validation/comparison.nc",
+            summary=f"{MICROCIRCUIT}/validation/comparison.csv",
+            channels=f"{MICROCIRCUIT}/validation/channels.csv",
+            traces=f"{MICROCIRCUIT}/validation/traces.png",
+            metrics=f"{MICROCIRCUIT}/validation/metrics.png",
+        log:
+            f"{RESULTS}/logs/microcircuit/validate.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/microcircuit/validate.tsv"
+        conda:
+            CONDA_ENV
+        threads: NETWORK_TASKS
+        resources:
+            mpi="mpiexec",
+            tasks=NETWORK_TASKS,
+        params:
+            config=lambda wc: run_config(config, CONFIG_RUN),
+        script:
+            "../scripts/microcircuit_validate.py"
