@@ -279,6 +279,13 @@ def test_kernels_only_file_validates_and_computes(mechanisms, repo, tmp_path):
         load_study_config([str(example)])
     bad = _overlay(tmp_path, "scans: {J: [1.0]}\n", base=example)
     _one_line_error(*_lfpk("validate-config", bad)[::2], "scans: not part of a kernels-only file")
+    # network.tasks only in a microcircuit file (the MPI ranks of its validation rule)
+    ranks = _overlay(tmp_path, "network: {tasks: 4}\n", name="ranks.yaml", base=example)
+    _one_line_error(*_lfpk("validate-config", ranks)[::2], "network: not part of a kernels-only file")
+    micro = _overlay(tmp_path, "network: {tasks: 4}\n", name="micro.yaml",
+                     base=repo / "config" / "microcircuit_laptop.yaml")
+    rc, out, err = _lfpk("validate-config", micro)
+    assert rc == 0, err
     # a study file still needs every part of the study
     study = tmp_path / "study.yaml"
     raw = yaml.safe_load(example.read_text())

@@ -293,6 +293,9 @@ def _scope_errors(cfg) -> list[str]:
         for key in NOT_KERNELS:
             head, _, tail = key.partition(".")
             node = cfg.get(head)
+            if (head == "network" and cfg.get("microcircuit") is not None and isinstance(node, dict)
+                    and set(node) <= {"tasks"}):
+                continue  # a microcircuit file's MPI ranks of its validation (rule microcircuit_validate)
             if (tail and isinstance(node, dict) and tail in node) or (not tail and head in cfg):
                 errors.append(f"{key}: not part of a kernels-only file (scope: kernels holds simulation.dt, celsius and "
                               "v_init, populations, connections, biophysics, weight_scaling, probes, kernel; "
