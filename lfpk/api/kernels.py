@@ -32,7 +32,8 @@ from lfpk.model import probes as probes_module
 from lfpk.model.probes import as_cell_geometry
 
 #: probe names given to lfpk's probe classes when probes come as a list
-_PROBE_NAMES = {"GaussCylinderPotential": "lfp", "GaussCylinderCSD": "csd", "CurrentDipoleMoment": "cdm",
+_PROBE_NAMES = {"GaussCylinderPotential": "lfp", "GaussCylinderCSD": "csd", "UniformCylinderPotential": "lfp",
+                "UniformCylinderCSD": "csd", "CurrentDipoleMoment": "cdm",
                 "KernelApproxCurrentDipoleMoment": "cdm", "FourSphereEEG": "eeg", "MEG": "meg"}
 
 
@@ -214,8 +215,8 @@ def probe_factory(probes):
     if not items:
         raise ValueError("probes: give at least one probe")
     lfpk_classes = tuple(getattr(probes_module, c) for c in (
-        "GaussCylinderPotential", "GaussCylinderCSD", "CurrentDipoleMoment", "PopulationAveragedModel",
-        "FourSphereEEG", "MEG"))
+        "GaussCylinderPotential", "GaussCylinderCSD", "UniformCylinderPotential", "UniformCylinderCSD",
+        "CurrentDipoleMoment", "PopulationAveragedModel", "FourSphereEEG", "MEG"))
     kinds = {}
     for name, probe, where in items:
         if isinstance(probe, (CellProbe, lfpk_classes)):

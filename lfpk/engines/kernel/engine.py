@@ -446,8 +446,12 @@ def combine_types(parts, occurrences):
 def probe_population(cell):
     """What :func:`lfpk.model.probes.probes_from_config` takes for a kernel cell: the population's
     name for a population without layer or cell types (its config entry, as always), else an entry
-    with the cell's disc radius and soma depth standard deviation (um; a layer's uniform depths as
-    the Gaussian of the same standard deviation, ``docs/layers.md``)."""
+    with the cell's disc radius and soma depth standard deviation (um) and, for somata uniform in
+    a layer, the ``layer``: its LFP and CSD probes then average exactly over the layer's uniform
+    depths (:mod:`lfpk.model.probes.uniform_cylinder`, ``docs/layers.md``)."""
     if isinstance(cell, model_module.Population) and not cell.typed and cell.depth.kind == "normal":
         return cell.name
-    return {"placement": {"radius": cell.radius, "z_sd": cell.z_sd}}
+    entry = {"placement": {"radius": cell.radius, "z_sd": cell.z_sd}}
+    if cell.depth.kind == "uniform":
+        entry["layer"] = cell.layer
+    return entry

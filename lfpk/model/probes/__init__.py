@@ -4,7 +4,8 @@ The kernel method (Hagen et al. 2022, PLOS Comput Biol 18:e1010353, "Methods: Ke
 approximation") simulates ONE representative cell per population, placed at the population's mean
 soma position, and maps its transmembrane currents ``I_m`` (nA, one value per segment) to signals
 averaged over the population's spatial distribution of somata: uniform in a disc of radius ``R``
-in the x-y plane and Gaussian with standard deviation ``sigma_z`` along depth z. Every probe here
+in the x-y plane and Gaussian with standard deviation ``sigma_z`` along depth z (the
+``UniformCylinder`` probes: uniform in depth within a layer of given thickness). Every probe here
 is linear, ``signal = M @ I_m``, with ``M = probe.get_transformation_matrix()`` of shape
 ``(n_channels, n_seg)``, in the style of LFPykit's ``LinearModel`` classes.
 
@@ -15,6 +16,8 @@ class                       input                   matrix shape   output units
 =========================== ======================= ============== =========================
 GaussCylinderPotential      I_m (nA)                (n_z, n_seg)   mV
 GaussCylinderCSD            I_m (nA)                (n_z, n_seg)   uA/mm3
+UniformCylinderPotential    I_m (nA)                (n_z, n_seg)   mV
+UniformCylinderCSD          I_m (nA)                (n_z, n_seg)   uA/mm3
 CurrentDipoleMoment         I_m (nA)                (3, n_seg)     nA um
 PopulationAveragedModel     I_m (nA)                (n_ch, n_seg)  as the LFPykit model
 FourSphereEEG               dipole moment (nA um)   (n_el, 3)      mV
@@ -32,28 +35,43 @@ Segment geometry may be given as an ``lfpykit.CellGeometry`` (or any object with
 ``get_transformation_matrix(geometry)`` or assigned to ``probe.cell`` later.
 
 Modules: :mod:`~lfpk.model.probes.geometry`, :mod:`~lfpk.model.probes.gauss_cylinder` (LFP, CSD),
+:mod:`~lfpk.model.probes.uniform_cylinder` (LFP, CSD of somata uniform in a layer, exact),
 :mod:`~lfpk.model.probes.dipole`, :mod:`~lfpk.model.probes.population` (any LFPykit model, quadrature order
 by refinement), :mod:`~lfpk.model.probes.head` (EEG, MEG), :mod:`~lfpk.model.probes.from_config`.
 """
 
 from lfpk.model.probes.dipole import CurrentDipoleMoment
 from lfpk.model.probes.from_config import probes_from_config
-from lfpk.model.probes.gauss_cylinder import GaussCylinderCSD, GaussCylinderPotential, gauss_cylinder_potential_quad
+from lfpk.model.probes.gauss_cylinder import (
+    GaussCylinderCSD,
+    GaussCylinderPotential,
+    gauss_cylinder_potential_quad,
+)
 from lfpk.model.probes.geometry import as_cell_geometry
 from lfpk.model.probes.head import FT_PER_NA_PER_UM, MEG, MU_0, FourSphereEEG
 from lfpk.model.probes.population import PopulationAveragedModel, population_nodes
+from lfpk.model.probes.uniform_cylinder import (
+    UniformCylinderCSD,
+    UniformCylinderPotential,
+    uniform_disc_average,
+    uniform_slab_fraction,
+)
 
 __all__ = [
-    "as_cell_geometry",
-    "GaussCylinderPotential",
-    "GaussCylinderCSD",
-    "CurrentDipoleMoment",
-    "PopulationAveragedModel",
-    "FourSphereEEG",
+    "FT_PER_NA_PER_UM",
     "MEG",
-    "probes_from_config",
+    "MU_0",
+    "CurrentDipoleMoment",
+    "FourSphereEEG",
+    "GaussCylinderCSD",
+    "GaussCylinderPotential",
+    "PopulationAveragedModel",
+    "UniformCylinderCSD",
+    "UniformCylinderPotential",
+    "as_cell_geometry",
     "gauss_cylinder_potential_quad",
     "population_nodes",
-    "MU_0",
-    "FT_PER_NA_PER_UM",
+    "probes_from_config",
+    "uniform_disc_average",
+    "uniform_slab_fraction",
 ]

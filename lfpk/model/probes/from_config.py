@@ -8,6 +8,10 @@ from lfpk.model.probes.dipole import CurrentDipoleMoment
 from lfpk.model.probes.gauss_cylinder import GaussCylinderCSD, GaussCylinderPotential
 from lfpk.model.probes.head import MEG, FourSphereEEG
 from lfpk.model.probes.population import PopulationAveragedModel
+from lfpk.model.probes.uniform_cylinder import (
+    UniformCylinderCSD,
+    UniformCylinderPotential,
+)
 
 
 def probes_from_config(cfg, population, cell=None, random_rotation=False):
@@ -19,7 +23,9 @@ def probes_from_config(cfg, population, cell=None, random_rotation=False):
         Validated configuration (:func:`lfpk.api.config.load_config`).
     population : str or dict
         Population name (key of ``cfg['populations']``) or its config entry (needs
-        ``placement.radius`` and ``placement.z_sd``, um).
+        ``placement.radius`` and either ``placement.z_sd`` or a ``layer`` of ``cfg['layers']``,
+        um). With a ``layer`` the somata are uniform in depth between the layer's bounds and
+        ``cell`` is placed at the layer's mid-depth.
     cell : object, optional
         Kernel cell geometry (placed at the population's mean soma position); may be supplied
         later via ``get_transformation_matrix(geometry)`` or ``probe.cell``.
@@ -30,8 +36,9 @@ def probes_from_config(cfg, population, cell=None, random_rotation=False):
     Returns
     -------
     dict
-        Insertion-ordered ``name -> probe`` with keys ``'lfp'`` (GaussCylinderPotential, mV),
-        ``'csd'`` (GaussCylinderCSD, uA/mm3), ``'cdm'`` (CurrentDipoleMoment, nA um),
+        Insertion-ordered ``name -> probe`` with keys ``'lfp'`` (GaussCylinderPotential, or
+        UniformCylinderPotential for a layer; mV), ``'csd'`` (GaussCylinderCSD, or
+        UniformCylinderCSD for a layer; uA/mm3), ``'cdm'`` (CurrentDipoleMoment, nA um),
         ``'eeg'`` (FourSphereEEG, mV) and ``'meg'`` (MEG, H in nA/um). Every probe has
         ``input`` (``'imem'``: apply to segment currents; ``'cdm'``: apply to the ``'cdm'``
         output), ``units``, ``long_name``, ``channel_dim``, ``channel_coord`` and
@@ -42,8 +49,14 @@ def probes_from_config(cfg, population, cell=None, random_rotation=False):
     The config's ``probes.lfp.contact_radius`` (disc-averaged contacts of the ground truth) is
     not used: the Gaussian-cylinder potential is evaluated on the axis, and a 5-um contact
     average changes it by O((contact_radius / R)^2).
+
+    A population (or cell type entry) with a ``layer`` gets the exact uniform-depth LFP and CSD
+    (:mod:`lfpk.model.probes.uniform_cylinder`); the dipole, EEG and MEG do not depend on the soma
+    depth, and ``probes.models`` average over the Gaussian of the layer's standard deviation
+    ``(z_top - z_bottom) / sqrt(12)`` (``placement.z_sd`` when the entry gives it).
     """
     probes = cfg["probes"]
+    where = f"populations.{population}" if isinstance(population, str) else "population"
     if isinstance(population, str):
         try:
             population = cfg["populations"][population]
@@ -53,15 +66,25 @@ def probes_from_config(cfg, population, cell=None, random_rotation=False):
             ) from None
     placement = population["placement"]
     R = placement["radius"]
-    sigma_z = placement["z_sd"]
     z = np.asarray(probes["channel_z"], dtype=float)
     eeg = probes["eeg"]
     out = {}
-    out["lfp"] = GaussCylinderPotential(cell, z=z, sigma=probes["sigma"], R=R, sigma_z=sigma_z)
-    out["csd"] = GaussCylinderCSD(
-        cell, z=z, R=probes["csd"]["radius"], h=probes["csd"]["half_height"], sigma_z=sigma_z,
-        R_population=R,
-    )
+    thickness = _layer_thickness(cfg, population, where)
+    if thickness is None:
+        sigma_z = placement["z_sd"]
+        out["lfp"] = GaussCylinderPotential(cell, z=z, sigma=probes["sigma"], R=R, sigma_z=sigma_z)
+        out["csd"] = GaussCylinderCSD(
+            cell, z=z, R=probes["csd"]["radius"], h=probes["csd"]["half_height"], sigma_z=sigma_z,
+            R_population=R,
+        )
+    else:
+        # the layer's SD, as lfpk.model.description.SomaDepth.sd, unless the entry gives z_sd
+        sigma_z = placement.get("z_sd", thickness / np.sqrt(12.0))
+        out["lfp"] = UniformCylinderPotential(cell, z=z, sigma=probes["sigma"], R=R, thickness=thickness)
+        out["csd"] = UniformCylinderCSD(
+            cell, z=z, R=probes["csd"]["radius"], h=probes["csd"]["half_height"], thickness=thickness,
+            R_population=R,
+        )
     out["cdm"] = CurrentDipoleMoment(cell, random_rotation=random_rotation)
     out["eeg"] = FourSphereEEG(
         radii=eeg["radii"], sigmas=eeg["sigmas"], dipole_location=eeg["dipole_location"],
@@ -83,3 +106,17 @@ def probes_from_config(cfg, population, cell=None, random_rotation=False):
         model.channel_dim = f"{name}_channel"
         out[name] = model
     return out
+
+
+def _layer_thickness(cfg, entry, where):
+    """Thickness ``z_top - z_bottom`` (um) of the soma layer of a population or cell type entry
+    (its ``layer``, bounds from ``cfg['layers']``), or None for an entry without a layer."""
+    layer = entry.get("layer")
+    if layer is None:
+        return None
+    layers = cfg.get("layers") or {}
+    try:
+        bottom, top = layers[layer]
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{where}.layer: {layer!r} is not a layer of the config (layers: {', '.join(layers)})") from None
+    return float(top) - float(bottom)
