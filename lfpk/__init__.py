@@ -41,6 +41,7 @@ _EXPORTS = {
     "kernel_dataset": "lfpk.engines.kernel", "gather_kernels": "lfpk.engines.kernel",
     # probes
     "GaussCylinderPotential": "lfpk.model.probes", "GaussCylinderCSD": "lfpk.model.probes",
+    "UniformCylinderPotential": "lfpk.model.probes", "UniformCylinderCSD": "lfpk.model.probes",
     "CurrentDipoleMoment": "lfpk.model.probes", "PopulationAveragedModel": "lfpk.model.probes",
     "FourSphereEEG": "lfpk.model.probes", "MEG": "lfpk.model.probes", "probes_from_config": "lfpk.model.probes",
     # spikes

@@ -196,7 +196,10 @@ def test_overlay_changes_one_connection_by_pre_post(repo, tmp_path, laptop):
             assert c == c0
 
 
-def test_overlay_appends_new_pairs_and_removes_with_remove_true(repo, tmp_path, laptop):
+def test_overlay_appends_new_pairs_and_removes_with_remove_true(repo, tmp_path, laptop, monkeypatch):
+    # config/paper.yaml's 64 ranks are spread by a cluster's scheduler (8 per node), as in
+    # test_config: the memory check must not depend on what else runs on this machine
+    monkeypatch.setenv("LFPK_RANKS_PER_NODE", "8")
     base = repo / "config" / "config.yaml"
     removed = load_config(_overlay(tmp_path, "connections:\n  - {pre: E, post: E, remove: true}\n"
                                    "pointnet:\n  connections:\n    - {pre: E, post: E, remove: true}\n"
