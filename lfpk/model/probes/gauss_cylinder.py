@@ -8,7 +8,8 @@ from numpy.polynomial.legendre import leggauss
 from scipy.integrate import quad
 from scipy.special import erf
 
-from lfpk.model.probes.geometry import _CellProbe, _real_scalar, _vector
+from lfpk.model.probes.cylinder import CylinderCSD, CylinderPotential
+from lfpk.model.probes.geometry import _real_scalar
 
 _GC_GAUSS_BREAKS = np.array([-9.0, -4.0, -1.5, 0.0, 1.5, 4.0, 9.0])  # u = mu + k sigma_z
 _GC_N_UNIFORM = 8  # equally spaced extra breakpoints across the t range (log-scale in |u|)
@@ -136,7 +137,7 @@ def gauss_cylinder_potential_quad(z, z_source, sigma, R, sigma_z, epsrel=1e-12):
     return M
 
 
-class GaussCylinderPotential(_CellProbe):
+class GaussCylinderPotential(CylinderPotential):
     """Population-averaged extracellular potential on the population axis.
 
     Each segment's current ``I`` (nA) is spread uniformly over a disc of radius ``R`` in the x-y
@@ -180,48 +181,17 @@ class GaussCylinderPotential(_CellProbe):
         ``'mV'`` (potential per segment current in nA).
     """
 
-    units = "mV"
     long_name = "population-averaged extracellular potential (Gaussian cylinder)"
-    channel_dim = "channel"
-    channel_coord_name = "channel_z"
 
     def __init__(self, cell=None, z=None, sigma=0.3, R=100.0, sigma_z=50.0):
-        super().__init__(cell=cell)
-        if z is None:
-            raise ValueError("z (contact depths, um) is required")
-        self.z = _vector("z", z, ndim=1)
-        self.sigma = _real_scalar("sigma", sigma, positive=True)
-        self.R = _real_scalar("R", R, positive=True)
+        super().__init__(cell=cell, z=z, sigma=sigma, R=R)
         self.sigma_z = _real_scalar("sigma_z", sigma_z, nonnegative=True)
 
-    channel_coord = property(lambda self: self.z)
-
-    @property
-    def channel_attrs(self):
-        return {"units": "um", "long_name": "contact depth on the population axis"}
-
-    def get_transformation_matrix(self, geometry=None):
-        """Matrix mapping segment currents (nA) to contact potentials (mV).
-
-        Parameters
-        ----------
-        geometry : object, optional
-            Segment geometry; defaults to the probe's ``cell``.
-
-        Returns
-        -------
-        ndarray
-            Shape (n_z, n_seg), mV/nA.
-        """
-        geom = self._geometry(geometry)
-        zmid = geom.z.mean(axis=-1)
-        mu = self.z[:, None] - zmid[None, :]
-        return _smoothed_disc(mu, self.R, self.sigma_z) / (4.0 * np.pi * self.sigma)
+    def _depth_average(self, mu):
+        return _smoothed_disc(mu, self.R, self.sigma_z)
 
 
-
-
-class GaussCylinderCSD(_CellProbe):
+class GaussCylinderCSD(CylinderCSD):
     """Population laminar current source density in cylinders around each contact.
 
     Each segment's current (point at its midpoint depth, as in :class:`GaussCylinderPotential`)
@@ -256,58 +226,14 @@ class GaussCylinderCSD(_CellProbe):
         ``'uA/mm3'``; 1 nA/um3 = 1e6 uA/mm3.
     """
 
-    units = "uA/mm3"
     long_name = "population laminar current source density (Gaussian cylinder)"
-    channel_dim = "channel"
-    channel_coord_name = "channel_z"
-    #: uA/mm3 per nA/um3
-    NA_PER_UM3_TO_UA_PER_MM3 = 1e6
 
     def __init__(self, cell=None, z=None, R=150.0, h=50.0, sigma_z=50.0, R_population=None):
-        super().__init__(cell=cell)
-        if z is None:
-            raise ValueError("z (cylinder centre depths, um) is required")
-        self.z = _vector("z", z, ndim=1)
-        self.R = _real_scalar("R", R, positive=True)
-        self.h = _real_scalar("h", h, positive=True)
+        super().__init__(cell=cell, z=z, R=R, h=h, R_population=R_population)
         self.sigma_z = _real_scalar("sigma_z", sigma_z, nonnegative=True)
-        self.R_population = (
-            self.R if R_population is None
-            else _real_scalar("R_population", R_population, positive=True)
-        )
 
-    channel_coord = property(lambda self: self.z)
-
-    @property
-    def channel_attrs(self):
-        return {"units": "um", "long_name": "cylinder centre depth on the population axis"}
-
-    @property
-    def volume(self):
-        """Cylinder volume (um3)."""
-        return 2.0 * np.pi * self.R**2 * self.h
-
-    def get_transformation_matrix(self, geometry=None):
-        """Matrix mapping segment currents (nA) to CSD (uA/mm3).
-
-        Parameters
-        ----------
-        geometry : object, optional
-            Segment geometry; defaults to the probe's ``cell``.
-
-        Returns
-        -------
-        ndarray
-            Shape (n_z, n_seg), (uA/mm3)/nA.
-        """
-        geom = self._geometry(geometry)
-        zmid = geom.z.mean(axis=-1)
-        upper = self.z[:, None] + self.h - zmid[None, :]
-        lower = self.z[:, None] - self.h - zmid[None, :]
+    def _depth_fraction(self, lower, upper):
         if self.sigma_z > 0:
             s = np.sqrt(2.0) * self.sigma_z
-            frac_z = 0.5 * (erf(upper / s) - erf(lower / s))
-        else:
-            frac_z = ((lower <= 0) & (upper > 0)).astype(float)
-        frac_r = min(1.0, self.R**2 / self.R_population**2)
-        return frac_z * frac_r / self.volume * self.NA_PER_UM3_TO_UA_PER_MM3
+            return 0.5 * (erf(upper / s) - erf(lower / s))
+        return ((lower <= 0) & (upper > 0)).astype(float)

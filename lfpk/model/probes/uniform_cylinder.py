@@ -60,7 +60,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfpk.model.probes.geometry import _CellProbe, _real_scalar, _vector
+from lfpk.model.probes.cylinder import CylinderCSD, CylinderPotential
+from lfpk.model.probes.geometry import _real_scalar
 
 
 def uniform_disc_average(mu, R, half_width):
@@ -127,7 +128,7 @@ def uniform_slab_fraction(lower, upper, half_width):
     return np.clip(overlap, 0.0, None) / (2.0 * w)
 
 
-class UniformCylinderPotential(_CellProbe):
+class UniformCylinderPotential(CylinderPotential):
     """Population-averaged extracellular potential on the axis, somata uniform in depth in a layer.
 
     Each segment's current ``I`` (nA), a point at its midpoint depth, is spread uniformly over a
@@ -162,51 +163,22 @@ class UniformCylinderPotential(_CellProbe):
         ``'mV'`` (potential per segment current in nA).
     """
 
-    units = "mV"
     long_name = "population-averaged extracellular potential (uniform-depth cylinder)"
-    channel_dim = "channel"
-    channel_coord_name = "channel_z"
 
     def __init__(self, cell=None, z=None, sigma=0.3, R=100.0, thickness=100.0):
-        super().__init__(cell=cell)
-        if z is None:
-            raise ValueError("z (contact depths, um) is required")
-        self.z = _vector("z", z, ndim=1)
-        self.sigma = _real_scalar("sigma", sigma, positive=True)
-        self.R = _real_scalar("R", R, positive=True)
+        super().__init__(cell=cell, z=z, sigma=sigma, R=R)
         self.thickness = _real_scalar("thickness", thickness, nonnegative=True)
-
-    channel_coord = property(lambda self: self.z)
 
     @property
     def sigma_z(self):
         """Standard deviation of the soma depths, ``thickness / sqrt(12)`` (um)."""
         return self.thickness / np.sqrt(12.0)
 
-    @property
-    def channel_attrs(self):
-        return {"units": "um", "long_name": "contact depth on the population axis"}
-
-    def get_transformation_matrix(self, geometry=None):
-        """Matrix mapping segment currents (nA) to contact potentials (mV).
-
-        Parameters
-        ----------
-        geometry : object, optional
-            Segment geometry; defaults to the probe's ``cell``.
-
-        Returns
-        -------
-        ndarray
-            Shape (n_z, n_seg), mV/nA.
-        """
-        geom = self._geometry(geometry)
-        zmid = geom.z.mean(axis=-1)
-        mu = self.z[:, None] - zmid[None, :]
-        return uniform_disc_average(mu, self.R, 0.5 * self.thickness) / (4.0 * np.pi * self.sigma)
+    def _depth_average(self, mu):
+        return uniform_disc_average(mu, self.R, 0.5 * self.thickness)
 
 
-class UniformCylinderCSD(_CellProbe):
+class UniformCylinderCSD(CylinderCSD):
     """Population laminar current source density, somata uniform in depth in a layer.
 
     Each segment's current (a point at its midpoint depth) is spread uniformly in depth over the
@@ -243,59 +215,16 @@ class UniformCylinderCSD(_CellProbe):
         ``'uA/mm3'``; 1 nA/um3 = 1e6 uA/mm3.
     """
 
-    units = "uA/mm3"
     long_name = "population laminar current source density (uniform-depth cylinder)"
-    channel_dim = "channel"
-    channel_coord_name = "channel_z"
-    #: uA/mm3 per nA/um3
-    NA_PER_UM3_TO_UA_PER_MM3 = 1e6
 
     def __init__(self, cell=None, z=None, R=150.0, h=50.0, thickness=100.0, R_population=None):
-        super().__init__(cell=cell)
-        if z is None:
-            raise ValueError("z (cylinder centre depths, um) is required")
-        self.z = _vector("z", z, ndim=1)
-        self.R = _real_scalar("R", R, positive=True)
-        self.h = _real_scalar("h", h, positive=True)
+        super().__init__(cell=cell, z=z, R=R, h=h, R_population=R_population)
         self.thickness = _real_scalar("thickness", thickness, nonnegative=True)
-        self.R_population = (
-            self.R if R_population is None
-            else _real_scalar("R_population", R_population, positive=True)
-        )
-
-    channel_coord = property(lambda self: self.z)
 
     @property
     def sigma_z(self):
         """Standard deviation of the soma depths, ``thickness / sqrt(12)`` (um)."""
         return self.thickness / np.sqrt(12.0)
 
-    @property
-    def channel_attrs(self):
-        return {"units": "um", "long_name": "cylinder centre depth on the population axis"}
-
-    @property
-    def volume(self):
-        """Cylinder volume (um3)."""
-        return 2.0 * np.pi * self.R**2 * self.h
-
-    def get_transformation_matrix(self, geometry=None):
-        """Matrix mapping segment currents (nA) to CSD (uA/mm3).
-
-        Parameters
-        ----------
-        geometry : object, optional
-            Segment geometry; defaults to the probe's ``cell``.
-
-        Returns
-        -------
-        ndarray
-            Shape (n_z, n_seg), (uA/mm3)/nA.
-        """
-        geom = self._geometry(geometry)
-        zmid = geom.z.mean(axis=-1)
-        upper = self.z[:, None] + self.h - zmid[None, :]
-        lower = self.z[:, None] - self.h - zmid[None, :]
-        frac_z = uniform_slab_fraction(lower, upper, 0.5 * self.thickness)
-        frac_r = min(1.0, self.R**2 / self.R_population**2)
-        return frac_z * frac_r / self.volume * self.NA_PER_UM3_TO_UA_PER_MM3
+    def _depth_fraction(self, lower, upper):
+        return uniform_slab_fraction(lower, upper, 0.5 * self.thickness)
