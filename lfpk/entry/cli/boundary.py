@@ -25,7 +25,7 @@ from lfpk.api.config import ConfigError
 from lfpk.base.errors import InputError, Interrupted, OutputError, Stopped
 from lfpk.base.files import check_output, command_scope, same_file, terminate_as_interrupt
 from lfpk.base.mechanisms import MechanismsError
-from lfpk.base.mpi import launch_rank
+from lfpk.base.mpi import init_parallel, launch_rank
 
 
 def name_values(items, convert, option, form="NAME=VALUE"):
@@ -65,6 +65,18 @@ def report_from_every_rank():
     rank checks the same input and only rank 0 reports, so a bad option prints one line)."""
     global _every_rank
     _every_rank = True
+
+
+def start_mpi():
+    """Start MPI for NEURON (:func:`lfpk.base.mpi.init_parallel`) once every rank has checked its
+    input; from then on every rank reports its errors. Returns NEURON's ParallelContext. A launch
+    that cannot work (NEURON and MPI disagree on the ranks) is bad input: one line, status 2."""
+    try:
+        pc = init_parallel()
+    except RuntimeError as exc:
+        raise ValueError(f"MPI launch: {exc}") from None
+    report_from_every_rank()
+    return pc
 
 
 def _message(exc) -> str:

@@ -6,8 +6,7 @@ import logging
 
 from lfpk.api.config import load_config
 from lfpk.base.logs import log_to
-from lfpk.base.mpi import init_parallel
-from lfpk.entry.cli.boundary import Parser, report_from_every_rank
+from lfpk.entry.cli.boundary import Parser, start_mpi
 from lfpk.study.microcircuit.stages import nest_example_files, simulate_files
 from lfpk.study.microcircuit.validation import prepare, validate
 
@@ -51,11 +50,7 @@ def _validate(args):
     (``--log``) and prints."""
     cfg = _config(args.config)
     prepare(cfg, args.spikes, args.outdir, args.tstop, args.transient)
-    try:
-        pc = init_parallel()
-    except RuntimeError as exc:  # a launch that cannot work (ranks NEURON and MPI disagree on)
-        raise ValueError(f"MPI launch: {exc}") from None
-    report_from_every_rank()
+    pc = start_mpi()
     rank = int(pc.id())
     with log_to(args.log if rank == 0 else None, level=logging.INFO if rank == 0 else logging.WARNING):
         out = validate(cfg, args.spikes, args.outdir, tstop=args.tstop, transient=args.transient, pc=pc)

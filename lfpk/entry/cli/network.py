@@ -18,11 +18,11 @@ from lfpk.base.files import check_output, output_folder
 from lfpk.base.io import read_dataset
 from lfpk.base.logs import log_to
 from lfpk.base.mechanisms import load
-from lfpk.base.mpi import init_parallel, launch_size
+from lfpk.base.mpi import launch_size
 from lfpk.engines.kernel.inputs import kernel_inputs
 from lfpk.engines.network.datasets import run_network
 from lfpk.engines.network.replay import replay_times, run_replay
-from lfpk.entry.cli.boundary import Parser, name_values, report_from_every_rank, run_command
+from lfpk.entry.cli.boundary import Parser, name_values, run_command, start_mpi
 from lfpk.model import from_config
 from lfpk.model.times import check_times
 
@@ -178,11 +178,7 @@ def _main(argv):
     output_folder(args.outdir, inputs=inputs)
     for name in (("signals.nc",) if hybrid else OUTPUT_FILES):
         check_output(os.path.join(args.outdir, name), inputs=inputs)
-    try:
-        pc = init_parallel()
-    except RuntimeError as exc:  # a launch that cannot work (ranks NEURON and MPI disagree on)
-        raise ValueError(f"MPI launch: {exc}") from None
-    report_from_every_rank()
+    pc = start_mpi()
     rank = int(pc.id())
     logpath = args.log if rank == 0 else None
     level = logging.INFO if rank == 0 else logging.WARNING
