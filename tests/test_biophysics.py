@@ -617,7 +617,38 @@ def test_active_cell_has_the_configured_values(h, model):
     dend = [s for s in cell.segments if not s.sec.name().endswith("soma")]
     assert all(s.pas.g == 3.38e-5 and s.NaTa_t.gNaTa_tbar == 2.04 for s in soma)
     assert all(s.pas.g == 5.89e-5 and s.NaTa_t.gNaTa_tbar == 0.0213 for s in dend)
-    assert all(s.pas.e == -90.0 and s.Ih.ehcn == -45.0 and s.ena == 50.0 and s.ek == -85.0 for s in cell.segments)
+    assert all(s.pas.e == -90.0 and s.Ih.ehcn == -45.0 for s in cell.segments)
+    # the group's ions reach the channels that carry their reversal potential; no na or k ion
+    # exists (issue 25: the ions' bookkeeping is not paid for constant concentrations)
+    assert all(s.NaTa_t.ena == 50.0 and s.SKv3_1.ek == -85.0 for s in cell.segments)
+    assert not any(sec.has_membrane("na_ion") or sec.has_membrane("k_ion") for sec in cell.values())
+
+
+def test_ion_variables_reach_the_ion_and_every_mechanism_that_reads_them(h, cfg):
+    """``ions: {ena: ...}`` sets NEURON's na ion where a mechanism uses it (here NEURON's own
+    ``hh``) and the ``ena`` of every channel that carries it; a channel's own value in the block
+    wins; a variable that nothing in a section reads names the key and the section."""
+    from lfpk.model import from_config
+
+    c = copy.deepcopy(cfg)
+    groups = c["biophysics"]["groups"]
+    groups["all"]["ions"] = {"ena": 55.0, "ek": -80.0}
+    groups["soma"]["mechanisms"]["hh"] = {"gnabar": 0.0, "gkbar": 0.0, "gl": 0.0}
+    groups["soma"]["mechanisms"]["SKv3_1"]["ek"] = -90.0
+    p = from_config(c).populations["E"]
+    cell = p.morphology.build(prefix="E_ions")
+    bp.apply("active", cell, p.cell_biophysics)
+    soma = [s for s in cell.segments if s.sec.name().endswith("soma")]
+    dend = [s for s in cell.segments if not s.sec.name().endswith("soma")]
+    assert all(s.ena == 55.0 and s.ek == -80.0 and s.NaTa_t.ena == 55.0 for s in soma)  # hh's ions
+    assert all(s.SKv3_1.ek == -90.0 for s in soma)  # the channel's own value
+    assert all(s.NaTa_t.ena == 55.0 and s.SKv3_1.ek == -80.0 for s in dend)
+    assert not any(s.sec.has_membrane("na_ion") for s in dend)
+    # an ion variable no mechanism of a section reads
+    groups["all"]["ions"]["eca"] = 120.0
+    q = from_config(c).populations["E"]
+    with pytest.raises(bp.MechanismError, match=r"biophysics.*ion variable 'eca' does not exist in section E_ions2.*soma"):
+        bp.apply("active", q.morphology.build(prefix="E_ions2"), q.cell_biophysics)
 
 
 # --------------------------------------------------------------------------------------------

@@ -294,7 +294,12 @@ def _hay_compartment(h, make):
     for mech, g in dens.items():
         setattr(getattr(sec(0.5), mech), bp.CHANNELS[mech].gbar, g)
     sec.g_pas, sec.e_pas = 3.38e-5, -90.0
-    sec.ena, sec.ek = 50.0, -85.0
+    # lfpk's sodium and potassium channels carry their reversal potentials (no na or k ion)
+    for mech in ("NaTa_t", "Nap_Et2"):
+        getattr(sec(0.5), mech).ena = 50.0
+    for mech in ("SKv3_1", "SK_E2", "K_Tst", "K_Pst", "Im"):
+        getattr(sec(0.5), mech).ek = -85.0
+    assert not sec.has_membrane("na_ion") and not sec.has_membrane("k_ion")
     sec(0.5).CaDynamics_E2.gamma, sec(0.5).CaDynamics_E2.decay = 5.01e-4, 460.0
     return sec, dens
 
@@ -353,8 +358,7 @@ def test_quasi_skv3_1_coefficients_and_linear_response(h, compartment):
                                rtol=1e-6)
     # clamp from V_r = -60 mV to -59.8 mV: i(t) = g (m_inf dV + (V_r - ek) dm_inf dV (1 - exp(-t/tau)))
     act = compartment("SKv3_1")
-    for seg in (sec(0.5), act(0.5)):
-        seg.ek = -85.0
+    q.ek = act(0.5).SKv3_1.ek = -85.0
     q.gSKv3_1bar = act(0.5).SKv3_1.gSKv3_1bar = 0.5
     q.V_r, dv = -60.0, 0.2
     clamps = []
@@ -363,7 +367,7 @@ def test_quasi_skv3_1_coefficients_and_linear_response(h, compartment):
         c.rs, c.dur1, c.amp1 = 1e-6, 1e9, -60.0 + dv
         clamps.append(c)
     iq = h.Vector().record(q._ref_i)
-    ia = h.Vector().record(act(0.5)._ref_ik)
+    ia = h.Vector().record(act(0.5).SKv3_1._ref_ik)
     t = h.Vector().record(h._ref_t)
     h.dt = 0.005
     h.finitialize(-60.0)

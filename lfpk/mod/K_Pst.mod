@@ -26,12 +26,18 @@ takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x + (1 - ex
 changes) instead of one exp per gate, segment and step and the rates' four exp and one pow. Fixed
 time step only (the gates are updated by a PROCEDURE, so NEURON's variable-step CVODE refuses the
 mechanism).
+Reversal potential (lfpk, issue 25): ek is a parameter of this mechanism (default -77 mV,
+NEURON's for the k ion) and ik a NONSPECIFIC_CURRENT, so the mechanism does not use
+NEURON's k ion, whose bookkeeping per segment and step (zeroing, summing and reading the ion
+currents) took about a third of the time steps of a cell with Model A's channels; the current
+and the voltages are the same to the bit (no model of lfpk changes the k concentrations).
+The config's `ions: {ek: ...}` sets it (lfpk.model.biophysics.insert_active).
 ENDCOMMENT
 
 NEURON {
     SUFFIX K_Pst
-    USEION k READ ek WRITE ik
-    RANGE gK_Pstbar, gK_Pst, ik
+    NONSPECIFIC_CURRENT ik
+    RANGE gK_Pstbar, gK_Pst, ik, ek
     RANGE mInf, mTau, hInf, hTau, mStep, hStep
 }
 
@@ -43,13 +49,13 @@ UNITS {
 
 PARAMETER {
     gK_Pstbar = 0.00001 (S/cm2)
+    ek = -77 (mV)
 }
 
 ASSIGNED {
     v (mV)
     dt (ms)
     celsius (degC)
-    ek (mV)
     ik (mA/cm2)
     gK_Pst (S/cm2)
     mInf (1)
@@ -75,7 +81,7 @@ BREAKPOINT {
     SOLVE states
     gK_Pst = gK_Pstbar * m * m * h
     ik = gK_Pst * (v - ek)
-    CONDUCTANCE gK_Pst USEION k
+    CONDUCTANCE gK_Pst
 }
 
 PROCEDURE states() {

@@ -23,12 +23,18 @@ instead of two). Each gate takes cnexp's exact step for x' = (x_inf - x)/x_tau a
 (rebuilt when dt or celsius changes) instead of one exp per gate, segment and step and the rates'
 four exp and one pow. Fixed time step only (the gates are updated by a PROCEDURE, so NEURON's
 variable-step CVODE refuses the mechanism).
+Reversal potential (lfpk, issue 25): ek is a parameter of this mechanism (default -77 mV,
+NEURON's for the k ion) and ik a NONSPECIFIC_CURRENT, so the mechanism does not use
+NEURON's k ion, whose bookkeeping per segment and step (zeroing, summing and reading the ion
+currents) took about a third of the time steps of a cell with Model A's channels; the current
+and the voltages are the same to the bit (no model of lfpk changes the k concentrations).
+The config's `ions: {ek: ...}` sets it (lfpk.model.biophysics.insert_active).
 ENDCOMMENT
 
 NEURON {
     SUFFIX K_Tst
-    USEION k READ ek WRITE ik
-    RANGE gK_Tstbar, gK_Tst, ik
+    NONSPECIFIC_CURRENT ik
+    RANGE gK_Tstbar, gK_Tst, ik, ek
     RANGE mInf, mTau, hInf, hTau, mStep, hStep
 }
 
@@ -40,13 +46,13 @@ UNITS {
 
 PARAMETER {
     gK_Tstbar = 0.00001 (S/cm2)
+    ek = -77 (mV)
 }
 
 ASSIGNED {
     v (mV)
     dt (ms)
     celsius (degC)
-    ek (mV)
     ik (mA/cm2)
     gK_Tst (S/cm2)
     mInf (1)
@@ -72,7 +78,7 @@ BREAKPOINT {
     SOLVE states
     gK_Tst = gK_Tstbar * m * m * m * m * h
     ik = gK_Tst * (v - ek)
-    CONDUCTANCE gK_Tst USEION k
+    CONDUCTANCE gK_Tst
 }
 
 PROCEDURE states() {

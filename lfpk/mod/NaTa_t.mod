@@ -23,12 +23,18 @@ takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x + (1 - ex
 (x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table (rebuilt when dt or
 celsius changes) instead of one exp per gate, segment and step. Fixed time step only (the
 gates are updated by a PROCEDURE, so NEURON's variable-step CVODE refuses the mechanism).
+Reversal potential (lfpk, issue 25): ena is a parameter of this mechanism (default 50 mV,
+NEURON's for the na ion) and ina a NONSPECIFIC_CURRENT, so the mechanism does not use
+NEURON's na ion, whose bookkeeping per segment and step (zeroing, summing and reading the ion
+currents) took about a third of the time steps of a cell with Model A's channels; the current
+and the voltages are the same to the bit (no model of lfpk changes the na concentrations).
+The config's `ions: {ena: ...}` sets it (lfpk.model.biophysics.insert_active).
 ENDCOMMENT
 
 NEURON {
     SUFFIX NaTa_t
-    USEION na READ ena WRITE ina
-    RANGE gNaTa_tbar, gNaTa_t, ina
+    NONSPECIFIC_CURRENT ina
+    RANGE gNaTa_tbar, gNaTa_t, ina, ena
     RANGE mInf, mTau, hInf, hTau, mStep, hStep
 }
 
@@ -40,13 +46,13 @@ UNITS {
 
 PARAMETER {
     gNaTa_tbar = 0.00001 (S/cm2)
+    ena = 50 (mV)
 }
 
 ASSIGNED {
     v (mV)
     dt (ms)
     celsius (degC)
-    ena (mV)
     ina (mA/cm2)
     gNaTa_t (S/cm2)
     mInf (1)
@@ -72,7 +78,7 @@ BREAKPOINT {
     SOLVE states
     gNaTa_t = gNaTa_tbar * m * m * m * h
     ina = gNaTa_t * (v - ena)
-    CONDUCTANCE gNaTa_t USEION na
+    CONDUCTANCE gNaTa_t
 }
 
 PROCEDURE states() {

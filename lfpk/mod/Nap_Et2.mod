@@ -27,12 +27,18 @@ x <- x + (1 - exp(-dt/x_tau)) (x_inf - x), with the factor 1 - exp(-dt/x_tau) fr
 (rebuilt when dt or celsius changes) instead of one exp per gate, segment and step and the rates'
 five exp and one pow. Fixed time step only (the gates are updated by a PROCEDURE, so NEURON's
 variable-step CVODE refuses the mechanism).
+Reversal potential (lfpk, issue 25): ena is a parameter of this mechanism (default 50 mV,
+NEURON's for the na ion) and ina a NONSPECIFIC_CURRENT, so the mechanism does not use
+NEURON's na ion, whose bookkeeping per segment and step (zeroing, summing and reading the ion
+currents) took about a third of the time steps of a cell with Model A's channels; the current
+and the voltages are the same to the bit (no model of lfpk changes the na concentrations).
+The config's `ions: {ena: ...}` sets it (lfpk.model.biophysics.insert_active).
 ENDCOMMENT
 
 NEURON {
     SUFFIX Nap_Et2
-    USEION na READ ena WRITE ina
-    RANGE gNap_Et2bar, gNap_Et2, ina
+    NONSPECIFIC_CURRENT ina
+    RANGE gNap_Et2bar, gNap_Et2, ina, ena
     RANGE mInf, mTau, hInf, hTau, mStep, hStep
 }
 
@@ -44,13 +50,13 @@ UNITS {
 
 PARAMETER {
     gNap_Et2bar = 0.00001 (S/cm2)
+    ena = 50 (mV)
 }
 
 ASSIGNED {
     v (mV)
     dt (ms)
     celsius (degC)
-    ena (mV)
     ina (mA/cm2)
     gNap_Et2 (S/cm2)
     mInf (1)
@@ -76,7 +82,7 @@ BREAKPOINT {
     SOLVE states
     gNap_Et2 = gNap_Et2bar * m * m * m * h
     ina = gNap_Et2 * (v - ena)
-    CONDUCTANCE gNap_Et2 USEION na
+    CONDUCTANCE gNap_Et2
 }
 
 PROCEDURE states() {

@@ -13,15 +13,15 @@ m and h around (V_r, m_inf(V_r), h_inf(V_r)) gives, with wm, wh the deviations o
 
 so i = 0 at v = V_r: the static current is left to the leak, whose reversal the caller sets so the
 membrane rests at V_r. Steady states and time constants as in Nap_Et2.mod (Hay et al. 2011), all
-evaluated at V_r in INITIAL (set V_r before finitialize). The current is non-specific (ena is
-read, ina not written). Units: v, V_r, ena mV; t ms; gNap_Et2bar S/cm2.
+evaluated at V_r in INITIAL (set V_r before finitialize). The current is non-specific; ena is
+a parameter (default 50 mV; lfpk copies Nap_Et2's, which carries it too, issue 25). Units: v,
+V_r, ena mV; t ms; gNap_Et2bar S/cm2.
 ENDCOMMENT
 
 NEURON {
     SUFFIX QuasiNap_Et2
-    USEION na READ ena
     NONSPECIFIC_CURRENT i
-    RANGE gNap_Et2bar, V_r, i
+    RANGE gNap_Et2bar, V_r, i, ena
     RANGE mInf, mTau, hInf, hTau, dmInf, dhInf
 }
 
@@ -34,12 +34,12 @@ UNITS {
 PARAMETER {
     gNap_Et2bar = 0.00001 (S/cm2)
     V_r = -65.0 (mV)
+    ena = 50 (mV)
 }
 
 ASSIGNED {
     v (mV)
     celsius (degC)
-    ena (mV)
     i (mA/cm2)
     mInf (1)
     mTau (ms)

@@ -12,14 +12,14 @@ around (V_r, m_inf(V_r)) gives, with w the deviation of m from m_inf(V_r),
 so i = 0 at v = V_r: the static current is left to the leak, whose reversal the caller sets so the
 membrane rests at V_r. Steady state and time constant as in SKv3_1.mod (Hay et al. 2011, after
 Rettig et al. 1992), evaluated at V_r in INITIAL (set V_r before finitialize). The current is
-non-specific (ek is read, ik not written). Units: v, V_r, ek mV; t ms; gSKv3_1bar S/cm2.
+non-specific; ek is a parameter (default -77 mV; lfpk copies SKv3_1's, which carries it too,
+issue 25). Units: v, V_r, ek mV; t ms; gSKv3_1bar S/cm2.
 ENDCOMMENT
 
 NEURON {
     SUFFIX QuasiSKv3_1
-    USEION k READ ek
     NONSPECIFIC_CURRENT i
-    RANGE gSKv3_1bar, V_r, i
+    RANGE gSKv3_1bar, V_r, i, ek
     RANGE mInf, mTau, dmInf
 }
 
@@ -32,11 +32,11 @@ UNITS {
 PARAMETER {
     gSKv3_1bar = 0.00001 (S/cm2)
     V_r = -65.0 (mV)
+    ek = -77 (mV)
 }
 
 ASSIGNED {
     v (mV)
-    ek (mV)
     i (mA/cm2)
     mInf (1)
     mTau (ms)

@@ -19,13 +19,19 @@ step, not from a table: a table over cai (linear interpolation, as NEURON's TABL
 saved no measurable time on the Hay cell (docs/hay2011.md), while it would move the frozen
 conductances of the kernels by up to 1e-6. Fixed time step only (the gate is updated by a
 PROCEDURE, so NEURON's variable-step CVODE refuses the mechanism).
+Reversal potential (lfpk, issue 25): ek is a parameter of this mechanism (default -77 mV,
+NEURON's for the k ion) and ik a NONSPECIFIC_CURRENT, so the mechanism does not use
+NEURON's k ion, whose bookkeeping per segment and step (zeroing, summing and reading the ion
+currents) took about a third of the time steps of a cell with Model A's channels; the current
+and the voltages are the same to the bit (no model of lfpk changes the k concentrations).
+The config's `ions: {ek: ...}` sets it (lfpk.model.biophysics.insert_active).
 ENDCOMMENT
 
 NEURON {
     SUFFIX SK_E2
-    USEION k READ ek WRITE ik
+    NONSPECIFIC_CURRENT ik
     USEION ca READ cai
-    RANGE gSK_E2bar, gSK_E2, ik
+    RANGE gSK_E2bar, gSK_E2, ik, ek
     RANGE zInf, zStep, stepDt, stepTau
     GLOBAL zTau
 }
@@ -40,12 +46,12 @@ UNITS {
 PARAMETER {
     gSK_E2bar = 0.000001 (S/cm2)
     zTau = 1 (ms)
+    ek = -77 (mV)
 }
 
 ASSIGNED {
     v (mV)
     dt (ms)
-    ek (mV)
     cai (mM)
     ik (mA/cm2)
     gSK_E2 (S/cm2)
@@ -68,7 +74,7 @@ BREAKPOINT {
     SOLVE states
     gSK_E2 = gSK_E2bar * z
     ik = gSK_E2 * (v - ek)
-    CONDUCTANCE gSK_E2 USEION k
+    CONDUCTANCE gSK_E2
 }
 
 PROCEDURE states() {

@@ -16,12 +16,18 @@ takes cnexp's exact step for x' = (x_inf - x)/x_tau at fixed v, x <- x + (1 - ex
 (x_inf - x), with the factor 1 - exp(-dt/x_tau) from the same table (rebuilt when dt or
 celsius changes) instead of one exp per gate, segment and step. Fixed time step only (the
 gates are updated by a PROCEDURE, so NEURON's variable-step CVODE refuses the mechanism).
+Reversal potential (lfpk, issue 25): ek is a parameter of this mechanism (default -77 mV,
+NEURON's for the k ion) and ik a NONSPECIFIC_CURRENT, so the mechanism does not use
+NEURON's k ion, whose bookkeeping per segment and step (zeroing, summing and reading the ion
+currents) took about a third of the time steps of a cell with Model A's channels; the current
+and the voltages are the same to the bit (no model of lfpk changes the k concentrations).
+The config's `ions: {ek: ...}` sets it (lfpk.model.biophysics.insert_active).
 ENDCOMMENT
 
 NEURON {
     SUFFIX SKv3_1
-    USEION k READ ek WRITE ik
-    RANGE gSKv3_1bar, gSKv3_1, ik
+    NONSPECIFIC_CURRENT ik
+    RANGE gSKv3_1bar, gSKv3_1, ik, ek
     RANGE mInf, mTau, mStep
 }
 
@@ -33,12 +39,12 @@ UNITS {
 
 PARAMETER {
     gSKv3_1bar = 0.00001 (S/cm2)
+    ek = -77 (mV)
 }
 
 ASSIGNED {
     v (mV)
     dt (ms)
-    ek (mV)
     ik (mA/cm2)
     gSKv3_1 (S/cm2)
     mInf (1)
@@ -59,7 +65,7 @@ BREAKPOINT {
     SOLVE states
     gSKv3_1 = gSKv3_1bar * m
     ik = gSKv3_1 * (v - ek)
-    CONDUCTANCE gSKv3_1 USEION k
+    CONDUCTANCE gSKv3_1
 }
 
 PROCEDURE states() {
