@@ -140,6 +140,18 @@ def test_microcircuit_figure_style(study, monkeypatch, tmp_path):
     lfp_image = fig.axes[3]
     drawn_bounds = sorted({float(line.get_ydata()[0]) for line in lfp_image.get_lines() if line.get_linestyle() == "--"})
     assert drawn_bounds == bounds
+    # K: every source's dipole spectrum is drawn, or named as having none (its power at rounding
+    # level: a population of randomly turned cells); the total is always drawn
+    (spectra,) = [ax for ax in fig.axes if ax.get_title().startswith("K ")]
+    plotted = {line.get_label() for line in spectra.get_lines()}
+    named = set()
+    for text in spectra.texts:
+        if text.get_text().startswith("no z dipole"):
+            named |= set(text.get_text().split("\n", 1)[1].split(", "))
+    assert "total" in plotted and not plotted & named
+    assert plotted | named == {"total", *cfg["populations"]}
+    floor = max(float(np.max(line.get_ydata())) for line in spectra.get_lines())
+    assert all(float(np.max(line.get_ydata())) > 1e-20 * floor for line in spectra.get_lines())
 
 
 def test_online_prediction_while_nest_runs_equals_offline(study, tmp_path):

@@ -40,6 +40,9 @@ from lfpk.figures.style import (
 WINDOW = 250.0
 #: Welch segment length of the spectra (ms): 1 Hz resolution at 1 s.
 SEGMENT = 1000.0
+#: Largest dipole power, relative to the largest of any source, that counts as none (a population
+#: whose kernels average randomly turned cells: their expected dipole is zero to rounding).
+ZERO_DIPOLE = 1e-20
 #: Highest frequency of the spectra (Hz).
 FMAX = 500.0
 #: Colour map of the depth images (diverging, zero white) and of the channels' spectra.
@@ -224,10 +227,20 @@ def microcircuit_figure(prediction, spikes, rates, paths, layers=None, window=No
         ax.legend(loc="lower left", frameon=False)
         # K: dipole spectra
         ax = axes[3, 1]
-        for i, src in enumerate(str(s) for s in prediction["source"].values):
-            f, p = _psd(cdm.sel(source=src, component="z").values[after].astype(float), dt)
+        spectra = {src: _psd(cdm.sel(source=src, component="z").values[after].astype(float), dt)
+                   for src in (str(s) for s in prediction["source"].values)}
+        # a population whose expected dipole vanishes (cells turned at random about x and z: the
+        # kernel averages the orientations) has rounding-level power only; name it, do not plot it
+        floor = ZERO_DIPOLE * max(float(np.max(p)) for _, p in spectra.values())
+        silent = [src for src, (_, p) in spectra.items() if src != "total" and float(np.max(p)) <= floor]
+        for i, (src, (f, p)) in enumerate(spectra.items()):
+            if src in silent:
+                continue
             ax.loglog(f, p, color=GROUND_TRUTH_COLOR if src == "total" else colors.get(src, population_color(src, i)),
                       lw=1.0 if src == "total" else 0.6, label=src)
+        if silent:
+            ax.text(0.98, 0.98, "no z dipole (turned at random):\n" + ", ".join(silent), transform=ax.transAxes,
+                    ha="right", va="top", fontsize=5)
         ax.set_xlabel("frequency (Hz)")
         ax.set_ylabel(f"PSD (({cdm.attrs.get('units', '')})^2/Hz)")
         ax.set_title("K  dipole moment z spectra")
