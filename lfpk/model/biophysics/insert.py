@@ -48,7 +48,7 @@ def mechanism_parameters(name):
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parameters(mech):
     return frozenset(mechanism_parameters(mech))
 
