@@ -147,6 +147,20 @@ def test_layout_types_and_depths(cfg):
     assert abs(model.populations["E"].cell_type("long").segments["y"]).max() == 0.0
 
 
+def test_layout_counts_every_cells_compartments(cfg, base):
+    """Layout.n_segments: the sum over cells of their own type's segments (types of different
+    segment counts), and sizes x segments for a plain network."""
+    lay = place_cells(cfg, sizes={"E": 40, "I": 12})
+    by_cell = sum(lay.cell_type(g).n_segments for g in range(lay.n_cells))
+    assert lay.n_segments == by_cell
+    types = {n: [t.n_segments for t in lay.model.populations[n].cell_types] for n in lay.names}
+    assert len(set(types["E"])) == 2  # the check separates the types
+    assert lay.n_segments == 30 * types["E"][0] + 10 * types["E"][1] + 6 * types["I"][0] + 6 * types["I"][1]
+    plain = place_cells(base, sizes={"E": 7, "I": 3})
+    assert plain.n_segments == sum(plain.sizes[n] * plain.model.populations[n].cell_types[0].n_segments
+                                   for n in plain.names)
+
+
 # -- placement by layer: exact expectations from segment areas -----------------------------------
 
 

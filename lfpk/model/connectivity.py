@@ -457,6 +457,17 @@ class Layout:
     def n_cells(self):
         return int(sum(self.sizes.values()))
 
+    @property
+    def n_segments(self):
+        """Compartments of the whole network (every cell's type's segments)."""
+        total = 0
+        for name in self.names:
+            types = self.model.populations[name].cell_types
+            counts = (np.bincount(self.type_of[self.gids(name)], minlength=len(types)) if self.type_of is not None
+                      else np.array([self.sizes[name]] + [0] * (len(types) - 1)))
+            total += int(np.dot(counts, [t.n_segments for t in types]))
+        return total
+
     def gids(self, name):
         return np.arange(self.first_gid[name], self.first_gid[name] + self.sizes[name])
 

@@ -52,6 +52,39 @@ CELL_CHUNK, TIME_CHUNK = 16, 256
 SEGMENT_CHUNK = 1024
 
 
+#: Bytes of transmembrane currents a run may buffer between probe mappings, over all ranks
+#: (:func:`buffer_steps`).
+BUFFER_BUDGET = 2.0**30
+
+
+def buffer_steps(n_segments, budget=BUFFER_BUDGET, largest=256, smallest=16):
+    """Time steps of transmembrane currents to buffer before each probe mapping.
+
+    The largest power of two from ``smallest`` to ``largest`` whose buffer, 8 bytes per segment
+    and step over the whole network, fits ``budget``: ``steps * 8 * n_segments <= budget``
+    (``smallest`` if none does). It depends on the network, not on how its cells are distributed
+    over ranks, so the probe products (and their rounding, :func:`cell_sums`) are the same for any
+    rank count; each rank holds its share, ``steps * 8 * local segments`` bytes.
+
+    Parameters
+    ----------
+    n_segments : int
+        Compartments of the whole network.
+    budget : float
+        Bytes (default 1 GiB, :data:`BUFFER_BUDGET`).
+    largest, smallest : int
+        Powers of two (steps).
+
+    Returns
+    -------
+    int
+    """
+    steps = int(largest)
+    while steps > smallest and steps * 8.0 * n_segments > budget:
+        steps //= 2
+    return max(int(smallest), steps)
+
+
 def disc_points(center, normal, radius, n):
     """``n`` deterministic points evenly covering a disc (sunflower / Vogel spiral).
 

@@ -46,6 +46,8 @@ from lfpk.engines.prediction.predict import predict_files
 from lfpk.figures.metrics import metrics_figure
 from lfpk.figures.traces import prediction_traces_figure
 from lfpk.model import from_config
+from lfpk.model.connectivity import place_cells
+from lfpk.model.recording import buffer_steps
 from lfpk.model.times import check_times
 from lfpk.study.stages import write_kernel_set
 
@@ -198,19 +200,22 @@ def replay(cfg, spikes, prepared, pc=None):
     kern = cfg["kernel"]
     st, gid = prepared["spike_time"], prepared["gid"]
     V_rest = {p: float(kern.get("V_rest", -65.0)) for p in cfg["populations"]}
-    # membrane_sample=0: the validation writes only signals.nc, so no cell's membrane potentials
-    # are sampled (the network's default, every segment of 50 cells per population every 1 ms,
-    # held 7.5 GB over the laptop file's 5.5 s at scale 0.1, nearly half the replay's memory)
+    # membrane_sample=0: the validation writes only signals.nc, so no membrane potentials are
+    # sampled. block: the currents buffered between probe mappings within 1 GiB over all ranks
+    # (the network's default of 256 steps held 7.6 GB at scale 0.1: 3.72e6 compartments), chosen
+    # from the whole network's compartments so the products are the same for any rank count.
+    block = buffer_steps(place_cells(cfg).n_segments)
     net = ReplayNetwork(cfg, st, gid, V_rest, form=kern.get("biophysics", "passive"), g_eff=False, extrinsic=False,
-                        tstop=prepared["tstop"], transient=prepared["transient"], pc=pc, membrane_sample=0)
+                        tstop=prepared["tstop"], transient=prepared["transient"], pc=pc, membrane_sample=0,
+                        block=block)
     if net.rank == 0:
-        log.info("replay: %d cells on %d rank(s), %d spikes, %.1f ms", net.layout.n_cells, net.nhost, len(st),
-                 net.tstop)
+        log.info("replay: %d cells on %d rank(s), %d spikes, %.1f ms; currents mapped every %d steps",
+                 net.layout.n_cells, net.nhost, len(st), net.tstop, block)
     attrs = {"title": "hybrid scheme: the microcircuit's spikes replayed into its multicompartment cells",
              "hybrid_mode": "reconstruction", "spikes": str(spikes), "n_replayed_spikes": len(st),
              "synapses": "current based (Exp2SynISum): the config's weights (nA)",
              "V_rest_used": to_json(V_rest), "replay_g_eff": 0,
-             "replay_delay_lead_ms": float(net.delay_lead)}
+             "replay_delay_lead_ms": float(net.delay_lead), "probe_block_steps": int(block)}
     with streamed_outputs(net, prepared["paths"]["signals"].parent, names=("signals",), attrs=attrs) as finish:
         net.run()
         res = net.gather()
@@ -230,7 +235,7 @@ def replay(cfg, spikes, prepared, pc=None):
         net.pc.subworlds(1)
     if rank != 0:
         return None
-    return {**timings, "n_ranks": nhost, "n_cells": ncells, "n_segments": int(sum(nseg)),
+    return {**timings, "n_ranks": nhost, "n_cells": ncells, "n_segments": int(sum(nseg)), "block_steps": int(block),
             "n_replayed_spikes": len(st)}
 
 
