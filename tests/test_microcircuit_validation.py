@@ -86,10 +86,10 @@ def test_replay_equals_kernels_for_passive_cells_and_current_synapses(validation
         b = pr["cdm"].sel(source=pop).isel(component=2).values[after]
         if a.std() > 0:
             assert np.corrcoef(a, b)[0, 1] > 0.9, pop  # measured 0.97-0.99
-    # the two figures of the comparison, drawn (not blank)
+    # the three figures of the comparison, drawn (not blank)
     import matplotlib.image
 
-    for name in ("traces", "metrics"):
+    for name in ("traces", "metrics", "profiles"):
         img = matplotlib.image.imread(res["paths"][name])
         assert img.shape[0] > 200 and img[..., :3].std() > 0.05, name
 

@@ -13,7 +13,7 @@ STUDY = "pytest_microcircuit_validation"
 #: NEST run (ms): 100 ms transient (one kernel width), 200 ms compared.
 TSTOP, TRANSIENT = 300.0, 100.0
 OUTPUTS = ("signals.nc", "kernels.nc", "prediction.nc", "comparison.nc", "comparison.csv", "channels.csv",
-           "traces.png", "metrics.png")
+           "traces.png", "metrics.png", "profiles.png")
 
 
 @pytest.fixture(scope="module")

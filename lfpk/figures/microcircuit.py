@@ -50,7 +50,7 @@ IMAGE_CMAP = "PRGn"
 CHANNEL_CMAP = "viridis"
 
 
-def _layer_lines(ax, layers, names=False, horizontal=True):
+def layer_lines(ax, layers, names=False):
     """Dashed grey lines at the layers' bounds (um); with ``names`` their names at the right edge."""
     bounds = sorted({float(b) for lo_hi in layers.values() for b in lo_hi})
     for b in bounds:
@@ -115,15 +115,16 @@ def _depth_panels(fig, axes, ds, name, sel, after, layers, title, letters):
     ax_sd.set_xlabel(f"SD ({shown})")
     ax_sd.set_title(f"{letters[2]}  {title} SD by population")
     for ax in axes:
-        _layer_lines(ax, layers, names=ax is ax_sd)
+        layer_lines(ax, layers, names=ax is ax_sd)
     for ax in (ax_tr, ax_sd):
         ax.set_yticklabels([])
 
 
-def _psd(x, dt):
-    """Welch power spectral density of ``x`` (..., time) sampled every ``dt`` ms: (f in Hz, psd)."""
+def welch_psd(x, dt, segment=SEGMENT):
+    """Welch power spectral density of ``x`` (..., time) sampled every ``dt`` ms: (f in Hz, psd in
+    units^2/Hz), Hann segments of ``segment`` ms overlapping by half, 0 < f <= :data:`FMAX`."""
     fs = 1000.0 / dt
-    nperseg = int(min(x.shape[-1], round(SEGMENT / dt)))
+    nperseg = int(min(x.shape[-1], round(segment / dt)))
     f, p = sps.welch(x, fs=fs, nperseg=nperseg, noverlap=nperseg // 2, window="hann", detrend="constant",
                      scaling="density", axis=-1)
     keep = (f > 0) & (f <= FMAX)
@@ -217,7 +218,7 @@ def microcircuit_figure(prediction, spikes, rates, paths, layers=None, window=No
         ax = axes[3, 0]
         lfp = prediction["lfp"].sel(source="total")
         z = np.asarray(prediction["channel_z"].values, dtype=float)
-        f, p = _psd(lfp.transpose(..., "time").values[:, after].astype(float), dt)
+        f, p = welch_psd(lfp.transpose(..., "time").values[:, after].astype(float), dt)
         cmap = plt.get_cmap(CHANNEL_CMAP)
         for k, zk in enumerate(z):
             ax.loglog(f, p[k], color=cmap(k / max(1, len(z) - 1)), lw=0.6, label=f"{zk:g} um" if k in (0, len(z) - 1) else None)
@@ -227,7 +228,7 @@ def microcircuit_figure(prediction, spikes, rates, paths, layers=None, window=No
         ax.legend(loc="lower left", frameon=False)
         # K: dipole spectra
         ax = axes[3, 1]
-        spectra = {src: _psd(cdm.sel(source=src, component="z").values[after].astype(float), dt)
+        spectra = {src: welch_psd(cdm.sel(source=src, component="z").values[after].astype(float), dt)
                    for src in (str(s) for s in prediction["source"].values)}
         # a population whose expected dipole vanishes (cells turned at random about x and z: the
         # kernel averages the orientations) has rounding-level power only; name it, do not plot it

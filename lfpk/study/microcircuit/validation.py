@@ -44,6 +44,7 @@ from lfpk.engines.network.datasets import streamed_outputs
 from lfpk.engines.network.replay import ReplayNetwork
 from lfpk.engines.prediction.predict import predict_files
 from lfpk.figures.metrics import metrics_figure
+from lfpk.figures.profiles import depth_profiles_figure
 from lfpk.figures.traces import prediction_traces_figure
 from lfpk.model import from_config
 from lfpk.model.connectivity import place_cells
@@ -56,7 +57,7 @@ log = logging.getLogger("lfpk.microcircuit")
 #: Files a validation writes in its folder.
 OUTPUTS = {"signals": "signals.nc", "kernels": "kernels.nc", "prediction": "prediction.nc",
            "comparison": "comparison.nc", "summary": "comparison.csv", "channels": "channels.csv",
-           "traces": "traces.png", "metrics": "metrics.png"}
+           "traces": "traces.png", "metrics": "metrics.png", "profiles": "profiles.png"}
 
 
 def spike_gids(cfg, spikes, what="spikes"):
@@ -258,10 +259,12 @@ def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
         Folder of the outputs (:data:`OUTPUTS`): ``signals.nc`` (the replay's ground truth),
         ``kernels.nc``, ``prediction.nc``, ``comparison.nc``, ``comparison.csv`` (summary: channel
         medians and quantiles per signal, source and band), ``channels.csv``
-        (:func:`channel_table`) and two figures in the workflow's style: ``traces.png`` (replay in
-        black against the kernel prediction: LFP on every channel and dipole z, total and per
-        population; :func:`lfpk.figures.traces.prediction_traces_figure`) and ``metrics.png`` (R^2
-        and r_STD against depth, spectra; :func:`lfpk.figures.metrics.metrics_figure`).
+        (:func:`channel_table`) and three figures in the workflow's style: ``traces.png`` (replay
+        in black against the kernel prediction: LFP on every channel and dipole z, total and per
+        population; :func:`lfpk.figures.traces.prediction_traces_figure`), ``metrics.png`` (R^2
+        and r_STD against depth, spectra; :func:`lfpk.figures.metrics.metrics_figure`) and
+        ``profiles.png`` (LFP and CSD SD against depth, total and per population, LFP spectra
+        against depth and their ratio, with the layers; :func:`lfpk.figures.profiles.depth_profiles_figure`).
     tstop, transient : float, optional
         ms; default the spike file's. Spikes at or after ``tstop`` are not replayed.
     pc : ParallelContext, optional
@@ -300,6 +303,8 @@ def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
     t1 = time.perf_counter()
     prediction_traces_figure(paths["signals"], {"kernels": paths["prediction"]}, [paths["traces"]])
     metrics_figure([paths["comparison"]], [paths["metrics"]])
+    depth_profiles_figure(paths["signals"], paths["prediction"], [paths["profiles"]], transient=transient,
+                          layers=cfg.get("layers"))
     timings["figures"] = time.perf_counter() - t1
     log.info("validation: %d spikes replayed over %g ms on %d rank(s); timings %s; replay %s",
              run["n_replayed_spikes"], tstop, run["n_ranks"],
