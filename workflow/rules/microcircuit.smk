@@ -67,8 +67,8 @@ if is_microcircuit(config):
 
     # Validation of the kernel prediction against lfpk's own hybrid replay of the same spikes
     # (lfpk microcircuit validate, lfpk.study.microcircuit.validation; docs/microcircuit.md): not a
-    # default target (at scale 0.1 the replay needs about 17 GB and hours: a cluster job), asked
-    # for by its outputs, e.g.
+    # default target (at scale 0.1 the replay needs about 10 GB and about 1.6 hours on 2 cores, a
+    # few minutes on 32 ranks), asked for by its outputs, e.g.
     #   snakemake --configfile config/microcircuit_laptop.yaml --profile profiles/slurm \
     #       results/microcircuit_laptop/microcircuit/validation/comparison.csv
     # MPI as the network rule: `{resources.mpi} -n {resources.tasks} python -m lfpk microcircuit
@@ -89,6 +89,7 @@ if is_microcircuit(config):
             channels=f"{MICROCIRCUIT}/validation/channels.csv",
             traces=f"{MICROCIRCUIT}/validation/traces.png",
             metrics=f"{MICROCIRCUIT}/validation/metrics.png",
+            profiles=f"{MICROCIRCUIT}/validation/profiles.png",
         log:
             f"{RESULTS}/logs/microcircuit/validate.log",
         benchmark:

@@ -64,7 +64,7 @@ def _validate(args):
     rows = "; ".join(f"{r.signal} R^2 {r.r2_median:.3f} r_STD {r.r_std_median:.3f}" for r in total.itertuples())
     run = out["timings"]["replay_run"]
     print(f"validation: {args.outdir} (replay vs kernels, total, medians over channels: {rows}; figures traces.png, "
-          f"metrics.png; replay of {run['n_cells']} cells on {run['n_ranks']} rank(s) in "
+          f"metrics.png, profiles.png; replay of {run['n_cells']} cells on {run['n_ranks']} rank(s) in "
           f"{out['timings']['replay']:.1f} s)")
 
 
@@ -105,10 +105,11 @@ def add_microcircuit(sub):
                         "network's spikes replayed into the config's multicompartment network (cell types, layer "
                         "tables, current synapses, passive cells) against the kernel prediction from the same "
                         "spikes; writes signals.nc, kernels.nc, prediction.nc, comparison.nc/.csv, channels.csv, "
-                        "traces.png and metrics.png into --outdir. Start it under mpiexec (or srun) for MPI: the "
+                        "traces.png, metrics.png and profiles.png into --outdir. Start it under mpiexec (or srun) for MPI: the "
                         "replay's cells are distributed over the ranks, its signals summed exactly onto rank 0 "
-                        "(the same outputs for any rank count), the rest runs on rank 0. The replay at scale 0.1 "
-                        "needs about 17 GB in all: a cluster job (docs/microcircuit.md).")
+                        "(the same outputs for any rank count), the rest runs on rank 0. At scale 0.1 the replay "
+                        "needs about 10 GB in all and about 1,000 s per simulated second on 2 ranks "
+                        "(docs/microcircuit.md).")
     q.add_argument("--config", default="config/microcircuit_laptop.yaml", help="configuration file (YAML)")
     q.add_argument("--spikes", required=True, help="the point network's spikes.nc (lfpk microcircuit simulate)")
     q.add_argument("--outdir", required=True, help="folder of the outputs")
