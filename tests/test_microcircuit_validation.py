@@ -191,3 +191,25 @@ def test_two_mpi_ranks_give_the_same_outputs(validation, repo):
     assert len(lines) == 1 and "tstop: 1000000.0 ms; expected at most the spike file's tstop" in lines[0], bad.stderr
     assert "Traceback" not in bad.stderr
     assert not (folder / "mpi_bad").exists() or not any((folder / "mpi_bad").iterdir())
+
+
+def test_replayed_time_shorter_than_the_spike_file(validation, tmp_path):
+    """``tstop`` before the spike file's end: the replay takes the spikes before it, and so does the
+    prediction (which refuses spikes after its stop time); the outputs cover ``tstop`` only."""
+    from lfpk.base.io import read_dataset
+    from lfpk.study.microcircuit.validation import spikes_before, validate
+
+    cfg, folder, _ = validation
+    short = 250.0
+    cut = spikes_before(folder / "spikes.nc", short, tmp_path)
+    sp, cs = read_dataset(folder / "spikes.nc"), read_dataset(cut)
+    assert float(cs.attrs["tstop"]) == short
+    assert cs["spike_time"].values.max() < short
+    assert len(cs["spike_time"]) == int((sp["spike_time"].values < short).sum()) > 0
+    assert spikes_before(folder / "spikes.nc", TSTOP, tmp_path) == str(folder / "spikes.nc")  # whole file: itself
+    res = validate(cfg, folder / "spikes.nc", tmp_path / "out", tstop=short, transient=TRANSIENT)
+    pr = read_dataset(res["paths"]["prediction"])
+    gt = read_dataset(res["paths"]["signals"])
+    assert float(pr["time"].values[-1]) <= short and float(gt["time"].values[-1]) <= short
+    assert gt.attrs["n_replayed_spikes"] == len(cs["spike_time"])
+    assert res["summary"]["r2_median"].notna().any()

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import resource
+import tempfile
 import time
 from pathlib import Path
 
@@ -241,6 +242,22 @@ def replay(cfg, spikes, prepared, pc=None):
             "n_replayed_spikes": len(st)}
 
 
+def spikes_before(spikes, tstop, folder):
+    """The spike file to predict from over ``tstop`` (ms): ``spikes`` itself when it ends there, else
+    a copy in ``folder`` holding only its spikes before ``tstop`` (those the replay replays), with
+    ``tstop`` in its attributes (the prediction refuses spikes after its stop time)."""
+    sp = read_dataset(spikes)
+    t = np.asarray(sp["spike_time"].values, dtype=float)
+    if not (t >= tstop).any() and float(sp.attrs.get("tstop", tstop)) <= tstop:
+        return str(spikes)
+    dim = sp["spike_time"].dims[0]
+    cut = sp.isel({dim: np.flatnonzero(t < tstop)}).load()
+    cut.attrs["tstop"] = float(tstop)
+    out = Path(folder) / "spikes.nc"
+    cut.to_netcdf(out)
+    return str(out)
+
+
 def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
     """Hybrid replay of the microcircuit's spikes versus the kernel prediction (all ranks call this).
 
@@ -291,8 +308,9 @@ def validate(cfg, spikes, outdir, tstop=None, transient=None, pc=None):
     if prepared["silent"]:
         log.warning("populations without a spike before %g ms: %s (no input to the replay, none in the "
                     "prediction)", tstop, ", ".join(prepared["silent"]))
-    predict_files(str(spikes), paths["kernels"], paths["prediction"], tstop=tstop,
-                  allow_silent=prepared["silent"] or False)
+    with tempfile.TemporaryDirectory() as tmp:
+        predict_files(spikes_before(spikes, tstop, tmp), paths["kernels"], paths["prediction"], tstop=tstop,
+                      allow_silent=prepared["silent"] or False)
     timings["prediction"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     comparison, summary = compare_files(paths["signals"], paths["prediction"], paths["comparison"],
