@@ -15,7 +15,8 @@ def log_to(path=None, level=logging.INFO):
     """Send the ``lfpk`` logger, stdout and stderr to ``path`` (or keep them on the console).
 
     Exceptions raised inside the block are written to the log file with their traceback, then
-    re-raised (``SystemExit``: only its non-zero status, the script has logged its reason), so a failing Snakemake job's reason is in its log file. On the console, bad input
+    re-raised (``SystemExit``: only its non-zero status, the script has logged its reason), so a
+    failing Snakemake job's reason is in its log file. On the console, bad input
     (``ValueError``, ``OSError``), interrupts and :class:`lfpk.base.errors.Stopped` are left to the
     caller's error boundary (:func:`lfpk.entry.cli.boundary.run_command` prints them in one line).
     Every error the boundary reports as bad input is one of these: ``InputError``, ``OutputError``,

@@ -51,7 +51,7 @@ def _after(ds, transient):
 def _depth(ds, name):
     var = ds[name]
     cdim = next(d for d in var.dims if d not in ("source", "time"))
-    z = ds[f"{cdim}_z"] if f"{cdim}_z" in ds.coords or f"{cdim}_z" in ds else ds["channel_z"]
+    z = ds[f"{cdim}_z"] if f"{cdim}_z" in ds else ds["channel_z"]
     return var, cdim, np.asarray(z.values, dtype=float)
 
 
@@ -184,4 +184,4 @@ def depth_profiles(signals, prediction, paths, transient=0.0, layers=None, label
 def depth_profiles_figure(signals_path, prediction_path, paths, transient=0.0, layers=None, label="kernels"):
     """File-level wrapper of :func:`depth_profiles`."""
     return depth_profiles(read_dataset(signals_path), read_dataset(prediction_path), paths, transient=transient,
-                   layers=layers, label=label)
+                          layers=layers, label=label)

@@ -204,9 +204,10 @@ def replay(cfg, spikes, prepared, pc=None):
     V_rest = {p: float(kern.get("V_rest", -65.0)) for p in cfg["populations"]}
     # membrane_sample=0: the validation writes only signals.nc, so no membrane potentials are
     # sampled (the network's default, every segment of 50 cells per population every 1 ms, fills
-    # 7.2 GB over the laptop file's 5.5 s at scale 0.1: 163,135 segments x 5,501 samples). block: the currents buffered between probe mappings within 1 GiB over all ranks
-    # (the network's default of 256 steps held 7.6 GB at scale 0.1: 3.72e6 compartments), chosen
-    # from the whole network's compartments so the products are the same for any rank count.
+    # 7.2 GB over the laptop file's 5.5 s at scale 0.1: 163,135 segments x 5,501 samples).
+    # block: the currents buffered between probe mappings within 1 GiB over all ranks (the
+    # network's default of 256 steps held 7.6 GB at scale 0.1: 3.72e6 compartments), chosen from
+    # the whole network's compartments so the products are the same for any rank count.
     block = buffer_steps(place_cells(cfg).n_segments)
     net = ReplayNetwork(cfg, st, gid, V_rest, form=kern.get("biophysics", "passive"), g_eff=False, extrinsic=False,
                         tstop=prepared["tstop"], transient=prepared["transient"], pc=pc, membrane_sample=0,
